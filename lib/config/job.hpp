@@ -1,0 +1,133 @@
+// Job files: YAML → validated structs, grid expansion, --set overrides, stable task keys.
+// The YAML keys are the product's interface (DESIGN.md "Job file"); every mistake is reported as a
+// JobError naming the file, the dotted key and the line.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace depthscale::config {
+
+enum class JobKind { Toy, Probe };
+enum class Block { Plain, Rk2 };                 // student block: Euler (plain) or midpoint (rk2)
+enum class Head { Trained, Teacher, None };      // student readout
+enum class Loss { Kl, Mse };
+enum class DepthScaling { None, InvSqrt };       // lr = base · depth^-1/2 for inv_sqrt
+enum class Schedule { Constant, LinearTail };
+enum class Inputs { Shared, Independent };       // one input batch per (teacher, step), or per student
+enum class Device { Cpu, Cuda };
+
+// A bad job file or override: message names file, key and line ("job.yaml:12: train.steps: ...").
+class JobError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ModelSpec {
+  int width = 32;           // m
+  int vocab = 128;          // n
+  int teacher_depth = 128;  // ℓ*
+  Block block = Block::Plain;
+  Head head = Head::Trained;
+};
+
+struct LrSpec {
+  double base = 6e-4;
+  DepthScaling depth_scaling = DepthScaling::None;
+  Schedule schedule = Schedule::Constant;
+};
+
+struct EvalSpec {
+  int64_t every = 0;  // 0: test loss only at the end
+  int batches = 10;
+};
+
+struct TrainSpec {
+  Loss loss = Loss::Kl;
+  int64_t steps = 40000;
+  int batch = 1024;
+  LrSpec lr;
+  Inputs inputs = Inputs::Shared;
+  EvalSpec eval;
+  int64_t checkpoint_every = 2000;
+  bool student_temperature = false;  // exp9-3: divide the student's logits by T too
+};
+
+struct ProbeHiddenSpec {
+  int inputs = 2048;  // fresh Gaussian inputs for the hidden-state probes (0 disables)
+};
+
+struct RunSpec {
+  int unit_size = 0;  // students per work unit; 0 = planner decides from the number of ranks
+  int threads = 0;    // intra-op threads per rank; 0 = cores per node / ranks per node
+  Device device = Device::Cpu;
+};
+
+// The grid: each axis is the expanded list of values (a job may omit temperature or rho; they then
+// hold one value, 1.0 and 0.0).
+struct Grid {
+  std::vector<double> temperature;
+  std::vector<double> rho;
+  std::vector<int> depth;
+  std::vector<int> teacher;  // teacher replicate indices
+};
+
+struct Job {
+  std::string name;
+  JobKind kind = JobKind::Toy;
+  uint64_t seed = 0;
+  Grid grid;
+  ModelSpec model;
+  TrainSpec train;
+  ProbeHiddenSpec probe_hidden;
+  RunSpec run;
+  std::string source_path;  // the file it came from ("<string>" for text)
+  std::string yaml_text;    // the exact text of the file
+  std::string effective;    // canonical YAML of the job after overrides (for resume comparison)
+};
+
+// One student: a point of the grid. The key is stable across runs of the same job and safe as an
+// HDF5 name, e.g. "rho0_T0.01_t0_d6".
+struct ToyTask {
+  std::string key;
+  double temperature = 1.0;
+  double rho = 0.0;
+  int depth = 1;
+  int teacher = 0;
+  // The group the depth fit runs over: every grid parameter but depth ("rho0_T0.01_t0").
+  std::string group() const;
+  // The teacher this student learns from: (rho, replicate) ("rho0_t0").
+  std::string teacher_key() const;
+};
+
+// Parses and validates a job file; `overrides` are "dotted.key=value" strings applied on top of the
+// YAML before validation (values are YAML: "grid.depth=[6,12]").
+Job load_job(const std::string& path, const std::vector<std::string>& overrides = {});
+Job parse_job(const std::string& yaml_text, const std::string& source_name,
+              const std::vector<std::string>& overrides = {});
+
+// The cartesian product of the grid, in a fixed order (rho, teacher, temperature, depth).
+std::vector<ToyTask> expand(const Job& job);
+
+// Canonical number formatting used in keys (shortest round-trip form, no trailing zeros).
+std::string format_number(double v);
+
+// Compares the effective settings of an earlier job with a new one. Returns "" when the new job
+// is the same or only adds grid points; otherwise a message naming the first key that changed.
+std::string incompatible_change(const Job& before, const Job& after);
+
+// Learning rate of a student of `depth` at `step` (0-based) under the job's schedule (SPEC.md §1).
+double learning_rate(const TrainSpec& train, int depth, int64_t step);
+
+// Derives a 64-bit seed for one random stream from the master seed, the stream's purpose and a key.
+uint64_t derive_seed(uint64_t master, const std::string& purpose, const std::string& key,
+                     int64_t index = 0);
+
+const char* to_string(Loss);
+const char* to_string(Head);
+const char* to_string(Block);
+
+}  // namespace depthscale::config

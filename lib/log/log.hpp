@@ -1,0 +1,49 @@
+// Logging for depthscale: every line carries the MPI rank and host, so the interleaved output of
+// many ranks (or a SLURM log) still says who said what. Long loops report through Progress.
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace depthscale::log {
+
+// Installs the default logger: "[time] [level] [rank R@host] message" on stderr. Call once per
+// process, after MPI_Init (rank -1 means "not under MPI"). Level from DEPTHSCALE_LOG (info default).
+void init(int rank, const std::string& host);
+
+// The short host name of this machine.
+std::string hostname();
+
+// Adds a sink to the default logger (used by tests to capture lines).
+void add_sink(spdlog::sink_ptr sink);
+
+// Records formatted log lines in memory; tests read them back.
+class MemorySink;
+std::shared_ptr<MemorySink> make_memory_sink();
+std::vector<std::string> lines(const MemorySink& sink);
+
+// Progress of a long piece of work: logs "what: done/total (pct), rate unit/s, ETA" at most once
+// per `every` seconds, and always on the last unit.
+class Progress {
+ public:
+  Progress(std::string what, int64_t total, std::string unit = "steps",
+           std::chrono::duration<double> every = std::chrono::seconds(10));
+  // Sets the absolute amount done; returns true when a line was logged.
+  bool update(int64_t done);
+  int64_t total() const { return total_; }
+  // "1.2 h", "35 s": short human durations for ETAs.
+  static std::string human_seconds(double seconds);
+
+ private:
+  std::string what_, unit_;
+  int64_t total_, first_done_ = -1;
+  std::chrono::duration<double> every_;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+}  // namespace depthscale::log

@@ -1,0 +1,193 @@
+// The HDF5 side of depthscale: RAII handles over the HDF5 C API, the sweep file of DESIGN.md, task
+// checkpoints, and HDF5 "file images" (an HDF5 file held in memory) that workers send to rank 0.
+//
+// Crash safety: rank 0 is the only writer. Every finished task is first written as its own small
+// HDF5 file in the sidecar folder (<sweep>.ckpt/done/<key>.h5) by write-aside + fsync + rename, and
+// only then copied into the sweep file, whose `status` attribute is written last and flushed. If a
+// kill lands while the sweep file is being written, `SweepFile::open_or_recover` rebuilds it from
+// the sidecar. Checkpoints live in <sweep>.ckpt/tasks/<key>.h5 and are replaced atomically.
+#pragma once
+
+#include <hdf5.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace depthscale::store {
+
+// Any HDF5 failure: the message names the file and the object.
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// ---- RAII handles --------------------------------------------------------------------------
+class Handle {
+ public:
+  Handle() = default;
+  explicit Handle(hid_t id) : id_(id) {}
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  Handle(Handle&& o) noexcept : id_(o.id_) { o.id_ = H5I_INVALID_HID; }
+  Handle& operator=(Handle&& o) noexcept;
+  ~Handle();
+  hid_t id() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+};
+
+enum class Mode { ReadOnly, ReadWrite };
+
+class Group {
+ public:
+  Group() = default;
+  Group(Handle h, std::string path) : h_(std::move(h)), path_(std::move(path)) {}
+  hid_t id() const { return h_.id(); }
+  const std::string& path() const { return path_; }
+
+  bool has(const std::string& name) const;  // a link of that name exists
+  Group create_group(const std::string& name);
+  Group open_group(const std::string& name) const;
+  Group require_group(const std::string& name);  // open or create
+  std::vector<std::string> children() const;    // link names, sorted
+  void remove(const std::string& name);         // unlink (space is not reclaimed)
+
+  // Datasets: row-major arrays with explicit dims (product of dims == data.size()).
+  void write(const std::string& name, const std::vector<float>& data, std::vector<hsize_t> dims = {});
+  void write(const std::string& name, const std::vector<double>& data, std::vector<hsize_t> dims = {});
+  void write(const std::vector<int64_t>& data, const std::string& name, std::vector<hsize_t> dims = {});
+  std::vector<float> read_float(const std::string& name, std::vector<hsize_t>* dims = nullptr) const;
+  std::vector<double> read_double(const std::string& name, std::vector<hsize_t>* dims = nullptr) const;
+  std::vector<int64_t> read_int64(const std::string& name, std::vector<hsize_t>* dims = nullptr) const;
+
+  // Attributes (scalars and variable-length UTF-8 strings, readable by h5py as str).
+  void set_attr(const std::string& name, double v);
+  void set_attr(const std::string& name, int64_t v);
+  void set_attr(const std::string& name, const std::string& v);
+  void set_attr(const std::string& name, const char* v) { set_attr(name, std::string(v)); }
+  bool has_attr(const std::string& name) const;
+  double attr_double(const std::string& name) const;  // also reads integer attrs
+  int64_t attr_int(const std::string& name) const;
+  std::string attr_string(const std::string& name) const;
+
+ private:
+  Handle h_;
+  std::string path_;  // "file.h5:/tasks/x" for messages
+};
+
+class File {
+ public:
+  static File create(const std::string& path);  // truncates
+  static File open(const std::string& path, Mode mode);
+  // An HDF5 file held in memory (core driver, no backing store).
+  static File create_in_memory(const std::string& label);
+  static File open_image(const std::vector<char>& image, const std::string& label);
+  std::vector<char> image();  // bytes of an in-memory file (flushes first)
+
+  Group root() const;
+  void flush();
+  const std::string& path() const { return path_; }
+  hid_t id() const { return h_.id(); }
+
+ private:
+  Handle h_;
+  std::string path_;
+};
+
+// Copies `src` (a group of any file) to `dst_parent/name`, recursively with attributes.
+void copy_group(const Group& src, Group& dst_parent, const std::string& name);
+
+// Writes bytes to `path` atomically: path.tmp, fsync, rename, fsync of the folder.
+void write_file_atomically(const std::string& path, const std::vector<char>& bytes);
+
+// ---- what the study stores ----------------------------------------------------------------
+
+// The outcome of one student (toy task). Rank 0 receives these as file images from workers.
+struct TaskResult {
+  std::string key;
+  std::map<std::string, double> params;  // grid parameters: temperature, rho, depth, teacher, ...
+  bool complete = false;                 // false: failed, with `error`
+  std::string error;
+  double wall_seconds = 0;
+  std::string host;
+  int rank = 0;
+  std::vector<float> train_loss;  // [steps]
+  std::vector<int64_t> eval_step;
+  std::vector<float> test_loss;
+  // Hidden-state probes of the trained student: [inputs, depth], [inputs, depth-1], [inputs, depth+1]
+  int64_t probe_inputs = 0;
+  std::vector<float> theta, theta_dh, norms;
+};
+
+// Everything needed to continue one student bit-for-bit.
+struct TaskCheckpoint {
+  std::string key;
+  int64_t step = 0;            // updates done; also the position in the counter-based input stream
+  std::vector<float> params;   // the flat parameter buffer
+  std::vector<float> adam_m, adam_v;
+  std::vector<float> train_loss;  // [step]
+  std::vector<int64_t> eval_step;
+  std::vector<float> test_loss;
+  double wall_seconds = 0;     // spent so far
+};
+
+// Serialisation through in-memory HDF5 images (self-describing, checked on read).
+std::vector<char> to_image(const TaskResult& r);
+TaskResult result_from_image(const std::vector<char>& image);
+std::vector<char> to_image(const TaskCheckpoint& c);
+TaskCheckpoint checkpoint_from_image(const std::vector<char>& image);
+
+// Writes a TaskResult under `tasks_group/<key>/` (datasets, attrs, `status` last).
+void write_task(Group& tasks_group, const TaskResult& r);
+TaskResult read_task(const Group& task_group);
+
+struct SweepHeader {
+  std::string job_yaml;   // exact text of the job file
+  std::string effective;  // canonical job after overrides
+  std::string git_commit, version, torch_version;
+};
+
+enum class TaskState { Complete, Failed, Partial, Pending };
+
+// The sweep file and its sidecar folder (<path>.ckpt/).
+class SweepFile {
+ public:
+  // Creates a new sweep (refuses to overwrite an existing non-empty sweep unless `overwrite`).
+  static SweepFile create(const std::string& path, const SweepHeader& header, bool overwrite);
+  // Opens an existing sweep for writing; if the file is unreadable or has tasks without status,
+  // rebuilds it from the sidecar's done/ files (the damaged file is kept as <path>.corrupt-<time>).
+  static SweepFile open_or_recover(const std::string& path);
+
+  SweepHeader header() const;
+  // Records a task's result: sidecar file first, then the sweep file, then flush. Removes the
+  // task's checkpoint once the result is safe.
+  void record(const TaskResult& r);
+  // Checkpoints (atomic replace of <path>.ckpt/tasks/<key>.h5).
+  void save_checkpoint(const TaskCheckpoint& c);
+  std::optional<TaskCheckpoint> load_checkpoint(const std::string& key) const;
+  // Step of the task's checkpoint, without loading its arrays (nullopt if none).
+  std::optional<int64_t> checkpoint_step(const std::string& key) const;
+  // Erases a task's result (for --retry-failed) or checkpoint.
+  void forget(const std::string& key);
+
+  std::map<std::string, TaskState> states() const;  // keys present in the file or the sidecar
+  const std::string& path() const { return path_; }
+  std::string sidecar() const { return path_ + ".ckpt"; }
+
+ private:
+  explicit SweepFile(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
+// Read-only view for `status`/`reduce`/`plot`, safe while a run writes (no file locking; retries
+// while the writer holds the file mid-update). Throws StoreError with a clear message when the
+// file is truncated or corrupt.
+File open_for_reading(const std::string& path);
+
+}  // namespace depthscale::store
