@@ -1,0 +1,76 @@
+// The depthscale command line: argument parsing and wiring only; the work lives in lib/.
+#include <mpi.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "dist/run.hpp"
+#include "fit/fit.hpp"
+#include "fit/reduce.hpp"
+#include "log/log.hpp"
+#include "plot/plot.hpp"
+
+using namespace depthscale;
+
+namespace {
+
+int run_command(const dist::RunOptions& opt) {
+  int provided = 0;
+  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  log::init(rank, log::hostname());
+  dist::install_signal_handlers();
+  const int code = dist::run_sweep(opt);
+  MPI_Finalize();
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"depthscale: depth-scaling experiments (teacher-student sweeps, LLM probes, fits)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(DEPTHSCALE_VERSION) + " (" + DEPTHSCALE_GIT_COMMIT + ")");
+
+  dist::RunOptions run;
+  auto* run_cmd = app.add_subcommand("run", "run (or resume) a sweep; use under mpirun for N ranks");
+  run_cmd->add_option("job", run.job_path, "job file (YAML)")->required()->check(CLI::ExistingFile);
+  run_cmd->add_option("--out", run.out, "sweep file (default results/<job name>.h5)");
+  run_cmd->add_option("--set", run.overrides, "override a job key: --set train.steps=2000");
+  run_cmd->add_flag("--resume", run.resume, "continue an existing sweep file");
+  run_cmd->add_flag("--retry-failed", run.retry_failed, "also rerun failed tasks");
+  run_cmd->add_flag("--dry-run", run.dry_run, "print the task list, states and cost; run nothing");
+
+  std::string status_path;
+  auto* status_cmd = app.add_subcommand("status", "per-group table of a sweep file");
+  status_cmd->add_option("file", status_path, "sweep file")->required();
+
+  fit::ReduceOptions reduce;
+  auto* reduce_cmd = app.add_subcommand("reduce", "fit L(depth) per group and step into /fits");
+  reduce_cmd->add_option("file", reduce.path, "sweep file")->required()->check(CLI::ExistingFile);
+  reduce_cmd->add_option("--depth-offset", reduce.depth_offset, "fit (depth - offset)");
+
+  plot::PlotOptions plot;
+  auto* plot_cmd = app.add_subcommand("plot", "PNG figures (and CSV tables) from a sweep file");
+  plot_cmd->add_option("file", plot.path, "sweep file")->required()->check(CLI::ExistingFile);
+  plot_cmd->add_option("--out", plot.out_dir, "folder for the figures (default <file>-figures)");
+
+  fit::FitScalingOptions scaling;
+  auto* scaling_cmd = app.add_subcommand("fit-scaling", "fit the LLM scaling-law decomposition");
+  fit::add_fit_scaling_options(*scaling_cmd, scaling);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : dist::kUsage;
+  }
+  if (*run_cmd) return run_command(run);
+  log::init(-1, log::hostname());
+  if (*status_cmd) return dist::print_status(status_path);
+  if (*reduce_cmd) return fit::reduce_sweep(reduce);
+  if (*plot_cmd) return plot::plot_sweep(plot);
+  if (*scaling_cmd) return fit::run_fit_scaling(scaling);
+  return dist::kUsage;
+}

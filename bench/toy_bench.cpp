@@ -1,0 +1,70 @@
+// Throughput of one exp9 work unit: one teacher, every depth × temperature of the grid as
+// students sharing its forward pass, on one core. Prints one JSON line:
+//   {"students":96,"steps":..,"student_steps_per_s":..,"ms_per_unit_step":..,"peak_rss_mb":..}
+// bench/run_toy_bench.sh compares it with the original's per-student loop, measured in the same run.
+#include <sys/resource.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "config/job.hpp"
+#include "toy/unit.hpp"
+
+using namespace depthscale;
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: toy_bench JOB.yaml [--steps S] [--warmup W] [--threads T] "
+                         "[--set key=value]...\n");
+    return 2;
+  }
+  std::string job_path = argv[1];
+  int64_t steps = 20, warmup = 2;
+  int threads = 1;
+  std::vector<std::string> overrides;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    std::string a = argv[i], v = argv[i + 1];
+    if (a == "--steps") steps = std::stoll(v);
+    else if (a == "--warmup") warmup = std::stoll(v);
+    else if (a == "--threads") threads = std::stoi(v);
+    else if (a == "--set") overrides.push_back(v);
+  }
+  torch::set_num_threads(threads);
+  overrides.push_back("train.steps=" + std::to_string(steps + warmup));
+  overrides.push_back("train.eval.every=0");
+  overrides.push_back("train.checkpoint_every=0");
+  overrides.push_back("probe_hidden.inputs=0");
+  overrides.push_back("grid.teacher=[0]");
+  overrides.push_back("grid.rho=[0.0]");
+  auto job = config::load_job(job_path, overrides);
+  auto tasks = config::expand(job);
+  toy::UnitSpec unit;
+  unit.tasks = tasks;
+
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point t_start;
+  int64_t finished_results = 0;
+  toy::UnitEvents ev;
+  ev.result = [&](const store::TaskResult& r) { finished_results += r.complete; };
+  ev.checkpoint = [](const store::TaskCheckpoint&) {};
+  ev.progress = [&](int64_t s) {
+    if (s == warmup) t_start = Clock::now();
+  };
+  ev.stop_requested = [] { return false; };
+  toy::run_unit(job, unit, {}, ev, toy::UnitContext{});
+  // The last step is followed by one evaluation (eval.batches forwards): part of a real unit too.
+  const double seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  const double student_steps = double(tasks.size()) * double(steps);
+  std::printf("{\"students\":%zu,\"steps\":%lld,\"threads\":%d,\"seconds\":%.3f,"
+              "\"student_steps_per_s\":%.3f,\"student_steps_per_s_per_core\":%.3f,"
+              "\"ms_per_unit_step\":%.2f,\"peak_rss_mb\":%.1f,\"complete\":%lld}\n",
+              tasks.size(), (long long)steps, threads, seconds, student_steps / seconds,
+              student_steps / seconds / threads, 1e3 * seconds / double(steps),
+              double(ru.ru_maxrss) / 1024.0, (long long)finished_results);
+  return finished_results == int64_t(tasks.size()) ? 0 : 1;
+}

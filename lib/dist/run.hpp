@@ -1,0 +1,44 @@
+// Running a sweep across MPI ranks. Rank 0 is the coordinator and the only writer of the sweep
+// file; it also trains on a worker thread of its own, so `mpirun -np 1` and `-np N` take the same
+// path. Idle workers pull the next work unit (most expensive first); results, checkpoints and
+// progress flow back to rank 0 as HDF5 file images.
+//
+// Exit codes (DESIGN.md): 0 done, 1 error, 2 usage / invalid job, 3 stopped on a signal after
+// checkpointing, 4 finished with failed tasks.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace depthscale::dist {
+
+enum ExitCode : int { kDone = 0, kError = 1, kUsage = 2, kStopped = 3, kSomeFailed = 4 };
+
+struct RunOptions {
+  std::string job_path;
+  std::string out;  // default: results/<job name>.h5
+  std::vector<std::string> overrides;
+  bool resume = false;
+  bool retry_failed = false;
+  bool dry_run = false;
+};
+
+// Runs on every rank (MPI must be initialised by the caller); returns the process exit code,
+// the same on every rank.
+int run_sweep(const RunOptions& options);
+
+// SIGTERM, SIGUSR1 and SIGINT ask for a stop at the next step boundary (checkpoint, flush, exit
+// 3); a second signal exits at once, but never while rank 0 is in the middle of writing a file.
+void install_signal_handlers();
+bool stop_requested();
+// Brackets a write that must not be cut by the second signal's immediate exit.
+class CriticalSection {
+ public:
+  CriticalSection();
+  ~CriticalSection();
+};
+
+// `depthscale status FILE.h5`: prints the per-group table; returns an exit code.
+int print_status(const std::string& path);
+
+}  // namespace depthscale::dist

@@ -1,0 +1,248 @@
+#include "fit/reduce.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "config/job.hpp"
+#include "fit/fit.hpp"
+#include "store/store.hpp"
+
+namespace depthscale::fit {
+
+namespace {
+
+struct Student {
+  int depth = 0;
+  std::map<int64_t, double> test_loss;  // step → loss
+};
+
+struct Group {
+  double rho = 0, temperature = 0;
+  int teacher = 0;
+  std::vector<Student> students;
+};
+
+// The fit of one group at every step that all its depths evaluated.
+struct Series {
+  std::vector<int64_t> step, n_points;
+  std::vector<double> alpha, alpha_se, c, c_se, L0, L0_se, rss;
+  std::string final_message;
+};
+
+Series fit_series(const Group& g, const PowerLawOptions& opt, std::vector<int64_t> steps) {
+  Series s;
+  for (int64_t step : steps) {
+    std::vector<double> depth, loss;
+    for (const auto& st : g.students) {
+      auto it = st.test_loss.find(step);
+      if (it != st.test_loss.end()) {
+        depth.push_back(st.depth);
+        loss.push_back(it->second);
+      }
+    }
+    auto f = fit_power_law(depth, loss, {}, opt);
+    s.step.push_back(step);
+    s.n_points.push_back(f.n_points);
+    s.alpha.push_back(f.alpha);
+    s.alpha_se.push_back(f.alpha_se);
+    s.c.push_back(f.c);
+    s.c_se.push_back(f.c_se);
+    s.L0.push_back(f.L0);
+    s.L0_se.push_back(f.L0_se);
+    s.rss.push_back(f.rss);
+    s.final_message = f.message;
+  }
+  return s;
+}
+
+void write_series(store::Group& parent, const std::string& name, const Series& s) {
+  auto g = parent.create_group(name);
+  g.write(s.step, "step");
+  g.write(s.n_points, "n_points");
+  g.write("alpha", s.alpha);
+  g.write("alpha_se", s.alpha_se);
+  g.write("c", s.c);
+  g.write("c_se", s.c_se);
+  g.write("L0", s.L0);
+  g.write("L0_se", s.L0_se);
+  g.write("rss", s.rss);
+  g.set_attr("final_message", s.final_message);
+}
+
+std::string fmt_pm(double v, double se) {
+  char buf[64];
+  if (!std::isfinite(v)) return "—";
+  if (std::isfinite(se)) std::snprintf(buf, sizeof buf, "%.3f ± %.3f", v, se);
+  else std::snprintf(buf, sizeof buf, "%.3f", v);
+  return buf;
+}
+
+}  // namespace
+
+int reduce_sweep(const ReduceOptions& options) {
+  const std::string& path = options.path;
+  try {
+    std::map<std::string, Group> groups;
+    {
+      auto f = store::open_for_reading(path);
+      auto root = f.root();
+      if (!root.has("tasks")) {
+        spdlog::error("{}: no /tasks in this file: nothing to reduce", path);
+        return 1;
+      }
+      auto tasks = root.open_group("tasks");
+      for (const auto& key : tasks.children()) {
+        auto t = tasks.open_group(key);
+        if (!t.has_attr("status") || t.attr_string("status") != "complete") continue;
+        config::ToyTask task;
+        task.rho = t.attr_double("rho");
+        task.temperature = t.attr_double("temperature");
+        task.teacher = int(t.attr_int("teacher"));
+        auto& g = groups[task.group()];
+        g.rho = task.rho;
+        g.temperature = task.temperature;
+        g.teacher = task.teacher;
+        Student s;
+        s.depth = int(t.attr_int("depth"));
+        auto steps = t.read_int64("eval_step");
+        auto losses = t.read_float("test_loss");
+        for (size_t i = 0; i < steps.size() && i < losses.size(); ++i)
+          s.test_loss[steps[i]] = losses[i];
+        g.students.push_back(std::move(s));
+      }
+    }
+    if (groups.empty()) {
+      spdlog::error("{}: no complete tasks yet: nothing to reduce", path);
+      return 1;
+    }
+    PowerLawOptions opt;
+    opt.depth_offset = options.depth_offset;
+
+    std::map<std::string, Series> fits;
+    // Replicates of one (ρ, T): their per-step α and their per-depth losses.
+    struct Summary {
+      double rho = 0, temperature = 0;
+      std::vector<const Series*> series;
+      std::vector<const Group*> groups;
+    };
+    std::map<std::string, Summary> summaries;
+    for (const auto& [name, g] : groups) {
+      std::set<int64_t> steps;
+      for (const auto& st : g.students)
+        for (const auto& [step, l] : st.test_loss) steps.insert(step);
+      fits[name] = fit_series(g, opt, {steps.begin(), steps.end()});
+      const std::string sname =
+          "rho" + config::format_number(g.rho) + "_T" + config::format_number(g.temperature);
+      auto& sm = summaries[sname];
+      sm.rho = g.rho;
+      sm.temperature = g.temperature;
+      sm.series.push_back(&fits[name]);
+      sm.groups.push_back(&g);
+    }
+
+
+    {
+      auto f = store::File::open(path, store::Mode::ReadWrite);
+      auto root = f.root();
+      if (root.has("fits")) root.remove("fits");
+      if (root.has("fits_summary")) root.remove("fits_summary");
+      auto fg = root.create_group("fits");
+      fg.set_attr("model", "L(depth) = c * (depth - depth_offset)^-alpha + L0");
+      fg.set_attr("depth_offset", options.depth_offset);
+      fg.set_attr("standard_errors", "Ceres covariance scaled by s^2 = RSS/(n - 3)");
+      for (const auto& [name, s] : fits) {
+        write_series(fg, name, s);
+        auto g = fg.open_group(name);
+        const auto& grp = groups.at(name);
+        g.set_attr("rho", grp.rho);
+        g.set_attr("temperature", grp.temperature);
+        g.set_attr("teacher", int64_t(grp.teacher));
+        g.set_attr("n_depths", int64_t(grp.students.size()));
+      }
+      auto sg = root.create_group("fits_summary");
+      sg.set_attr("what", "alpha across teacher replicates: mean and standard error of the mean; "
+                          "alpha_pooled: weighted fit of the replicate-mean losses (1/SEM^2)");
+      for (auto& [name, sm] : summaries) {
+        // Steps every replicate has.
+        std::map<int64_t, int> count;
+        for (const auto* s : sm.series)
+          for (auto st : s->step) ++count[st];
+        std::vector<int64_t> steps;
+        std::vector<double> mean, sem, nrep, pooled, pooled_se;
+        for (const auto& [st, n] : count) {
+          if (n != int(sm.series.size())) continue;
+          std::vector<double> alphas;
+          for (const auto* s : sm.series)
+            for (size_t i = 0; i < s->step.size(); ++i)
+              if (s->step[i] == st) alphas.push_back(s->alpha[i]);
+          auto ms = mean_se(alphas);
+          steps.push_back(st);
+          mean.push_back(ms.mean);
+          sem.push_back(ms.se);
+          nrep.push_back(ms.n);
+          // Weighted fit of the mean loss per depth, weights 1/SEM² across replicates.
+          std::map<int, std::vector<double>> by_depth;
+          for (const auto* g : sm.groups)
+            for (const auto& stu : g->students) {
+              auto it = stu.test_loss.find(st);
+              if (it != stu.test_loss.end()) by_depth[stu.depth].push_back(it->second);
+            }
+          std::vector<double> d, l, w;
+          bool weighted = true;
+          for (const auto& [depth, ls] : by_depth) {
+            auto m = mean_se(ls);
+            d.push_back(depth);
+            l.push_back(m.mean);
+            if (!(m.se > 0)) weighted = false;
+            w.push_back(m.se > 0 ? 1.0 / (m.se * m.se) : 1.0);
+          }
+          auto pf = fit_power_law(d, l, weighted ? w : std::vector<double>{}, opt);
+          pooled.push_back(pf.alpha);
+          pooled_se.push_back(pf.alpha_se);
+        }
+        auto g = sg.create_group(name);
+        g.set_attr("rho", sm.rho);
+        g.set_attr("temperature", sm.temperature);
+        g.write(steps, "step");
+        g.write("alpha_mean", mean);
+        g.write("alpha_sem", sem);
+        g.write("n_replicates", nrep);
+        g.write("alpha_pooled", pooled);
+        g.write("alpha_pooled_se", pooled_se);
+      }
+      f.flush();
+    }
+
+    // The α table at the final step.
+    std::printf("depth fits of %s: L(depth) = c*(depth-%g)^-alpha + L0 (final evaluated step)\n",
+                path.c_str(), options.depth_offset);
+    std::printf("%-30s %7s %18s %18s %18s  %s\n", "group", "depths", "alpha", "c", "L0", "note");
+    for (const auto& [name, s] : fits) {
+      if (s.step.empty()) continue;
+      const size_t i = s.step.size() - 1;
+      std::printf("%-30s %7lld %18s %18s %18s  %s\n", name.c_str(), (long long)s.n_points[i],
+                  fmt_pm(s.alpha[i], s.alpha_se[i]).c_str(), fmt_pm(s.c[i], s.c_se[i]).c_str(),
+                  fmt_pm(s.L0[i], s.L0_se[i]).c_str(), s.final_message.c_str());
+    }
+    std::printf("\nacross teacher replicates (mean ± SEM of alpha):\n");
+    std::printf("%-6s %-12s %6s %18s\n", "rho", "temperature", "n", "alpha");
+    for (const auto& [name, sm] : summaries) {
+      std::vector<double> finals;
+      for (const auto* s : sm.series)
+        if (!s->alpha.empty()) finals.push_back(s->alpha.back());
+      auto ms = mean_se(finals);
+      std::printf("%-6g %-12g %6d %18s\n", sm.rho, sm.temperature, ms.n,
+                  fmt_pm(ms.mean, ms.se).c_str());
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    spdlog::error("{}: {}", path, e.what());
+    return 1;
+  }
+}
+
+}  // namespace depthscale::fit

@@ -1,0 +1,126 @@
+// The toy teacher–student networks of SPEC.md §1.
+//
+//   h0 = RMSNorm(x),  h_l = h_{l-1} + MLP_l(RMSNorm(h_{l-1})),  MLP(v) = B·relu(A·v + b)²
+//   output: logits W·RMSNorm(h_ℓ) (heads trained / teacher) or RMSNorm(h_ℓ) itself (head none).
+//
+// The teacher runs without autograd; a student keeps all its parameters, gradients and Adam moments
+// in flat buffers (one Adam update is a handful of vector ops, and a checkpoint is three arrays).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/job.hpp"
+
+namespace depthscale::toy {
+
+// RMSNorm over the last dimension, no learnable gain, eps = FLT_EPSILON (SPEC.md §1).
+torch::Tensor rms_norm(const torch::Tensor& h);
+
+// One MLP of a residual block: A [4m, m], b [4m], B [m, 4m].
+struct Mlp {
+  torch::Tensor A, b, B;
+  torch::Tensor operator()(const torch::Tensor& v) const;
+};
+
+// One residual layer: plain blocks use `first` only; RK2 (midpoint) blocks use both MLPs.
+struct Layer {
+  Mlp first, second;
+};
+torch::Tensor apply_block(const Layer& layer, config::Block kind, const torch::Tensor& h);
+
+// A draw from U(−bound, bound) of the given shape. nn.Linear's defaults (kaiming-uniform weight
+// with a = √5, uniform bias) are both U(±1/√fan_in).
+torch::Tensor uniform(std::vector<int64_t> shape, double bound, uint64_t seed);
+
+class Teacher {
+ public:
+  // Draws the teacher of replicate `replicate` at weight correlation `rho` from the job's seed:
+  // each layer is √ρ·shared + √(1−ρ)·own (exactly the shared draw at ρ = 1, its own at ρ = 0),
+  // then every B is scaled by 1/√ℓ*.
+  Teacher(const config::Job& job, double rho, int replicate, torch::Device device = torch::kCPU);
+
+  struct Output {
+    torch::Tensor features;  // RMSNorm(h_ℓ*)      [batch, m]
+    torch::Tensor logits;    // W·features (undefined for head none) [batch, n]
+  };
+  Output forward(const torch::Tensor& h0) const;  // h0 = RMSNorm(x); no autograd
+  // h_0 … h_ℓ* for the hidden-state probes.
+  std::vector<torch::Tensor> hidden_states(const torch::Tensor& h0) const;
+
+  const std::vector<Layer>& layers() const { return layers_; }
+  const torch::Tensor& head() const { return head_; }  // [n, m], undefined for head none
+  int depth() const { return int(layers_.size()); }
+
+ private:
+  std::vector<Layer> layers_;
+  torch::Tensor head_;
+};
+
+// Hyperparameters of one student (from the job and its grid point).
+struct StudentSpec {
+  int width = 32, vocab = 128, depth = 6;
+  config::Block block = config::Block::Plain;
+  config::Head head = config::Head::Trained;
+  config::Loss loss = config::Loss::Kl;
+  double temperature = 1.0;
+  bool student_temperature = false;
+  config::TrainSpec train;
+  static StudentSpec from(const config::Job& job, const config::ToyTask& task);
+};
+
+class Student {
+ public:
+  // A fresh student: A and b as nn.Linear defaults, every B = 0 and a trained head W = 0.
+  // `teacher_head` is the fixed head used when spec.head == Head::Teacher.
+  Student(const StudentSpec& spec, uint64_t init_seed, torch::Tensor teacher_head,
+          torch::Device device = torch::kCPU);
+
+  // Forward pass: the student's output (logits for KL heads, RMSNorm(h_ℓ) for head none).
+  torch::Tensor forward(const torch::Tensor& h0) const;
+  std::vector<torch::Tensor> hidden_states(const torch::Tensor& h0) const;
+
+  // The loss against the teacher's target for this student's temperature.
+  //   KL:  target = log softmax(teacher logits / T)   MSE: target = teacher features
+  torch::Tensor loss(const torch::Tensor& h0, const torch::Tensor& target) const;
+
+  // One training step: forward, backward, Adam with the scheduled learning rate. Returns the
+  // loss as a 0-dim tensor on the device (no host sync).
+  torch::Tensor train_step(const torch::Tensor& h0, const torch::Tensor& target);
+
+  const StudentSpec& spec() const { return spec_; }
+  int64_t step() const { return step_; }
+  int64_t parameter_count() const { return params_.numel(); }
+
+  // Checkpoint state: flat parameters, Adam moments and the step count.
+  void save_state(std::vector<float>& params, std::vector<float>& m, std::vector<float>& v) const;
+  void load_state(const std::vector<float>& params, const std::vector<float>& m,
+                  const std::vector<float>& v, int64_t step);
+
+  // Named views of the parameters ("layer_3/A", "W", ...), for cross-checks and probes.
+  std::vector<std::pair<std::string, torch::Tensor>> named_parameters() const;
+
+ private:
+  StudentSpec spec_;
+  torch::Tensor params_, grads_, adam_m_, adam_v_;  // flat [P]
+  std::vector<Layer> layers_;                      // views into params_
+  torch::Tensor head_;                             // view into params_, or the teacher's head
+  int64_t step_ = 0;
+};
+
+// Target for a student's loss from the teacher's output: KL → log softmax(logits / T),
+// MSE → features.
+torch::Tensor teacher_target(const Teacher::Output& out, config::Loss loss, double temperature);
+
+// Hidden-state probes from h_0 … h_ℓ (each [N, m]), in float32 on the CPU:
+//   theta [N, ℓ] = ∠(h_l, h_{l+1}); theta_dh [N, ℓ−1] = ∠(Δh_l, Δh_{l+1}); norms [N, ℓ+1].
+struct HiddenProbe {
+  int64_t inputs = 0, depth = 0;
+  std::vector<float> theta, theta_dh, norms;
+};
+HiddenProbe probe_hidden(const std::vector<torch::Tensor>& hidden);
+
+}  // namespace depthscale::toy

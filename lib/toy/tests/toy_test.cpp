@@ -1,0 +1,251 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "toy/model.hpp"
+#include "toy/unit.hpp"
+
+using namespace depthscale;
+using config::Block;
+using config::Head;
+using config::Loss;
+
+namespace {
+
+config::Job small_job(const std::string& extra = "") {
+  std::string yaml = R"(name: t
+kind: toy
+seed: 7
+grid: {temperature: [0.1, 1.0], rho: [0.0], depth: [2, 3], teacher: [0]}
+model: {width: 8, vocab: 16, teacher_depth: 6}
+train: {loss: kl, steps: 30, batch: 64, lr: {base: 0.01}, eval: {every: 10, batches: 2}, checkpoint_every: 0}
+probe_hidden: {inputs: 16}
+)";
+  std::vector<std::string> overrides;
+  std::istringstream in(extra);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) overrides.push_back(line);
+  return config::parse_job(yaml, "<test>", overrides);
+}
+
+struct Collected {
+  std::map<std::string, store::TaskResult> results;
+  std::map<std::string, store::TaskCheckpoint> checkpoints;
+};
+
+toy::UnitOutcome run(const config::Job& job, const toy::UnitSpec& unit, Collected& out,
+                     const std::map<std::string, store::TaskCheckpoint>& resume = {},
+                     int64_t stop_at = -1) {
+  toy::UnitEvents ev;
+  int64_t step = unit.start_step;
+  ev.result = [&](const store::TaskResult& r) { out.results[r.key] = r; };
+  ev.checkpoint = [&](const store::TaskCheckpoint& c) { out.checkpoints[c.key] = c; };
+  ev.progress = [&](int64_t s) { step = s; };
+  ev.stop_requested = [&] { return stop_at >= 0 && step >= stop_at; };
+  return toy::run_unit(job, unit, resume, ev, toy::UnitContext{});
+}
+
+toy::UnitSpec unit_of(const config::Job& job, std::vector<config::ToyTask> tasks) {
+  toy::UnitSpec u;
+  u.rho = tasks.front().rho;
+  u.teacher = tasks.front().teacher;
+  u.tasks = std::move(tasks);
+  return u;
+}
+
+}  // namespace
+
+TEST(Toy, RmsNormHasUnitRms) {
+  auto h = torch::randn({5, 32}) * 7.0;
+  auto n = toy::rms_norm(h);
+  auto rms = n.square().mean(-1).sqrt();
+  EXPECT_TRUE(torch::allclose(rms, torch::ones({5}), 1e-5, 1e-6));
+}
+
+TEST(Toy, TeacherRhoOneTiesEveryLayerAndRhoZeroDoesNot) {
+  auto job = small_job();
+  toy::Teacher tied(job, 1.0, 0), free(job, 0.0, 0);
+  for (int l = 1; l < tied.depth(); ++l) {
+    EXPECT_TRUE(torch::equal(tied.layers()[l].first.A, tied.layers()[0].first.A));
+    EXPECT_TRUE(torch::equal(tied.layers()[l].first.B, tied.layers()[0].first.B));
+    EXPECT_FALSE(torch::equal(free.layers()[l].first.A, free.layers()[0].first.A));
+  }
+  // Replicates differ; the same replicate is drawn identically twice.
+  toy::Teacher again(job, 0.0, 0), other(job, 0.0, 1);
+  EXPECT_TRUE(torch::equal(again.layers()[3].first.A, free.layers()[3].first.A));
+  EXPECT_FALSE(torch::equal(other.layers()[3].first.A, free.layers()[3].first.A));
+}
+
+TEST(Toy, IntermediateRhoGivesThatCorrelationAndKeepsVariance) {
+  auto job = small_job("model.width=32\nmodel.teacher_depth=40");
+  for (double rho : {0.25, 0.5, 0.8}) {
+    toy::Teacher t(job, rho, 0);
+    // Correlation between layers across all weights of A, pooled over layer pairs.
+    std::vector<torch::Tensor> a;
+    for (const auto& b : t.layers()) a.push_back(b.first.A.flatten());
+    auto A = torch::stack(a).to(torch::kFloat64);  // [L, 4m·m]
+    auto centred = A - A.mean(1, true);
+    auto cov = torch::mm(centred, centred.t()) / double(A.size(1));
+    auto sd = cov.diag().sqrt();
+    auto corr = cov / torch::outer(sd, sd);
+    const int64_t L = corr.size(0);
+    double off = (corr.sum().item<double>() - corr.diag().sum().item<double>()) / double(L * (L - 1));
+    EXPECT_NEAR(off, rho, 0.02) << "rho " << rho;
+    // Variance of U(±1/√m) is 1/(3m), kept by the mixing.
+    EXPECT_NEAR(A.var().item<double>(), 1.0 / (3.0 * 32), 0.05 / (3.0 * 32)) << "rho " << rho;
+  }
+}
+
+TEST(Toy, TeacherStaysOrderOne) {
+  auto job = small_job("model.width=32\nmodel.teacher_depth=128\nmodel.vocab=128");
+  toy::Teacher t(job, 0.0, 0);
+  auto h0 = toy::rms_norm(torch::randn({256, 32}));
+  auto hs = t.hidden_states(h0);
+  double ratio = (hs.back().norm(2, -1) / hs.front().norm(2, -1)).mean().item<double>();
+  EXPECT_GT(ratio, 0.3);
+  EXPECT_LT(ratio, 5.0);  // 1/√ℓ* scaling of B keeps the 128-layer map O(1)
+}
+
+TEST(Toy, FreshStudentIsIdentityWithZeroHead) {
+  auto job = small_job();
+  auto task = config::expand(job).front();
+  toy::Student s(toy::StudentSpec::from(job, task), 1, torch::Tensor());
+  auto h0 = toy::rms_norm(torch::randn({4, 8}));
+  auto hs = s.hidden_states(h0);
+  EXPECT_TRUE(torch::equal(hs.back(), h0));
+  EXPECT_TRUE(torch::equal(s.forward(h0), torch::zeros({4, 16})));
+}
+
+TEST(Toy, ProbeAnglesOfKnownStates) {
+  // h0 = e0, h1 = e1 (90°), h2 = e1 + e2: updates Δ1 = e1 − e0, Δ2 = e2: angle 90° too.
+  auto e = torch::eye(3).unsqueeze(0);  // [1, 3, 3]
+  std::vector<torch::Tensor> hs{e.select(1, 0), e.select(1, 1), e.select(1, 1) + e.select(1, 2)};
+  auto p = toy::probe_hidden(hs);
+  ASSERT_EQ(p.theta.size(), 2u);
+  EXPECT_NEAR(p.theta[0], M_PI / 2, 1e-6);
+  EXPECT_NEAR(p.theta[1], M_PI / 4, 1e-6);
+  ASSERT_EQ(p.theta_dh.size(), 1u);
+  EXPECT_NEAR(p.theta_dh[0], M_PI / 2, 1e-6);
+  EXPECT_NEAR(p.norms[2], std::sqrt(2.0), 1e-6);
+}
+
+TEST(Toy, UnitOfKStudentsEqualsKSeparateRuns) {
+  auto job = small_job();
+  auto tasks = config::expand(job);
+  ASSERT_EQ(tasks.size(), 4u);
+  Collected together;
+  run(job, unit_of(job, tasks), together);
+  for (const auto& t : tasks) {
+    Collected alone;
+    run(job, unit_of(job, {t}), alone);
+    const auto& a = alone.results.at(t.key);
+    const auto& b = together.results.at(t.key);
+    ASSERT_TRUE(a.complete && b.complete);
+    EXPECT_EQ(a.train_loss, b.train_loss) << t.key;  // bit-for-bit
+    EXPECT_EQ(a.test_loss, b.test_loss) << t.key;
+    EXPECT_EQ(a.theta, b.theta) << t.key;
+  }
+  // and the trajectories really differ between students (the comparison can fail)
+  EXPECT_NE(together.results.at(tasks[0].key).train_loss,
+            together.results.at(tasks[1].key).train_loss);
+}
+
+TEST(Toy, StopCheckpointResumeIsBitIdentical) {
+  auto job = small_job("train.checkpoint_every=10");
+  auto tasks = config::expand(job);
+  Collected straight;
+  run(job, unit_of(job, tasks), straight);
+
+  Collected first;
+  EXPECT_EQ(run(job, unit_of(job, tasks), first, {}, 17), toy::UnitOutcome::Stopped);
+  ASSERT_EQ(first.checkpoints.size(), tasks.size());
+  auto unit = unit_of(job, tasks);
+  unit.start_step = first.checkpoints.begin()->second.step;
+  EXPECT_EQ(unit.start_step, 17);
+  Collected second;
+  EXPECT_EQ(run(job, unit, second, first.checkpoints), toy::UnitOutcome::Finished);
+  for (const auto& t : tasks) {
+    EXPECT_EQ(second.results.at(t.key).train_loss, straight.results.at(t.key).train_loss);
+    EXPECT_EQ(second.results.at(t.key).test_loss, straight.results.at(t.key).test_loss);
+    EXPECT_EQ(second.results.at(t.key).eval_step, straight.results.at(t.key).eval_step);
+  }
+}
+
+TEST(Toy, NonFiniteLossFailsOnlyThatTask) {
+  // T = 1e-30 overflows the teacher's logits / T: that student's loss is NaN from step 0.
+  auto job = small_job("grid.temperature=[1.0e-30, 1.0]");
+  auto tasks = config::expand(job);
+  Collected out;
+  run(job, unit_of(job, tasks), out);
+  int failed = 0, complete = 0;
+  for (const auto& [k, r] : out.results) {
+    if (r.complete) {
+      ++complete;
+    } else {
+      ++failed;
+      EXPECT_NE(r.error.find("non-finite training loss at step 0"), std::string::npos) << r.error;
+    }
+  }
+  EXPECT_EQ(failed, 2);
+  EXPECT_EQ(complete, 2);
+}
+
+TEST(Toy, EvalStepsAndLossesRecorded) {
+  auto job = small_job();
+  Collected out;
+  run(job, unit_of(job, config::expand(job)), out);
+  const auto& r = out.results.begin()->second;
+  EXPECT_EQ(r.train_loss.size(), 30u);
+  EXPECT_EQ(r.eval_step, (std::vector<int64_t>{10, 20, 30}));
+  EXPECT_EQ(r.test_loss.size(), 3u);
+  EXPECT_LT(r.train_loss.back(), r.train_loss.front());  // it learns
+  const int depth = int(r.params.at("depth"));
+  EXPECT_EQ(r.theta.size(), size_t(16 * depth));
+  EXPECT_EQ(r.theta_dh.size(), size_t(16 * (depth - 1)));
+  EXPECT_EQ(r.norms.size(), size_t(16 * (depth + 1)));
+}
+
+TEST(Toy, PlannerSplitsForWorkersAndKeepsEveryTaskOnce) {
+  auto job = small_job("grid.depth=[1,2,3,4,5,6]\ngrid.teacher=[0,1,2]");
+  auto tasks = config::expand(job);
+  auto units = toy::plan_units(job, tasks, {}, 8);
+  std::set<std::string> seen;
+  for (size_t i = 0; i < units.size(); ++i) {
+    if (i) EXPECT_GE(units[i - 1].cost, units[i].cost);  // most expensive first
+    for (const auto& t : units[i].tasks) {
+      EXPECT_TRUE(seen.insert(t.key).second);
+      EXPECT_EQ(t.teacher, units[i].teacher);
+    }
+  }
+  EXPECT_EQ(seen.size(), tasks.size());
+  EXPECT_GE(units.size(), 16u);
+  // A fixed unit size wins over the worker count; resumed tasks get units of their own step.
+  auto fixed = config::parse_job(job.yaml_text, "<t>", {"run.unit_size=12"});
+  EXPECT_EQ(toy::plan_units(fixed, config::expand(fixed), {}, 8).size(), 3u);
+  auto resumed = toy::plan_units(fixed, config::expand(fixed), {{tasks[0].key, 10}}, 1);
+  EXPECT_EQ(resumed.size(), 4u);
+}
+
+// The LibTorch from Debian calls the system's libblas.so.3; the reference BLAS is ~17x slower and
+// OpenBLAS's pthread build fights LibTorch's OpenMP pool. Fail loudly if either is what got loaded.
+TEST(Toy, OptimisedSingleThreadPoolBlasIsLoaded) {
+  auto a = torch::randn({256, 256});
+  auto c = torch::mm(a, a);  // make sure BLAS is mapped
+  std::ifstream maps("/proc/self/maps");
+  std::string line, blas;
+  while (std::getline(maps, line))
+    if (line.find("libblas.so") != std::string::npos || line.find("libopenblas") != std::string::npos)
+      blas = line.substr(line.find('/'));
+  if (blas.empty()) GTEST_SKIP() << "LibTorch does not use a system BLAS in this build";
+  char real[4096] = {0};
+  std::string path = realpath(blas.c_str(), real) ? real : blas;
+  EXPECT_EQ(path.find("/blas/"), std::string::npos)
+      << "the reference BLAS is loaded (" << path
+      << "): install libopenblas0-openmp (scripts/setup.sh does) or select it with "
+         "update-alternatives --config libblas.so.3-x86_64-linux-gnu";
+  EXPECT_EQ(path.find("pthread"), std::string::npos)
+      << "OpenBLAS's pthread build is loaded (" << path << ") beside LibTorch's OpenMP threads";
+}

@@ -1,0 +1,371 @@
+#include "toy/unit.hpp"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <set>
+
+namespace depthscale::toy {
+
+using config::Inputs;
+using config::ToyTask;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+torch::Tensor gaussian(uint64_t seed, int64_t rows, int64_t cols) {
+  auto gen = at::detail::createCPUGenerator(seed);
+  return torch::randn({rows, cols}, gen, torch::kFloat32);
+}
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// FLOPs of one MLP forward on a batch: two matmuls of 4m·m multiply-adds each.
+double mlp_flops(const config::Job& job) {
+  const double m = job.model.width;
+  return 2.0 * 2.0 * 4.0 * m * m * job.train.batch;
+}
+
+// A test hook for the failure path: DEPTHSCALE_FAIL_TASK=<key>[@step] makes that task throw.
+std::optional<std::pair<std::string, int64_t>> injected_failure() {
+  const char* v = std::getenv("DEPTHSCALE_FAIL_TASK");
+  if (!v || !*v) return std::nullopt;
+  std::string s(v);
+  auto at = s.find('@');
+  if (at == std::string::npos) return std::make_pair(s, int64_t(0));
+  return std::make_pair(s.substr(0, at), std::stoll(s.substr(at + 1)));
+}
+
+}  // namespace
+
+std::string UnitSpec::describe() const {
+  std::set<int> depths;
+  std::set<double> temps;
+  for (const auto& t : tasks) {
+    depths.insert(t.depth);
+    temps.insert(t.temperature);
+  }
+  return "unit " + std::to_string(id) + " (rho " + config::format_number(rho) + ", teacher " +
+         std::to_string(teacher) + ", " + std::to_string(tasks.size()) + " students: " +
+         std::to_string(depths.size()) + " depths x " + std::to_string(temps.size()) +
+         " temperatures, from step " + std::to_string(start_step) + ")";
+}
+
+uint64_t student_seed(const config::Job& job, const ToyTask& task) {
+  return config::derive_seed(job.seed, "student", task.key);
+}
+
+torch::Tensor training_inputs(const config::Job& job, const std::string& stream, int64_t step) {
+  return gaussian(config::derive_seed(job.seed, "inputs", stream, step), job.train.batch,
+                  job.model.width);
+}
+
+torch::Tensor eval_inputs(const config::Job& job, const std::string& stream, int64_t step,
+                          int batch) {
+  const int64_t index = step * 1000 + batch;  // distinct fresh batches at every evaluation
+  return gaussian(config::derive_seed(job.seed, "eval", stream, index), job.train.batch,
+                  job.model.width);
+}
+
+torch::Tensor probe_inputs(const config::Job& job, const std::string& teacher_key) {
+  return gaussian(config::derive_seed(job.seed, "probe", teacher_key), job.probe_hidden.inputs,
+                  job.model.width);
+}
+
+double student_cost(const config::Job& job, const ToyTask& task, int64_t from_step) {
+  const double mlps = job.model.block == config::Block::Rk2 ? 2 : 1;
+  const double steps = double(job.train.steps - from_step);
+  // forward + backward ≈ 3 forwards; the head adds 2·m·n per input, twice more for backward.
+  const double head = 6.0 * job.model.width * job.model.vocab * job.train.batch;
+  const double per_step = 3.0 * mlps * task.depth * mlp_flops(job) + head;
+  const double evals = job.train.eval.every > 0 ? steps / double(job.train.eval.every) : 1.0;
+  return per_step * steps + evals * job.train.eval.batches * per_step / 3.0;
+}
+
+double teacher_cost(const config::Job& job, int64_t from_step) {
+  return double(job.train.steps - from_step) * job.model.teacher_depth * mlp_flops(job);
+}
+
+std::vector<UnitSpec> plan_units(const config::Job& job, const std::vector<ToyTask>& tasks,
+                                 const std::map<std::string, int64_t>& resume_step, int workers) {
+  // Group by the teacher and the step the students continue from.
+  std::map<std::tuple<double, int, int64_t>, std::vector<ToyTask>> groups;
+  for (const auto& t : tasks) {
+    auto it = resume_step.find(t.key);
+    const int64_t from = it == resume_step.end() ? 0 : it->second;
+    groups[{t.rho, t.teacher, from}].push_back(t);
+  }
+  std::vector<UnitSpec> units;
+  const int independent = job.train.inputs == Inputs::Independent;
+  for (auto& [k, members] : groups) {
+    size_t chunks;
+    if (job.run.unit_size > 0) {
+      chunks = (members.size() + job.run.unit_size - 1) / job.run.unit_size;
+    } else {
+      // Enough units for two per worker across all groups, never fewer than one per group.
+      const size_t want = std::max<size_t>(1, 2 * size_t(std::max(workers, 1)));
+      chunks = std::max<size_t>(1, (want + groups.size() - 1) / groups.size());
+    }
+    if (independent) chunks = std::max(chunks, size_t(1));
+    chunks = std::min(chunks, members.size());
+    // Deal students sorted by depth round-robin so every unit gets a similar mix of costs.
+    std::stable_sort(members.begin(), members.end(),
+                     [](const ToyTask& a, const ToyTask& b) { return a.depth > b.depth; });
+    std::vector<UnitSpec> part(chunks);
+    for (size_t i = 0; i < members.size(); ++i) part[i % chunks].tasks.push_back(members[i]);
+    for (auto& u : part) {
+      u.rho = std::get<0>(k);
+      u.teacher = std::get<1>(k);
+      u.start_step = std::get<2>(k);
+      double c = job.train.inputs == Inputs::Shared ? teacher_cost(job, u.start_step) : 0.0;
+      for (const auto& t : u.tasks) {
+        c += student_cost(job, t, u.start_step);
+        if (job.train.inputs == Inputs::Independent) c += teacher_cost(job, u.start_step);
+      }
+      u.cost = c;
+      units.push_back(std::move(u));
+    }
+  }
+  std::stable_sort(units.begin(), units.end(),
+                   [](const UnitSpec& a, const UnitSpec& b) { return a.cost > b.cost; });
+  for (size_t i = 0; i < units.size(); ++i) units[i].id = int(i);
+  return units;
+}
+
+// ---- training ---------------------------------------------------------------------------------
+
+namespace {
+
+struct Trainee {
+  ToyTask task;
+  std::unique_ptr<Student> student;
+  std::string stream;          // input stream: the teacher's key, or the task's own key
+  torch::Tensor losses;        // [steps] on the device; read back only at checks
+  std::vector<float> train_loss_before;  // from a checkpoint
+  std::vector<int64_t> eval_step;
+  std::vector<float> test_loss;
+  double seconds = 0;
+  int64_t checked_until = 0;   // losses up to here were read back and are finite
+  bool active = true;
+};
+
+store::TaskResult base_result(const Trainee& t, const UnitContext& ctx) {
+  store::TaskResult r;
+  r.key = t.task.key;
+  r.params = {{"temperature", t.task.temperature},
+              {"rho", t.task.rho},
+              {"depth", double(t.task.depth)},
+              {"teacher", double(t.task.teacher)}};
+  r.host = ctx.host;
+  r.rank = ctx.rank;
+  r.wall_seconds = t.seconds;
+  return r;
+}
+
+std::vector<float> read_losses(const Trainee& t, int64_t start, int64_t end) {
+  std::vector<float> out = t.train_loss_before;
+  if (end > start) {
+    auto c = t.losses.narrow(0, start, end - start).to(torch::kCPU).contiguous();
+    out.insert(out.end(), c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  }
+  return out;
+}
+
+}  // namespace
+
+UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
+                     const std::map<std::string, store::TaskCheckpoint>& resume, UnitEvents& events,
+                     const UnitContext& ctx) {
+  const torch::Device dev = ctx.device;
+  const int64_t S = job.train.steps, start = unit.start_step;
+  const std::string teacher_key = unit.tasks.empty() ? "" : unit.tasks.front().teacher_key();
+  auto fault = injected_failure();
+
+  auto t0 = Clock::now();
+  Teacher teacher(job, unit.rho, unit.teacher, dev);
+  std::vector<Trainee> trainees;
+  trainees.reserve(unit.tasks.size());
+
+  auto fail = [&](Trainee& t, const std::string& why) {
+    t.active = false;
+    auto r = base_result(t, ctx);
+    r.complete = false;
+    r.error = why;
+    spdlog::warn("task {} failed: {}", t.task.key, why);
+    events.result(r);
+  };
+
+  for (const auto& task : unit.tasks) {
+    Trainee t;
+    t.task = task;
+    t.stream = job.train.inputs == Inputs::Shared ? teacher_key : task.key;
+    try {
+      t.student = std::make_unique<Student>(StudentSpec::from(job, task), student_seed(job, task),
+                                            teacher.head(), dev);
+      auto it = resume.find(task.key);
+      if (it != resume.end()) {
+        const auto& c = it->second;
+        if (c.step != start)
+          throw std::runtime_error("checkpoint at step " + std::to_string(c.step) +
+                                   " in a unit resuming from " + std::to_string(start));
+        t.student->load_state(c.params, c.adam_m, c.adam_v, c.step);
+        t.train_loss_before = c.train_loss;
+        t.eval_step = c.eval_step;
+        t.test_loss = c.test_loss;
+        t.seconds = c.wall_seconds;
+      }
+      t.losses = torch::zeros({S - start}, torch::TensorOptions().dtype(torch::kFloat32).device(dev));
+      trainees.push_back(std::move(t));
+    } catch (const std::exception& e) {
+      trainees.push_back(std::move(t));
+      fail(trainees.back(), std::string("setting up: ") + e.what());
+    }
+  }
+  const double setup = seconds_since(t0) / double(std::max<size_t>(1, trainees.size()));
+  for (auto& t : trainees) t.seconds += setup;
+
+  std::set<std::string> streams;
+  for (const auto& t : trainees) streams.insert(t.stream);
+
+  // Target distributions for each temperature present, from one teacher output.
+  auto targets_for = [&](const Teacher::Output& out, const std::string& stream) {
+    std::map<double, torch::Tensor> targets;
+    for (const auto& t : trainees)
+      if (t.active && t.stream == stream && !targets.count(t.task.temperature))
+        targets[t.task.temperature] = teacher_target(out, job.train.loss, t.task.temperature);
+    return targets;
+  };
+
+  // Reads back the losses since the last check and fails students whose loss is not finite.
+  auto check_losses = [&](int64_t upto) {
+    for (auto& t : trainees) {
+      if (!t.active || upto <= t.checked_until) continue;
+      auto c = t.losses.narrow(0, t.checked_until - start, upto - t.checked_until).to(torch::kCPU);
+      auto finite = torch::isfinite(c);
+      if (!finite.all().item<bool>()) {
+        int64_t bad = t.checked_until + torch::argmin(finite.to(torch::kInt)).item<int64_t>();
+        fail(t, "non-finite training loss at step " + std::to_string(bad) + " (" +
+                    std::to_string(c[bad - t.checked_until].item<float>()) + ")");
+        continue;
+      }
+      t.checked_until = upto;
+    }
+  };
+
+  auto checkpoint_all = [&](int64_t step) {
+    check_losses(step);
+    for (auto& t : trainees) {
+      if (!t.active) continue;
+      store::TaskCheckpoint c;
+      c.key = t.task.key;
+      c.step = step;
+      t.student->save_state(c.params, c.adam_m, c.adam_v);
+      c.train_loss = read_losses(t, start, step - start);
+      c.eval_step = t.eval_step;
+      c.test_loss = t.test_loss;
+      c.wall_seconds = t.seconds;
+      events.checkpoint(c);
+    }
+  };
+
+  auto evaluate = [&](int64_t step) {
+    torch::NoGradGuard no_grad;
+    for (const auto& stream : streams) {
+      std::map<std::string, double> sum;
+      for (int b = 0; b < job.train.eval.batches; ++b) {
+        auto h0 = rms_norm(eval_inputs(job, stream, step, b).to(dev));
+        auto out = teacher.forward(h0);
+        auto targets = targets_for(out, stream);
+        for (auto& t : trainees) {
+          if (!t.active || t.stream != stream) continue;
+          auto ts = Clock::now();
+          sum[t.task.key] += t.student->loss(h0, targets.at(t.task.temperature)).item<double>();
+          t.seconds += seconds_since(ts);
+        }
+      }
+      for (auto& t : trainees) {
+        if (!t.active || t.stream != stream) continue;
+        t.eval_step.push_back(step);
+        t.test_loss.push_back(float(sum[t.task.key] / job.train.eval.batches));
+      }
+    }
+  };
+
+  const int64_t check_every = 100;
+  for (int64_t s = start; s < S; ++s) {
+    if (events.stop_requested && events.stop_requested()) {
+      checkpoint_all(s);
+      return UnitOutcome::Stopped;
+    }
+    for (const auto& stream : streams) {
+      auto tt = Clock::now();
+      torch::Tensor h0;
+      std::map<double, torch::Tensor> targets;
+      {
+        torch::NoGradGuard no_grad;
+        h0 = rms_norm(training_inputs(job, stream, s).to(dev));
+        targets = targets_for(teacher.forward(h0), stream);
+      }
+      int active = 0;
+      for (const auto& t : trainees) active += t.active && t.stream == stream;
+      const double teacher_share = seconds_since(tt) / std::max(active, 1);
+      for (auto& t : trainees) {
+        if (!t.active || t.stream != stream) continue;
+        auto ts = Clock::now();
+        try {
+          if (fault && fault->first == t.task.key && s >= fault->second)
+            throw std::runtime_error("injected failure (DEPTHSCALE_FAIL_TASK)");
+          t.losses[s - start].copy_(t.student->train_step(h0, targets.at(t.task.temperature)));
+        } catch (const std::exception& e) {
+          fail(t, std::string("step ") + std::to_string(s) + ": " + e.what());
+          continue;
+        }
+        t.seconds += seconds_since(ts) + teacher_share;
+      }
+    }
+    const int64_t done = s + 1;
+    const bool eval_now =
+        done == S || (job.train.eval.every > 0 && done % job.train.eval.every == 0);
+    if (done % check_every == 0 || eval_now) check_losses(done);
+    if (eval_now) evaluate(done);
+    if (job.train.checkpoint_every > 0 && done % job.train.checkpoint_every == 0 && done < S)
+      checkpoint_all(done);
+    if (events.progress) events.progress(done);
+  }
+  check_losses(S);
+
+  // Hidden-state probes of each trained student on fresh inputs shared by the whole teacher.
+  torch::Tensor probe_h0;
+  if (job.probe_hidden.inputs > 0) probe_h0 = rms_norm(probe_inputs(job, teacher_key).to(dev));
+  for (auto& t : trainees) {
+    if (!t.active) continue;
+    auto r = base_result(t, ctx);
+    try {
+      r.train_loss = read_losses(t, start, S - start);
+      r.eval_step = t.eval_step;
+      r.test_loss = t.test_loss;
+      if (probe_h0.defined()) {
+        torch::NoGradGuard no_grad;
+        auto p = probe_hidden(t.student->hidden_states(probe_h0));
+        r.probe_inputs = p.inputs;
+        r.theta = std::move(p.theta);
+        r.theta_dh = std::move(p.theta_dh);
+        r.norms = std::move(p.norms);
+      }
+      r.complete = true;
+      r.wall_seconds = t.seconds;
+      events.result(r);
+    } catch (const std::exception& e) {
+      fail(t, std::string("after training: ") + e.what());
+    }
+  }
+  return UnitOutcome::Finished;
+}
+
+}  // namespace depthscale::toy

@@ -1,0 +1,68 @@
+// Work units: the students of one teacher replicate trained side by side. One teacher forward
+// per step serves every student of the unit (temperature only rescales the teacher's logits), which
+// is where most of the original's FLOPs went. A student's numbers never depend on which unit it
+// is in: its inputs are drawn from (seed, teacher, step) and its init from (seed, its key).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/job.hpp"
+#include "store/store.hpp"
+#include "toy/model.hpp"
+
+namespace depthscale::toy {
+
+struct UnitSpec {
+  int id = 0;
+  double rho = 0.0;
+  int teacher = 0;
+  int64_t start_step = 0;  // every task of the unit continues from this step
+  std::vector<config::ToyTask> tasks;
+  double cost = 0;  // estimated FLOPs still to do
+  std::string describe() const;
+};
+
+// FLOPs to train one student from `from_step` to the end (forward + backward + its evals).
+double student_cost(const config::Job& job, const config::ToyTask& task, int64_t from_step);
+// FLOPs of the teacher forwards one unit needs from `from_step` on.
+double teacher_cost(const config::Job& job, int64_t from_step);
+
+// Splits tasks into units: grouped by (ρ, replicate, resume step), each group dealt round-robin
+// over depth into as many units as keeps `workers` busy (at least two units per worker in all),
+// or into units of `job.run.unit_size` when the job fixes it. Sorted most expensive first.
+std::vector<UnitSpec> plan_units(const config::Job& job, const std::vector<config::ToyTask>& tasks,
+                                 const std::map<std::string, int64_t>& resume_step, int workers);
+
+struct UnitEvents {
+  std::function<void(const store::TaskCheckpoint&)> checkpoint;
+  std::function<void(const store::TaskResult&)> result;
+  std::function<void(int64_t step)> progress;  // after every step (callers throttle)
+  std::function<bool()> stop_requested;        // polled at step boundaries
+};
+
+enum class UnitOutcome { Finished, Stopped };
+
+struct UnitContext {
+  torch::Device device = torch::kCPU;
+  std::string host;
+  int rank = 0;
+};
+
+// Trains the unit to the end (results through events.result, one per task) or until a stop is
+// requested (then every unfinished student is checkpointed first). A task that throws or whose
+// loss turns non-finite is reported failed and the others go on.
+UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
+                     const std::map<std::string, store::TaskCheckpoint>& resume, UnitEvents& events,
+                     const UnitContext& ctx);
+
+// The random input batches of the study (all counter-based: the position is the step index).
+torch::Tensor training_inputs(const config::Job& job, const std::string& stream, int64_t step);
+torch::Tensor eval_inputs(const config::Job& job, const std::string& stream, int64_t step, int batch);
+torch::Tensor probe_inputs(const config::Job& job, const std::string& teacher_key);
+uint64_t student_seed(const config::Job& job, const config::ToyTask& task);
+
+}  // namespace depthscale::toy
