@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Toy training throughput: one exp9 work unit (one teacher, 6 depths x 16 temperatures = 96
+# students sharing its forward) against the original's per-student loop (bench/reference_toy.py:
+# one PyTorch process per student, teacher forward every step), both on one core, in the same run.
+# Usage: bench/run_toy_bench.sh [BUILD_DIR] [STEPS]   (prints a JSON summary line last)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+steps=${2:-20}
+py=$(grep -E '^DEPTHSCALE_PYTHON:' "$build/CMakeCache.txt" | cut -d= -f2)
+py=${py:-/usr/bin/python3}
+export OMP_NUM_THREADS=1
+
+echo "reference: per-student PyTorch loop, depths 6..48, $steps steps each, 1 thread" >&2
+ref=$("$py" bench/reference_toy.py --depths 6,12,16,24,32,48 --steps "$steps" --warmup 3 --threads 1 --json | tail -1)
+echo "depthscale: one exp9 work unit (96 students), $steps steps, 1 thread" >&2
+ours=$("$build/bench/toy_bench" jobs/exp9.yaml --steps "$steps" --warmup 2 --threads 1 | tail -1)
+"$py" - "$ref" "$ours" <<'PY'
+import json, sys
+ref, ours = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+r = ref["mix_student_steps_per_second_per_core"]
+o = ours["student_steps_per_s_per_core"]
+print("reference (per-student loop):   %.2f student-steps/s per core (mean %.1f ms/step; teacher %.0f%%)"
+      % (r, ref["mean_ms_per_step"], 100 * ref["mean_teacher_fraction"]))
+for d in ref["per_depth"]:
+    print("    depth %2d: %.1f ms/step" % (d["depth"], d["ms_per_step"]))
+print("depthscale (exp9 work unit):    %.2f student-steps/s per core (%d students, %.0f ms per unit step, peak RSS %.0f MB)"
+      % (o, ours["students"], ours["ms_per_unit_step"], ours["peak_rss_mb"]))
+print("speed-up per core: %.2fx" % (o / r))
+print(json.dumps({"reference_per_core": r, "depthscale_per_core": o, "speedup": o / r,
+                  "peak_rss_mb": ours["peak_rss_mb"]}))
+PY

@@ -1,0 +1,336 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `depthscale run` with real mpirun processes and real HDF5 files.
+
+Each case runs a small sweep, interferes with it the way a cluster would (SIGKILL at a random
+moment, SIGTERM, a worker rank dying, a task throwing, a corrupted file, a changed job), resumes,
+and compares the result with an uninterrupted run bit for bit (h5py). Usage:
+
+    sweep_e2e.py BUILD_DIR CASE      (CASE: ranks, sigkill, sigterm, worker_dies, task_throws,
+                                      changed_job, corrupt, dry_run)
+"""
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import h5py
+import numpy as np
+
+JOB = """name: e2e
+kind: toy
+seed: 4242
+grid:
+  temperature: [0.5, 1.0]
+  rho: [0.0, 1.0]
+  depth: [2, 4, 8]
+  teacher: [0]
+model: {width: 16, vocab: 32, teacher_depth: 16}
+train:
+  loss: kl
+  steps: 600
+  batch: 128
+  lr: {base: 3.0e-3, depth_scaling: inv_sqrt, schedule: linear_tail}
+  eval: {every: 100, batches: 2}
+  checkpoint_every: 50
+probe_hidden: {inputs: 64}
+"""
+
+ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+           OMP_NUM_THREADS="1", DEPTHSCALE_PROGRESS_SECONDS="1")
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failure(what)
+    print("  ok:", what)
+
+
+class Sweep:
+    def __init__(self, build, workdir):
+        self.exe = os.path.join(build, "apps", "depthscale")
+        self.dir = workdir
+        self.job = os.path.join(workdir, "e2e.yaml")
+        with open(self.job, "w") as f:
+            f.write(JOB)
+
+    def cmd(self, np_, out, *extra):
+        base = [self.exe, "run", self.job, "--out", out, *extra]
+        if np_ is None:
+            return base
+        return ["mpirun", "-np", str(np_), "--oversubscribe", *base]
+
+    def run(self, np_, out, *extra, env=None, timeout=600):
+        p = subprocess.run(self.cmd(np_, out, *extra), env=env or ENV, timeout=timeout,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        return p.returncode, p.stdout
+
+    def start(self, np_, out, *extra, env=None):
+        log = open(out + ".log", "w")
+        return subprocess.Popen(self.cmd(np_, out, *extra), env=env or ENV, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+    def tool(self, *args):
+        p = subprocess.run([self.exe, *args], env=ENV, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=120)
+        return p.returncode, p.stdout
+
+
+def kill_everything(tag, sig=signal.SIGKILL):
+    """Kills every process whose command line mentions `tag` (the run's unique --out path)."""
+    subprocess.run(["pkill", "-" + str(int(sig)), "-f", tag])
+
+
+def wait_for_checkpoint(out, timeout=120):
+    """Waits until the run has written at least one checkpoint or result."""
+    ck = out + ".ckpt"
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        for sub in ("tasks", "done"):
+            d = os.path.join(ck, sub)
+            if os.path.isdir(d) and any(n.endswith(".h5") for n in os.listdir(d)):
+                return
+        time.sleep(0.1)
+    raise Failure("no checkpoint appeared in %s within %d s" % (ck, timeout))
+
+
+def task_arrays(path):
+    """{key: {name: array}} of the complete tasks, plus their grid attrs."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        for key, g in f["tasks"].items():
+            if g.attrs.get("status") != "complete":
+                continue
+            d = {}
+            for name in ("train_loss", "eval_step", "test_loss",
+                         "hidden/theta", "hidden/theta_dh", "hidden/norms"):
+                d[name] = g[name][()]
+            for a in ("temperature", "rho", "depth", "teacher"):
+                d["@" + a] = g.attrs[a]
+            out[key] = d
+    return out
+
+
+def same_results(a_path, b_path, expect_tasks):
+    a, b = task_arrays(a_path), task_arrays(b_path)
+    check(len(a) == expect_tasks, "%s has all %d tasks complete (%d)" % (a_path, expect_tasks, len(a)))
+    check(sorted(a) == sorted(b), "same complete tasks in both files")
+    for key in a:
+        for name in a[key]:
+            x, y = a[key][name], b[key][name]
+            if isinstance(x, np.ndarray):
+                if x.dtype != y.dtype or x.shape != y.shape or not np.array_equal(x, y):
+                    diff = np.max(np.abs(x.astype(float) - y.astype(float))) if x.shape == y.shape else "shape"
+                    raise Failure("%s %s differs (max |diff| %s)" % (key, name, diff))
+            elif x != y:
+                raise Failure("%s %s differs: %r vs %r" % (key, name, x, y))
+    print("  ok: every array of every task is bit-identical")
+
+
+N_TASKS = 12
+
+
+def reference(s):
+    ref = os.path.join(s.dir, "ref.h5")
+    t0 = time.time()
+    rc, log = s.run(3, ref)
+    check(rc == 0, "uninterrupted 3-rank run exits 0 (rc %d)\n%s" % (rc, log[-3000:]))
+    return ref, time.time() - t0
+
+
+def case_ranks(s):
+    ref, _ = reference(s)
+    for np_ in (1, 2):
+        out = os.path.join(s.dir, "np%d.h5" % np_)
+        rc, log = s.run(np_, out)
+        check(rc == 0, "%d-rank run exits 0" % np_)
+        same_results(ref, out, N_TASKS)
+    # and a plain process, no mpirun (singleton MPI)
+    out = os.path.join(s.dir, "plain.h5")
+    rc, log = s.run(None, out)
+    check(rc == 0, "run without mpirun exits 0 (rc %d)\n%s" % (rc, log[-2000:]))
+    same_results(ref, out, N_TASKS)
+    with h5py.File(ref, "r") as f:
+        check(f.attrs["format"] == "depthscale-sweep", "root format attr")
+        check("rho0_t0" in f["teachers"] and f["teachers/rho0_t0/hidden/theta"].shape == (64, 16),
+              "teacher probes written")
+
+
+def case_sigkill(s):
+    ref, seconds = reference(s)
+    out = os.path.join(s.dir, "killed.h5")
+    rng = random.Random(int(os.environ.get("E2E_SEED", time.time())))
+    kills = 0
+    for attempt in range(3):
+        p = s.start(3, out, "--resume")
+        if attempt == 0:
+            wait_for_checkpoint(out)
+        delay = rng.uniform(0.2, max(0.5, 0.5 * seconds))
+        time.sleep(delay)
+        if p.poll() is None:
+            kill_everything(out)
+            p.wait()
+            kills += 1
+            print("  killed with SIGKILL after %.2f s" % delay)
+        else:
+            break
+    check(kills >= 1, "the run was killed at least once")
+    rc, log = s.run(3, out, "--resume")
+    check(rc == 0, "resume after SIGKILL exits 0 (rc %d)\n%s" % (rc, log[-3000:]))
+    same_results(ref, out, N_TASKS)
+
+
+def case_sigterm(s):
+    ref, seconds = reference(s)
+    out = os.path.join(s.dir, "term.h5")
+    p = s.start(3, out)
+    wait_for_checkpoint(out)
+    time.sleep(0.3)
+    p.send_signal(signal.SIGTERM)  # to mpirun, which forwards it to every rank
+    rc = p.wait(timeout=120)
+    log = open(out + ".log").read()
+    check(rc == 3, "SIGTERM → exit code 3 (rc %d)\n%s" % (rc, log[-3000:]))
+    rc, st = s.tool("status", out)
+    check(rc == 0 and "partial" in st, "status after SIGTERM shows the table\n" + st)
+    rc, log = s.run(3, out, "--resume")
+    check(rc == 0, "resume after SIGTERM exits 0 (rc %d)\n%s" % (rc, log[-3000:]))
+    same_results(ref, out, N_TASKS)
+
+
+def rank_pids(tag):
+    """pid → MPI rank of the processes of the run tagged `tag`."""
+    found = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = open("/proc/%s/cmdline" % pid, "rb").read().split(b"\0")
+            if not cmd or not cmd[0].endswith(b"depthscale") or tag.encode() not in b" ".join(cmd):
+                continue
+            env = open("/proc/%s/environ" % pid, "rb").read().split(b"\0")
+            for e in env:
+                if e.startswith(b"OMPI_COMM_WORLD_RANK="):
+                    found[int(pid)] = int(e.split(b"=")[1])
+        except OSError:
+            pass
+    return found
+
+
+def case_worker_dies(s):
+    ref, _ = reference(s)
+    out = os.path.join(s.dir, "workerdies.h5")
+    p = s.start(3, out)
+    wait_for_checkpoint(out)
+    ranks = rank_pids(out)
+    victims = [pid for pid, r in ranks.items() if r == 2]
+    check(len(victims) == 1, "found worker rank 2 (%s)" % ranks)
+    os.kill(victims[0], signal.SIGKILL)
+    rc = p.wait(timeout=120)
+    kill_everything(out)
+    check(rc != 0, "mpirun reports the dead rank (rc %d)" % rc)
+    rc, log = s.run(3, out, "--resume")
+    check(rc == 0, "resume after a worker died exits 0 (rc %d)\n%s" % (rc, log[-3000:]))
+    same_results(ref, out, N_TASKS)
+
+
+def case_task_throws(s):
+    ref, _ = reference(s)
+    out = os.path.join(s.dir, "throws.h5")
+    bad = "rho1_T0.5_t0_d4"
+    env = dict(ENV, DEPTHSCALE_FAIL_TASK=bad + "@120")
+    rc, log = s.run(3, out, env=env)
+    check(rc == 4, "a task that throws → exit code 4 (rc %d)\n%s" % (rc, log[-3000:]))
+    with h5py.File(out, "r") as f:
+        g = f["tasks"][bad]
+        check(g.attrs["status"] == "failed", "failed task recorded as failed")
+        check("injected failure" in g.attrs["error"], "its error is stored: " + g.attrs["error"])
+        others = [k for k in f["tasks"] if k != bad]
+        check(all(f["tasks"][k].attrs["status"] == "complete" for k in others),
+              "every other task completed")
+    rc, st = s.tool("status", out)
+    check(rc == 0 and " 1 " in st.splitlines()[-1] if st else False, "status counts the failure\n" + st)
+    rc, log = s.run(2, out, "--resume")
+    check(rc == 4, "--resume without --retry-failed leaves it failed (rc %d)" % rc)
+    rc, log = s.run(2, out, "--resume", "--retry-failed")
+    check(rc == 0, "--retry-failed reruns it (rc %d)\n%s" % (rc, log[-3000:]))
+    same_results(ref, out, N_TASKS)
+
+
+def case_changed_job(s):
+    out = os.path.join(s.dir, "changed.h5")
+    rc, log = s.run(2, out, "--set", "grid.depth=[2,4]")
+    check(rc == 0, "small run exits 0")
+    rc, log = s.run(2, out, "--resume", "--set", "grid.depth=[2,4]", "--set", "train.steps=300")
+    check(rc == 2 and "train.steps" in log, "changed steps refused with exit 2 naming the key\n" + log[-1500:])
+    rc, log = s.run(2, out, "--set", "grid.depth=[2,4]")
+    check(rc == 2 and "--resume" in log, "existing file without --resume refused\n" + log[-800:])
+    rc, log = s.run(2, out, "--resume")  # adds depth 8
+    check(rc == 0, "adding grid points is accepted (rc %d)\n%s" % (rc, log[-2000:]))
+    check("4 to run" in log or "4 to run" in log.replace("  ", " "), "only the 4 new tasks run\n" + log[-2000:])
+    ref, _ = reference(s)
+    same_results(ref, out, N_TASKS)
+    bad = os.path.join(s.dir, "bad.yaml")
+    with open(bad, "w") as f:
+        f.write(JOB.replace("steps: 600", "steps: -3"))
+    p = subprocess.run(s.cmd(None, os.path.join(s.dir, "x.h5")) [:2] + [bad], env=ENV,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    check(p.returncode == 2 and "bad.yaml:" in p.stdout and "train.steps" in p.stdout,
+          "invalid job file → exit 2 naming file, line and key\n" + p.stdout)
+
+
+def case_corrupt(s):
+    ref, _ = reference(s)
+    out = os.path.join(s.dir, "corrupt.h5")
+    shutil.copy(ref, out)
+    shutil.copytree(ref + ".ckpt", out + ".ckpt")
+    size = os.path.getsize(out)
+    with open(out, "r+b") as f:
+        f.truncate(size // 2)
+    rc, st = s.tool("status", out)
+    check(rc == 1 and "truncated or corrupt" in st, "status names the damage\n" + st)
+    rc, log = s.run(2, out, "--resume")
+    check(rc == 0, "resume rebuilds the file from the sidecar (rc %d)\n%s" % (rc, log[-3000:]))
+    check(any(n.startswith("corrupt.h5.corrupt-") for n in os.listdir(s.dir)),
+          "the damaged file is kept aside")
+    same_results(ref, out, N_TASKS)
+
+
+def case_dry_run(s):
+    out = os.path.join(s.dir, "dry.h5")
+    rc, log = s.run(None, out, "--dry-run")
+    check(rc == 0 and not os.path.exists(out), "--dry-run exits 0 and writes nothing")
+    check(log.count("pending") == N_TASKS, "lists all %d tasks as pending" % N_TASKS)
+    check("core-hours" in log, "prints a cost estimate")
+    rc, _ = s.run(2, out, "--set", "grid.rho=[0.0]")
+    rc, log = s.run(None, out, "--dry-run")
+    check(log.count("complete") >= 6 and log.count("pending") == 6,
+          "after a partial grid: 6 complete, 6 pending\n" + log)
+
+
+CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}
+
+
+def main():
+    build, case = sys.argv[1], sys.argv[2]
+    work = tempfile.mkdtemp(prefix="ds-e2e-%s-" % case)
+    print("case %s in %s" % (case, work))
+    try:
+        CASES[case](Sweep(build, work))
+    except Failure as e:
+        print("FAIL:", e)
+        print("(files kept in %s)" % work)
+        return 1
+    shutil.rmtree(work, ignore_errors=True)
+    print("PASS:", case)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
