@@ -12,12 +12,12 @@
 namespace depthscale::config {
 
 enum class JobKind { Toy, Probe };
-enum class Block { Plain, Rk2 };                 // student block: Euler (plain) or midpoint (rk2)
-enum class Head { Trained, Teacher, None };      // student readout
+enum class Block { Plain, Rk2 };             // student block: Euler (plain) or midpoint (rk2)
+enum class Head { Trained, Teacher, None };  // student readout
 enum class Loss { Kl, Mse };
-enum class DepthScaling { None, InvSqrt };       // lr = base · depth^-1/2 for inv_sqrt
+enum class DepthScaling { None, InvSqrt };  // lr = base · depth^-1/2 for inv_sqrt
 enum class Schedule { Constant, LinearTail };
-enum class Inputs { Shared, Independent };       // one input batch per (teacher, step), or per student
+enum class Inputs { Shared, Independent };  // one input batch per (teacher, step), or per student
 enum class Device { Cpu, Cuda };
 
 // A bad job file or override: message names file, key and line ("job.yaml:12: train.steps: ...").
@@ -87,6 +87,8 @@ struct Job {
   std::string source_path;  // the file it came from ("<string>" for text)
   std::string yaml_text;    // the exact text of the file
   std::string effective;    // canonical YAML of the job after overrides (for resume comparison)
+  // kind probe: the `probe:` mapping as YAML text, not validated here (empty when absent).
+  std::string probe_yaml;
 };
 
 // One student: a point of the grid. The key is stable across runs of the same job and safe as an
@@ -113,21 +115,40 @@ Job parse_job(const std::string& yaml_text, const std::string& source_name,
 std::vector<ToyTask> expand(const Job& job);
 
 // Canonical number formatting used in keys (shortest round-trip form, no trailing zeros).
+// The shortest digits that read back to the same double, always written as a plain decimal
+// (never exponent notation): 0.01, 0.013593563908785255, 1, 40000, 0.0006, 0.00001.
 std::string format_number(double v);
+
+// numpy.linspace / numpy.logspace (endpoint included), with numpy's arithmetic: y_i = i·step + lo,
+// the last point exactly hi, logspace = 10^y_i. The grid's {linspace: ...}/{logspace: ...} forms.
+std::vector<double> linspace(double lo, double hi, int count);
+std::vector<double> logspace(double lo_exp, double hi_exp, int count);
 
 // Compares the effective settings of an earlier job with a new one. Returns "" when the new job
 // is the same or only adds grid points; otherwise a message naming the first key that changed.
+// Keys are compared in the sorted order of `effective`. Settings that cannot change a result
+// (run.unit_size, run.threads, train.checkpoint_every) may change freely.
 std::string incompatible_change(const Job& before, const Job& after);
 
 // Learning rate of a student of `depth` at `step` (0-based) under the job's schedule (SPEC.md §1).
+// linear_tail: base for step < 0.8·S, then base·((S − step)/(0.2·S)·0.9 + 0.1), floored at 0.1·base
+// for step > S.
 double learning_rate(const TrainSpec& train, int depth, int64_t step);
 
 // Derives a 64-bit seed for one random stream from the master seed, the stream's purpose and a key.
+// h = FNV-1a-64 over (le64 |purpose|, purpose, le64 |key|, key); with G = 0x9e3779b97f4a7c15 and
+// mix = the splitmix64 finaliser: s = mix(master + G); s = mix((s ^ h) + G);
+// seed = mix((s ^ uint64(index)) + G). Pure integer arithmetic: the same on every platform.
 uint64_t derive_seed(uint64_t master, const std::string& purpose, const std::string& key,
                      int64_t index = 0);
 
 const char* to_string(Loss);
 const char* to_string(Head);
 const char* to_string(Block);
+const char* to_string(JobKind);
+const char* to_string(DepthScaling);
+const char* to_string(Schedule);
+const char* to_string(Inputs);
+const char* to_string(Device);
 
 }  // namespace depthscale::config

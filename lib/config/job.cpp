@@ -1,0 +1,940 @@
+// Job files: parsing, validation, overrides, canonical form, grid expansion, seeds, schedules.
+#include "config/job.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <utility>
+
+namespace depthscale::config {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Schema: the known keys, shared by the unknown-key check and the --set path check so the two
+// can never disagree.
+
+struct Schema {
+  std::string name;
+  std::vector<Schema> children;
+  bool opaque = false;  // a mapping whose insides are not validated (probe:)
+  const Schema* child(const std::string& key) const {
+    for (const auto& c : children)
+      if (c.name == key) return &c;
+    return nullptr;
+  }
+};
+
+Schema leaf(const char* name) {
+  return Schema{name, {}, false};
+}
+Schema section(const char* name, std::vector<Schema> children) {
+  return Schema{name, std::move(children), false};
+}
+
+const Schema& job_schema() {
+  static const Schema s = section(
+      "", {leaf("name"), leaf("kind"), leaf("seed"),
+           section("grid", {leaf("temperature"), leaf("rho"), leaf("depth"), leaf("teacher")}),
+           section("model", {leaf("width"), leaf("vocab"), leaf("teacher_depth"), leaf("block"),
+                             leaf("head")}),
+           section("train", {leaf("loss"), leaf("steps"), leaf("batch"),
+                             section("lr", {leaf("base"), leaf("depth_scaling"), leaf("schedule")}),
+                             leaf("inputs"), section("eval", {leaf("every"), leaf("batches")}),
+                             leaf("checkpoint_every"), leaf("student_temperature")}),
+           section("probe_hidden", {leaf("inputs")}),
+           section("run", {leaf("unit_size"), leaf("threads"), leaf("device")}),
+           Schema{"probe", {}, true}});
+  return s;
+}
+
+std::string join(const std::string& prefix, const std::string& key) {
+  return prefix.empty() ? key : prefix + "." + key;
+}
+
+// Optimal string alignment distance: a transposition ("stpes") counts as one edit.
+size_t edit_distance(const std::string& a, const std::string& b) {
+  const size_t n = a.size(), m = b.size();
+  std::vector<std::vector<size_t>> d(n + 1, std::vector<size_t>(m + 1));
+  for (size_t i = 0; i <= n; ++i) d[i][0] = i;
+  for (size_t j = 0; j <= m; ++j) d[0][j] = j;
+  for (size_t i = 1; i <= n; ++i)
+    for (size_t j = 1; j <= m; ++j) {
+      const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[n][m];
+}
+
+// " (did you mean prefix.key?)" when a known key is within edit distance 2, else "".
+std::string suggestion(const std::string& key, const std::vector<std::string>& known,
+                       const std::string& prefix) {
+  size_t best = 3;
+  std::string found;
+  for (const auto& k : known) {
+    const size_t d = edit_distance(key, k);
+    if (d < best) best = d, found = k;
+  }
+  return found.empty() ? "" : " (did you mean " + join(prefix, found) + "?)";
+}
+
+std::vector<std::string> names(const Schema& s) {
+  std::vector<std::string> out;
+  for (const auto& c : s.children) out.push_back(c.name);
+  return out;
+}
+
+std::string list_text(const std::vector<std::string>& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Canonical scalar text for the effective YAML (plain when unambiguous, else double-quoted).
+
+bool plain_safe(const std::string& s) {
+  if (s.empty()) return false;
+  static const std::set<std::string> special = {"true", "false", "yes", "no", "on",
+                                                "off",  "null",  "~",   "y",  "n"};
+  std::string lower = s;
+  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+  if (special.count(lower)) return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
+          c == '/' || c == '+'))
+      return false;
+  return s[0] != '-' || s.size() > 1;
+}
+
+std::string quote(const std::string& s) {
+  if (plain_safe(s)) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+// Flow-style canonical form of an arbitrary node (keys sorted), for the opaque probe: mapping.
+std::string canonical_flow(const YAML::Node& n) {
+  if (!n.IsDefined() || n.IsNull()) return "null";
+  if (n.IsScalar()) return quote(n.Scalar());
+  if (n.IsSequence()) {
+    std::string out = "[";
+    for (size_t i = 0; i < n.size(); ++i) out += (i ? ", " : "") + canonical_flow(n[i]);
+    return out + "]";
+  }
+  std::vector<std::pair<std::string, std::string>> items;
+  for (const auto& kv : n) items.emplace_back(canonical_flow(kv.first), canonical_flow(kv.second));
+  std::sort(items.begin(), items.end());
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i)
+    out += (i ? ", " : "") + items[i].first + ": " + items[i].second;
+  return out + "}";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading and validating the YAML tree.
+
+// A value in the tree with where it came from.
+struct Item {
+  YAML::Node node;
+  std::string path;     // dotted key, list elements as key[i]
+  YAML::Mark key_mark;  // the key's position (null for the root and list elements)
+  // The value's own mark points past the key for empty values, so those report the key's line.
+  YAML::Mark mark() const {
+    if (node.IsDefined() && !node.IsNull() && !node.Mark().is_null()) return node.Mark();
+    return key_mark;
+  }
+};
+
+std::string describe(const YAML::Node& n) {
+  if (!n.IsDefined() || n.IsNull()) return "null";
+  if (n.IsSequence()) return "a list";
+  if (n.IsMap()) return "a mapping";
+  return "'" + n.Scalar() + "'";
+}
+
+class Reader {
+ public:
+  Reader(std::string source, std::vector<std::string> overridden)
+      : source_(std::move(source)), overridden_(std::move(overridden)) {}
+
+  bool from_override(const std::string& path) const {
+    for (const auto& o : overridden_) {
+      if (path == o) return true;
+      if (path.size() > o.size() && path.compare(0, o.size(), o) == 0 &&
+          (path[o.size()] == '.' || path[o.size()] == '['))
+        return true;
+    }
+    return false;
+  }
+
+  [[noreturn]] void fail(const std::string& path, const YAML::Mark& mark,
+                         const std::string& msg) const {
+    std::string where = source_;
+    if (from_override(path))
+      where += ":(--set)";
+    else if (!mark.is_null())
+      where += ":" + std::to_string(mark.line + 1);
+    throw JobError(where + ": " + (path.empty() ? std::string("(top level)") : path) + ": " + msg);
+  }
+  [[noreturn]] void fail(const Item& it, const std::string& msg) const {
+    fail(it.path, it.mark(), msg);
+  }
+
+  // --- scalars ---------------------------------------------------------------------------
+
+  const std::string& scalar(const Item& it, const char* what) const {
+    if (!it.node.IsDefined() || !it.node.IsScalar())
+      fail(it, std::string("must be ") + what + " (got " + describe(it.node) + ")");
+    return it.node.Scalar();
+  }
+
+  int64_t integer(const Item& it) const {
+    const std::string& s = scalar(it, "an integer");
+    const char* b = s.data();
+    const char* e = b + s.size();
+    if (b != e && *b == '+') ++b;
+    int64_t v = 0;
+    auto r = std::from_chars(b, e, v);
+    if (r.ec == std::errc::result_out_of_range) fail(it, "integer out of range (got " + s + ")");
+    if (r.ec != std::errc() || r.ptr != e || b == e)
+      fail(it, "must be an integer (got " + describe(it.node) + ")");
+    return v;
+  }
+
+  int int_at_least(const Item& it, int64_t lo) const {
+    const int64_t v = integer(it);
+    if (v < lo) fail(it, "must be >= " + std::to_string(lo) + " (got " + std::to_string(v) + ")");
+    if (v > std::numeric_limits<int>::max())
+      fail(it, "must be <= " + std::to_string(std::numeric_limits<int>::max()) + " (got " +
+                   std::to_string(v) + ")");
+    return static_cast<int>(v);
+  }
+
+  int64_t int64_at_least(const Item& it, int64_t lo) const {
+    const int64_t v = integer(it);
+    if (v < lo) fail(it, "must be >= " + std::to_string(lo) + " (got " + std::to_string(v) + ")");
+    return v;
+  }
+
+  uint64_t unsigned64(const Item& it) const {
+    const std::string& s = scalar(it, "a non-negative integer");
+    uint64_t v = 0;
+    auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (r.ec == std::errc::result_out_of_range) fail(it, "integer out of range (got " + s + ")");
+    if (r.ec != std::errc() || r.ptr != s.data() + s.size() || s.empty())
+      fail(it, "must be a non-negative integer (got " + describe(it.node) + ")");
+    return v;
+  }
+
+  // from_chars, not strtod: the decimal point must not depend on the process locale.
+  double number(const Item& it) const {
+    const std::string& s = scalar(it, "a number");
+    const char* b = s.data();
+    const char* e = b + s.size();
+    if (b != e && *b == '+') ++b;
+    double v = 0;
+    auto r = std::from_chars(b, e, v);
+    if (r.ec != std::errc() || r.ptr != e || b == e)
+      fail(it, "must be a number (got " + describe(it.node) + ")");
+    if (!std::isfinite(v)) fail(it, "must be a finite number (got " + s + ")");
+    return v + 0.0;  // -0 → +0, so keys never show "-0"
+  }
+
+  bool boolean(const Item& it) const {
+    scalar(it, "true or false");
+    bool v = false;
+    if (!YAML::convert<bool>::decode(it.node, v))
+      fail(it, "must be true or false (got " + describe(it.node) + ")");
+    return v;
+  }
+
+  template <class E>
+  E choice(const Item& it, const std::vector<std::pair<std::string, E>>& options) const {
+    std::vector<std::string> allowed;
+    for (const auto& o : options) allowed.push_back(o.first);
+    const std::string& s = scalar(it, ("one of: " + list_text(allowed)).c_str());
+    for (const auto& o : options)
+      if (o.first == s) return o.second;
+    fail(it, "unknown value '" + s + "' (allowed: " + list_text(allowed) + ")");
+  }
+
+ private:
+  std::string source_;
+  std::vector<std::string> overridden_;
+};
+
+// A mapping whose keys have been checked against the schema (unknown, duplicate, non-string).
+class Section {
+ public:
+  Section(const Reader& r, const Item& item, const Schema& schema) : r_(r), item_(item) {
+    if (item.node.IsDefined() && !item.node.IsNull() && !item.node.IsMap())
+      r.fail(item, "must be a mapping (got " + describe(item.node) + ")");
+    if (!item.node.IsDefined() || item.node.IsNull()) return;  // "train:" alone = all defaults
+    const auto known = names(schema);
+    for (const auto& kv : item.node) {
+      if (!kv.first.IsScalar())
+        r.fail(item.path, kv.first.Mark(),
+               "keys must be plain names (got " + describe(kv.first) + ")");
+      const std::string key = kv.first.Scalar();
+      const std::string path = join(item.path, key);
+      if (!schema.child(key))
+        r.fail(path, kv.first.Mark(), "unknown key" + suggestion(key, known, item.path));
+      auto [it, fresh] = entries_.emplace(key, Item{kv.second, path, kv.first.Mark()});
+      if (!fresh)
+        r.fail(
+            path, kv.first.Mark(),
+            "duplicate key (first at line " + std::to_string(it->second.key_mark.line + 1) + ")");
+    }
+  }
+
+  std::optional<Item> get(const std::string& key) const {
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  Item require(const std::string& key, const std::string& why = "") const {
+    auto v = get(key);
+    if (!v) {
+      // Missing keys are reported at the line of the mapping that should hold them (line 1 for
+      // the top level).
+      r_.fail(join(item_.path, key), item_.path.empty() ? YAML::Mark() : item_.key_mark,
+              "missing required key" + why);
+    }
+    return *v;
+  }
+
+  const Item& item() const { return item_; }
+
+ private:
+  const Reader& r_;
+  Item item_;
+  std::map<std::string, Item> entries_;
+};
+
+// --- grid axes ------------------------------------------------------------------------------
+
+constexpr int64_t kMaxAxisCount = 100000;  // a guard against typos like 1e6 points
+
+struct AxisValue {
+  double value;
+  Item where;
+};
+
+std::vector<AxisValue> read_axis(const Reader& r, const Item& axis, bool integers) {
+  std::vector<AxisValue> out;
+  const YAML::Node& n = axis.node;
+  // A bare number is refused rather than read as a one-value axis: "teacher: 3" would otherwise
+  // silently mean replicate 3, not three replicates.
+  const bool teacher = axis.path == "grid.teacher";
+  if (n.IsDefined() && n.IsSequence()) {
+    for (size_t i = 0; i < n.size(); ++i) {
+      Item el{n[i], axis.path + "[" + std::to_string(i) + "]", axis.mark()};
+      out.push_back({integers ? static_cast<double>(r.integer(el)) : r.number(el), el});
+    }
+    if (out.empty()) r.fail(axis, "empty grid axis (needs at least one value)");
+    return out;
+  }
+  if (integers || !n.IsDefined() || !n.IsMap())
+    r.fail(axis, std::string("must be a list") +
+                     (teacher    ? " of replicate indices such as [0, 1, 2]"
+                      : integers ? " of integers"
+                                 : ", {logspace: [lo_exp, hi_exp, count]} or "
+                                   "{linspace: [lo, hi, count]}") +
+                     " (got " + describe(n) + ")");
+  const Schema spaces = section("", {leaf("logspace"), leaf("linspace")});
+  Section sec(r, axis, spaces);
+  auto log = sec.get("logspace");
+  auto lin = sec.get("linspace");
+  if (log && lin) r.fail(axis, "give one of logspace or linspace, not both");
+  if (!log && !lin) r.fail(axis, "empty grid axis (expected logspace or linspace)");
+  const Item spec = log ? *log : *lin;
+  const char* form = log ? "[lo_exp, hi_exp, count]" : "[lo, hi, count]";
+  if (!spec.node.IsSequence() || spec.node.size() != 3)
+    r.fail(spec, std::string("expected ") + form + " (got " +
+                     (spec.node.IsSequence() ? std::to_string(spec.node.size()) + " values"
+                                             : describe(spec.node)) +
+                     ")");
+  const double lo = r.number({spec.node[0], spec.path + "[0]", spec.mark()});
+  const double hi = r.number({spec.node[1], spec.path + "[1]", spec.mark()});
+  const Item count_item{spec.node[2], spec.path + "[2]", spec.mark()};
+  const int64_t count = r.int64_at_least(count_item, 1);
+  if (count > kMaxAxisCount)
+    r.fail(count_item,
+           "must be <= " + std::to_string(kMaxAxisCount) + " (got " + std::to_string(count) + ")");
+  const auto values =
+      log ? logspace(lo, hi, static_cast<int>(count)) : linspace(lo, hi, static_cast<int>(count));
+  for (double v : values) out.push_back({v + 0.0, spec});
+  return out;
+}
+
+void reject_duplicates(const Reader& r, const std::vector<AxisValue>& values) {
+  for (size_t i = 0; i < values.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (values[i].value == values[j].value)
+        r.fail(values[i].where, "duplicate grid value " + format_number(values[i].value) +
+                                    (values[i].where.path != values[j].where.path
+                                         ? " (also at " + values[j].where.path + ")"
+                                         : ""));
+}
+
+// --- overrides ------------------------------------------------------------------------------
+
+struct Override {
+  std::string text;  // "train.steps=2000"
+  std::vector<std::string> path;
+  std::string dotted;
+  YAML::Node value;
+};
+
+Override parse_override(const std::string& source, const std::string& text) {
+  auto bad = [&](const std::string& msg) -> JobError {
+    return JobError(source + ": --set " + text + ": " + msg);
+  };
+  const auto eq = text.find('=');
+  if (eq == std::string::npos) throw bad("expected key=value");
+  Override o;
+  o.text = text;
+  std::string key = text.substr(0, eq);
+  while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.pop_back();
+  while (!key.empty() && std::isspace(static_cast<unsigned char>(key.front()))) key.erase(0, 1);
+  o.dotted = key;
+  std::stringstream ss(key);
+  std::string part;
+  while (std::getline(ss, part, '.')) o.path.push_back(part);
+  if (key.empty() || key.back() == '.' ||
+      std::any_of(o.path.begin(), o.path.end(), [](const std::string& p) { return p.empty(); }))
+    throw bad("expected key=value with a dotted key such as train.steps");
+  try {
+    o.value = YAML::Load(text.substr(eq + 1));
+  } catch (const YAML::Exception& e) {
+    throw bad("value is not valid YAML: " + e.msg);
+  }
+
+  // The path must name a known key; anything under the opaque probe: mapping is allowed.
+  const Schema* s = &job_schema();
+  std::string prefix;
+  for (const auto& p : o.path) {
+    if (s->opaque) break;
+    const Schema* c = s->child(p);
+    if (!c) {
+      throw bad("unknown key " + join(prefix, p) + suggestion(p, names(*s), prefix));
+    }
+    prefix = join(prefix, p);
+    s = c;
+  }
+  return o;
+}
+
+// Sets the value at o.path, creating missing mappings; returns the dotted paths it created or
+// replaced (errors under them are reported as coming from --set).
+void apply_override(YAML::Node root, const Override& o, const std::string& source,
+                    std::vector<std::string>& touched) {
+  YAML::Node cur = root;
+  std::string prefix;
+  for (size_t i = 0; i + 1 < o.path.size(); ++i) {
+    prefix = join(prefix, o.path[i]);
+    YAML::Node next = cur[o.path[i]];
+    if (!next.IsDefined() || next.IsNull()) {
+      cur[o.path[i]] = YAML::Node(YAML::NodeType::Map);
+      touched.push_back(prefix);
+    } else if (!next.IsMap()) {
+      throw JobError(source + ": --set " + o.text + ": cannot set " + o.dotted + ": " + prefix +
+                     " is not a mapping");
+    }
+    // reset(), not operator=: assignment would overwrite the node cur refers to.
+    cur.reset(cur[o.path[i]]);
+  }
+  cur[o.path.back()] = o.value;
+  touched.push_back(o.dotted);
+}
+
+// --- the effective (canonical) form ----------------------------------------------------------
+
+struct Field {
+  std::vector<std::string> path;
+  std::string value;               // the YAML text of the value
+  std::vector<std::string> items;  // grid axes: each value's text
+  bool axis = false;
+};
+
+std::string dotted(const std::vector<std::string>& path) {
+  std::string out;
+  for (const auto& p : path) out = join(out, p);
+  return out;
+}
+
+template <class T>
+std::optional<Field> axis_field(const char* name, const std::vector<T>& values) {
+  if (values.empty()) return std::nullopt;  // depth/teacher of a probe job without a grid
+  Field f{{"grid", name}, "[", {}, true};
+  for (const auto& v : values) {
+    f.items.push_back(format_number(static_cast<double>(v)));
+    f.value += (f.items.size() > 1 ? ", " : "") + f.items.back();
+  }
+  f.value += "]";
+  return f;
+}
+
+std::vector<Field> fields(const Job& j) {
+  auto i = [](int64_t v) { return std::to_string(v); };
+  auto b = [](bool v) { return std::string(v ? "true" : "false"); };
+  std::vector<Field> f = {
+      {{"name"}, quote(j.name), {}, false},
+      {{"kind"}, to_string(j.kind), {}, false},
+      {{"seed"}, std::to_string(j.seed), {}, false},
+      {{"model", "width"}, i(j.model.width), {}, false},
+      {{"model", "vocab"}, i(j.model.vocab), {}, false},
+      {{"model", "teacher_depth"}, i(j.model.teacher_depth), {}, false},
+      {{"model", "block"}, to_string(j.model.block), {}, false},
+      {{"model", "head"}, to_string(j.model.head), {}, false},
+      {{"train", "loss"}, to_string(j.train.loss), {}, false},
+      {{"train", "steps"}, i(j.train.steps), {}, false},
+      {{"train", "batch"}, i(j.train.batch), {}, false},
+      {{"train", "lr", "base"}, format_number(j.train.lr.base), {}, false},
+      {{"train", "lr", "depth_scaling"}, to_string(j.train.lr.depth_scaling), {}, false},
+      {{"train", "lr", "schedule"}, to_string(j.train.lr.schedule), {}, false},
+      {{"train", "inputs"}, to_string(j.train.inputs), {}, false},
+      {{"train", "eval", "every"}, i(j.train.eval.every), {}, false},
+      {{"train", "eval", "batches"}, i(j.train.eval.batches), {}, false},
+      {{"train", "checkpoint_every"}, i(j.train.checkpoint_every), {}, false},
+      {{"train", "student_temperature"}, b(j.train.student_temperature), {}, false},
+      {{"probe_hidden", "inputs"}, i(j.probe_hidden.inputs), {}, false},
+      {{"run", "unit_size"}, i(j.run.unit_size), {}, false},
+      {{"run", "threads"}, i(j.run.threads), {}, false},
+      {{"run", "device"}, to_string(j.run.device), {}, false},
+  };
+  for (auto axis : {axis_field("temperature", j.grid.temperature), axis_field("rho", j.grid.rho),
+                    axis_field("depth", j.grid.depth), axis_field("teacher", j.grid.teacher)})
+    if (axis) f.push_back(*axis);
+  if (!j.probe_yaml.empty()) {
+    f.push_back({{"probe"}, canonical_flow(YAML::Load(j.probe_yaml)), {}, false});
+  }
+  std::sort(f.begin(), f.end(), [](const Field& a, const Field& b) { return a.path < b.path; });
+  return f;
+}
+
+std::string emit_effective(const Job& j) {
+  std::string out;
+  std::vector<std::string> open;  // the mapping headers currently open
+  for (const auto& f : fields(j)) {
+    const std::vector<std::string> parents(f.path.begin(), f.path.end() - 1);
+    size_t common = 0;
+    while (common < open.size() && common < parents.size() && open[common] == parents[common])
+      ++common;
+    for (size_t k = common; k < parents.size(); ++k)
+      out += std::string(2 * k, ' ') + parents[k] + ":\n";
+    open = parents;
+    out += std::string(2 * parents.size(), ' ') + f.path.back() + ": " + f.value + "\n";
+  }
+  return out;
+}
+
+// Settings that change how a sweep runs but not any result; resuming may change them freely.
+bool operational(const std::string& key) {
+  return key == "run.unit_size" || key == "run.threads" || key == "train.checkpoint_every";
+}
+
+// --- the job ---------------------------------------------------------------------------------
+
+template <class E>
+using Options = std::vector<std::pair<std::string, E>>;
+
+Job build(const Reader& r, const YAML::Node& root) {
+  Job job;
+  const Section top(r, Item{root, "", YAML::Mark::null_mark()}, job_schema());
+  const Schema& S = job_schema();
+
+  {
+    const Item name = top.require("name");
+    job.name = r.scalar(name, "a string");
+    const std::string& n = job.name;
+    const bool ok =
+        !n.empty() && n != "." && n != ".." && std::all_of(n.begin(), n.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+        });
+    // The name becomes file names (results/<name>.h5), so keep it to a safe alphabet.
+    if (!ok) r.fail(name, "must be letters, digits, '-', '_' or '.' (got '" + n + "')");
+  }
+  job.kind = r.choice(top.require("kind"),
+                      Options<JobKind>{{"toy", JobKind::Toy}, {"probe", JobKind::Probe}});
+  if (auto v = top.get("seed")) job.seed = r.unsigned64(*v);
+
+  // grid
+  const bool toy = job.kind == JobKind::Toy;
+  std::optional<Item> grid_item = top.get("grid");
+  if (!grid_item && toy) top.require("grid", " (kind toy needs grid.depth and grid.teacher)");
+  job.grid.temperature = {1.0};
+  job.grid.rho = {0.0};
+  if (grid_item) {
+    const Section grid(r, *grid_item, *S.child("grid"));
+    if (auto t = grid.get("temperature")) {
+      auto vals = read_axis(r, *t, false);
+      for (const auto& v : vals)
+        if (!(v.value > 0))
+          r.fail(v.where, "temperature must be > 0 (got " + format_number(v.value) + ")");
+      reject_duplicates(r, vals);
+      job.grid.temperature.clear();
+      for (const auto& v : vals) job.grid.temperature.push_back(v.value);
+    }
+    if (auto t = grid.get("rho")) {
+      auto vals = read_axis(r, *t, false);
+      for (const auto& v : vals)
+        if (!(v.value >= 0 && v.value <= 1))
+          r.fail(v.where, "rho must be in [0, 1] (got " + format_number(v.value) + ")");
+      reject_duplicates(r, vals);
+      job.grid.rho.clear();
+      for (const auto& v : vals) job.grid.rho.push_back(v.value);
+    }
+    auto int_axis = [&](const char* key, int lo, std::vector<int>& dst) {
+      std::optional<Item> t = toy ? grid.require(key) : grid.get(key);
+      if (!t) return;
+      auto vals = read_axis(r, *t, true);
+      for (const auto& v : vals) {
+        if (v.value < lo)
+          r.fail(v.where, std::string(key) + " must be >= " + std::to_string(lo) + " (got " +
+                              format_number(v.value) + ")");
+        if (v.value > std::numeric_limits<int>::max())
+          r.fail(v.where, "out of range (got " + format_number(v.value) + ")");
+      }
+      reject_duplicates(r, vals);
+      for (const auto& v : vals) dst.push_back(static_cast<int>(v.value));
+    };
+    int_axis("depth", 1, job.grid.depth);
+    int_axis("teacher", 0, job.grid.teacher);
+  }
+
+  // model
+  std::optional<Item> head_item;
+  if (auto m = top.get("model")) {
+    const Section model(r, *m, *S.child("model"));
+    if (auto v = model.get("width")) job.model.width = r.int_at_least(*v, 1);
+    if (auto v = model.get("vocab")) job.model.vocab = r.int_at_least(*v, 1);
+    if (auto v = model.get("teacher_depth")) job.model.teacher_depth = r.int_at_least(*v, 1);
+    if (auto v = model.get("block"))
+      job.model.block = r.choice(*v, Options<Block>{{"plain", Block::Plain}, {"rk2", Block::Rk2}});
+    if ((head_item = model.get("head")))
+      job.model.head = r.choice(*head_item, Options<Head>{{"trained", Head::Trained},
+                                                          {"teacher", Head::Teacher},
+                                                          {"none", Head::None}});
+  }
+
+  // train
+  std::optional<Item> loss_item;
+  if (auto t = top.get("train")) {
+    const Section train(r, *t, *S.child("train"));
+    if (auto v = train.get("loss")) {
+      job.train.loss = r.choice(*v, Options<Loss>{{"kl", Loss::Kl}, {"mse", Loss::Mse}});
+      loss_item = v;
+    }
+    if (auto v = train.get("steps")) job.train.steps = r.int64_at_least(*v, 1);
+    if (auto v = train.get("batch")) job.train.batch = r.int_at_least(*v, 1);
+    if (auto l = train.get("lr")) {
+      const Section lr(r, *l, *S.child("train")->child("lr"));
+      if (auto v = lr.get("base")) {
+        job.train.lr.base = r.number(*v);
+        if (!(job.train.lr.base > 0))
+          r.fail(*v, "must be > 0 (got " + format_number(job.train.lr.base) + ")");
+      }
+      if (auto v = lr.get("depth_scaling"))
+        job.train.lr.depth_scaling =
+            r.choice(*v, Options<DepthScaling>{{"none", DepthScaling::None},
+                                               {"inv_sqrt", DepthScaling::InvSqrt}});
+      if (auto v = lr.get("schedule"))
+        job.train.lr.schedule =
+            r.choice(*v, Options<Schedule>{{"constant", Schedule::Constant},
+                                           {"linear_tail", Schedule::LinearTail}});
+    }
+    if (auto v = train.get("inputs"))
+      job.train.inputs = r.choice(
+          *v, Options<Inputs>{{"shared", Inputs::Shared}, {"independent", Inputs::Independent}});
+    if (auto e = train.get("eval")) {
+      const Section eval(r, *e, *S.child("train")->child("eval"));
+      if (auto v = eval.get("every")) job.train.eval.every = r.int64_at_least(*v, 0);
+      if (auto v = eval.get("batches")) job.train.eval.batches = r.int_at_least(*v, 1);
+    }
+    if (auto v = train.get("checkpoint_every"))
+      job.train.checkpoint_every = r.int64_at_least(*v, 0);
+    if (auto v = train.get("student_temperature")) job.train.student_temperature = r.boolean(*v);
+  }
+
+  if (auto p = top.get("probe_hidden")) {
+    const Section ph(r, *p, *S.child("probe_hidden"));
+    if (auto v = ph.get("inputs")) job.probe_hidden.inputs = r.int_at_least(*v, 0);
+  }
+
+  if (auto p = top.get("run")) {
+    const Section run(r, *p, *S.child("run"));
+    if (auto v = run.get("unit_size")) job.run.unit_size = r.int_at_least(*v, 0);
+    if (auto v = run.get("threads")) job.run.threads = r.int_at_least(*v, 0);
+    if (auto v = run.get("device"))
+      job.run.device = r.choice(*v, Options<Device>{{"cpu", Device::Cpu}, {"cuda", Device::Cuda}});
+  }
+
+  if (auto p = top.get("probe")) {
+    if (toy) r.fail(*p, "only allowed with kind: probe");
+    if (p->node.IsDefined() && !p->node.IsNull() && !p->node.IsMap())
+      r.fail(*p, "must be a mapping (got " + describe(p->node) + ")");
+    // Stored as written; its keys are validated by the probe part when it lands.
+    job.probe_yaml = p->node.IsMap() ? YAML::Dump(p->node) : "{}";
+  }
+
+  // A KL loss needs logits; head none outputs the m-dim hidden state.
+  if (toy && job.train.loss == Loss::Kl && job.model.head == Head::None) {
+    if (loss_item) r.fail(*loss_item, "kl needs logits, but model.head is none (use loss: mse)");
+    r.fail(*head_item, "none gives no logits for the kl loss (train.loss defaults to kl; set mse)");
+  }
+  return job;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+const char* to_string(Loss v) {
+  return v == Loss::Kl ? "kl" : "mse";
+}
+const char* to_string(Head v) {
+  return v == Head::Trained ? "trained" : v == Head::Teacher ? "teacher" : "none";
+}
+const char* to_string(Block v) {
+  return v == Block::Plain ? "plain" : "rk2";
+}
+const char* to_string(JobKind v) {
+  return v == JobKind::Toy ? "toy" : "probe";
+}
+const char* to_string(DepthScaling v) {
+  return v == DepthScaling::None ? "none" : "inv_sqrt";
+}
+const char* to_string(Schedule v) {
+  return v == Schedule::Constant ? "constant" : "linear_tail";
+}
+const char* to_string(Inputs v) {
+  return v == Inputs::Shared ? "shared" : "independent";
+}
+const char* to_string(Device v) {
+  return v == Device::Cpu ? "cpu" : "cuda";
+}
+
+std::vector<double> linspace(double lo, double hi, int count) {
+  // numpy.linspace's arithmetic (i·step + lo, last point exactly hi), so values match it bit for
+  // bit.
+  std::vector<double> out;
+  if (count <= 0) return out;
+  if (count == 1) return {lo};
+  const double step = (hi - lo) / (count - 1);
+  for (int i = 0; i < count; ++i) out.push_back(i * step + lo);
+  out.back() = hi;
+  return out;
+}
+
+std::vector<double> logspace(double lo_exp, double hi_exp, int count) {
+  std::vector<double> out = linspace(lo_exp, hi_exp, count);
+  for (double& v : out) v = std::pow(10.0, v);
+  return out;
+}
+
+std::string format_number(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (v == 0) return "0";
+  // Shortest digits that round-trip (to_chars), laid out as a plain decimal: no exponent, so keys
+  // carry no 'e', '+' and sort of read like the numbers they are.
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  std::string s(buf, r.ptr);
+  std::string sign;
+  if (s[0] == '-') sign = "-", s.erase(0, 1);
+  const auto e = s.find('e');
+  const int exp = std::stoi(s.substr(e + 1));
+  std::string digits;
+  for (char c : s.substr(0, e))
+    if (c != '.') digits += c;
+  const int point = exp + 1;  // digits before the decimal point
+  std::string out;
+  if (point <= 0)
+    out = "0." + std::string(-point, '0') + digits;
+  else if (point >= static_cast<int>(digits.size()))
+    out = digits + std::string(point - digits.size(), '0');
+  else
+    out = digits.substr(0, point) + "." + digits.substr(point);
+  return sign + out;
+}
+
+std::string ToyTask::group() const {
+  return "rho" + format_number(rho) + "_T" + format_number(temperature) + "_t" +
+         std::to_string(teacher);
+}
+
+std::string ToyTask::teacher_key() const {
+  return "rho" + format_number(rho) + "_t" + std::to_string(teacher);
+}
+
+Job parse_job(const std::string& yaml_text, const std::string& source_name,
+              const std::vector<std::string>& overrides) {
+  YAML::Node root;
+  try {
+    const auto docs = YAML::LoadAll(yaml_text);
+    if (docs.size() > 1)
+      throw JobError(source_name + ":" + std::to_string(docs[1].Mark().line + 1) +
+                     ": expected one YAML document, found " + std::to_string(docs.size()));
+    root = docs.empty() ? YAML::Node() : docs[0];
+  } catch (const YAML::ParserException& e) {
+    throw JobError(source_name + ":" + std::to_string(e.mark.line + 1) +
+                   ": YAML syntax error: " + e.msg);
+  }
+  const Reader file_reader(source_name, {});
+  if (root.IsDefined() && !root.IsNull() && !root.IsMap())
+    file_reader.fail(Item{root, "", root.Mark()},
+                     "a job file must be a mapping (got " + describe(root) + ")");
+  if (!root.IsDefined() || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+
+  std::vector<std::string> touched;
+  for (const auto& text : overrides)
+    apply_override(root, parse_override(source_name, text), source_name, touched);
+
+  Job job = build(Reader(source_name, touched), root);
+  job.source_path = source_name;
+  job.yaml_text = yaml_text;
+  job.effective = emit_effective(job);
+  return job;
+}
+
+Job load_job(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw JobError(path + ": cannot open job file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_job(ss.str(), path, overrides);
+}
+
+std::vector<ToyTask> expand(const Job& job) {
+  std::vector<ToyTask> out;
+  if (job.kind != JobKind::Toy) return out;
+  for (double rho : job.grid.rho)
+    for (int teacher : job.grid.teacher)
+      for (double t : job.grid.temperature)
+        for (int depth : job.grid.depth) {
+          ToyTask task;
+          task.temperature = t;
+          task.rho = rho;
+          task.depth = depth;
+          task.teacher = teacher;
+          task.key = task.group() + "_d" + std::to_string(depth);
+          out.push_back(std::move(task));
+        }
+  return out;
+}
+
+std::string incompatible_change(const Job& before, const Job& after) {
+  const auto a = fields(before);
+  const auto b = fields(after);
+  std::map<std::vector<std::string>, const Field*> in_b;
+  for (const auto& f : b) in_b[f.path] = &f;
+  std::set<std::vector<std::string>> seen;
+  // Walk the union of keys in canonical order so the first difference reported is stable.
+  std::vector<std::vector<std::string>> keys;
+  for (const auto& f : a) keys.push_back(f.path);
+  for (const auto& f : b) keys.push_back(f.path);
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  std::map<std::vector<std::string>, const Field*> in_a;
+  for (const auto& f : a) in_a[f.path] = &f;
+  for (const auto& k : keys) {
+    const std::string key = dotted(k);
+    if (operational(key)) continue;
+    const Field* x = in_a.count(k) ? in_a[k] : nullptr;
+    const Field* y = in_b.count(k) ? in_b[k] : nullptr;
+    const std::string old_text = x ? x->value : "(absent)";
+    const std::string new_text = y ? y->value : "(absent)";
+    if (x && y && x->axis) {
+      // Adding grid points is how a sweep grows; losing one is a change.
+      std::vector<std::string> removed;
+      for (const auto& v : x->items)
+        if (std::find(y->items.begin(), y->items.end(), v) == y->items.end()) removed.push_back(v);
+      if (!removed.empty())
+        return key + " changed from " + old_text + " to " + new_text + " (removed " +
+               list_text(removed) + ")";
+      continue;
+    }
+    if (old_text != new_text) return key + " changed from " + old_text + " to " + new_text;
+  }
+  return "";
+}
+
+double learning_rate(const TrainSpec& train, int depth, int64_t step) {
+  // Same operation order as the reference (optimizer lr = base/√ℓ, then a LambdaLR factor).
+  double lr = train.lr.base;
+  if (train.lr.depth_scaling == DepthScaling::InvSqrt)
+    lr = lr / std::sqrt(static_cast<double>(std::max(depth, 1)));
+  if (train.lr.schedule == Schedule::LinearTail) {
+    const double S = static_cast<double>(train.steps);
+    const double s = static_cast<double>(step);
+    if (!(s < 0.8 * S)) {
+      // Past the last step the factor stays at its floor of 0.1 rather than going negative.
+      const double left = std::max(S - s, 0.0);
+      lr = lr * (left / (0.2 * S) * 0.9 + 0.1);
+    }
+  }
+  return lr;
+}
+
+namespace {
+uint64_t splitmix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+void fnv1a(uint64_t& h, const void* data, size_t n) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (size_t i = 0; i < n; ++i) {
+    h ^= p[i];
+    h *= 0x100000001b3ULL;
+  }
+}
+void fnv1a_u64(uint64_t& h, uint64_t v) {
+  unsigned char le[8];  // little-endian bytes whatever the host order
+  for (int i = 0; i < 8; ++i) le[i] = static_cast<unsigned char>(v >> (8 * i));
+  fnv1a(h, le, 8);
+}
+}  // namespace
+
+uint64_t derive_seed(uint64_t master, const std::string& purpose, const std::string& key,
+                     int64_t index) {
+  constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
+  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a offset basis
+  // Length prefixes keep ("ab", "c") and ("a", "bc") apart.
+  fnv1a_u64(h, purpose.size());
+  fnv1a(h, purpose.data(), purpose.size());
+  fnv1a_u64(h, key.size());
+  fnv1a(h, key.data(), key.size());
+  uint64_t s = splitmix64(master + kGolden);
+  s = splitmix64((s ^ h) + kGolden);
+  s = splitmix64((s ^ static_cast<uint64_t>(index)) + kGolden);
+  return s;
+}
+
+}  // namespace depthscale::config
