@@ -849,9 +849,23 @@ std::vector<ToyTask> expand(const Job& job) {
   return out;
 }
 
+namespace {
+// The fields as `effective` records them (that string is what a sweep file keeps, overrides
+// included); the struct itself when there is no usable effective text.
+std::vector<Field> effective_fields(const Job& j) {
+  if (!j.effective.empty()) {
+    try {
+      return fields(parse_job(j.effective, "effective"));
+    } catch (const JobError&) {
+    }
+  }
+  return fields(j);
+}
+}  // namespace
+
 std::string incompatible_change(const Job& before, const Job& after) {
-  const auto a = fields(before);
-  const auto b = fields(after);
+  const auto a = effective_fields(before);
+  const auto b = effective_fields(after);
   std::map<std::vector<std::string>, const Field*> in_b;
   for (const auto& f : b) in_b[f.path] = &f;
   std::set<std::vector<std::string>> seen;

@@ -126,8 +126,10 @@ std::vector<double> logspace(double lo_exp, double hi_exp, int count);
 
 // Compares the effective settings of an earlier job with a new one. Returns "" when the new job
 // is the same or only adds grid points; otherwise a message naming the first key that changed.
-// Keys are compared in the sorted order of `effective`. Settings that cannot change a result
-// (run.unit_size, run.threads, train.checkpoint_every) may change freely.
+// Compares the `effective` texts (so a Job parsed from a stored job_yaml, with `effective` replaced
+// by the stored one, compares with its overrides); a Job whose `effective` is empty or unreadable
+// is compared by its fields. Keys are compared in the sorted order of `effective`. Settings that
+// cannot change a result (run.unit_size, run.threads, train.checkpoint_every) may change freely.
 std::string incompatible_change(const Job& before, const Job& after);
 
 // Learning rate of a student of `depth` at `step` (0-based) under the job's schedule (SPEC.md §1).

@@ -701,6 +701,25 @@ TEST(Incompatible, RemovedGridValues) {
   EXPECT_EQ(cfg::incompatible_change(a, c), "grid.rho changed from [0] to [0.5] (removed 0)");
 }
 
+// What a resume does: the stored job_yaml parsed again (no overrides), with the stored effective.
+TEST(Incompatible, UsesEffectiveText) {
+  const auto run = cfg::parse_job(kMinimal, "m.yaml", {"grid.depth=[6]", "train.steps=20"});
+  auto before = cfg::parse_job(run.yaml_text, "out.h5:/job_yaml");
+  before.effective = run.effective;
+  EXPECT_EQ(cfg::incompatible_change(before, run), "");
+  EXPECT_EQ(
+      cfg::incompatible_change(
+          before, cfg::parse_job(kMinimal, "m.yaml", {"grid.depth=[6, 12]", "train.steps=20"})),
+      "");
+  EXPECT_EQ(
+      cfg::incompatible_change(before, cfg::parse_job(kMinimal, "m.yaml", {"grid.depth=[6]"})),
+      "train.steps changed from 20 to 40000");
+  // Without a usable effective text the fields themselves are compared.
+  before.effective = "not: [a job";
+  EXPECT_EQ(cfg::incompatible_change(before, run),
+            "grid.depth changed from [6, 12] to [6] (removed 12)");
+}
+
 TEST(Incompatible, OperationalSettingsMayChange) {
   const auto a = cfg::parse_job(kMinimal, "m.yaml");
   const auto b = cfg::parse_job(kMinimal, "m.yaml",
