@@ -151,25 +151,48 @@ if wait_for 15 "ranks checkpoint" two_checkpoints; then
 else
   fail "USR1 did not reach the ranks"
 fi
-restarted() { grep -q ' start rank=0 .* restart=1' "$EV"; }
-if wait_for 60 "requeued job restarts" restarted; then
+restarted() { grep -q " start rank=0 .* restart=$1" "$EV"; }
+if wait_for 60 "requeued job restarts" restarted 1; then
   t_start=$(grep ' start rank=0 .* restart=1' "$EV" | head -n1 | cut -d' ' -f1)
   RESTART_LATENCY=$(awk -v a="$t_sig" -v b="$t_start" 'BEGIN{printf "%.1f", b-a}')
-  pass "job requeued and restarted ${RESTART_LATENCY} s after the signal"
+  pass "job requeued after exit 3 and restarted ${RESTART_LATENCY} s after the signal"
 else
   fail "job $farm did not restart after exit 3"
 fi
-if wait_state "$farm" COMPLETED 60; then pass "farm job $farm COMPLETED ($((SECONDS - t)) s incl. restart)"; else fail "farm job $farm"; fi
-[ "$(field "$farm" Restarts)" = 1 ] && pass "scontrol: Restarts=1" || fail "Restarts=$(field "$farm" Restarts), wanted 1"
-[ "$(count 'farm job .*: start (restart' "$W/logs/farmtest-$farm.out")" = 2 ] && pass "log $W/logs/farmtest-$farm.out shows two starts" \
-  || fail "farm log should show two starts"
 cp0=$(grep ' checkpoint rank=0' "$EV" | head -n1 | grep -o 'at=[0-9]*' | cut -d= -f2)
-from0=$(grep ' start rank=0 .* restart=1' "$EV" | head -n1 | grep -o 'from=[0-9]*' | cut -d= -f2)
-if [ -n "$cp0" ] && [ "$cp0" -gt 0 ] && [ "$from0" = "$cp0" ]; then
-  pass "restart resumed from the checkpoint (step $from0 of 20)"
+from1=$(grep ' start rank=0 .* restart=1' "$EV" | head -n1 | grep -o 'from=[0-9]*' | cut -d= -f2)
+if [ -n "$cp0" ] && [ "$cp0" -gt 0 ] && [ "$from1" = "$cp0" ]; then
+  pass "restart 1 resumed from the checkpoint (step $from1 of 20)"
 else
-  fail "restart should resume from checkpoint ${cp0:-?}, started from ${from0:-?}"
+  fail "restart 1 should resume from checkpoint ${cp0:-?}, started from ${from1:-?}"
 fi
+
+# Second stop: SIGTERM to every process of the job (as on preemption). The batch shell forwards USR1,
+# mpirun itself also gets SIGTERM and aborts (exit 1); the script must still requeue.
+if [ -n "${from1:-}" ] && wait_for 20 "restart 1 counting" progress_at_least $(( from1 + 3 )); then
+  t_sig2=$(now)
+  scancel --full --signal=TERM "$farm" || fail "scancel --full --signal=TERM"
+  if wait_for 60 "second restart" restarted 2; then
+    t_start2=$(grep ' start rank=0 .* restart=2' "$EV" | head -n1 | cut -d' ' -f1)
+    RESTART_LATENCY2=$(awk -v a="$t_sig2" -v b="$t_start2" 'BEGIN{printf "%.1f", b-a}')
+    from2=$(grep ' start rank=0 .* restart=2' "$EV" | head -n1 | grep -o 'from=[0-9]*' | cut -d= -f2)
+    if [ "${from2:-0}" -gt "$from1" ]; then
+      pass "SIGTERM to all processes: requeued, restarted ${RESTART_LATENCY2} s later, resumed at step $from2"
+    else
+      fail "restart 2 should resume beyond step $from1, started from ${from2:-?}"
+    fi
+  else
+    fail "job $farm did not restart after SIGTERM"
+  fi
+else
+  fail "restart 1 did not make progress"
+fi
+
+if wait_state "$farm" COMPLETED 60; then pass "farm job $farm COMPLETED ($((SECONDS - t)) s incl. 2 restarts)"; else fail "farm job $farm"; fi
+[ "$(field "$farm" Restarts)" = 2 ] && pass "scontrol: Restarts=2" || fail "Restarts=$(field "$farm" Restarts), wanted 2"
+[ "$(count 'farm job .*: start (restart' "$W/logs/farmtest-$farm.out")" = 3 ] \
+  && pass "log farmtest-$farm.out shows three starts, $(count 'requeued, the next start resumes' "$W/logs/farmtest-$farm.out") requeues" \
+  || fail "farm log should show three starts"
 if grep -q ' done rank=0 at=20' "$EV" && grep -q ' done rank=1 at=20' "$EV" && [ -s "$OUT" ]; then
   pass "count finished on both ranks (20/20)"
 else
@@ -217,5 +240,5 @@ else
   fail "array reduction job $ared"
 fi
 
-echo "restart latency: ${RESTART_LATENCY:-n/a} s (signal -> requeued job running again)"
+echo "restart latency (signal -> requeued job running again): USR1 ${RESTART_LATENCY:-n/a} s, TERM ${RESTART_LATENCY2:-n/a} s"
 [ $fails = 0 ]
