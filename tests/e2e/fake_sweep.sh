@@ -39,12 +39,15 @@ case "$sub" in
     prog="$out.progress.rank$rank"
     [ $resume = 1 ] || rm -f "$prog"
     n=$(cat "$prog" 2>/dev/null || echo 0)
+    case $n in ''|*[!0-9]*) echo "fake_sweep: bad progress file $prog: '$n'" >&2; exit 1 ;; esac
     sp=
+    # atomic, like a real checkpoint: mpirun may SIGKILL this rank at any moment
+    save() { echo "$n" >"$prog.tmp.$$" && mv -f "$prog.tmp.$$" "$prog"; }
     stop() {
       [ -n "$sp" ] && kill "$sp" 2>/dev/null
       trap '' USR1 TERM   # a second signal must not cut the checkpoint short
       sleep "${FAKE_CHECKPOINT_SECONDS:-0}"
-      echo "$n" >"$prog"
+      save
       ev "checkpoint rank=$rank at=$n signal=$1"
       echo "fake_sweep rank $rank: SIG$1 at $n/$steps, checkpointed, exit 3"
       exit 3
@@ -58,7 +61,7 @@ case "$sub" in
       wait "$sp"          # interruptible: the trap runs at once
       sp=
       n=$((n + 1))
-      echo "$n" >"$prog.tmp" && mv -f "$prog.tmp" "$prog"
+      save
     done
     ev "done rank=$rank at=$n"
     [ "$rank" = 0 ] && echo "fake sweep done: $steps steps" >"$out"
