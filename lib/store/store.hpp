@@ -37,6 +37,12 @@ class Handle {
   ~Handle();
   hid_t id() const { return id_; }
   bool valid() const { return id_ >= 0; }
+  // Gives up ownership without closing (for closes whose failure must be reported).
+  hid_t release() {
+    hid_t id = id_;
+    id_ = H5I_INVALID_HID;
+    return id;
+  }
 
  private:
   hid_t id_ = H5I_INVALID_HID;
@@ -55,16 +61,27 @@ class Group {
   Group create_group(const std::string& name);
   Group open_group(const std::string& name) const;
   Group require_group(const std::string& name);  // open or create
-  std::vector<std::string> children() const;    // link names, sorted
-  void remove(const std::string& name);         // unlink (space is not reclaimed)
+  std::vector<std::string> children() const;     // link names, sorted
+  void remove(const std::string& name);          // unlink (space is not reclaimed)
 
-  // Datasets: row-major arrays with explicit dims (product of dims == data.size()).
-  void write(const std::string& name, const std::vector<float>& data, std::vector<hsize_t> dims = {});
-  void write(const std::string& name, const std::vector<double>& data, std::vector<hsize_t> dims = {});
-  void write(const std::vector<int64_t>& data, const std::string& name, std::vector<hsize_t> dims = {});
-  std::vector<float> read_float(const std::string& name, std::vector<hsize_t>* dims = nullptr) const;
-  std::vector<double> read_double(const std::string& name, std::vector<hsize_t>* dims = nullptr) const;
-  std::vector<int64_t> read_int64(const std::string& name, std::vector<hsize_t>* dims = nullptr) const;
+  // Datasets: row-major arrays with explicit dims (product of dims == data.size()); empty dims
+  // mean 1-D. Writing an existing name replaces the dataset. Stored as IEEE/int64 little-endian.
+  void write(const std::string& name, const std::vector<float>& data,
+             std::vector<hsize_t> dims = {});
+  void write(const std::string& name, const std::vector<double>& data,
+             std::vector<hsize_t> dims = {});
+  void write(const std::vector<int64_t>& data, const std::string& name,
+             std::vector<hsize_t> dims = {});
+  void write(const std::string& name, const std::vector<int64_t>& data,
+             std::vector<hsize_t> dims = {}) {
+    write(data, name, std::move(dims));
+  }
+  std::vector<float> read_float(const std::string& name,
+                                std::vector<hsize_t>* dims = nullptr) const;
+  std::vector<double> read_double(const std::string& name,
+                                  std::vector<hsize_t>* dims = nullptr) const;
+  std::vector<int64_t> read_int64(const std::string& name,
+                                  std::vector<hsize_t>* dims = nullptr) const;
 
   // Attributes (scalars and variable-length UTF-8 strings, readable by h5py as str).
   void set_attr(const std::string& name, double v);
@@ -75,6 +92,8 @@ class Group {
   double attr_double(const std::string& name) const;  // also reads integer attrs
   int64_t attr_int(const std::string& name) const;
   std::string attr_string(const std::string& name) const;
+  bool attr_is_string(const std::string& name) const;
+  std::vector<std::string> attr_names() const;  // sorted
 
  private:
   Handle h_;
@@ -83,6 +102,8 @@ class Group {
 
 class File {
  public:
+  File() = default;
+  File(Handle h, std::string path) : h_(std::move(h)), path_(std::move(path)) {}
   static File create(const std::string& path);  // truncates
   static File open(const std::string& path, Mode mode);
   // An HDF5 file held in memory (core driver, no backing store).
@@ -92,6 +113,9 @@ class File {
 
   Group root() const;
   void flush();
+  // Closes now and reports a failed close (the last chance to see a write error). Objects still
+  // open keep the file open until they close too (HDF5's default "weak" close).
+  void close();
   const std::string& path() const { return path_; }
   hid_t id() const { return h_.id(); }
 
@@ -120,7 +144,8 @@ struct TaskResult {
   std::vector<float> train_loss;  // [steps]
   std::vector<int64_t> eval_step;
   std::vector<float> test_loss;
-  // Hidden-state probes of the trained student: [inputs, depth], [inputs, depth-1], [inputs, depth+1]
+  // Hidden-state probes of the trained student (written only when probe_inputs > 0):
+  // theta [inputs, depth], theta_dh [inputs, depth-1], norms [inputs, depth+1].
   int64_t probe_inputs = 0;
   std::vector<float> theta, theta_dh, norms;
 };
@@ -128,14 +153,18 @@ struct TaskResult {
 // Everything needed to continue one student bit-for-bit.
 struct TaskCheckpoint {
   std::string key;
-  int64_t step = 0;            // updates done; also the position in the counter-based input stream
-  std::vector<float> params;   // the flat parameter buffer
+  int64_t step = 0;           // updates done; also the position in the counter-based input stream
+  std::vector<float> params;  // the flat parameter buffer
   std::vector<float> adam_m, adam_v;
   std::vector<float> train_loss;  // [step]
   std::vector<int64_t> eval_step;
   std::vector<float> test_loss;
-  double wall_seconds = 0;     // spent so far
+  double wall_seconds = 0;  // spent so far
 };
+
+// Field-by-field equality, comparing floats by their bits (NaN losses are equal to themselves).
+bool bitwise_equal(const TaskResult& a, const TaskResult& b);
+bool bitwise_equal(const TaskCheckpoint& a, const TaskCheckpoint& b);
 
 // Serialisation through in-memory HDF5 images (self-describing, checked on read).
 std::vector<char> to_image(const TaskResult& r);
@@ -143,7 +172,8 @@ TaskResult result_from_image(const std::vector<char>& image);
 std::vector<char> to_image(const TaskCheckpoint& c);
 TaskCheckpoint checkpoint_from_image(const std::vector<char>& image);
 
-// Writes a TaskResult under `tasks_group/<key>/` (datasets, attrs, `status` last).
+// Writes a TaskResult under `tasks_group/<key>/` (datasets, attrs, `status` last), replacing any
+// group of that name. Inconsistent sizes are refused before anything is written.
 void write_task(Group& tasks_group, const TaskResult& r);
 TaskResult read_task(const Group& task_group);
 
@@ -158,10 +188,15 @@ enum class TaskState { Complete, Failed, Partial, Pending };
 // The sweep file and its sidecar folder (<path>.ckpt/).
 class SweepFile {
  public:
-  // Creates a new sweep (refuses to overwrite an existing non-empty sweep unless `overwrite`).
+  // Creates a new sweep (refuses to overwrite an existing non-empty sweep, or a file that is not a
+  // sweep, unless `overwrite`). Any old sidecar is cleared, so no stale checkpoint is resumed.
   static SweepFile create(const std::string& path, const SweepHeader& header, bool overwrite);
   // Opens an existing sweep for writing; if the file is unreadable or has tasks without status,
   // rebuilds it from the sidecar's done/ files (the damaged file is kept as <path>.corrupt-<time>).
+  // "Unreadable" is checked deeply: every attribute and dataset must read back. Groups outside
+  // /tasks (/teachers, /fits), which the sidecar does not hold, are carried over as far as they
+  // read. A whole file that lacks some sidecar results, or holds a different copy of one (a kill
+  // during record), gets those rewritten in place. Not safe while another process writes.
   static SweepFile open_or_recover(const std::string& path);
 
   SweepHeader header() const;
@@ -188,6 +223,6 @@ class SweepFile {
 // Read-only view for `status`/`reduce`/`plot`, safe while a run writes (no file locking; retries
 // while the writer holds the file mid-update). Throws StoreError with a clear message when the
 // file is truncated or corrupt.
-File open_for_reading(const std::string& path);
+File open_for_reading(const std::string& path, double retry_seconds = 2.0);
 
 }  // namespace depthscale::store

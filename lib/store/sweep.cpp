@@ -1,0 +1,543 @@
+// The sweep file and its sidecar folder: recording, checkpoints, and recovery after a kill.
+//
+// The sidecar is the ground truth. done/<key>.h5 and tasks/<key>.h5 only ever change by atomic
+// rename, so each is always a whole file; the sweep file is a convenience copy that may be caught
+// mid-write and is rebuilt from the sidecar (header.h5 + done/) when it is.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "store/detail.hpp"
+#include "store/store.hpp"
+
+namespace depthscale::store {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kSweepFormat = "depthscale-sweep";
+constexpr int64_t kFormatVersion = 1;
+
+std::string utc_time(const char* format) {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
+
+std::vector<char> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw StoreError(path + ": cannot open (" + std::strerror(errno) + ")");
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw StoreError(path + ": read error");
+  return bytes;
+}
+
+void ensure_dir(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw StoreError(dir + ": cannot create folder (" + ec.message() + ")");
+}
+
+void remove_file(const std::string& path) {
+  std::error_code ec;
+  fs::remove(path, ec);
+  if (ec) throw StoreError(path + ": cannot remove (" + ec.message() + ")");
+}
+
+struct Sidecar {
+  std::string root;
+  explicit Sidecar(const std::string& sweep) : root(sweep + ".ckpt") {}
+  std::string header() const { return root + "/header.h5"; }
+  std::string done_dir() const { return root + "/done"; }
+  std::string tasks_dir() const { return root + "/tasks"; }
+  std::string done(const std::string& key) const { return done_dir() + "/" + key + ".h5"; }
+  std::string checkpoint(const std::string& key) const { return tasks_dir() + "/" + key + ".h5"; }
+  void ensure() const {
+    ensure_dir(done_dir());
+    ensure_dir(tasks_dir());
+  }
+};
+
+// Keys of the whole files <dir>/<key>.h5 (temporaries end in .tmp.<pid> and are skipped).
+std::vector<std::string> keys_in(const std::string& dir) {
+  std::vector<std::string> keys;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return keys;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.size() > 3 && name.compare(name.size() - 3, 3, ".h5") == 0) {
+      keys.push_back(name.substr(0, name.size() - 3));
+    }
+  }
+  if (ec) throw StoreError(dir + ": cannot list (" + ec.message() + ")");
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+// Temporaries left by a killed writer: "<prefix>....tmp.<pid>" whose process is gone.
+void remove_stale_temporaries(const std::string& dir, const std::string& prefix = "") {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    size_t at = name.rfind(".tmp.");
+    if (at == std::string::npos || name.compare(0, prefix.size(), prefix) != 0) continue;
+    char* end = nullptr;
+    long pid = std::strtol(name.c_str() + at + 5, &end, 10);
+    if (pid <= 0 || *end != '\0') continue;
+    if (pid != getpid() && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      fs::remove(entry.path(), ec);
+    }
+  }
+}
+
+// The sweep's root attributes, as found in the file or in the sidecar's header copy.
+struct HeaderAttrs {
+  SweepHeader header;
+  std::string created_utc;
+};
+
+HeaderAttrs read_header_attrs(const Group& root, const std::string& label) {
+  if (!root.has_attr("format") || root.attr_string("format") != kSweepFormat) {
+    throw StoreError(label + " is not a depthscale sweep file (no format=\"" +
+                     std::string(kSweepFormat) + "\" attribute)");
+  }
+  int64_t version = root.attr_int("format_version");
+  if (version != kFormatVersion) {
+    throw StoreError(label + ": sweep format_version " + std::to_string(version) +
+                     " is not supported (this build reads " + std::to_string(kFormatVersion) + ")");
+  }
+  HeaderAttrs h;
+  h.header.job_yaml = root.attr_string("job_yaml");
+  h.header.effective = root.attr_string("job_effective");
+  h.header.git_commit = root.attr_string("git_commit");
+  h.header.version = root.attr_string("depthscale_version");
+  h.header.torch_version = root.attr_string("torch_version");
+  h.created_utc = root.attr_string("created_utc");
+  return h;
+}
+
+// An empty sweep file (root attributes and an empty /tasks), as bytes.
+std::vector<char> header_image(const HeaderAttrs& h) {
+  File f = File::create_in_memory("sweep header");
+  {
+    Group root = f.root();
+    root.set_attr("format", kSweepFormat);
+    root.set_attr("format_version", kFormatVersion);
+    root.set_attr("job_yaml", h.header.job_yaml);
+    root.set_attr("job_effective", h.header.effective);
+    root.set_attr("git_commit", h.header.git_commit);
+    root.set_attr("depthscale_version", h.header.version);
+    root.set_attr("torch_version", h.header.torch_version);
+    root.set_attr("created_utc", h.created_utc);
+    root.create_group("tasks");
+  }
+  return f.image();
+}
+
+std::string status_of(const Group& task) {
+  return task.has_attr("status") ? task.attr_string("status") : std::string();
+}
+
+TaskResult load_done(const Sidecar& sc, const std::string& key) {
+  std::string path = sc.done(key);
+  try {
+    TaskResult r = result_from_image(read_bytes(path));
+    if (r.key != key) throw StoreError("holds task '" + r.key + "'");
+    return r;
+  } catch (const StoreError& e) {
+    throw StoreError(path + ": " + e.what());
+  }
+}
+
+// Opens the sweep, writes, flushes, closes and syncs. Between operations the file is closed, so
+// readers in other processes can open it, and a kill there finds nothing half-written.
+template <class F>
+void with_sweep_for_writing(const std::string& path, F&& body) {
+  File f = File::open(path, Mode::ReadWrite);
+  {
+    Group root = f.root();
+    Group tasks = root.require_group("tasks");
+    body(root, tasks);
+  }
+  f.flush();
+  f.close();
+  detail::fsync_path(path);
+}
+
+// Why a sweep file cannot be trusted, or "" when every task in it reads back whole.
+std::string damage_of(const std::string& path) {
+  try {
+    File f = File::open(path, Mode::ReadOnly);
+    Group root = f.root();
+    read_header_attrs(root, path);
+    // Everything, not only /tasks: the coordinator also writes groups of its own (/teachers).
+    detail::read_everything(root);
+    if (!root.has("tasks")) return "";
+    Group tasks = root.open_group("tasks");
+    for (const std::string& key : tasks.children()) {
+      Group g = tasks.open_group(key);
+      if (!g.has_attr("status")) return "task " + key + " has no status (a write was interrupted)";
+      read_task(g);
+    }
+    return "";
+  } catch (const StoreError& e) {
+    return e.what();
+  }
+}
+
+std::string corrupt_name(const std::string& path) {
+  std::string base = path + ".corrupt-" + utc_time("%Y%m%dT%H%M%SZ");
+  std::string name = base;
+  std::error_code ec;
+  for (int i = 1; fs::exists(name, ec); ++i) name = base + "-" + std::to_string(i);
+  return name;
+}
+
+// Copies /<name> of a damaged file into `dst`, whole if it reads, else child by child (losing the
+// group's own attributes). Returns how many objects were kept.
+size_t salvage(const Group& src_root, Group& dst_root, const std::string& name,
+               const std::string& path) {
+  try {
+    Group src = src_root.open_group(name);
+    try {
+      detail::read_everything(src);
+      copy_group(src, dst_root, name);
+      return 1;
+    } catch (const StoreError& e) {
+      if (dst_root.has(name)) dst_root.remove(name);
+      spdlog::warn("/{} of the damaged {} is partly unreadable ({}); keeping what reads", name,
+                   path, e.what());
+    }
+    Group dst = dst_root.create_group(name);
+    size_t kept = 0;
+    for (const std::string& child : src.children()) {
+      std::string where = detail::join(src.path(), child);
+      Handle obj(H5Oopen(src.id(), child.c_str(), H5P_DEFAULT));
+      try {
+        if (!obj.valid()) continue;
+        if (H5Iget_type(obj.id()) == H5I_GROUP) {
+          detail::read_everything(Group(std::move(obj), where));
+        }
+        // Datasets are checked by the copy itself, which reads their data.
+        if (H5Ocopy(src.id(), child.c_str(), dst.id(), child.c_str(), H5P_DEFAULT, H5P_DEFAULT) >=
+            0) {
+          ++kept;
+        }
+      } catch (const StoreError&) {
+        // This child is damaged: drop it.
+      }
+      H5Eclear2(H5E_DEFAULT);
+    }
+    return kept;
+  } catch (const StoreError& e) {
+    spdlog::warn("could not salvage /{} from the damaged {}: {}", name, path, e.what());
+    return 0;
+  }
+}
+
+// Builds a fresh sweep from the sidecar next to the damaged one, then swaps them: the damaged
+// file is kept as <path>.corrupt-<time>, and a kill at any point leaves either the old file or the
+// new one (or none, which the next recovery rebuilds again).
+void rebuild(const std::string& path, const std::string& reason) {
+  Sidecar sc(path);
+  std::error_code ec;
+  bool damaged_exists = fs::exists(path, ec);
+
+  std::vector<char> header;
+  if (fs::exists(sc.header(), ec)) {
+    header = read_bytes(sc.header());
+    File h = File::open_image(header, sc.header());
+    read_header_attrs(h.root(), sc.header());  // check it is one
+  } else {
+    // Sweeps made before header.h5 existed: the damaged file's root may still be readable.
+    try {
+      File f = File::open(path, Mode::ReadOnly);
+      header = header_image(read_header_attrs(f.root(), path));
+    } catch (const StoreError& e) {
+      throw StoreError(path + " is damaged (" + reason + ") and cannot be rebuilt: " + sc.header() +
+                       " is missing and the file's own header is unreadable (" + e.what() + ")");
+    }
+  }
+
+  std::string tmp = path + ".rebuild.tmp." + std::to_string(getpid());
+  write_file_atomically(tmp, header);
+  size_t imported = 0, salvaged = 0;
+  {
+    File out = File::open(tmp, Mode::ReadWrite);
+    {
+      Group root = out.root();
+      Group tasks = root.require_group("tasks");
+      std::vector<std::string> done = keys_in(sc.done_dir());
+      for (const std::string& key : done) {
+        try {
+          write_task(tasks, load_done(sc, key));
+          ++imported;
+        } catch (const StoreError& e) {
+          spdlog::warn("skipping an unreadable sidecar result: {}", e.what());
+        }
+      }
+      // Best effort for what the sidecar does not hold: /fits, /probe, and tasks written
+      // without a sidecar copy.
+      if (damaged_exists) {
+        try {
+          File old = File::open(path, Mode::ReadOnly);
+          Group old_root = old.root();
+          for (const std::string& name : old_root.children()) {
+            if (name != "tasks") salvaged += salvage(old_root, root, name, path);
+          }
+          if (old_root.has("tasks")) {
+            Group old_tasks = old_root.open_group("tasks");
+            for (const std::string& key : old_tasks.children()) {
+              if (tasks.has(key)) continue;
+              try {
+                write_task(tasks, read_task(old_tasks.open_group(key)));
+                ++salvaged;
+              } catch (const StoreError&) {
+                // Without status or unreadable: not a result.
+              }
+            }
+          }
+        } catch (const StoreError&) {
+          // The damaged file does not open: the sidecar is all there is.
+        }
+      }
+    }
+    out.flush();
+    out.close();
+  }
+  detail::fsync_path(tmp);
+
+  std::string kept;
+  if (damaged_exists) {
+    kept = corrupt_name(path);
+    if (::rename(path.c_str(), kept.c_str()) != 0) {
+      throw StoreError(path + ": cannot move the damaged file aside (" + std::strerror(errno) +
+                       ")");
+    }
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    throw StoreError(path + ": cannot put the rebuilt file in place (" + std::strerror(errno) +
+                     ")");
+  }
+  std::string dir = fs::path(path).parent_path().string();
+  detail::fsync_path(dir.empty() ? "." : dir);
+  spdlog::warn("{} was damaged ({}); rebuilt it from {} results in {}{}{}", path, reason, imported,
+               sc.done_dir(),
+               salvaged ? " plus " + std::to_string(salvaged) + " salvaged groups" : "",
+               kept.empty() ? "" : "; the damaged file is kept as " + kept);
+}
+
+}  // namespace
+
+// ---- SweepFile ----------------------------------------------------------------------------------
+SweepFile SweepFile::create(const std::string& path, const SweepHeader& header, bool overwrite) {
+  detail::quiet();
+  Sidecar sc(path);
+  std::error_code ec;
+  if (!overwrite && fs::exists(path, ec) && fs::file_size(path, ec) > 0) {
+    // An existing sweep may be replaced only when it holds nothing worth keeping.
+    size_t results = keys_in(sc.done_dir()).size();
+    std::string why;
+    try {
+      File f = File::open(path, Mode::ReadOnly);
+      Group root = f.root();
+      read_header_attrs(root, path);
+      if (root.has("tasks"))
+        results = std::max(results, root.open_group("tasks").children().size());
+    } catch (const StoreError& e) {
+      why = e.what();
+    }
+    if (!why.empty()) {
+      throw StoreError("refusing to overwrite " + path + ": it is not an empty depthscale sweep (" +
+                       why + ")");
+    }
+    if (results > 0) {
+      throw StoreError("refusing to overwrite " + path + ": it already holds " +
+                       std::to_string(results) +
+                       " task results (resume it with --resume, or remove it first)");
+    }
+  }
+  // Stale checkpoints or results of an earlier sweep must never be resumed into this one.
+  fs::remove_all(sc.root, ec);
+  if (ec) throw StoreError(sc.root + ": cannot clear (" + ec.message() + ")");
+  std::string dir = fs::path(path).parent_path().string();
+  if (!dir.empty()) ensure_dir(dir);
+  sc.ensure();
+
+  HeaderAttrs h{header, utc_time("%Y-%m-%dT%H:%M:%SZ")};
+  std::vector<char> bytes = header_image(h);
+  write_file_atomically(sc.header(), bytes);
+  write_file_atomically(path, bytes);
+  return SweepFile(path);
+}
+
+SweepFile SweepFile::open_or_recover(const std::string& path) {
+  detail::quiet();
+  Sidecar sc(path);
+  std::error_code ec;
+  if (!fs::exists(path, ec) && !fs::exists(sc.header(), ec)) {
+    throw StoreError(path + ": no such sweep file (and no " + sc.header() + " to rebuild it from)");
+  }
+  sc.ensure();
+  remove_stale_temporaries(sc.done_dir());
+  remove_stale_temporaries(sc.tasks_dir());
+  remove_stale_temporaries(sc.root);
+  std::string dir = fs::path(path).parent_path().string();
+  remove_stale_temporaries(dir.empty() ? "." : dir, fs::path(path).filename().string() + ".");
+
+  std::string damage = fs::exists(path, ec) ? damage_of(path) : "the file is missing";
+  if (!damage.empty()) {
+    // A readable file that is simply not a sweep belongs to someone else: never move it aside.
+    if (!fs::exists(sc.header(), ec) &&
+        damage.find("is not a depthscale sweep") != std::string::npos) {
+      throw StoreError(damage);
+    }
+    rebuild(path, damage);
+    return SweepFile(path);
+  }
+
+  // The file is whole; it may still lag the sidecar by the results a kill caught between the
+  // sidecar write and the sweep write (or, on a rewrite, differ from it): copy those across.
+  std::vector<std::string> stale;
+  size_t missing = 0;
+  {
+    File f = File::open(path, Mode::ReadOnly);
+    Group root = f.root();
+    bool has_tasks = root.has("tasks");
+    Group tasks = has_tasks ? root.open_group("tasks") : Group();
+    for (const std::string& key : keys_in(sc.done_dir())) {
+      if (!has_tasks || !tasks.has(key)) {
+        stale.push_back(key);
+        ++missing;
+        continue;
+      }
+      try {
+        if (!bitwise_equal(read_task(tasks.open_group(key)), load_done(sc, key))) {
+          stale.push_back(key);
+        }
+      } catch (const StoreError& e) {
+        spdlog::warn("{}", e.what());
+      }
+    }
+  }
+  if (!stale.empty()) {
+    with_sweep_for_writing(path, [&](Group&, Group& tasks) {
+      for (const std::string& key : stale) write_task(tasks, load_done(sc, key));
+    });
+    spdlog::info(
+        "{}: copied {} results from {} that the last run did not finish writing ({} "
+        "missing, {} different)",
+        path, stale.size(), sc.done_dir(), missing, stale.size() - missing);
+  }
+  return SweepFile(path);
+}
+
+SweepHeader SweepFile::header() const {
+  File f = File::open(path_, Mode::ReadOnly);
+  return read_header_attrs(f.root(), path_).header;
+}
+
+void SweepFile::record(const TaskResult& r) {
+  detail::check_key(r.key);
+  Sidecar sc(path_);
+  sc.ensure();
+  write_file_atomically(sc.done(r.key), to_image(r));
+  with_sweep_for_writing(path_, [&](Group&, Group& tasks) { write_task(tasks, r); });
+  // Only now is the checkpoint redundant.
+  remove_file(sc.checkpoint(r.key));
+}
+
+void SweepFile::save_checkpoint(const TaskCheckpoint& c) {
+  detail::check_key(c.key);
+  Sidecar sc(path_);
+  sc.ensure();
+  write_file_atomically(sc.checkpoint(c.key), to_image(c));
+}
+
+std::optional<TaskCheckpoint> SweepFile::load_checkpoint(const std::string& key) const {
+  detail::check_key(key);
+  std::string file = Sidecar(path_).checkpoint(key);
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return std::nullopt;
+  try {
+    TaskCheckpoint c = checkpoint_from_image(read_bytes(file));
+    if (c.key != key) throw StoreError("holds task '" + c.key + "'");
+    return c;
+  } catch (const StoreError& e) {
+    throw StoreError(file + ": " + e.what());
+  }
+}
+
+std::optional<int64_t> SweepFile::checkpoint_step(const std::string& key) const {
+  detail::check_key(key);
+  std::string file = Sidecar(path_).checkpoint(key);
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return std::nullopt;
+  File f = File::open(file, Mode::ReadOnly);
+  Group root = f.root();
+  if (!root.has_attr("format") || root.attr_string("format") != "depthscale-task-checkpoint") {
+    throw StoreError(file + " is not a depthscale task checkpoint");
+  }
+  return root.attr_int("step");
+}
+
+void SweepFile::forget(const std::string& key) {
+  detail::check_key(key);
+  Sidecar sc(path_);
+  // Sweep first: a kill before the sidecar goes only brings the result back, never loses one.
+  with_sweep_for_writing(path_, [&](Group&, Group& tasks) {
+    if (tasks.has(key)) tasks.remove(key);
+  });
+  remove_file(sc.done(key));
+  remove_file(sc.checkpoint(key));
+}
+
+std::map<std::string, TaskState> SweepFile::states() const {
+  Sidecar sc(path_);
+  std::map<std::string, TaskState> out;
+  try {
+    File f = File::open(path_, Mode::ReadOnly);
+    Group root = f.root();
+    if (root.has("tasks")) {
+      Group tasks = root.open_group("tasks");
+      for (const std::string& key : tasks.children()) {
+        std::string status = status_of(tasks.open_group(key));
+        if (status == "complete") out[key] = TaskState::Complete;
+        if (status == "failed") out[key] = TaskState::Failed;
+      }
+    }
+  } catch (const StoreError& e) {
+    spdlog::warn("{} (answering from the sidecar {})", e.what(), sc.done_dir());
+  }
+  for (const std::string& key : keys_in(sc.done_dir())) {
+    if (out.count(key)) continue;
+    try {
+      File f = File::open(sc.done(key), Mode::ReadOnly);
+      std::string status = status_of(f.root().open_group("tasks").open_group(key));
+      if (status == "complete") out[key] = TaskState::Complete;
+      if (status == "failed") out[key] = TaskState::Failed;
+    } catch (const StoreError& e) {
+      spdlog::warn("{}", e.what());
+    }
+  }
+  for (const std::string& key : keys_in(sc.tasks_dir())) {
+    if (!out.count(key)) out[key] = TaskState::Partial;
+  }
+  return out;
+}
+
+}  // namespace depthscale::store
