@@ -1,0 +1,29 @@
+// Figures for depthscale: PNGs drawn by gnuplot from a sweep file (`depthscale plot`) and from the
+// scaling-law fit's parts.csv (`depthscale fit-scaling --out DIR`). Every figure NAME.png comes
+// with NAME.csv (exactly the numbers it shows) and NAME.gp (the gnuplot script, rerunnable in its
+// folder with `gnuplot NAME.gp`), so users can check the numbers and restyle the figure.
+#pragma once
+
+#include <string>
+
+namespace depthscale::plot {
+
+struct PlotOptions {
+  std::string path;     // the sweep file
+  std::string out_dir;  // empty: <path without .h5>-figures
+};
+
+// Draws every figure the file has data for (DESIGN.md, `depthscale plot`):
+//   alpha_vs_temperature, alpha_vs_step, loss_vs_depth  (need /fits: `depthscale reduce` first),
+//   training_curves, hidden_angles, hidden_dh_angles     (need complete tasks / hidden probes).
+// Figures without data are skipped with a log line saying why. Returns 0, or 1 after logging
+// an error that names the file (unreadable or not a sweep, nothing to plot, gnuplot failed).
+int plot_sweep(const PlotOptions& options);
+
+// scaling_parts.png (+ .csv, .gp) in out_dir from the scaling fit's parts.csv (columns m, l, D,
+// loss, depth_part, width_part, data_part, L0, predicted; any order, other columns ignored):
+// the depth, width and data parts against ℓ, m and D, and predicted against observed loss.
+// Returns 0, or 1 after logging an error naming the file, line and column.
+int plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir);
+
+}  // namespace depthscale::plot

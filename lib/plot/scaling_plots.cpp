@@ -1,0 +1,182 @@
+// scaling_parts.png for `depthscale fit-scaling --out DIR` (SPEC.md §3): the fitted loss split into
+// its depth, width and data parts, and predicted against observed loss, from DIR/parts.csv.
+#include <spdlog/fmt/fmt.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "plot/detail.hpp"
+#include "plot/plot.hpp"
+
+namespace depthscale::plot {
+
+namespace fs = std::filesystem;
+using detail::Csv;
+using detail::num;
+using detail::PlotError;
+using detail::quote;
+
+namespace {
+
+// The columns the fit writes (DESIGN contract with lib/fit's run_fit_scaling).
+constexpr std::array<const char*, 9> kColumns = {
+    "m", "l", "D", "loss", "depth_part", "width_part", "data_part", "L0", "predicted"};
+
+std::string trim(const std::string& s) {
+  std::size_t a = 0, b = s.size();
+  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
+  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
+  return s.substr(a, b - a);
+}
+
+std::vector<std::string> split(const std::string& line) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = line.find(',', start);
+    out.push_back(trim(line.substr(start, comma - start)));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+// column name → values, in file order.
+std::map<std::string, std::vector<double>> read_parts(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw PlotError(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  std::string line;
+  if (!std::getline(in, line)) throw PlotError(path + " is empty (expected a header line)");
+  const auto header = split(line);
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < header.size(); ++i) index[header[i]] = i;
+  for (const char* c : kColumns) {
+    if (!index.count(c)) {
+      throw PlotError(fmt::format("{}:1: no column '{}' (need {})", path, c,
+                                  detail::join({kColumns.begin(), kColumns.end()}, ",")));
+    }
+  }
+  std::map<std::string, std::vector<double>> out;
+  int line_no = 1;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (trim(line).empty()) continue;
+    const auto cells = split(line);
+    if (cells.size() != header.size()) {
+      throw PlotError(fmt::format("{}:{}: {} fields where the header has {}", path, line_no,
+                                  cells.size(), header.size()));
+    }
+    for (const char* c : kColumns) {
+      const std::string& cell = cells[index[c]];
+      char* end = nullptr;
+      errno = 0;
+      const double v = std::strtod(cell.c_str(), &end);
+      if (cell.empty() || end != cell.c_str() + cell.size() || errno == ERANGE) {
+        throw PlotError(
+            fmt::format("{}:{}: column '{}': '{}' is not a number", path, line_no, c, cell));
+      }
+      out[c].push_back(v);
+    }
+  }
+  if (out.empty() || out["loss"].empty()) throw PlotError(path + " has a header but no rows");
+  return out;
+}
+
+}  // namespace
+
+int plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir) {
+  try {
+    auto parts = read_parts(parts_csv);
+    std::error_code ec;
+    fs::create_directories(out_dir, ec);
+    if (ec)
+      throw PlotError(fmt::format("cannot create the figure folder {}: {}", out_dir, ec.message()));
+
+    const std::vector<std::string> columns = {
+        "m", "l", "D", "loss", "predicted", "depth_part", "width_part", "data_part", "L0"};
+    Csv csv(columns);
+    const std::size_t n = parts["loss"].size();
+    for (std::size_t i = 0; i < n; ++i) {
+      std::vector<std::string> cells;
+      for (const auto& c : columns) cells.push_back(num(parts[c][i]));
+      csv.row(std::move(cells));
+    }
+    const double L0 = parts["L0"][0];
+    const auto extent = [&](const char* c) {
+      double lo = NAN, hi = NAN;
+      for (double v : parts[c]) {
+        if (!(v > 0) || !std::isfinite(v)) continue;
+        lo = std::isnan(lo) ? v : std::min(lo, v);
+        hi = std::isnan(hi) ? v : std::max(hi, v);
+      }
+      return std::make_pair(lo, hi);
+    };
+
+    const auto col = [&](const char* c) { return csv.col(c); };
+    detail::PanelLayout layout;
+    layout.panels = 4;
+    layout.title_lines = 2;
+    layout.key_rows = 0;
+    std::string body = detail::multiplot_begin(
+        quote("Scaling-law fit  L = c_m/m^{α_m} + c_ℓ/ℓ^{α_ℓ} + c_D/D^{α_D} + L_0") + ".\"\\n\"." +
+        quote(fmt::format("{{/*0.8 the fitted parts at each of the {} data points;  L_0 = {:.4g}}}",
+                          n, L0)));
+    body += "set logscale xy\nset format x '%g'\nset format y '%g'\n";
+    body += "set style line 1 lc rgb '#0072B2' pt 7 ps 0.6\n";
+    std::size_t index = 0;
+    const auto panel = [&](const std::string& title, const std::string& xlabel,
+                           const std::string& ylabel, const char* x, const char* y) {
+      body += "set title " + quote(title) + "\n";
+      body += "set xlabel " + quote(xlabel) + "\nset ylabel " + quote(ylabel) + "\n";
+      body += detail::panel_margins(layout, index++);
+      const auto [xlo, xhi] = extent(x);
+      const auto [ylo, yhi] = extent(y);
+      body += detail::log_axis("x", xlo, xhi) + detail::log_axis("y", ylo, yhi);
+      body += fmt::format("plot 'scaling_parts.csv' skip 1 using {}:{} with points ls 1 notitle\n",
+                          col(x), col(y));
+    };
+    panel("depth part against depth", "depth ℓ used in the fit (layers, log scale)",
+          "c_ℓ/ℓ^{α_ℓ}  (loss, log scale)", "l", "depth_part");
+    panel("width part against width", "width m = d_{model} (log scale)",
+          "c_m/m^{α_m}  (loss, log scale)", "m", "width_part");
+    body += "set format x '%.0s%c'\n";  // 2G, 10G, 100G: token counts read at a glance
+    panel("data part against training tokens", "training tokens D (log scale; G = 10^9)",
+          "c_D/D^{α_D}  (loss, log scale)", "D", "data_part");
+    // Predicted against observed on equal axes: points on the dashed diagonal are fitted exactly.
+    const auto [olo, ohi] = extent("loss");
+    const auto [plo, phi] = extent("predicted");
+    const double lo = std::min(olo, plo), hi = std::max(ohi, phi), pad = 0.04 * (hi - lo);
+    body += "set title 'predicted against observed loss (dashed: equal)'\n";
+    body +=
+        "unset logscale\nset format x '%g'\nset format y '%g'\nset xtics autofreq\n"
+        "set ytics autofreq\n";
+    body += detail::panel_margins(layout, index++);
+    body +=
+        fmt::format("set xrange [{0}:{1}]\nset yrange [{0}:{1}]\n", num(lo - pad), num(hi + pad));
+    body += "set xlabel 'observed loss L'\nset ylabel 'predicted loss L̂'\n";
+    body += fmt::format(
+        "plot 'scaling_parts.csv' skip 1 using {}:{} with points ls 1 notitle, x with lines lc "
+        "rgb '#555555' dt 2 notitle\n",
+        col("loss"), col("predicted"));
+    body += "unset multiplot\n";
+    detail::render(out_dir, "scaling_parts", csv, body);
+    return 0;
+  } catch (const PlotError& e) {
+    spdlog::error("{}", e.what());
+  } catch (const std::exception& e) {
+    spdlog::error("plotting {}: {}", parts_csv, e.what());
+  }
+  return 1;
+}
+
+}  // namespace depthscale::plot
