@@ -21,8 +21,10 @@ struct PlotOptions {
 int plot_sweep(const PlotOptions& options);
 
 // scaling_parts.png (+ .csv, .gp) in out_dir from the scaling fit's parts.csv (columns m, l, D,
-// loss, depth_part, width_part, data_part, L0, predicted; any order, other columns ignored):
-// the depth, width and data parts against ℓ, m and D, and predicted against observed loss.
+// loss, depth_part, width_part, data_part, L0, predicted in any order, other columns ignored;
+// m, l, D may also be called d_model, n_layers, num_tokens as `fit-scaling` writes them, and then
+// l is shifted by the depth_offset found in the fit.csv beside parts.csv, if any): the depth,
+// width and data parts against ℓ, m and D, and predicted against observed loss.
 // Returns 0, or 1 after logging an error naming the file, line and column.
 int plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir);
 

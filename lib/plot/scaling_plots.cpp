@@ -28,9 +28,21 @@ using detail::quote;
 
 namespace {
 
-// The columns the fit writes (DESIGN contract with lib/fit's run_fit_scaling).
-constexpr std::array<const char*, 9> kColumns = {
-    "m", "l", "D", "loss", "depth_part", "width_part", "data_part", "L0", "predicted"};
+// The columns plotted, each under its short name or the name `depthscale fit-scaling` writes
+// (its parts.csv keeps the data file's names: d_model, n_layers, num_tokens).
+struct Column {
+  const char* name;
+  const char* alias;
+};
+constexpr std::array<Column, 9> kColumns = {{{"m", "d_model"},
+                                             {"l", "n_layers"},
+                                             {"D", "num_tokens"},
+                                             {"loss", nullptr},
+                                             {"depth_part", nullptr},
+                                             {"width_part", nullptr},
+                                             {"data_part", nullptr},
+                                             {"L0", nullptr},
+                                             {"predicted", nullptr}}};
 
 std::string trim(const std::string& s) {
   std::size_t a = 0, b = s.size();
@@ -51,8 +63,12 @@ std::vector<std::string> split(const std::string& line) {
   return out;
 }
 
-// column name → values, in file order.
-std::map<std::string, std::vector<double>> read_parts(const std::string& path) {
+struct Parts {
+  std::map<std::string, std::vector<double>> values;  // short column name → values, file order
+  bool raw_depth = false;  // l came from n_layers: the depth before any offset
+};
+
+Parts read_parts(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw PlotError(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
   std::string line;
@@ -60,13 +76,22 @@ std::map<std::string, std::vector<double>> read_parts(const std::string& path) {
   const auto header = split(line);
   std::map<std::string, std::size_t> index;
   for (std::size_t i = 0; i < header.size(); ++i) index[header[i]] = i;
-  for (const char* c : kColumns) {
-    if (!index.count(c)) {
-      throw PlotError(fmt::format("{}:1: no column '{}' (need {})", path, c,
-                                  detail::join({kColumns.begin(), kColumns.end()}, ",")));
+  Parts parts;
+  std::map<std::string, std::size_t> where;  // short name → field
+  for (const auto& c : kColumns) {
+    if (index.count(c.name)) {
+      where[c.name] = index[c.name];
+    } else if (c.alias != nullptr && index.count(c.alias)) {
+      where[c.name] = index[c.alias];
+      parts.raw_depth = parts.raw_depth || std::string(c.name) == "l";
+    } else {
+      std::vector<std::string> need;
+      for (const auto& k : kColumns) need.push_back(k.name);
+      throw PlotError(fmt::format("{}:1: no column '{}'{} (need {})", path, c.name,
+                                  c.alias ? fmt::format(" or '{}'", c.alias) : "",
+                                  detail::join(need, ",")));
     }
   }
-  std::map<std::string, std::vector<double>> out;
   int line_no = 1;
   while (std::getline(in, line)) {
     ++line_no;
@@ -76,27 +101,52 @@ std::map<std::string, std::vector<double>> read_parts(const std::string& path) {
       throw PlotError(fmt::format("{}:{}: {} fields where the header has {}", path, line_no,
                                   cells.size(), header.size()));
     }
-    for (const char* c : kColumns) {
-      const std::string& cell = cells[index[c]];
+    for (const auto& [name, field] : where) {
+      const std::string& cell = cells[field];
       char* end = nullptr;
       errno = 0;
       const double v = std::strtod(cell.c_str(), &end);
       if (cell.empty() || end != cell.c_str() + cell.size() || errno == ERANGE) {
-        throw PlotError(
-            fmt::format("{}:{}: column '{}': '{}' is not a number", path, line_no, c, cell));
+        throw PlotError(fmt::format("{}:{}: column '{}': '{}' is not a number", path, line_no,
+                                    header[field], cell));
       }
-      out[c].push_back(v);
+      parts.values[name].push_back(v);
     }
   }
-  if (out.empty() || out["loss"].empty()) throw PlotError(path + " has a header but no rows");
-  return out;
+  if (parts.values["loss"].empty()) throw PlotError(path + " has a header but no rows");
+  return parts;
+}
+
+// The depth offset of the fit (`depth_offset,<value>,` in the fit.csv that fit-scaling writes
+// beside parts.csv); 0 when there is none.
+double depth_offset_beside(const std::string& parts_csv) {
+  std::ifstream in(fs::path(parts_csv).parent_path() / "fit.csv");
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto cells = split(line);
+    if (cells.size() >= 2 && cells[0] == "depth_offset") {
+      char* end = nullptr;
+      const double v = std::strtod(cells[1].c_str(), &end);
+      if (end != cells[1].c_str() && std::isfinite(v)) return v;
+    }
+  }
+  return 0;
 }
 
 }  // namespace
 
 int plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir) {
   try {
-    auto parts = read_parts(parts_csv);
+    Parts read = read_parts(parts_csv);
+    auto& parts = read.values;
+    // The depth part is c_ℓ/(ℓ − offset)^α_ℓ: draw it against the depth the fit used.
+    const double offset = read.raw_depth ? depth_offset_beside(parts_csv) : 0.0;
+    for (double& l : parts["l"]) l -= offset;
+    const std::string depth_label =
+        offset != 0 ? fmt::format("depth used in the fit ℓ − {:g} (layers, log scale)", offset)
+                    : "depth ℓ used in the fit (layers, log scale)";
+    const std::string depth_term =
+        offset != 0 ? fmt::format("c_ℓ/(ℓ − {:g})^{{α_ℓ}}", offset) : "c_ℓ/ℓ^{α_ℓ}";
     std::error_code ec;
     fs::create_directories(out_dir, ec);
     if (ec)
@@ -128,7 +178,8 @@ int plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir)
     layout.title_lines = 2;
     layout.key_rows = 0;
     std::string body = detail::multiplot_begin(
-        quote("Scaling-law fit  L = c_m/m^{α_m} + c_ℓ/ℓ^{α_ℓ} + c_D/D^{α_D} + L_0") + ".\"\\n\"." +
+        quote("Scaling-law fit  L = c_m/m^{α_m} + " + depth_term + " + c_D/D^{α_D} + L_0") +
+        ".\"\\n\"." +
         quote(fmt::format("{{/*0.8 the fitted parts at each of the {} data points;  L_0 = {:.4g}}}",
                           n, L0)));
     body += "set logscale xy\nset format x '%g'\nset format y '%g'\n";
@@ -145,8 +196,8 @@ int plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir)
       body += fmt::format("plot 'scaling_parts.csv' skip 1 using {}:{} with points ls 1 notitle\n",
                           col(x), col(y));
     };
-    panel("depth part against depth", "depth ℓ used in the fit (layers, log scale)",
-          "c_ℓ/ℓ^{α_ℓ}  (loss, log scale)", "l", "depth_part");
+    panel("depth part against depth", depth_label, depth_term + "  (loss, log scale)", "l",
+          "depth_part");
     panel("width part against width", "width m = d_{model} (log scale)",
           "c_m/m^{α_m}  (loss, log scale)", "m", "width_part");
     body += "set format x '%.0s%c'\n";  // 2G, 10G, 100G: token counts read at a glance

@@ -603,11 +603,45 @@ TEST_F(PlotTest, ScalingPartsFigureHoldsThePartsItWasGiven) {
   }
 }
 
+// The parts.csv that `depthscale fit-scaling --out DIR` writes: the data file's column names and
+// the raw depth, with the fit's depth offset in fit.csv beside it.
+TEST_F(PlotTest, ScalingPartsReadsTheFitScalingOutput) {
+  {
+    std::ofstream fit(dir_ / "fit.csv");
+    fit << "name,value,se\na_m,1,0.1\nexclude_top,40,\ndepth_offset,2,\n";
+    std::ofstream parts(dir_ / "parts.csv");
+    parts << "line,model_size,FLOP,num_tokens,d_model,n_layers,loss,predicted,width_part,"
+             "depth_part,data_part,L0,log_residual\n";
+    for (int i = 0; i < 10; ++i) {
+      const double layers = 8 + 4 * i, m = 512 + 128 * i, D = 1e9 * (i + 1);
+      const double dp = 2.0 * std::pow(layers - 2, -0.5), wp = 9.0 * std::pow(m, -0.4),
+                   dd = 300.0 * std::pow(D, -0.3);
+      parts << fmt::format("{},1e8,1e18,{},{},{},{},{},{},{},{},1.8,0.01\n", i + 2, D, m, layers,
+                           dp + wp + dd + 1.8, dp + wp + dd + 1.8, wp, dp, dd);
+    }
+  }
+  const fs::path out = dir_ / "fig";
+  ASSERT_EQ(plot::plot_scaling_parts((dir_ / "parts.csv").string(), out.string()), 0) << log();
+  expect_png(out / "scaling_parts.png");
+  const auto back = read_csv(out / "scaling_parts.csv");
+  ASSERT_EQ(back.size(), 10u);
+  for (std::size_t i = 0; i < back.size(); ++i) {
+    EXPECT_DOUBLE_EQ(d(back[i], "l"), 8 + 4 * static_cast<double>(i) - 2);  // ℓ − offset
+    EXPECT_DOUBLE_EQ(d(back[i], "m"), 512 + 128 * static_cast<double>(i));
+    EXPECT_DOUBLE_EQ(d(back[i], "D"), 1e9 * static_cast<double>(i + 1));
+  }
+  EXPECT_TRUE(contains(slurp(out / "scaling_parts.gp"), "ℓ − 2"));
+}
+
 TEST_F(PlotTest, ScalingPartsRejectsBadFilesNamingLineAndColumn) {
   const fs::path parts = dir_ / "parts.csv";
   std::ofstream(parts) << "m,l,D,loss,depth_part,width_part,data_part,predicted\n1,2,3,4,5,6,7,8\n";
   EXPECT_EQ(plot::plot_scaling_parts(parts.string(), (dir_ / "o").string()), 1);
   EXPECT_TRUE(contains(log(), parts.string() + ":1: no column 'L0'")) << log();
+  std::ofstream(parts)
+      << "l,D,loss,depth_part,width_part,data_part,L0,predicted\n1,2,3,4,5,6,7,8\n";
+  EXPECT_EQ(plot::plot_scaling_parts(parts.string(), (dir_ / "o").string()), 1);
+  EXPECT_TRUE(contains(log(), parts.string() + ":1: no column 'm' or 'd_model'")) << log();
 
   std::ofstream(parts) << "m,l,D,loss,depth_part,width_part,data_part,L0,predicted\n"
                           "1,2,3,4,5,6,7,8,9\n1,2,3,abc,5,6,7,8,9\n";
