@@ -71,6 +71,10 @@ int main(int argc, char** argv) {
   if (*status_cmd) return dist::print_status(status_path);
   if (*reduce_cmd) return fit::reduce_sweep(reduce);
   if (*plot_cmd) return plot::plot_sweep(plot);
-  if (*scaling_cmd) return fit::run_fit_scaling(scaling);
+  if (*scaling_cmd) {
+    const int code = fit::run_fit_scaling(scaling);
+    if (code != 0 || scaling.out_dir.empty()) return code;
+    return plot::plot_scaling_parts(scaling.out_dir + "/parts.csv", scaling.out_dir);
+  }
   return dist::kUsage;
 }

@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -51,7 +52,7 @@ const Schema& job_schema() {
                              leaf("inputs"), section("eval", {leaf("every"), leaf("batches")}),
                              leaf("checkpoint_every"), leaf("student_temperature")}),
            section("probe_hidden", {leaf("inputs")}),
-           section("run", {leaf("unit_size"), leaf("threads"), leaf("device")}),
+           section("run", {leaf("unit_size"), leaf("threads"), leaf("device"), leaf("slice")}),
            Schema{"probe", {}, true}});
   return s;
 }
@@ -526,6 +527,8 @@ std::vector<Field> fields(const Job& j) {
       {{"run", "unit_size"}, i(j.run.unit_size), {}, false},
       {{"run", "threads"}, i(j.run.threads), {}, false},
       {{"run", "device"}, to_string(j.run.device), {}, false},
+      {{"run", "slice"},
+       std::to_string(j.run.slice_index) + "/" + std::to_string(j.run.slice_count), {}, false},
   };
   for (auto axis : {axis_field("temperature", j.grid.temperature), axis_field("rho", j.grid.rho),
                     axis_field("depth", j.grid.depth), axis_field("teacher", j.grid.teacher)})
@@ -556,6 +559,7 @@ std::string emit_effective(const Job& j) {
 // Settings that change how a sweep runs but not any result; resuming may change them freely.
 bool operational(const std::string& key) {
   return key == "run.unit_size" || key == "run.threads" || key == "train.checkpoint_every";
+  // (run.slice is not here: a slice file belongs to its slice.)
 }
 
 // --- the job ---------------------------------------------------------------------------------
@@ -692,6 +696,15 @@ Job build(const Reader& r, const YAML::Node& root) {
     if (auto v = run.get("threads")) job.run.threads = r.int_at_least(*v, 0);
     if (auto v = run.get("device"))
       job.run.device = r.choice(*v, Options<Device>{{"cpu", Device::Cpu}, {"cuda", Device::Cuda}});
+    if (auto v = run.get("slice")) {
+      const std::string text = r.scalar(*v, "a slice \"i/n\"");
+      int i = -1, n = 0;
+      char tail = 0;
+      if (std::sscanf(text.c_str(), "%d/%d%c", &i, &n, &tail) != 2 || n < 1 || i < 0 || i >= n)
+        r.fail(*v, "must be \"i/n\" with 0 <= i < n (got \"" + text + "\")");
+      job.run.slice_index = i;
+      job.run.slice_count = n;
+    }
   }
 
   if (auto p = top.get("probe")) {

@@ -64,6 +64,9 @@ struct RunSpec {
   int unit_size = 0;  // students per work unit; 0 = planner decides from the number of ranks
   int threads = 0;    // intra-op threads per rank; 0 = cores per node / ranks per node
   Device device = Device::Cpu;
+  // Job-array shape: slice `slice_index` of `slice_count` ("run.slice: 2/8") runs a deterministic
+  // share of the teachers' students into its own file; `depthscale merge` joins the slices.
+  int slice_index = 0, slice_count = 1;
 };
 
 // The grid: each axis is the expanded list of values (a job may omit temperature or rho; they then

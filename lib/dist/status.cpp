@@ -34,7 +34,8 @@ int print_status(const std::string& path) {
         spdlog::error("{} is not a depthscale sweep file (no format=depthscale-sweep)", path);
         return kError;
       }
-      job = config::parse_job(root.attr_string("job_yaml"), path + ":/job_yaml");
+      // The effective job (overrides included) says which tasks the sweep has.
+      job = config::parse_job(root.attr_string("job_effective"), path + ":/job_effective");
       if (root.has("tasks")) {
         auto tasks = root.open_group("tasks");
         for (const auto& key : tasks.children()) {

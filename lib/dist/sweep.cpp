@@ -132,6 +132,8 @@ class Coordinator {
       total_steps_ += int64_t(u.tasks.size()) * (job.train.steps - u.start_step);
       total_tasks_ += int64_t(u.tasks.size());
     }
+    // DEPTHSCALE_DEADLINE: the job's end as Unix seconds (the sbatch script sets it from SLURM).
+    if (const char* d = std::getenv("DEPTHSCALE_DEADLINE")) deadline_ = std::atof(d);
     const char* every = std::getenv("DEPTHSCALE_PROGRESS_SECONDS");
     progress_ = std::make_unique<log::Progress>(
         "sweep " + job.name, total_steps_, "student-steps",
@@ -165,7 +167,7 @@ class Coordinator {
     local.join();
     drain_local();
     report_progress(true);
-    if (stopped_any_ || stop_requested()) return kStopped;
+    if (stopped_any_ || stop_requested() || deadline_hit_) return kStopped;
     return failed_ > 0 ? kSomeFailed : kDone;
   }
 
@@ -176,14 +178,37 @@ class Coordinator {
   struct Active {
     int worker = 0;
     int64_t tasks = 0, start = 0, step = 0;
+    double cost = 0;
+    std::chrono::steady_clock::time_point began;
   };
 
   std::optional<UnitSpec> next_unit(int worker) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (stop_requested() || queue_.empty()) return std::nullopt;
+    if (deadline_ > 0) {
+      // Wall-time guard (SLURM): hand out a unit only if it can finish before the deadline at
+      // the rate measured so far (the cost model's rate until a unit has finished).
+      const double rate = measured_seconds_ > 0 ? measured_flops_ / measured_seconds_
+                                                : kFlopsPerCore * torch::get_num_threads();
+      const double now = std::chrono::duration<double>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+      auto fits = std::find_if(queue_.begin(), queue_.end(), [&](const UnitSpec& u) {
+        return now + u.cost / rate < deadline_;
+      });
+      if (fits == queue_.end()) {
+        if (!deadline_hit_)
+          spdlog::warn("{} unit(s) cannot finish before the job's deadline: not starting them "
+                       "(exit 3 so the job is requeued)", queue_.size());
+        deadline_hit_ = true;
+        return std::nullopt;
+      }
+      std::rotate(queue_.begin(), fits, fits + 1);  // the first unit that fits goes next
+    }
     UnitSpec u = std::move(queue_.front());
     queue_.pop_front();
-    active_[u.id] = Active{worker, int64_t(u.tasks.size()), u.start_step, u.start_step};
+    active_[u.id] = Active{worker, int64_t(u.tasks.size()), u.start_step, u.start_step, u.cost,
+                           std::chrono::steady_clock::now()};
     spdlog::info("{} → rank {}", u.describe(), worker);
     return u;
   }
@@ -264,6 +289,12 @@ class Coordinator {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = active_.find(unit);
     if (it != active_.end()) {
+      if (!stopped) {
+        measured_flops_ += it->second.cost;
+        measured_seconds_ +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second.began)
+                .count();
+      }
       if (!stopped) finished_steps_ += it->second.tasks * (job_.train.steps - it->second.start);
       else finished_steps_ += it->second.tasks * (it->second.step - it->second.start);
       active_.erase(it);
@@ -365,6 +396,8 @@ class Coordinator {
   int remote_open_ = 0;
   std::atomic<bool> local_done_{false};
   bool stopped_any_ = false;
+  double deadline_ = 0, measured_flops_ = 0, measured_seconds_ = 0;
+  bool deadline_hit_ = false;
   int64_t failed_ = 0, completed_ = 0, total_steps_ = 0, total_tasks_ = 0, finished_steps_ = 0;
   int64_t last_reported_ = -1;
   std::unique_ptr<log::Progress> progress_;
@@ -520,12 +553,20 @@ int run_sweep(const RunOptions& opt) {
     return kUsage;
   }
   const std::string out = opt.out.empty() ? default_out(job) : opt.out;
-  const auto tasks = config::expand(job);
+  auto tasks = config::expand(job);
+  if (job.run.slice_count > 1) {
+    // Array shape: every n-th task of the grid, so each slice gets a similar mix of depths.
+    std::vector<ToyTask> mine;
+    for (size_t i = 0; i < tasks.size(); ++i)
+      if (int(i % size_t(job.run.slice_count)) == job.run.slice_index) mine.push_back(tasks[i]);
+    tasks = std::move(mine);
+  }
 
   // Rank 0 prepares the sweep file and the plan; the others wait for its go.
   int go = kDone;
   std::optional<store::SweepFile> sweep;
   std::deque<UnitSpec> units;
+  int64_t failed_before = 0;  // failed tasks left as they are (no --retry-failed)
   if (rank == 0) {
     try {
       std::map<std::string, store::TaskState> states;
@@ -536,9 +577,8 @@ int run_sweep(const RunOptions& opt) {
           go = kUsage;
         } else {
           sweep.emplace(store::SweepFile::open_or_recover(out));
-          auto before = config::parse_job(sweep->header().job_yaml, out + ":/job_yaml");
-          // Compare the effective settings, overrides included.
-          before.effective = sweep->header().effective;
+          // The effective job (overrides included) is itself a valid job file.
+          auto before = config::parse_job(sweep->header().effective, out + ":/job_effective");
           auto change = config::incompatible_change(before, job);
           if (!change.empty()) {
             spdlog::error("{} was written by a different job: {} (start a new --out, or run the "
@@ -576,6 +616,7 @@ int run_sweep(const RunOptions& opt) {
           }
           todo.push_back(t);
         }
+        failed_before = n_failed;
         auto planned = toy::plan_units(job, todo, resume_step, size);
         double flops = 0;
         for (const auto& u : planned) flops += u.cost;
@@ -619,6 +660,7 @@ int run_sweep(const RunOptions& opt) {
     if (rank == 0) {
       Coordinator coordinator(job, *sweep, std::move(units), size, device);
       code = coordinator.run();
+      if (code == kDone && failed_before > 0) code = kSomeFailed;
       if (code != kStopped) write_teacher_probes(job, out);
       spdlog::info("{}: {} tasks completed and {} failed in this run; exit code {}", out,
                    coordinator.completed(), coordinator.failed(), code);

@@ -162,6 +162,7 @@ int reduce_sweep(const ReduceOptions& options) {
         g.set_attr("temperature", grp.temperature);
         g.set_attr("teacher", int64_t(grp.teacher));
         g.set_attr("n_depths", int64_t(grp.students.size()));
+        g.set_attr("depth_offset", options.depth_offset);
       }
       auto sg = root.create_group("fits_summary");
       sg.set_attr("what", "alpha across teacher replicates: mean and standard error of the mean; "

@@ -1,6 +1,5 @@
 #include "log/log.hpp"
 
-#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <unistd.h>
 
@@ -10,29 +9,21 @@
 
 namespace depthscale::log {
 
-class MemorySink : public spdlog::sinks::base_sink<std::mutex> {
- public:
-  std::vector<std::string> copy() const {
-    std::lock_guard<std::mutex> lock(const_cast<std::mutex&>(mutex_));
-    return lines_;
-  }
+std::vector<std::string> MemorySink::lines() const {
+  std::lock_guard<std::mutex> lock(const_cast<std::mutex&>(mutex_));
+  return lines_;
+}
 
- protected:
-  void sink_it_(const spdlog::details::log_msg& msg) override {
-    spdlog::memory_buf_t formatted;
-    formatter_->format(msg, formatted);
-    std::string line = fmt::to_string(formatted);
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-    lines_.push_back(std::move(line));
-  }
-  void flush_() override {}
-
- private:
-  std::vector<std::string> lines_;
-};
+void MemorySink::sink_it_(const spdlog::details::log_msg& msg) {
+  spdlog::memory_buf_t formatted;
+  formatter_->format(msg, formatted);
+  std::string line = fmt::to_string(formatted);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+  lines_.push_back(std::move(line));
+}
 
 std::shared_ptr<MemorySink> make_memory_sink() { return std::make_shared<MemorySink>(); }
-std::vector<std::string> lines(const MemorySink& sink) { return sink.copy(); }
+std::vector<std::string> lines(const MemorySink& sink) { return sink.lines(); }
 
 std::string hostname() {
   char buf[256] = {0};

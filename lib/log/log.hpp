@@ -2,11 +2,13 @@
 // many ranks (or a SLURM log) still says who said what. Long loops report through Progress.
 #pragma once
 
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -23,7 +25,17 @@ std::string hostname();
 void add_sink(spdlog::sink_ptr sink);
 
 // Records formatted log lines in memory; tests read them back.
-class MemorySink;
+class MemorySink : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  std::vector<std::string> lines() const;
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override;
+  void flush_() override {}
+
+ private:
+  std::vector<std::string> lines_;
+};
 std::shared_ptr<MemorySink> make_memory_sink();
 std::vector<std::string> lines(const MemorySink& sink);
 

@@ -51,10 +51,12 @@ std::string UnitSpec::describe() const {
     depths.insert(t.depth);
     temps.insert(t.temperature);
   }
+  std::string d;
+  for (int x : depths) d += (d.empty() ? "" : ",") + std::to_string(x);
   return "unit " + std::to_string(id) + " (rho " + config::format_number(rho) + ", teacher " +
-         std::to_string(teacher) + ", " + std::to_string(tasks.size()) + " students: " +
-         std::to_string(depths.size()) + " depths x " + std::to_string(temps.size()) +
-         " temperatures, from step " + std::to_string(start_step) + ")";
+         std::to_string(teacher) + ", " + std::to_string(tasks.size()) + " students: depths " + d +
+         " at " + std::to_string(temps.size()) + " temperature(s), from step " +
+         std::to_string(start_step) + ")";
 }
 
 uint64_t student_seed(const config::Job& job, const ToyTask& task) {
@@ -168,10 +170,11 @@ store::TaskResult base_result(const Trainee& t, const UnitContext& ctx) {
   return r;
 }
 
-std::vector<float> read_losses(const Trainee& t, int64_t start, int64_t end) {
+// The losses before this run (from a checkpoint) followed by the first `n` of this run.
+std::vector<float> read_losses(const Trainee& t, int64_t n) {
   std::vector<float> out = t.train_loss_before;
-  if (end > start) {
-    auto c = t.losses.narrow(0, start, end - start).to(torch::kCPU).contiguous();
+  if (n > 0) {
+    auto c = t.losses.narrow(0, 0, n).to(torch::kCPU).contiguous();
     out.insert(out.end(), c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
   }
   return out;
@@ -205,6 +208,7 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
     Trainee t;
     t.task = task;
     t.stream = job.train.inputs == Inputs::Shared ? teacher_key : task.key;
+    t.checked_until = start;
     try {
       t.student = std::make_unique<Student>(StudentSpec::from(job, task), student_seed(job, task),
                                             teacher.head(), dev);
@@ -266,7 +270,7 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
       c.key = t.task.key;
       c.step = step;
       t.student->save_state(c.params, c.adam_m, c.adam_v);
-      c.train_loss = read_losses(t, start, step - start);
+      c.train_loss = read_losses(t, step - start);
       c.eval_step = t.eval_step;
       c.test_loss = t.test_loss;
       c.wall_seconds = t.seconds;
@@ -347,7 +351,7 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
     if (!t.active) continue;
     auto r = base_result(t, ctx);
     try {
-      r.train_loss = read_losses(t, start, S - start);
+      r.train_loss = read_losses(t, S - start);
       r.eval_step = t.eval_step;
       r.test_loss = t.test_loss;
       if (probe_h0.defined()) {

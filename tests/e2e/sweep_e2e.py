@@ -188,19 +188,42 @@ def case_sigkill(s):
 
 
 def case_sigterm(s):
+    """The stop signals as clusters deliver them: SIGUSR1 to mpirun (forwarded to every rank; SLURM's
+    --signal=B:USR1), SIGTERM to every rank (SLURM preemption), and SIGINT twice to a plain process
+    (Ctrl-C, then impatience). Each leaves a file that resumes to the uninterrupted result."""
     ref, seconds = reference(s)
     out = os.path.join(s.dir, "term.h5")
     p = s.start(3, out)
     wait_for_checkpoint(out)
     time.sleep(0.3)
-    p.send_signal(signal.SIGTERM)  # to mpirun, which forwards it to every rank
+    p.send_signal(signal.SIGUSR1)
     rc = p.wait(timeout=120)
     log = open(out + ".log").read()
-    check(rc == 3, "SIGTERM → exit code 3 (rc %d)\n%s" % (rc, log[-3000:]))
+    check(rc == 3, "SIGUSR1 to mpirun → exit code 3 (rc %d)\n%s" % (rc, log[-3000:]))
+    check("stop requested" in log, "rank 0 logged the stop")
     rc, st = s.tool("status", out)
-    check(rc == 0 and "partial" in st, "status after SIGTERM shows the table\n" + st)
+    check(rc == 0 and "partial" in st, "status after the stop shows the table\n" + st)
+
+    p = s.start(3, out, "--resume")
+    time.sleep(1.0)
+    ranks = rank_pids(out)
+    check(len(ranks) == 3, "found the 3 ranks (%s)" % ranks)
+    for pid in ranks:
+        os.kill(pid, signal.SIGTERM)
+    rc = p.wait(timeout=120)
+    log = open(out + ".log").read()
+    check(rc == 3, "SIGTERM to every rank → exit code 3 (rc %d)\n%s" % (rc, log[-3000:]))
+
+    p = s.start(None, out, "--resume")
+    time.sleep(1.0)
+    p.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+    rc = p.wait(timeout=60)
+    check(rc == 3, "second SIGINT exits at once with code 3 (rc %d)" % rc)
+
     rc, log = s.run(3, out, "--resume")
-    check(rc == 0, "resume after SIGTERM exits 0 (rc %d)\n%s" % (rc, log[-3000:]))
+    check(rc == 0, "resume after the stops exits 0 (rc %d)\n%s" % (rc, log[-3000:]))
     same_results(ref, out, N_TASKS)
 
 

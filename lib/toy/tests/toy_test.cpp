@@ -175,8 +175,9 @@ TEST(Toy, StopCheckpointResumeIsBitIdentical) {
 }
 
 TEST(Toy, NonFiniteLossFailsOnlyThatTask) {
-  // T = 1e-30 overflows the teacher's logits / T: that student's loss is NaN from step 0.
-  auto job = small_job("grid.temperature=[1.0e-30, 1.0]");
+  // T = 1e-300 is 0 in float32: the teacher's logits / T overflow and that student's loss is NaN
+  // from step 0.
+  auto job = small_job("grid.temperature=[1.0e-300, 1.0]");
   auto tasks = config::expand(job);
   Collected out;
   run(job, unit_of(job, tasks), out);
@@ -223,7 +224,7 @@ TEST(Toy, PlannerSplitsForWorkersAndKeepsEveryTaskOnce) {
   EXPECT_EQ(seen.size(), tasks.size());
   EXPECT_GE(units.size(), 16u);
   // A fixed unit size wins over the worker count; resumed tasks get units of their own step.
-  auto fixed = config::parse_job(job.yaml_text, "<t>", {"run.unit_size=12"});
+  auto fixed = small_job("grid.depth=[1,2,3,4,5,6]\ngrid.teacher=[0,1,2]\nrun.unit_size=12");
   EXPECT_EQ(toy::plan_units(fixed, config::expand(fixed), {}, 8).size(), 3u);
   auto resumed = toy::plan_units(fixed, config::expand(fixed), {{tasks[0].key, 10}}, 1);
   EXPECT_EQ(resumed.size(), 4u);
