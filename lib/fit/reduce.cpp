@@ -45,6 +45,11 @@ Series fit_series(const Group& g, const PowerLawOptions& opt, std::vector<int64_
       }
     }
     auto f = fit_power_law(depth, loss, {}, opt);
+    if (f.status == FitStatus::kNotConverged || f.status == FitStatus::kBadInput ||
+        f.status == FitStatus::kTooFewPoints) {
+      // No estimate: keep the numbers out (NaN) and say why.
+      f.alpha = f.alpha_se = f.c = f.c_se = f.L0 = f.L0_se = kNaN;
+    }
     s.step.push_back(step);
     s.n_points.push_back(f.n_points);
     s.alpha.push_back(f.alpha);
@@ -76,8 +81,8 @@ void write_series(store::Group& parent, const std::string& name, const Series& s
 std::string fmt_pm(double v, double se) {
   char buf[64];
   if (!std::isfinite(v)) return "—";
-  if (std::isfinite(se)) std::snprintf(buf, sizeof buf, "%.3f ± %.3f", v, se);
-  else std::snprintf(buf, sizeof buf, "%.3f", v);
+  if (std::isfinite(se)) std::snprintf(buf, sizeof buf, "%.4g ± %.2g", v, se);
+  else std::snprintf(buf, sizeof buf, "%.4g", v);
   return buf;
 }
 
