@@ -4,7 +4,9 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "dist/merge.hpp"
 #include "dist/run.hpp"
+#include "dist/submit.hpp"
 #include "fit/fit.hpp"
 #include "fit/reduce.hpp"
 #include "log/log.hpp"
@@ -60,6 +62,39 @@ int main(int argc, char** argv) {
   auto* scaling_cmd = app.add_subcommand("fit-scaling", "fit the LLM scaling-law decomposition");
   fit::add_fit_scaling_options(*scaling_cmd, scaling);
 
+  dist::SubmitOptions submit;
+  auto* submit_cmd =
+      app.add_subcommand("submit", "write the sbatch scripts of a sweep and submit them");
+  submit_cmd->add_option("job", submit.job_path, "job file (YAML)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  submit_cmd->add_option("--out", submit.out, "sweep file (default results/<job name>.h5)");
+  submit_cmd->add_option("--set", submit.overrides, "override a job key: --set train.steps=2000");
+  submit_cmd->add_option("--ntasks", submit.ntasks,
+                         "MPI ranks (array: per element; default 1 per node)");
+  submit_cmd->add_option("--nodes", submit.nodes, "spread the farm's ranks over N nodes");
+  submit_cmd->add_option("--time", submit.time, "wall time per job, HH:MM:SS or D-HH:MM:SS")
+      ->capture_default_str();
+  submit_cmd->add_option("--reduce-time", submit.reduce_time, "wall time of the reduction job")
+      ->capture_default_str();
+  submit_cmd
+      ->add_option("--signal-seconds", submit.signal_seconds,
+                   "SIGUSR1 (checkpoint, requeue) this long before the wall time ends")
+      ->capture_default_str();
+  submit_cmd->add_option("--array", submit.array,
+                         "job array of N slices instead of one allocation");
+  submit_cmd->add_option("--partition", submit.partition, "SLURM partition");
+  submit_cmd->add_flag("--dry-run", submit.dry_run, "print the scripts; write and submit nothing");
+  submit_cmd->add_option("--sbatch", submit.sbatch, "the sbatch program")->capture_default_str();
+
+  dist::MergeOptions merge;
+  auto* merge_cmd =
+      app.add_subcommand("merge", "join the slice files of a job array into one sweep");
+  merge_cmd->add_option("slices", merge.inputs, "slice files")
+      ->required()
+      ->check(CLI::ExistingFile);
+  merge_cmd->add_option("--out", merge.out, "merged sweep file")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -71,6 +106,8 @@ int main(int argc, char** argv) {
   if (*status_cmd) return dist::print_status(status_path);
   if (*reduce_cmd) return fit::reduce_sweep(reduce);
   if (*plot_cmd) return plot::plot_sweep(plot);
+  if (*submit_cmd) return dist::submit_command(submit);
+  if (*merge_cmd) return dist::merge_command(merge);
   if (*scaling_cmd) {
     const int code = fit::run_fit_scaling(scaling);
     if (code != 0 || scaling.out_dir.empty()) return code;

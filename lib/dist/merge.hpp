@@ -1,0 +1,32 @@
+// `depthscale merge SLICE.h5... --out FILE.h5`: joins the files of a job-array sweep (one per
+// `run.slice: i/n`) into one sweep file, as if one run had written it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace depthscale::dist {
+
+struct MergeOptions {
+  std::vector<std::string> inputs;  // slice files
+  std::string out;
+};
+
+struct MergeReport {
+  int slices = 0;  // of n
+  int slice_count = 1;
+  std::vector<int> missing;  // slice indices of 0..n-1 not among the inputs
+  int64_t complete = 0, failed = 0, skipped = 0, teachers = 0;
+};
+
+// Merges the slices into `out`: the same job modulo run.slice (else config::JobError naming the
+// first key that differs), distinct slice indices, every /tasks/<key> and /teachers/<key> copied,
+// the header's job_effective with run.slice reset to 0/1. `out` is written aside and renamed into
+// place; an existing `out` is replaced only if an earlier merge wrote it (root attr merged_from).
+// Throws config::JobError for jobs that do not match, store::StoreError for anything else.
+MergeReport merge_slices(const MergeOptions& options);
+
+// The command: logs the outcome, returns the exit code (0 done, 1 error, 2 mismatched jobs).
+int merge_command(const MergeOptions& options);
+
+}  // namespace depthscale::dist

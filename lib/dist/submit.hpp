@@ -1,0 +1,82 @@
+// `depthscale submit JOB.yaml`: fills the sbatch templates in slurm/ (task farm, or job array with
+// --array), writes them beside the sweep file (<out without .h5>.slurm/) and submits them with a
+// dependent reduction job. slurm/README.md documents the templates and their placeholders.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace depthscale::dist {
+
+struct SubmitOptions {
+  std::string job_path;
+  std::string out;  // default results/<job name>.h5
+  std::vector<std::string> overrides;
+  int ntasks = 0;  // MPI ranks: farm in total (default: one per node), array per element (1)
+  int nodes = 0;   // farm: spread the ranks over this many nodes (0: let SLURM choose)
+  std::string time = "01:00:00";         // wall time of each sweep job (element)
+  std::string reduce_time = "01:00:00";  // wall time of the reduction job
+  int signal_seconds = 300;              // SIGUSR1 this long before the wall time ends
+  int array = 0;                         // job-array shape with this many slices (0: farm)
+  std::string partition;
+  bool dry_run = false;
+  std::string sbatch = "sbatch";  // the sbatch program (tests substitute a stand-in)
+};
+
+// A filled batch script and where it goes.
+struct Script {
+  std::string path;
+  std::string text;
+};
+
+struct SubmitPlan {
+  std::string out;            // absolute sweep file (array: the merged file)
+  std::string script_dir;     // <out without .h5>.slurm
+  std::string log_dir;        // <script_dir>/logs
+  std::string plot_dir;       // <out without .h5>-figures
+  int ntasks = 1;             // MPI ranks of the farm, or of each array element
+  std::vector<Script> sweep;  // farm: one; array: one per chunk of at most MaxArraySize elements
+  Script reduce;
+  std::vector<std::string> notes;  // said to the user before submitting
+};
+
+// One sbatch submission of the array template: array indices 0..count-1 run slices
+// offset..offset+count-1.
+struct ArrayChunk {
+  int offset = 0, count = 0;
+};
+
+// Splits `slices` into arrays whose indices stay below `max_array_size` (SLURM's MaxArraySize:
+// indices 0..MaxArraySize-1).
+std::vector<ArrayChunk> array_chunks(int slices, int max_array_size);
+
+// MaxArraySize from `scontrol show config` output; `fallback` when absent or unreadable.
+int parse_max_array_size(const std::string& scontrol_show_config, int fallback = 1001);
+
+// Seconds of a SLURM time spec (sbatch --time: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S); throws
+// std::invalid_argument for anything else (and for 0).
+int64_t parse_slurm_time(const std::string& spec);
+
+// Fills a template: drops lines starting with "##", replaces every @NAME@ by values[NAME]; throws
+// std::invalid_argument naming any @NAME@ left over.
+std::string fill_template(const std::string& text,
+                          const std::map<std::string, std::string>& values);
+
+// The word as one shell word in single quotes.
+std::string shell_quote(const std::string& word);
+
+// Works out the scripts without touching the cluster or the disk (besides reading the job and the
+// templates). Throws config::JobError for a bad job and std::invalid_argument for bad options.
+SubmitPlan plan_submission(const SubmitOptions& options, const std::string& depthscale_binary,
+                           const std::string& template_dir, int max_array_size);
+
+// The folder of the templates: $DEPTHSCALE_SLURM_TEMPLATES, else <source dir>/slurm.
+std::string template_dir();
+
+// The command: plan, then print (--dry-run) or write + sbatch; returns the exit code (0 submitted,
+// 1 sbatch or file errors, 2 bad job or options).
+int submit_command(const SubmitOptions& options);
+
+}  // namespace depthscale::dist
