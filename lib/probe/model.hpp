@@ -1,0 +1,137 @@
+// Pretrained causal language models for the hidden-state probes (SPEC.md §2): GPT-NeoX (Pythia),
+// Qwen2 (Qwen2.5) and OPT, loaded from a Hugging Face model directory (config.json plus
+// model.safetensors, or shards with model.safetensors.index.json) and run in LibTorch.
+//
+// Hidden-state convention (SPEC.md §2 asks to record it):
+//   hidden[0]    = the embedding output (OPT: token + learned position embedding), the input of
+//                  block 0;
+//   hidden[l]    = the output of block l−1 (the residual stream), l = 1..L;
+//   hidden[L]    = the output of the LAST BLOCK, BEFORE the final norm.
+// Hugging Face's output_hidden_states gives the same tensors for 0..L−1, but its last entry is
+// final_norm(hidden[L]) (GPT-NeoX final_layer_norm, Qwen2 model.norm, OPT
+// decoder.final_layer_norm). `final_norm(hidden[L])` reproduces HF's last entry; logits are
+// head(final_norm(hidden[L])) in both conventions.
+//
+// Batches are right-padded: attention_mask[b, t] is 1 for the first n_b tokens and 0 after.
+// Attention is causal and never attends to padding keys; rotary positions are 0..T−1 (HF's default
+// position_ids, equal to the real positions under right padding); OPT's learned positions are
+// cumsum(mask)·mask − 1 + 2, as HF computes them. Outputs at padded positions are finite but
+// meaningless; valid positions do not depend on the padding or on the other rows of the batch.
+//
+// Precision: weights are converted to the requested dtype (FP32 on CPU by default; BF16 on GPU as
+// the original study ran). Rotary angles (inv_freq, cos, sin) are computed in FP32 and the softmax
+// of attention runs in FP32 whatever the dtype, as HF's eager path upcasts it.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "probe/safetensors.hpp"
+
+namespace depthscale::probe {
+
+class ModelError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class Family { gpt_neox, qwen2, opt };
+std::string family_name(Family f);  // the config.json model_type: gpt_neox | qwen2 | opt
+
+enum class Activation { gelu, gelu_tanh, relu, silu };
+
+// What the forward needs from config.json, validated: missing or unsupported keys are errors
+// naming config.json and the key.
+struct ModelConfig {
+  Family family = Family::gpt_neox;
+  int64_t hidden_size = 0;
+  int64_t num_layers = 0;
+  int64_t num_heads = 0;
+  int64_t num_kv_heads = 0;  // = num_heads except Qwen2 grouped-query attention
+  int64_t head_dim = 0;
+  int64_t intermediate_size = 0;  // OPT: ffn_dim
+  int64_t vocab_size = 0;
+  int64_t max_positions = 0;  // OPT: rows of embed_positions minus the offset 2
+  double norm_eps = 1e-5;
+  Activation activation = Activation::gelu;
+  bool tie_word_embeddings = false;
+  // Rotary (GPT-NeoX, Qwen2): applied to the first rotary_dims of each head.
+  int64_t rotary_dims = 0;
+  double rope_theta = 10000.0;
+  bool parallel_residual = true;  // GPT-NeoX use_parallel_residual
+  bool attention_bias = true;     // GPT-NeoX attention_bias (q/k/v and dense)
+};
+// Reads and validates <model_dir>/config.json.
+ModelConfig read_config(const std::string& model_dir);
+
+// Name and shape of every weight the family needs under `config`, with Hugging Face's names.
+struct WeightSpec {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+std::vector<WeightSpec> expected_weights(const ModelConfig& config);
+
+struct ModelOutput {
+  std::vector<torch::Tensor> hidden;  // L+1 tensors [B, T, d], convention above
+  torch::Tensor logits;  // [B, T, V]: head(final_norm(hidden[L])); undefined if not asked
+};
+
+class CausalLM {
+ public:
+  // Loads config.json and the weights, checks every tensor's presence, dtype (F32/F16/BF16/F64)
+  // and shape against the config, then converts to `dtype` on `device`. Tensors the family does
+  // not use (e.g. rotary inv_freq buffers) are ignored.
+  static std::unique_ptr<CausalLM> load(const std::string& model_dir,
+                                        torch::Dtype dtype = torch::kFloat32,
+                                        torch::Device device = torch::kCPU);
+  virtual ~CausalLM() = default;
+
+  // input_ids [B, T] int64, attention_mask [B, T] (0/1, any integer or bool dtype; right padding).
+  // Runs without autograd.
+  virtual ModelOutput forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                              bool with_logits = true) const;
+
+  // SPEC.md §2 cross_entropy columns l < L−1: the logits [B, T, V] of re-applying the LAST block
+  // to h = hidden[l] ([B, T, d]) with the same mask and positions, then the final norm and the
+  // head. So readout_via_last_block(hidden[L−1]) is forward's own logits.
+  virtual torch::Tensor readout_via_last_block(const torch::Tensor& h,
+                                               const torch::Tensor& attention_mask) const;
+
+  // head(final_norm(h)) for h [.., d]: the model's own readout of a final hidden state.
+  torch::Tensor readout(const torch::Tensor& h) const;
+  torch::Tensor final_norm(const torch::Tensor& h) const;
+
+  const ModelConfig& config() const { return config_; }
+  int num_layers() const { return int(config_.num_layers); }
+  int64_t vocab_size() const { return config_.vocab_size; }
+  int64_t hidden_size() const { return config_.hidden_size; }
+  std::string family() const { return family_name(config_.family); }
+  torch::Dtype dtype() const { return dtype_; }
+  torch::Device device() const { return device_; }
+
+ protected:
+  // Per-forward state shared by all blocks: the key mask and the rotary tables.
+  struct Context {
+    torch::Tensor blocked;   // [B, 1, T, T] bool: key is in the future or padding
+    torch::Tensor cos, sin;  // [T, rotary_dims] in the model dtype (undefined without rotary)
+  };
+  CausalLM(ModelConfig config, torch::Dtype dtype, torch::Device device)
+      : config_(std::move(config)), dtype_(dtype), device_(device) {}
+  Context make_context(const torch::Tensor& attention_mask) const;
+  torch::Tensor check_mask(const torch::Tensor& input_ids, const torch::Tensor& mask) const;
+
+  virtual torch::Tensor embed(const torch::Tensor& input_ids, const torch::Tensor& mask) const = 0;
+  virtual torch::Tensor block(int layer, const torch::Tensor& h, const Context& ctx) const = 0;
+  virtual torch::Tensor apply_final_norm(const torch::Tensor& h) const = 0;
+  virtual const torch::Tensor& head_weight() const = 0;
+
+  ModelConfig config_;
+  torch::Dtype dtype_;
+  torch::Device device_;
+};
+
+}  // namespace depthscale::probe
