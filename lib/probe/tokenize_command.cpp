@@ -1,0 +1,215 @@
+// `depthscale tokenize`: text files and JSON Lines into token shards (format in shards.hpp).
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "probe/shards.hpp"
+#include "probe/tokenizer.hpp"
+
+namespace depthscale::probe {
+
+namespace fs = std::filesystem;
+
+void add_tokenize_options(CLI::App& cmd, TokenizeOptions& o) {
+  cmd.add_option("--tokenizer", o.tokenizer, "the model's tokenizer.json")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd.add_option("inputs", o.inputs,
+                 "text files (one document each) or JSON Lines (.jsonl/.ndjson/.json: one "
+                 "document per line, from the text field)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd.add_option("--out", o.out_prefix, "shard prefix: writes PREFIX_000000.bin, ...")->required();
+  cmd.add_option("--docs-per-shard", o.docs_per_shard, "documents per shard file")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--max-docs", o.max_docs, "stop after N documents (0: all)")
+      ->capture_default_str();
+  cmd.add_option("--max-tokens-per-doc", o.max_tokens_per_doc,
+                 "truncate each document to N tokens when writing (0: keep all)")
+      ->capture_default_str();
+  cmd.add_option("--text-field", o.text_field, "JSON Lines field holding the text")
+      ->capture_default_str();
+  cmd.add_flag("--no-special-tokens{false}", o.add_special_tokens,
+               "do not apply the post-processor (BOS/EOS templates)");
+  cmd.add_option("--threads", o.threads, "tokenizer threads (0: all cores)")->capture_default_str();
+  cmd.add_flag("--overwrite", o.overwrite, "replace existing shards with this prefix");
+}
+
+namespace {
+
+bool is_jsonl(const std::string& path) {
+  const std::string ext = fs::path(path).extension().string();
+  return ext == ".jsonl" || ext == ".ndjson" || ext == ".json";
+}
+
+struct Pending {
+  std::string text;
+  std::string where;  // file or file:line, for errors
+};
+
+// Reads documents from the inputs in order and hands them out in batches.
+class DocumentReader {
+ public:
+  DocumentReader(const TokenizeOptions& o) : o_(o) {}
+
+  // Fills `batch` with up to `max` documents; false when nothing is left.
+  bool read(std::vector<Pending>& batch, size_t max, size_t& bytes) {
+    batch.clear();
+    while (batch.size() < max) {
+      if (!in_.is_open()) {
+        if (next_file_ >= o_.inputs.size()) break;
+        path_ = o_.inputs[next_file_++];
+        line_ = 0;
+        in_.open(path_, std::ios::binary);
+        if (!in_) throw std::runtime_error(path_ + ": cannot read");
+        if (!is_jsonl(path_)) {
+          std::ostringstream ss;
+          ss << in_.rdbuf();
+          in_.close();
+          Pending p{ss.str(), path_};
+          size_t bad = 0;
+          if (!valid_utf8(p.text, &bad)) {
+            const size_t line = 1 + std::count(p.text.begin(), p.text.begin() + bad, '\n');
+            throw std::runtime_error(path_ + ":" + std::to_string(line) +
+                                     ": not valid UTF-8 (byte offset " + std::to_string(bad) + ")");
+          }
+          bytes += p.text.size();
+          batch.push_back(std::move(p));
+          continue;
+        }
+      }
+      std::string line;
+      if (!std::getline(in_, line)) {
+        in_.close();
+        continue;
+      }
+      ++line_;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank line
+      const std::string where = path_ + ":" + std::to_string(line_);
+      nlohmann::json j;
+      try {
+        j = nlohmann::json::parse(line);
+      } catch (const nlohmann::json::exception& e) {
+        throw std::runtime_error(where + ": not a JSON line: " + e.what());
+      }
+      auto it = j.is_object() ? j.find(o_.text_field) : j.end();
+      if (!j.is_object() || it == j.end() || !it->is_string())
+        throw std::runtime_error(where + ": no string field \"" + o_.text_field + "\"");
+      Pending p{it->get<std::string>(), where};
+      bytes += p.text.size();
+      batch.push_back(std::move(p));
+    }
+    return !batch.empty();
+  }
+
+ private:
+  const TokenizeOptions& o_;
+  size_t next_file_ = 0;
+  std::string path_;
+  size_t line_ = 0;
+  std::ifstream in_;
+};
+
+// Encodes a batch on `threads` threads; results stay in input order.
+void encode_batch(const Tokenizer& tok, const std::vector<Pending>& batch, bool special,
+                  unsigned threads, std::vector<std::vector<uint32_t>>& out) {
+  out.assign(batch.size(), {});
+  std::vector<std::string> errors(batch.size());
+  auto work = [&](unsigned w) {
+    for (size_t i = w; i < batch.size(); i += threads) {
+      try {
+        tok.encode_into(batch[i].text, out[i], special);
+      } catch (const std::exception& e) {
+        errors[i] = batch[i].where + ": " + e.what();
+      }
+    }
+  };
+  if (threads <= 1 || batch.size() < 2) {
+    work(0);
+  } else {
+    std::vector<std::thread> pool;
+    for (unsigned w = 0; w < threads; ++w) pool.emplace_back(work, w);
+    for (auto& t : pool) t.join();
+  }
+  for (const auto& e : errors)
+    if (!e.empty()) throw std::runtime_error(e);
+}
+
+}  // namespace
+
+int run_tokenize(const TokenizeOptions& o) {
+  using clock = std::chrono::steady_clock;
+  try {
+    const auto t0 = clock::now();
+    const Tokenizer tok = Tokenizer::from_file(o.tokenizer);
+    const auto existing = list_shards(o.out_prefix);
+    if (!existing.empty()) {
+      if (!o.overwrite)
+        throw std::runtime_error(existing.front() + " exists (use --overwrite to replace the " +
+                                 std::to_string(existing.size()) + " shard(s) of this prefix)");
+      for (const auto& p : existing) fs::remove(p);
+    }
+    const fs::path parent = fs::path(o.out_prefix).parent_path();
+    if (!parent.empty()) fs::create_directories(parent);
+
+    unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+    ShardWriter writer(o.out_prefix, tok.vocab_size(), tok.hash(), o.docs_per_shard);
+    DocumentReader reader(o);
+    std::vector<Pending> batch;
+    std::vector<std::vector<uint32_t>> ids;
+    size_t bytes = 0;
+    uint64_t docs = 0, truncated = 0;
+    double encode_seconds = 0;
+    const size_t batch_docs = 256 * threads;
+    while (o.max_docs == 0 || docs < o.max_docs) {
+      size_t want = batch_docs;
+      if (o.max_docs) want = std::min<uint64_t>(want, o.max_docs - docs);
+      if (!reader.read(batch, want, bytes)) break;
+      const auto e0 = clock::now();
+      encode_batch(tok, batch, o.add_special_tokens, threads, ids);
+      encode_seconds += std::chrono::duration<double>(clock::now() - e0).count();
+      for (auto& d : ids) {
+        if (o.max_tokens_per_doc && d.size() > o.max_tokens_per_doc) {
+          d.resize(o.max_tokens_per_doc);
+          ++truncated;
+        }
+        writer.add(std::move(d));
+      }
+      docs += batch.size();
+    }
+    const uint64_t tokens = writer.tokens();
+    const auto files = writer.finish();
+    const double seconds = std::chrono::duration<double>(clock::now() - t0).count();
+    std::printf(
+        "tokenize: %llu documents, %llu tokens (%.1f per document) from %.2f MB of text "
+        "into %zu shard(s) %s_*.bin\n",
+        static_cast<unsigned long long>(docs), static_cast<unsigned long long>(tokens),
+        docs ? double(tokens) / docs : 0.0, bytes / 1e6, files.size(), o.out_prefix.c_str());
+    if (truncated)
+      std::printf("tokenize: %llu documents truncated to %llu tokens\n",
+                  static_cast<unsigned long long>(truncated),
+                  static_cast<unsigned long long>(o.max_tokens_per_doc));
+    std::printf("tokenize: tokenizer %s (hash 0x%016llx, vocab %u, %u-byte tokens)\n",
+                o.tokenizer.c_str(), static_cast<unsigned long long>(tok.hash()), tok.vocab_size(),
+                token_width_for(tok.vocab_size()));
+    std::printf(
+        "tokenize: %.2f s in all, %.0f tokens/s (%.2f MB/s); encoding alone %.0f "
+        "tokens/s on %u thread(s)\n",
+        seconds, tokens / std::max(seconds, 1e-9), bytes / 1e6 / std::max(seconds, 1e-9),
+        tokens / std::max(encode_seconds, 1e-9), threads);
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tokenize: error: %s\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace depthscale::probe
