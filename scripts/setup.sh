@@ -11,11 +11,15 @@ packages=(
   libhdf5-dev hdf5-tools                    # sweep files
   libyaml-cpp-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
   libceres-dev                              # least squares with covariance (fits)
+  libpcre2-dev libutf8proc-dev              # tokenizer: Unicode regexes, NFC
   gnuplot-nox                               # figures
   libgtest-dev                              # tests
   python3-torch python3-h5py python3-numpy  # independent reference for the tests
   slurmctld slurmd munge                    # the local SLURM cluster of the tests
 )
+# The tokenizer test cross-checks against Hugging Face's JavaScript tokenizer (npm, at test time);
+# a node that already brings its own npm (e.g. NodeSource's) is left alone.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
