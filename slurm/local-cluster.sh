@@ -35,6 +35,9 @@ NODE=${NODE%%.*}
 START_TIMEOUT=${DEPTHSCALE_SLURM_START_TIMEOUT:-30}
 
 say() { echo "local-cluster: $*" >&2; }
+# CPUs of this machine: GNU nproc answers OMP_NUM_THREADS when set (ctest sets it to 1), which would
+# make a 1-CPU node on which no 2-rank job can ever start (Reason=PartitionConfig).
+cpu_count() { env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc; }
 die() { say "error: $*"; exit 1; }
 
 usage() {
@@ -84,7 +87,7 @@ pick_ports() {
 
 write_config() {
   local cpus mem_kb mem_mb
-  cpus=$(nproc)
+  cpus=$(cpu_count)
   mem_kb=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
   # 80% of MemTotal, at least 256 MB: slurmd drains a node whose RealMemory exceeds what it detects
   mem_mb=$(( mem_kb / 1024 * 8 / 10 ))
@@ -227,7 +230,7 @@ cmd_start() {
     idle|mixed|allocated) ;;
     *) tail_logs; die "node $NODE not idle after ${START_TIMEOUT}s (state: '${st:-no answer}')" ;;
   esac
-  say "up: node $NODE $st, $(nproc) CPUs, ports $CTLD_PORT/$SLURMD_PORT, state $STATE"
+  say "up: node $NODE $st, $(cpu_count) CPUs, ports $CTLD_PORT/$SLURMD_PORT, state $STATE"
   say "use: eval \"\$($0 env $STATE)\""
 }
 
