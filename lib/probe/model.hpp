@@ -75,6 +75,12 @@ struct WeightSpec {
 };
 std::vector<WeightSpec> expected_weights(const ModelConfig& config);
 
+// The dtype a run uses unless told otherwise: BF16 on a GPU (as the original study ran), FP32 on
+// CPU.
+inline torch::Dtype default_dtype(torch::Device device) {
+  return device.is_cuda() ? torch::kBFloat16 : torch::kFloat32;
+}
+
 struct ModelOutput {
   std::vector<torch::Tensor> hidden;  // L+1 tensors [B, T, d], convention above
   torch::Tensor logits;  // [B, T, V]: head(final_norm(hidden[L])); undefined if not asked

@@ -1,8 +1,8 @@
 // The three families against the independent Python reference (tests/reference/llm_reference.py):
 // tiny random models written as Hugging Face directories, right-padded batches, hidden states at
 // every layer, logits and the last-block readout from every layer.
-#include <gtest/gtest.h>
 #include <ATen/Parallel.h>
+#include <gtest/gtest.h>
 #include <torch/types.h>
 #include <unistd.h>
 
@@ -10,7 +10,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <iterator>
 
 #include "probe/model.hpp"
 #include "probe/safetensors.hpp"
@@ -29,16 +31,28 @@ constexpr double kTolBf16 = 0.1;
 
 class Reference : public ::testing::Test {
  public:
+  // The models and outputs depend only on the script: make them once per version of it, in the
+  // build tree, and share them between test processes (ctest runs each test in its own).
   static void SetUpTestSuite() {
     const std::string python = DEPTHSCALE_PYTHON;
-    if (python.empty()) return;
-    dir_ = fs::temp_directory_path() / ("ds-llmref-" + std::to_string(getpid()));
-    const std::string cmd =
-        python + " " + DEPTHSCALE_LLM_REFERENCE + " make " + dir_.string() + " > /dev/null";
-    made_ = std::system(cmd.c_str()) == 0;
-  }
-  static void TearDownTestSuite() {
-    if (!dir_.empty()) fs::remove_all(dir_);
+    if (python.empty() || made_) return;
+    std::ifstream in(DEPTHSCALE_LLM_REFERENCE);
+    const std::string script{std::istreambuf_iterator<char>(in), {}};
+    dir_ =
+        fs::path(DEPTHSCALE_LLM_REFERENCE_CACHE) / std::to_string(std::hash<std::string>{}(script));
+    if (!fs::exists(dir_ / "complete")) {
+      // Made aside and renamed into place, so a concurrent process never sees half of it.
+      const fs::path tmp = dir_.string() + ".tmp-" + std::to_string(getpid());
+      const std::string cmd =
+          python + " " + DEPTHSCALE_LLM_REFERENCE + " make " + tmp.string() + " > /dev/null";
+      if (std::system(cmd.c_str()) == 0) {
+        std::ofstream(tmp / "complete") << "ok\n";
+        std::error_code ec;
+        fs::rename(tmp, dir_, ec);  // fails harmlessly if another process got there first
+      }
+      fs::remove_all(tmp);
+    }
+    made_ = fs::exists(dir_ / "complete");
   }
 
  protected:

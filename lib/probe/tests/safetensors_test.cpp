@@ -426,6 +426,8 @@ TEST(Config, HuggingFaceDefaultsAndDerivedSizes) {
   EXPECT_TRUE(m.tie_word_embeddings);
   EXPECT_EQ(m.activation, Activation::relu);
   EXPECT_EQ(m.rotary_dims, 0);
+  EXPECT_EQ(default_dtype(torch::kCPU), torch::kFloat32);
+  EXPECT_EQ(default_dtype(torch::Device(torch::kCUDA, 0)), torch::kBFloat16);
 }
 
 TEST(Model, RejectsBadInputs) {
