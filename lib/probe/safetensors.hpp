@@ -73,7 +73,7 @@ class Checkpoint {
   explicit Checkpoint(const std::string& model_dir);
 
   const std::string& dir() const { return dir_; }
-  bool sharded() const { return files_.size() > 1 || index_; }
+  bool sharded() const { return index_; }  // weights came through the index
   bool contains(const std::string& name) const { return where_.count(name) != 0; }
   const TensorInfo& info(const std::string& name) const;  // throws naming tensor and directory
   std::vector<std::string> names() const;

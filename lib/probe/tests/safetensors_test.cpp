@@ -80,7 +80,9 @@ std::map<std::string, torch::Tensor> sample_tensors() {
           {"c.half", torch::randn({2, 2, 2}).to(torch::kFloat16)},
           {"d.ids", torch::arange(7, torch::kInt64)},
           {"e.double", torch::randn({2, 3}, torch::kFloat64)},
-          {"f.empty", torch::zeros({0, 4})}};
+          {"f.empty", torch::zeros({0, 4})},
+          {"g.scalar", torch::tensor(2.5f)},  // Pythia's masked_bias is a scalar
+          {"h.mask", torch::tensor({true, false, true, true}).view({2, 2})}};
 }
 
 TEST(Safetensors, RoundTripEveryDtypeWithMetadata) {
@@ -149,7 +151,8 @@ TEST_P(BadHeader, NamesTensorAndFile) {
   expect_error([&] { SafetensorsFile f(path); }, {path, GetParam().tensor, GetParam().words});
 }
 
-// Offsets of sample_tensors() in name order: a [0,48) b [48,58) c [58,74) d [74,130) e [130,178) f.
+// Offsets of sample_tensors() in name order: a [0,48) b [48,58) c [58,74) d [74,130) e [130,178)
+// f [178,178) g [178,182) h [182,186).
 INSTANTIATE_TEST_SUITE_P(
     Safetensors, BadHeader,
     ::testing::Values(HeaderCase{"out_of_range",
@@ -176,11 +179,10 @@ INSTANTIATE_TEST_SUITE_P(
                                  "b.bias", "gap"},
                       HeaderCase{"trailing_bytes",
                                  [](json& h) {
-                                   h["e.double"]["shape"] = {2, 2};
-                                   h["e.double"]["data_offsets"] = {130, 162};
-                                   h["f.empty"]["data_offsets"] = {162, 162};
+                                   h["h.mask"]["shape"] = {1, 2};
+                                   h["h.mask"]["data_offsets"] = {182, 184};
                                  },
-                                 "f.empty", "trailing"},
+                                 "h.mask", "trailing"},
                       HeaderCase{"shape_vs_bytes",
                                  [](json& h) {
                                    h["a.weight"]["shape"] = {4, 4};
@@ -323,6 +325,32 @@ TEST_P(FamilyDir, ShardedEqualsSingleFile) {
   auto oa = ma->forward(ids, mask), ob = mb->forward(ids, mask);
   for (size_t l = 0; l < oa.hidden.size(); ++l)
     EXPECT_TRUE(torch::equal(oa.hidden[l], ob.hidden[l]));
+  EXPECT_TRUE(torch::equal(oa.logits, ob.logits));
+}
+
+// Checkpoints saved from the bare model (GPTNeoXModel, OPTModel, Qwen2Model) lack the base-model
+// prefix; Hugging Face loads them all the same, and so do we.
+TEST_P(FamilyDir, CheckpointWithoutBaseModelPrefix) {
+  TempDir a, b;
+  torch::manual_seed(9);
+  write_model(a.str(), tiny_config(GetParam()));
+  const std::string prefix = GetParam() == "gpt_neox" ? "gpt_neox." : "model.";
+  std::map<std::string, torch::Tensor> renamed;
+  {
+    SafetensorsFile f(a / "model.safetensors");
+    for (const auto& [name, _] : f.tensors())
+      renamed[name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name] = f.load(name);
+  }
+  EXPECT_EQ(renamed.count(GetParam() == "gpt_neox" ? "embed_in.weight"
+                          : GetParam() == "opt"    ? "decoder.embed_tokens.weight"
+                                                   : "embed_tokens.weight"),
+            1u);
+  fs::copy_file(a / "config.json", b / "config.json");
+  write_safetensors(b / "model.safetensors", renamed);
+  auto ids = torch::randint(0, 50, {2, 4}, torch::kInt64);
+  auto mask = torch::ones({2, 4}, torch::kInt64);
+  auto oa = CausalLM::load(a.str())->forward(ids, mask);
+  auto ob = CausalLM::load(b.str())->forward(ids, mask);
   EXPECT_TRUE(torch::equal(oa.logits, ob.logits));
 }
 
