@@ -11,6 +11,7 @@
 #include "fit/reduce.hpp"
 #include "log/log.hpp"
 #include "plot/plot.hpp"
+#include "probe/shards.hpp"
 
 using namespace depthscale;
 
@@ -95,6 +96,11 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   merge_cmd->add_option("--out", merge.out, "merged sweep file")->required();
 
+  probe::TokenizeOptions tokenize;
+  auto* tokenize_cmd =
+      app.add_subcommand("tokenize", "text or JSON Lines into token shards for the LLM probes");
+  probe::add_tokenize_options(*tokenize_cmd, tokenize);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -108,6 +114,7 @@ int main(int argc, char** argv) {
   if (*plot_cmd) return plot::plot_sweep(plot);
   if (*submit_cmd) return dist::submit_command(submit);
   if (*merge_cmd) return dist::merge_command(merge);
+  if (*tokenize_cmd) return probe::run_tokenize(tokenize);
   if (*scaling_cmd) {
     const int code = fit::run_fit_scaling(scaling);
     if (code != 0 || scaling.out_dir.empty()) return code;

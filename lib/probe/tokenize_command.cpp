@@ -37,8 +37,9 @@ void add_tokenize_options(CLI::App& cmd, TokenizeOptions& o) {
       ->capture_default_str();
   cmd.add_option("--text-field", o.text_field, "JSON Lines field holding the text")
       ->capture_default_str();
-  cmd.add_flag("--no-special-tokens{false}", o.add_special_tokens,
-               "do not apply the post-processor (BOS/EOS templates)");
+  cmd.add_flag_callback(
+      "--no-special-tokens", [&o] { o.add_special_tokens = false; },
+      "do not apply the post-processor (BOS/EOS templates)");
   cmd.add_option("--threads", o.threads, "tokenizer threads (0: all cores)")->capture_default_str();
   cmd.add_flag("--overwrite", o.overwrite, "replace existing shards with this prefix");
 }
