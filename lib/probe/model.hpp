@@ -20,7 +20,12 @@
 //
 // Precision: weights are converted to the requested dtype (FP32 on CPU by default; BF16 on GPU as
 // the original study ran). Rotary angles (inv_freq, cos, sin) are computed in FP32 and the softmax
-// of attention runs in FP32 whatever the dtype, as HF's eager path upcasts it.
+// of attention runs in FP32 whatever the dtype, as HF's eager path upcasts it. Outputs are in the
+// model dtype on the model device.
+//
+// Memory per forward, beyond the weights: L+1 hidden states [B, T, d], one layer's FP32 attention
+// scores [B, heads, T, T] at a time, and the logits [B, T, V] (skip them with with_logits = false,
+// or call readout() on slices: for V = 151936 they dominate).
 #pragma once
 
 #include <torch/types.h>
