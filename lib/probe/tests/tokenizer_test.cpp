@@ -86,7 +86,7 @@ json added(uint32_t id, const std::string& content, bool special, bool normalize
 
 }  // namespace
 
-TEST(Bpe, MergesApplyInRankOrderToOneWord) {
+TEST(TokenizerBpe, MergesApplyInRankOrderToOneWord) {
   const auto t = load(make_tokenizer({{"h", "e"}, {"l", "l"}, {"he", "ll"}, {"hell", "o"}}));
   EXPECT_EQ(t.encode("hello"), (std::vector<uint32_t>{id(t, "hello")}));
   EXPECT_EQ(t.encode("hell"), (std::vector<uint32_t>{id(t, "hell")}));
@@ -95,14 +95,14 @@ TEST(Bpe, MergesApplyInRankOrderToOneWord) {
   EXPECT_EQ(t.encode("olleh"), (std::vector<uint32_t>{'o', id(t, "ll"), 'e', 'h'}));
 }
 
-TEST(Bpe, LowerRankWinsOverPosition) {
+TEST(TokenizerBpe, LowerRankWinsOverPosition) {
   const auto bc_first = load(make_tokenizer({{"b", "c"}, {"a", "b"}}));
   EXPECT_EQ(bc_first.encode("abc"), (std::vector<uint32_t>{'a', id(bc_first, "bc")}));
   const auto ab_first = load(make_tokenizer({{"a", "b"}, {"b", "c"}}));
   EXPECT_EQ(ab_first.encode("abc"), (std::vector<uint32_t>{id(ab_first, "ab"), 'c'}));
 }
 
-TEST(Bpe, EqualRanksMergeLeftmostFirst) {
+TEST(TokenizerBpe, EqualRanksMergeLeftmostFirst) {
   const auto t = load(make_tokenizer({{"a", "a"}}));
   const uint32_t aa = id(t, "aa");
   EXPECT_EQ(t.encode("aaa"), (std::vector<uint32_t>{aa, 'a'}));
@@ -111,21 +111,21 @@ TEST(Bpe, EqualRanksMergeLeftmostFirst) {
   EXPECT_EQ(t2.encode("aaaaa"), (std::vector<uint32_t>{id(t2, "aaaa"), 'a'}));
 }
 
-TEST(Bpe, ArrayMergesReadLikeStringMerges) {
+TEST(TokenizerBpe, ArrayMergesReadLikeStringMerges) {
   const auto s = load(make_tokenizer({{"t", "h"}, {"th", "e"}, {" ", "the"}}, false));
   const auto a = load(make_tokenizer({{"t", "h"}, {"th", "e"}, {" ", "the"}}, true));
   EXPECT_EQ(s.encode("the theme"), a.encode("the theme"));
   EXPECT_EQ(s.encode("the theme"), (std::vector<uint32_t>{id(s, "the"), id(s, " the"), 'm', 'e'}));
 }
 
-TEST(Bpe, UnmergedBytesAreByteSymbols) {
+TEST(TokenizerBpe, UnmergedBytesAreByteSymbols) {
   const auto t = load(make_tokenizer({}));
   EXPECT_EQ(t.encode("é"), bytes_of("é"));
   EXPECT_EQ(t.encode("\x01 \xc2\xa0"), (std::vector<uint32_t>{1, 32, 0xC2, 0xA0}));
   EXPECT_EQ(t.vocab_size(), 256u);
 }
 
-TEST(Bpe, IgnoreMergesTakesWholeWordsFromTheVocabulary) {
+TEST(TokenizerBpe, IgnoreMergesTakesWholeWordsFromTheVocabulary) {
   json j = make_tokenizer({{"a", "b"}});
   j["model"]["vocab"][byte_level("abc")] = 300;  // reachable by no merge
   const auto plain = load(j);
@@ -136,7 +136,7 @@ TEST(Bpe, IgnoreMergesTakesWholeWordsFromTheVocabulary) {
   EXPECT_EQ(ignoring.encode("abd"), (std::vector<uint32_t>{id(ignoring, "ab"), 'd'}));
 }
 
-TEST(PreTokenizer, ByteLevelRegexSplitsLikeGpt2) {
+TEST(TokenizerPreTokenizer, ByteLevelRegexSplitsLikeGpt2) {
   const auto t = load(make_tokenizer({}));
   EXPECT_EQ(t.pre_tokenize("Hello world's 123 foo!!"),
             (std::vector<std::string>{"Hello", " world", "'s", " 123", " foo", "!!"}));
@@ -147,7 +147,7 @@ TEST(PreTokenizer, ByteLevelRegexSplitsLikeGpt2) {
   EXPECT_EQ(t.pre_tokenize("I'll DON'T"), (std::vector<std::string>{"I", "'ll", " DON", "'", "T"}));
 }
 
-TEST(PreTokenizer, WhiteSpaceIsOnigurumasSet) {
+TEST(TokenizerPreTokenizer, WhiteSpaceIsOnigurumasSet) {
   // U+0085 (NEL) is White_Space for Oniguruma but not \s for PCRE2: " \u0085" must split as
   // " " then "\u0085" (both whitespace), not as one punctuation run.
   const auto t = load(make_tokenizer({}));
@@ -159,7 +159,7 @@ TEST(PreTokenizer, WhiteSpaceIsOnigurumasSet) {
   EXPECT_EQ(t.pre_tokenize("a \ufeff!b"), (std::vector<std::string>{"a", " \ufeff!", "b"}));
 }
 
-TEST(PreTokenizer, AddPrefixSpace) {
+TEST(TokenizerPreTokenizer, AddPrefixSpace) {
   json j = make_tokenizer({{" ", "h"}, {" h", "i"}});
   j["pre_tokenizer"]["add_prefix_space"] = true;
   const auto t = load(j);
@@ -168,7 +168,7 @@ TEST(PreTokenizer, AddPrefixSpace) {
   EXPECT_EQ(t.encode("hi"), (std::vector<uint32_t>{id(t, " hi")}));
 }
 
-TEST(PreTokenizer, SplitThenByteLevelWithoutRegex) {
+TEST(TokenizerPreTokenizer, SplitThenByteLevelWithoutRegex) {
   // The Qwen2 shape: Split(regex, Isolated) then ByteLevel(use_regex=false).
   json j = make_tokenizer({});
   j["pre_tokenizer"] = {
@@ -183,7 +183,7 @@ TEST(PreTokenizer, SplitThenByteLevelWithoutRegex) {
   EXPECT_EQ(t.pre_tokenize("ab123 c"), (std::vector<std::string>{"ab", "1", "2", "3", " ", "c"}));
 }
 
-TEST(PreTokenizer, SplitBehaviors) {
+TEST(TokenizerPreTokenizer, SplitBehaviors) {
   auto with_split = [](const std::string& behavior, bool invert) {
     json j = make_tokenizer({});
     j["pre_tokenizer"] = {
@@ -219,7 +219,7 @@ TEST(PreTokenizer, SplitBehaviors) {
   EXPECT_EQ(load(j).pre_tokenize("a.*b.c"), (V{"a", "b.c"}));
 }
 
-TEST(Normalizer, NfcComposesAndSequencesChain) {
+TEST(TokenizerNormalizer, NfcComposesAndSequencesChain) {
   json j = make_tokenizer({});
   j["normalizer"] = {{"type", "NFC"}};
   const auto nfc = load(j);
@@ -236,7 +236,7 @@ TEST(Normalizer, NfcComposesAndSequencesChain) {
   EXPECT_EQ(load(j).normalize("\u00e9"), "e\u0301");
 }
 
-TEST(AddedTokens, SpecialTokensAreMatchedBeforeBpe) {
+TEST(TokenizerAddedTokens, SpecialTokensAreMatchedBeforeBpe) {
   json j = make_tokenizer({{"e", "n"}, {"en", "d"}});
   j["added_tokens"] = json::array({added(300, "<|end|>", true, false)});
   const auto t = load(j);
@@ -247,7 +247,7 @@ TEST(AddedTokens, SpecialTokensAreMatchedBeforeBpe) {
   EXPECT_EQ(t.decode(t.encode("x<|end|>y"), true), "xy");
 }
 
-TEST(AddedTokens, LongestMatchWinsAndNormalizedTokensSeeNormalizedText) {
+TEST(TokenizerAddedTokens, LongestMatchWinsAndNormalizedTokensSeeNormalizedText) {
   json j = make_tokenizer({});
   j["normalizer"] = {{"type", "NFC"}};
   j["added_tokens"] =
@@ -262,7 +262,7 @@ TEST(AddedTokens, LongestMatchWinsAndNormalizedTokensSeeNormalizedText) {
   EXPECT_EQ(t.encode("\u00e9t\u00e9!"), (std::vector<uint32_t>{302, '!'}));
 }
 
-TEST(AddedTokens, StripAndSingleWord) {
+TEST(TokenizerAddedTokens, StripAndSingleWord) {
   json j = make_tokenizer({});
   json strip = added(300, "<m>", true, false);
   strip["lstrip"] = true;
@@ -278,7 +278,7 @@ TEST(AddedTokens, StripAndSingleWord) {
   EXPECT_EQ(t.encode("tomcat"), bytes_of("tomcat"));
 }
 
-TEST(PostProcessor, TemplateAddsSpecialTokensWhenAsked) {
+TEST(TokenizerPostProcessor, TemplateAddsSpecialTokensWhenAsked) {
   json j = make_tokenizer({});
   j["added_tokens"] =
       json::array({added(300, "<s>", true, false), added(301, "</s>", true, false)});
@@ -299,7 +299,7 @@ TEST(PostProcessor, TemplateAddsSpecialTokensWhenAsked) {
   EXPECT_EQ(load(j).encode("hi"), (std::vector<uint32_t>{300, 'h', 'i', 301}));
 }
 
-TEST(Decode, RoundTripsNormalizedText) {
+TEST(TokenizerDecode, RoundTripsNormalizedText) {
   json j = make_tokenizer({{" ", "t"}, {" t", "h"}, {"i", "s"}});
   j["normalizer"] = {{"type", "NFC"}};
   const auto t = load(j);
@@ -313,7 +313,7 @@ TEST(Decode, RoundTripsNormalizedText) {
   EXPECT_EQ(t.id_to_token(' '), "\u0120");
 }
 
-TEST(Errors, NameTheFileAndKey) {
+TEST(TokenizerErrors, NameTheFileAndKey) {
   auto expect_error = [](const std::string& text, const std::string& needle) {
     try {
       Tokenizer::from_json(text, "bad.json");
@@ -351,7 +351,7 @@ TEST(Errors, NameTheFileAndKey) {
   EXPECT_THROW(t.encode("\xed\xa0\x80"), TokenizerError);  // a surrogate
 }
 
-TEST(Hash, IsFnv1aOfTheBytes) {
+TEST(TokenizerHash, IsFnv1aOfTheBytes) {
   // FNV-1a 64 reference values.
   EXPECT_EQ(depthscale::probe::fnv1a64("", 0), 0xcbf29ce484222325ULL);
   EXPECT_EQ(depthscale::probe::fnv1a64("a", 1), 0xaf63dc4c8601ec8cULL);
