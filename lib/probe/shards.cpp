@@ -395,7 +395,20 @@ bool DocumentStream::open_next() {
     return false;
   }
   shard_ = std::make_unique<TokenShard>(TokenShard::open(paths_[next_path_++], options_));
-  if (required_) check_compatible(shard_->info(), required_->first, required_->second);
+  const ShardInfo& info = shard_->info();
+  if (required_) check_compatible(info, required_->first, required_->second);
+  // depthscale shards carry their place in the stream: a missing or reordered shard between two
+  // of them is an error, and indices continue from first_doc (a list may start mid-stream).
+  if (info.format == ShardFormat::Depthscale) {
+    if (previous_end_ && info.first_doc != *previous_end_)
+      throw ShardError(info.path + ": first_doc: " + std::to_string(info.first_doc) +
+                       ", but the previous shard ended at document " +
+                       std::to_string(*previous_end_) + " (a shard is missing or out of order)");
+    index_ = info.first_doc;
+    previous_end_ = info.first_doc + info.doc_count;
+  } else {
+    previous_end_.reset();
+  }
   doc_in_shard_ = 0;
   return true;
 }

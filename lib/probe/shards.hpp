@@ -152,15 +152,17 @@ class ShardWriter {
 std::vector<std::string> list_shards(const std::string& prefix);
 std::string shard_path(const std::string& prefix, size_t index);
 
-// A document in stream order; `index` counts documents from the start of the stream.
+// A document in stream order. `index` is its place in the stream: for depthscale shards the
+// shard's first_doc plus its position there; for llm.c shards a count from the first shard given.
 struct Document {
   uint64_t index = 0;
   std::vector<uint32_t> tokens;
 };
 
 // Documents of a list of shards in order, opening each shard when reached. For llm.c shards a
-// document cut at a shard boundary is joined with its continuation. With require(), every shard
-// is checked with check_compatible as it is opened.
+// document cut at a shard boundary is joined with its continuation; consecutive depthscale shards
+// must continue each other (first_doc), else ShardError. With require(), every shard is checked
+// with check_compatible as it is opened.
 class DocumentStream {
  public:
   explicit DocumentStream(std::vector<std::string> paths, ShardReadOptions options = {});
@@ -177,6 +179,7 @@ class DocumentStream {
   std::unique_ptr<TokenShard> shard_;
   size_t doc_in_shard_ = 0;
   uint64_t index_ = 0;
+  std::optional<uint64_t> previous_end_;  // first_doc + doc_count of the last depthscale shard
 };
 
 // ---- `depthscale tokenize` --------------------------------------------------------------------

@@ -161,6 +161,20 @@ TEST(Shards, WriterSplitsAndStreamRejoinsInOrder) {
   EXPECT_EQ(TokenShard::open(files[2]).info().first_doc, 6u);
   EXPECT_EQ(TokenShard::open(files[2]).num_documents(), 2u);
   EXPECT_EQ(all_docs(files), docs);
+  // A list may start mid-stream (indices follow first_doc) but not skip a shard.
+  DocumentStream tail({files[1], files[2]});
+  Document d;
+  ASSERT_TRUE(tail.next(d));
+  EXPECT_EQ(d.index, 3u);
+  EXPECT_EQ(d.tokens, docs[3]);
+  DocumentStream gap({files[0], files[2]});
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(gap.next(d));
+  try {
+    gap.next(d);
+    FAIL() << "a missing shard went unnoticed";
+  } catch (const ShardError& e) {
+    EXPECT_NE(std::string(e.what()).find("first_doc"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Shards, EmptyWriterStillWritesOneShard) {
