@@ -80,7 +80,8 @@ class Tokenizer {
                    bool add_special_tokens = true) const;
 
   // Text of the ids: byte-level tokens back to bytes, added tokens as their content; invalid
-  // UTF-8 from a partial sequence becomes U+FFFD (as Hugging Face does). No space clean-up.
+  // UTF-8 from a partial sequence becomes U+FFFD (as Hugging Face does). No space clean-up;
+  // ids outside the vocabulary are skipped.
   std::string decode(const std::vector<uint32_t>& ids, bool skip_special_tokens = false) const;
 
   // The pipeline's intermediate results, for tests and diagnostics.
