@@ -3,10 +3,14 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -119,13 +123,70 @@ class DocumentReader {
   std::ifstream in_;
 };
 
-// Encodes a batch on `threads` threads; results stay in input order.
+// Worker threads that live for the whole run: the tokenizer's word cache and PCRE2 state are
+// per thread, so threads made afresh for every batch would start cold each time.
+class WorkerPool {
+ public:
+  explicit WorkerPool(unsigned n) {
+    for (unsigned w = 1; w < n; ++w) threads_.emplace_back([this] { loop(); });
+  }
+  ~WorkerPool() {
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      stop_ = true;
+    }
+    start_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  // Runs job() on every worker and on the caller; returns when all have returned.
+  void run(const std::function<void()>& job) {
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      job_ = &job;
+      busy_ = threads_.size();
+      ++generation_;
+    }
+    start_.notify_all();
+    job();
+    std::unique_lock<std::mutex> lock(m_);
+    done_.wait(lock, [this] { return busy_ == 0; });
+  }
+
+ private:
+  void loop() {
+    uint64_t seen = 0;
+    for (;;) {
+      const std::function<void()>* job;
+      {
+        std::unique_lock<std::mutex> lock(m_);
+        start_.wait(lock, [&] { return stop_ || generation_ != seen; });
+        if (stop_) return;
+        seen = generation_;
+        job = job_;
+      }
+      (*job)();
+      std::lock_guard<std::mutex> lock(m_);
+      if (--busy_ == 0) done_.notify_one();
+    }
+  }
+  std::vector<std::thread> threads_;
+  std::mutex m_;
+  std::condition_variable start_, done_;
+  const std::function<void()>* job_ = nullptr;
+  size_t busy_ = 0;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+};
+
+// Encodes a batch on the pool; documents are handed out one at a time (lengths vary a lot) and
+// results stay in input order.
 void encode_batch(const Tokenizer& tok, const std::vector<Pending>& batch, bool special,
-                  unsigned threads, std::vector<std::vector<uint32_t>>& out) {
+                  WorkerPool& pool, std::vector<std::vector<uint32_t>>& out) {
   out.assign(batch.size(), {});
   std::vector<std::string> errors(batch.size());
-  auto work = [&](unsigned w) {
-    for (size_t i = w; i < batch.size(); i += threads) {
+  std::atomic<size_t> next{0};
+  const std::function<void()> work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < batch.size();) {
       try {
         tok.encode_into(batch[i].text, out[i], special);
       } catch (const std::exception& e) {
@@ -133,13 +194,7 @@ void encode_batch(const Tokenizer& tok, const std::vector<Pending>& batch, bool 
       }
     }
   };
-  if (threads <= 1 || batch.size() < 2) {
-    work(0);
-  } else {
-    std::vector<std::thread> pool;
-    for (unsigned w = 0; w < threads; ++w) pool.emplace_back(work, w);
-    for (auto& t : pool) t.join();
-  }
+  pool.run(work);
   for (const auto& e : errors)
     if (!e.empty()) throw std::runtime_error(e);
 }
@@ -163,6 +218,7 @@ int run_tokenize(const TokenizeOptions& o) {
 
     unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
     ShardWriter writer(o.out_prefix, tok.vocab_size(), tok.hash(), o.docs_per_shard);
+    WorkerPool pool(threads);
     DocumentReader reader(o);
     std::vector<Pending> batch;
     std::vector<std::vector<uint32_t>> ids;
@@ -175,7 +231,7 @@ int run_tokenize(const TokenizeOptions& o) {
       if (o.max_docs) want = std::min<uint64_t>(want, o.max_docs - docs);
       if (!reader.read(batch, want, bytes)) break;
       const auto e0 = clock::now();
-      encode_batch(tok, batch, o.add_special_tokens, threads, ids);
+      encode_batch(tok, batch, o.add_special_tokens, pool, ids);
       encode_seconds += std::chrono::duration<double>(clock::now() - e0).count();
       for (auto& d : ids) {
         if (o.max_tokens_per_doc && d.size() > o.max_tokens_per_doc) {
