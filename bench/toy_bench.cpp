@@ -1,7 +1,8 @@
 // Throughput of one exp9 work unit: one teacher, every depth × temperature of the grid as
 // students sharing its forward pass, on one core. Prints one JSON line:
 //   {"students":96,"steps":..,"student_steps_per_s":..,"ms_per_unit_step":..,"peak_rss_mb":..}
-// bench/run_toy_bench.sh compares it with the original's per-student loop, measured in the same run.
+// bench/run_toy_bench.sh compares it with the original's per-student loop, measured in the same
+// run.
 #include <sys/resource.h>
 #include <torch/torch.h>
 
@@ -17,8 +18,9 @@ using namespace depthscale;
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: toy_bench JOB.yaml [--steps S] [--warmup W] [--threads T] "
-                         "[--set key=value]...\n");
+    std::fprintf(stderr,
+                 "usage: toy_bench JOB.yaml [--steps S] [--warmup W] [--threads T] "
+                 "[--set key=value]...\n");
     return 2;
   }
   std::string job_path = argv[1];
@@ -27,10 +29,14 @@ int main(int argc, char** argv) {
   std::vector<std::string> overrides;
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
-    if (a == "--steps") steps = std::stoll(v);
-    else if (a == "--warmup") warmup = std::stoll(v);
-    else if (a == "--threads") threads = std::stoi(v);
-    else if (a == "--set") overrides.push_back(v);
+    if (a == "--steps")
+      steps = std::stoll(v);
+    else if (a == "--warmup")
+      warmup = std::stoll(v);
+    else if (a == "--threads")
+      threads = std::stoi(v);
+    else if (a == "--set")
+      overrides.push_back(v);
   }
   torch::set_num_threads(threads);
   // One step more than timed: the last step is followed by the final evaluation, kept out.
@@ -61,11 +67,12 @@ int main(int argc, char** argv) {
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
   const double student_steps = double(tasks.size()) * double(steps);
-  std::printf("{\"students\":%zu,\"steps\":%lld,\"threads\":%d,\"seconds\":%.3f,"
-              "\"student_steps_per_s\":%.3f,\"student_steps_per_s_per_core\":%.3f,"
-              "\"ms_per_unit_step\":%.2f,\"peak_rss_mb\":%.1f,\"complete\":%lld}\n",
-              tasks.size(), (long long)steps, threads, seconds, student_steps / seconds,
-              student_steps / seconds / threads, 1e3 * seconds / double(steps),
-              double(ru.ru_maxrss) / 1024.0, (long long)finished_results);
+  std::printf(
+      "{\"students\":%zu,\"steps\":%lld,\"threads\":%d,\"seconds\":%.3f,"
+      "\"student_steps_per_s\":%.3f,\"student_steps_per_s_per_core\":%.3f,"
+      "\"ms_per_unit_step\":%.2f,\"peak_rss_mb\":%.1f,\"complete\":%lld}\n",
+      tasks.size(), (long long)steps, threads, seconds, student_steps / seconds,
+      student_steps / seconds / threads, 1e3 * seconds / double(steps),
+      double(ru.ru_maxrss) / 1024.0, (long long)finished_results);
   return finished_results == int64_t(tasks.size()) ? 0 : 1;
 }

@@ -52,7 +52,7 @@ const Schema& job_schema() {
                              leaf("inputs"), section("eval", {leaf("every"), leaf("batches")}),
                              leaf("checkpoint_every"), leaf("student_temperature")}),
            section("probe_hidden", {leaf("inputs")}),
-           section("run", {leaf("unit_size"), leaf("threads"), leaf("device"), leaf("slice")}),
+           section("run", {leaf("unit_size"), leaf("threads"), leaf("device"), leaf("slice"), leaf("engine")}),
            Schema{"probe", {}, true}});
   return s;
 }
@@ -527,6 +527,7 @@ std::vector<Field> fields(const Job& j) {
       {{"run", "unit_size"}, i(j.run.unit_size), {}, false},
       {{"run", "threads"}, i(j.run.threads), {}, false},
       {{"run", "device"}, to_string(j.run.device), {}, false},
+      {{"run", "engine"}, j.run.engine == Engine::Fused ? "fused" : "autograd", {}, false},
       {{"run", "slice"},
        std::to_string(j.run.slice_index) + "/" + std::to_string(j.run.slice_count), {}, false},
   };
@@ -558,7 +559,8 @@ std::string emit_effective(const Job& j) {
 
 // Settings that change how a sweep runs but not any result; resuming may change them freely.
 bool operational(const std::string& key) {
-  return key == "run.unit_size" || key == "run.threads" || key == "train.checkpoint_every";
+  return key == "run.unit_size" || key == "run.threads" || key == "train.checkpoint_every" ||
+         key == "run.engine";
   // (run.slice is not here: a slice file belongs to its slice.)
 }
 
@@ -696,6 +698,9 @@ Job build(const Reader& r, const YAML::Node& root) {
     if (auto v = run.get("threads")) job.run.threads = r.int_at_least(*v, 0);
     if (auto v = run.get("device"))
       job.run.device = r.choice(*v, Options<Device>{{"cpu", Device::Cpu}, {"cuda", Device::Cuda}});
+    if (auto v = run.get("engine"))
+      job.run.engine =
+          r.choice(*v, Options<Engine>{{"fused", Engine::Fused}, {"autograd", Engine::Autograd}});
     if (auto v = run.get("slice")) {
       const std::string text = r.scalar(*v, "a slice \"i/n\"");
       int i = -1, n = 0;

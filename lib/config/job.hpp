@@ -19,6 +19,7 @@ enum class DepthScaling { None, InvSqrt };  // lr = base · depth^-1/2 for inv_s
 enum class Schedule { Constant, LinearTail };
 enum class Inputs { Shared, Independent };  // one input batch per (teacher, step), or per student
 enum class Device { Cpu, Cuda };
+enum class Engine { Fused, Autograd };  // toy training step: hand-derived loops, or LibTorch autograd
 
 // A bad job file or override: message names file, key and line ("job.yaml:12: train.steps: ...").
 class JobError : public std::runtime_error {
@@ -64,6 +65,9 @@ struct RunSpec {
   int unit_size = 0;  // students per work unit; 0 = planner decides from the number of ranks
   int threads = 0;    // intra-op threads per rank; 0 = cores per node / ranks per node
   Device device = Device::Cpu;
+  // fused: the hand-derived forward/backward (CPU; CUDA falls back to autograd). autograd: the
+  // reference path through LibTorch's autograd. Both compute the same numbers to float rounding.
+  Engine engine = Engine::Fused;
   // Job-array shape: slice `slice_index` of `slice_count` ("run.slice: 2/8") runs a deterministic
   // share of the teachers' students into its own file; `depthscale merge` joins the slices.
   int slice_index = 0, slice_count = 1;

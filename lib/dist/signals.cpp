@@ -29,9 +29,13 @@ void install_signal_handlers() {
   for (int s : {SIGTERM, SIGUSR1, SIGINT}) sigaction(s, &sa, nullptr);
 }
 
-bool stop_requested() { return signals_seen.load() > 0; }
+bool stop_requested() {
+  return signals_seen.load() > 0;
+}
 
-CriticalSection::CriticalSection() { critical_depth.fetch_add(1); }
+CriticalSection::CriticalSection() {
+  critical_depth.fetch_add(1);
+}
 CriticalSection::~CriticalSection() {
   if (critical_depth.fetch_sub(1) == 1 && exit_when_safe.load()) _exit(kStopped);
 }

@@ -1,9 +1,9 @@
 // `depthscale status FILE.h5`: what is complete, partial, failed and pending, per group, read
 // without disturbing a run that is writing the file.
+#include <spdlog/spdlog.h>
 #include <cstdio>
 #include <filesystem>
 #include <map>
-#include <spdlog/spdlog.h>
 
 #include "config/job.hpp"
 #include "dist/run.hpp"

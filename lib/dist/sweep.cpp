@@ -34,15 +34,15 @@ namespace {
 
 // MPI message tags of the coordinator/worker protocol.
 enum Tag : int {
-  kRequest = 1,      // worker → 0: give me work
-  kUnit,             // 0 → worker: a unit (text), followed by its checkpoints
-  kUnitCheckpoint,   // 0 → worker: one checkpoint image of the unit being sent
-  kNoMoreWork,       // 0 → worker: leave the loop
-  kStop,             // 0 → worker: checkpoint and stop at the next step boundary
-  kProgress,         // worker → 0: "unit step"
-  kCheckpoint,       // worker → 0: checkpoint image
-  kResult,           // worker → 0: result image
-  kUnitEnd,          // worker → 0: "unit finished|stopped"
+  kRequest = 1,     // worker → 0: give me work
+  kUnit,            // 0 → worker: a unit (text), followed by its checkpoints
+  kUnitCheckpoint,  // 0 → worker: one checkpoint image of the unit being sent
+  kNoMoreWork,      // 0 → worker: leave the loop
+  kStop,            // 0 → worker: checkpoint and stop at the next step boundary
+  kProgress,        // worker → 0: "unit step"
+  kCheckpoint,      // worker → 0: checkpoint image
+  kResult,          // worker → 0: result image
+  kUnitEnd,         // worker → 0: "unit finished|stopped"
 };
 
 // Effective FLOP/s of one core on the toy model (LibTorch autograd path, fast sgemm), measured
@@ -190,16 +190,17 @@ class Coordinator {
       // the rate measured so far (the cost model's rate until a unit has finished).
       const double rate = measured_seconds_ > 0 ? measured_flops_ / measured_seconds_
                                                 : kFlopsPerCore * torch::get_num_threads();
-      const double now = std::chrono::duration<double>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
-      auto fits = std::find_if(queue_.begin(), queue_.end(), [&](const UnitSpec& u) {
-        return now + u.cost / rate < deadline_;
-      });
+      const double now =
+          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+              .count();
+      auto fits = std::find_if(queue_.begin(), queue_.end(),
+                               [&](const UnitSpec& u) { return now + u.cost / rate < deadline_; });
       if (fits == queue_.end()) {
         if (!deadline_hit_)
-          spdlog::warn("{} unit(s) cannot finish before the job's deadline: not starting them "
-                       "(exit 3 so the job is requeued)", queue_.size());
+          spdlog::warn(
+              "{} unit(s) cannot finish before the job's deadline: not starting them "
+              "(exit 3 so the job is requeued)",
+              queue_.size());
         deadline_hit_ = true;
         return std::nullopt;
       }
@@ -207,8 +208,8 @@ class Coordinator {
     }
     UnitSpec u = std::move(queue_.front());
     queue_.pop_front();
-    active_[u.id] = Active{worker, int64_t(u.tasks.size()), u.start_step, u.start_step, u.cost,
-                           std::chrono::steady_clock::now()};
+    active_[u.id] = Active{worker, int64_t(u.tasks.size()),         u.start_step, u.start_step,
+                           u.cost, std::chrono::steady_clock::now()};
     spdlog::info("{} → rank {}", u.describe(), worker);
     return u;
   }
@@ -295,8 +296,10 @@ class Coordinator {
             std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second.began)
                 .count();
       }
-      if (!stopped) finished_steps_ += it->second.tasks * (job_.train.steps - it->second.start);
-      else finished_steps_ += it->second.tasks * (it->second.step - it->second.start);
+      if (!stopped)
+        finished_steps_ += it->second.tasks * (job_.train.steps - it->second.start);
+      else
+        finished_steps_ += it->second.tasks * (it->second.step - it->second.start);
       active_.erase(it);
     }
     stopped_any_ |= stopped;
@@ -345,8 +348,10 @@ class Coordinator {
         for (const auto& t : u->tasks) {
           store::TaskResult r;
           r.key = t.key;
-          r.params = {{"temperature", t.temperature}, {"rho", t.rho},
-                      {"depth", double(t.depth)}, {"teacher", double(t.teacher)}};
+          r.params = {{"temperature", t.temperature},
+                      {"rho", t.rho},
+                      {"depth", double(t.depth)},
+                      {"teacher", double(t.teacher)}};
           r.error = e.what();
           r.host = host;
           push({LocalEvent::Result, {}, r, id, 0, false});
@@ -377,10 +382,18 @@ class Coordinator {
     }
     for (auto& e : events) {
       switch (e.kind) {
-        case LocalEvent::Checkpoint: save(e.checkpoint); break;
-        case LocalEvent::Result: record(e.result); break;
-        case LocalEvent::Progress: set_step(e.unit, e.step); break;
-        case LocalEvent::UnitEnd: end_unit(e.unit, e.stopped); break;
+        case LocalEvent::Checkpoint:
+          save(e.checkpoint);
+          break;
+        case LocalEvent::Result:
+          record(e.result);
+          break;
+        case LocalEvent::Progress:
+          set_step(e.unit, e.step);
+          break;
+        case LocalEvent::UnitEnd:
+          end_unit(e.unit, e.stopped);
+          break;
       }
     }
     return !events.empty();
@@ -436,7 +449,9 @@ void remote_worker(const Job& job, int rank, torch::Device device) {
     }
     toy::UnitEvents ev;
     auto last = std::chrono::steady_clock::now();
-    ev.checkpoint = [&](const store::TaskCheckpoint& c) { send(0, kCheckpoint, store::to_image(c)); };
+    ev.checkpoint = [&](const store::TaskCheckpoint& c) {
+      send(0, kCheckpoint, store::to_image(c));
+    };
     ev.result = [&](const store::TaskResult& r) { send(0, kResult, store::to_image(r)); };
     ev.progress = [&](int64_t s) {
       auto now = std::chrono::steady_clock::now();
@@ -461,8 +476,10 @@ void remote_worker(const Job& job, int rank, torch::Device device) {
       for (const auto& t : u.tasks) {
         store::TaskResult r;
         r.key = t.key;
-        r.params = {{"temperature", t.temperature}, {"rho", t.rho},
-                    {"depth", double(t.depth)}, {"teacher", double(t.teacher)}};
+        r.params = {{"temperature", t.temperature},
+                    {"rho", t.rho},
+                    {"depth", double(t.depth)},
+                    {"teacher", double(t.teacher)}};
         r.error = e.what();
         r.host = host;
         r.rank = rank;
@@ -481,14 +498,20 @@ void remote_worker(const Job& job, int rank, torch::Device device) {
   }
 }
 
-std::string default_out(const Job& job) { return "results/" + job.name + ".h5"; }
+std::string default_out(const Job& job) {
+  return "results/" + job.name + ".h5";
+}
 
 const char* state_name(store::TaskState s) {
   switch (s) {
-    case store::TaskState::Complete: return "complete";
-    case store::TaskState::Failed: return "failed";
-    case store::TaskState::Partial: return "partial";
-    default: return "pending";
+    case store::TaskState::Complete:
+      return "complete";
+    case store::TaskState::Failed:
+      return "failed";
+    case store::TaskState::Partial:
+      return "partial";
+    default:
+      return "pending";
   }
 }
 
@@ -581,15 +604,18 @@ int run_sweep(const RunOptions& opt) {
           auto before = config::parse_job(sweep->header().effective, out + ":/job_effective");
           auto change = config::incompatible_change(before, job);
           if (!change.empty()) {
-            spdlog::error("{} was written by a different job: {} (start a new --out, or run the "
-                          "original job)", out, change);
+            spdlog::error(
+                "{} was written by a different job: {} (start a new --out, or run the "
+                "original job)",
+                out, change);
             go = kUsage;
           } else {
             states = sweep->states();
           }
         }
       } else if (!opt.dry_run) {
-        if (!fs::path(out).parent_path().empty()) fs::create_directories(fs::path(out).parent_path());
+        if (!fs::path(out).parent_path().empty())
+          fs::create_directories(fs::path(out).parent_path());
         store::SweepHeader h;
         h.job_yaml = job.yaml_text;
         h.effective = job.effective;
@@ -607,8 +633,14 @@ int run_sweep(const RunOptions& opt) {
         for (const auto& t : tasks) {
           auto it = states.find(t.key);
           auto st = it == states.end() ? store::TaskState::Pending : it->second;
-          if (st == store::TaskState::Complete) { ++n_complete; continue; }
-          if (st == store::TaskState::Failed && !opt.retry_failed) { ++n_failed; continue; }
+          if (st == store::TaskState::Complete) {
+            ++n_complete;
+            continue;
+          }
+          if (st == store::TaskState::Failed && !opt.retry_failed) {
+            ++n_failed;
+            continue;
+          }
           if (st == store::TaskState::Failed && !opt.dry_run) sweep->forget(t.key);
           if (st == store::TaskState::Partial && sweep) {
             if (auto s = sweep->checkpoint_step(t.key)) resume_step[t.key] = *s;
@@ -629,19 +661,21 @@ int run_sweep(const RunOptions& opt) {
             std::printf("%-40s %12g %6g %6d %8d %10s\n", t.key.c_str(), t.temperature, t.rho,
                         t.depth, t.teacher, state_name(st));
           }
-          std::printf("\n%zu tasks: %lld complete, %lld failed%s, %lld partial, %zu to run in %zu "
-                      "work units on %d rank(s)\n",
-                      tasks.size(), (long long)n_complete, (long long)n_failed,
-                      opt.retry_failed ? " (to retry)" : "", (long long)n_partial, todo.size(),
-                      planned.size(), size);
+          std::printf(
+              "\n%zu tasks: %lld complete, %lld failed%s, %lld partial, %zu to run in %zu "
+              "work units on %d rank(s)\n",
+              tasks.size(), (long long)n_complete, (long long)n_failed,
+              opt.retry_failed ? " (to retry)" : "", (long long)n_partial, todo.size(),
+              planned.size(), size);
           std::printf("estimated cost: %.3g FLOPs ≈ %s at %.0f GFLOP/s per core\n", flops,
                       human_hours(flops / kFlopsPerCore).c_str(), kFlopsPerCore / 1e9);
           go = -1;  // done, nothing to run
         } else {
-          spdlog::info("{}: {} tasks ({} complete, {} failed, {} partial); {} to run in {} units "
-                       "on {} rank(s), ≈ {}; writing {}",
-                       job.name, tasks.size(), n_complete, n_failed, n_partial, todo.size(),
-                       planned.size(), size, human_hours(flops / kFlopsPerCore), out);
+          spdlog::info(
+              "{}: {} tasks ({} complete, {} failed, {} partial); {} to run in {} units "
+              "on {} rank(s), ≈ {}; writing {}",
+              job.name, tasks.size(), n_complete, n_failed, n_partial, todo.size(), planned.size(),
+              size, human_hours(flops / kFlopsPerCore), out);
           units.assign(planned.begin(), planned.end());
         }
       }

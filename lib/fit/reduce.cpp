@@ -81,8 +81,10 @@ void write_series(store::Group& parent, const std::string& name, const Series& s
 std::string fmt_pm(double v, double se) {
   char buf[64];
   if (!std::isfinite(v)) return "—";
-  if (std::isfinite(se)) std::snprintf(buf, sizeof buf, "%.4g ± %.2g", v, se);
-  else std::snprintf(buf, sizeof buf, "%.4g", v);
+  if (std::isfinite(se))
+    std::snprintf(buf, sizeof buf, "%.4g ± %.2g", v, se);
+  else
+    std::snprintf(buf, sizeof buf, "%.4g", v);
   return buf;
 }
 
@@ -149,7 +151,6 @@ int reduce_sweep(const ReduceOptions& options) {
       sm.groups.push_back(&g);
     }
 
-
     {
       auto f = store::File::open(path, store::Mode::ReadWrite);
       auto root = f.root();
@@ -170,8 +171,9 @@ int reduce_sweep(const ReduceOptions& options) {
         g.set_attr("depth_offset", options.depth_offset);
       }
       auto sg = root.create_group("fits_summary");
-      sg.set_attr("what", "alpha across teacher replicates: mean and standard error of the mean; "
-                          "alpha_pooled: weighted fit of the replicate-mean losses (1/SEM^2)");
+      sg.set_attr("what",
+                  "alpha across teacher replicates: mean and standard error of the mean; "
+                  "alpha_pooled: weighted fit of the replicate-mean losses (1/SEM^2)");
       for (auto& [name, sm] : summaries) {
         // Steps every replicate has.
         std::map<int64_t, int> count;

@@ -22,8 +22,12 @@ void MemorySink::sink_it_(const spdlog::details::log_msg& msg) {
   lines_.push_back(std::move(line));
 }
 
-std::shared_ptr<MemorySink> make_memory_sink() { return std::make_shared<MemorySink>(); }
-std::vector<std::string> lines(const MemorySink& sink) { return sink.lines(); }
+std::shared_ptr<MemorySink> make_memory_sink() {
+  return std::make_shared<MemorySink>();
+}
+std::vector<std::string> lines(const MemorySink& sink) {
+  return sink.lines();
+}
 
 std::string hostname() {
   char buf[256] = {0};
@@ -58,10 +62,14 @@ Progress::Progress(std::string what, int64_t total, std::string unit,
 std::string Progress::human_seconds(double s) {
   char buf[64];
   if (s < 0 || s != s) return "?";
-  if (s < 90) std::snprintf(buf, sizeof buf, "%.0f s", s);
-  else if (s < 5400) std::snprintf(buf, sizeof buf, "%.1f min", s / 60);
-  else if (s < 172800) std::snprintf(buf, sizeof buf, "%.1f h", s / 3600);
-  else std::snprintf(buf, sizeof buf, "%.1f d", s / 86400);
+  if (s < 90)
+    std::snprintf(buf, sizeof buf, "%.0f s", s);
+  else if (s < 5400)
+    std::snprintf(buf, sizeof buf, "%.1f min", s / 60);
+  else if (s < 172800)
+    std::snprintf(buf, sizeof buf, "%.1f h", s / 3600);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f d", s / 86400);
   return buf;
 }
 

@@ -15,7 +15,8 @@
 namespace depthscale::log {
 
 // Installs the default logger: "[time] [level] [rank R@host] message" on stderr. Call once per
-// process, after MPI_Init (rank -1 means "not under MPI"). Level from DEPTHSCALE_LOG (info default).
+// process, after MPI_Init (rank -1 means "not under MPI"). Level from DEPTHSCALE_LOG (info
+// default).
 void init(int rank, const std::string& host);
 
 // The short host name of this machine.

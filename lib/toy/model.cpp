@@ -1,5 +1,7 @@
 #include "toy/model.hpp"
 
+#include "toy/fused.hpp"
+
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cfloat>
@@ -13,7 +15,9 @@ using config::Loss;
 
 namespace {
 
-at::Generator generator(uint64_t seed) { return at::detail::createCPUGenerator(seed); }
+at::Generator generator(uint64_t seed) {
+  return at::detail::createCPUGenerator(seed);
+}
 
 // √ρ·shared + √(1−ρ)·own, written so that ρ = 0 and ρ = 1 return a draw unchanged.
 torch::Tensor correlate(const torch::Tensor& shared, const torch::Tensor& own, double rho) {
@@ -34,7 +38,8 @@ Mlp draw_mlp(int64_t m, uint64_t seed) {
 
 double angle(double dot, double na, double nb) {
   double c = dot / (na * nb);
-  if (!(c == c)) c = 1.0;  // 0/0 (a zero update): treat as aligned, as arccos(clip(nan)) is undefined
+  if (!(c == c))
+    c = 1.0;  // 0/0 (a zero update): treat as aligned, as arccos(clip(nan)) is undefined
   return std::acos(std::min(1.0, std::max(-1.0, c)));
 }
 
@@ -92,10 +97,14 @@ Teacher::Teacher(const config::Job& job, double rho, int replicate, torch::Devic
 
 Teacher::Output Teacher::forward(const torch::Tensor& h0) const {
   torch::NoGradGuard no_grad;
-  auto h = h0;
-  for (const auto& blk : layers_) h = apply_block(blk, config::Block::Plain, h);
   Output out;
-  out.features = rms_norm(h);
+  if (h0.is_cpu()) {
+    fused::teacher_features(layers_, h0.contiguous(), out.features);
+  } else {
+    auto h = h0;
+    for (const auto& blk : layers_) h = apply_block(blk, config::Block::Plain, h);
+    out.features = rms_norm(h);
+  }
   if (head_.defined()) out.logits = torch::mm(out.features, head_.t());
   return out;
 }
@@ -120,6 +129,7 @@ StudentSpec StudentSpec::from(const config::Job& job, const config::ToyTask& tas
   s.temperature = task.temperature;
   s.student_temperature = job.train.student_temperature;
   s.train = job.train;
+  s.engine = job.run.engine;
   return s;
 }
 
@@ -137,7 +147,8 @@ Student::Student(const StudentSpec& spec, uint64_t init_seed, torch::Tensor teac
   int64_t off = 0;
   for (int l = 0; l < spec.depth; ++l) {
     for (int k = 0; k < mlps; ++k) {
-      const Mlp drawn = draw_mlp(m, config::derive_seed(init_seed, "mlp", "", int64_t(l) * mlps + k));
+      const Mlp drawn =
+          draw_mlp(m, config::derive_seed(init_seed, "mlp", "", int64_t(l) * mlps + k));
       flat.narrow(0, off, 4 * m * m).copy_(drawn.A.view({-1}));
       flat.narrow(0, off + 4 * m * m, 4 * m).copy_(drawn.b);
       off += per_mlp;  // B stays zero: a fresh student is the identity map
@@ -169,9 +180,29 @@ Student::Student(const StudentSpec& spec, uint64_t init_seed, torch::Tensor teac
     }
     layers_.push_back(std::move(blk));
   }
-  if (spec.head == Head::Trained) head_ = take({n, m});
-  else if (spec.head == Head::Teacher) head_ = teacher_head.detach();
+  head_offset_ = off;
+  if (spec.head == Head::Trained)
+    head_ = take({n, m});
+  else if (spec.head == Head::Teacher)
+    head_ = teacher_head.detach();
+  fused_ = spec.engine == config::Engine::Fused && device.is_cpu();
 }
+
+namespace {
+fused::StudentView view_of(const StudentSpec& spec, const torch::Tensor& params,
+                           const torch::Tensor& grads, const std::vector<Layer>& layers,
+                           const torch::Tensor& head, int64_t head_offset) {
+  fused::StudentView v;
+  v.spec = &spec;
+  v.params = params;
+  v.grads = grads;
+  v.layers = &layers;
+  v.head = head;
+  v.head_trained = spec.head == Head::Trained;
+  v.head_offset = head_offset;
+  return v;
+}
+}  // namespace
 
 std::vector<torch::Tensor> Student::hidden_states(const torch::Tensor& h0) const {
   std::vector<torch::Tensor> hs{h0};
@@ -190,14 +221,35 @@ torch::Tensor Student::forward(const torch::Tensor& h0) const {
 }
 
 torch::Tensor Student::loss(const torch::Tensor& h0, const torch::Tensor& target) const {
+  if (fused_ && !torch::GradMode::is_enabled()) {
+    return torch::scalar_tensor(fused::loss_only(
+        view_of(spec_, params_, grads_, layers_, head_, head_offset_), h0, target));
+  }
   auto out = forward(h0);
-  if (spec_.loss == Loss::Mse) return (out - target).square().mean();
+  if (spec_.loss == Loss::Mse) return (out - target).square().mean();  // logits or features
   // KL(teacher ‖ student), summed over classes and averaged over the batch; target = log p.
   auto log_q = torch::log_softmax(out, -1);
   return (target.exp() * (target - log_q)).sum() / double(out.size(0));
 }
 
+double Student::loss_and_gradients(const torch::Tensor& h0, const torch::Tensor& target) {
+  if (fused_)
+    return fused::loss_and_gradients(view_of(spec_, params_, grads_, layers_, head_, head_offset_),
+                                     h0, target);
+  grads_.zero_();
+  auto l = loss(h0, target);
+  l.backward();
+  return l.item<double>();
+}
+
 torch::Tensor Student::train_step(const torch::Tensor& h0, const torch::Tensor& target) {
+  if (fused_) {
+    const double l = loss_and_gradients(h0, target);
+    ++step_;
+    fused::adam_step(params_, grads_, adam_m_, adam_v_,
+                     config::learning_rate(spec_.train, spec_.depth, step_ - 1), step_);
+    return torch::scalar_tensor(float(l));
+  }
   grads_.zero_();
   auto l = loss(h0, target);
   l.backward();
@@ -266,7 +318,7 @@ std::vector<std::pair<std::string, torch::Tensor>> Student::named_parameters() c
 
 torch::Tensor teacher_target(const Teacher::Output& out, Loss loss, double temperature) {
   torch::NoGradGuard no_grad;
-  if (loss == Loss::Mse) return out.features;
+  if (loss == Loss::Mse) return out.logits.defined() ? out.logits : out.features;
   return torch::log_softmax(out.logits / temperature, -1);
 }
 

@@ -69,6 +69,7 @@ struct StudentSpec {
   double temperature = 1.0;
   bool student_temperature = false;
   config::TrainSpec train;
+  config::Engine engine = config::Engine::Fused;
   static StudentSpec from(const config::Job& job, const config::ToyTask& task);
 };
 
@@ -91,6 +92,12 @@ class Student {
   // loss as a 0-dim tensor on the device (no host sync).
   torch::Tensor train_step(const torch::Tensor& h0, const torch::Tensor& target);
 
+  // Loss and gradients of one step without the update (gradients() holds them afterwards); for
+  // checking the fused engine against autograd.
+  double loss_and_gradients(const torch::Tensor& h0, const torch::Tensor& target);
+  const torch::Tensor& gradients() const { return grads_; }
+  bool fused() const { return fused_; }
+
   const StudentSpec& spec() const { return spec_; }
   int64_t step() const { return step_; }
   int64_t parameter_count() const { return params_.numel(); }
@@ -106,13 +113,15 @@ class Student {
  private:
   StudentSpec spec_;
   torch::Tensor params_, grads_, adam_m_, adam_v_;  // flat [P]
-  std::vector<Layer> layers_;                      // views into params_
-  torch::Tensor head_;                             // view into params_, or the teacher's head
+  std::vector<Layer> layers_;                       // views into params_
+  torch::Tensor head_;                              // view into params_, or the teacher's head
+  int64_t head_offset_ = 0;                         // where W starts in params_ (head trained)
   int64_t step_ = 0;
+  bool fused_ = false;  // hand-derived step (CPU) instead of autograd
 };
 
 // Target for a student's loss from the teacher's output: KL → log softmax(logits / T),
-// MSE → features.
+// MSE → the teacher's logits when there is a head, else its features.
 torch::Tensor teacher_target(const Teacher::Output& out, config::Loss loss, double temperature);
 
 // Hidden-state probes from h_0 … h_ℓ (each [N, m]), in float32 on the CPU:

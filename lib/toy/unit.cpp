@@ -147,13 +147,13 @@ namespace {
 struct Trainee {
   ToyTask task;
   std::unique_ptr<Student> student;
-  std::string stream;          // input stream: the teacher's key, or the task's own key
-  torch::Tensor losses;        // [steps] on the device; read back only at checks
+  std::string stream;                    // input stream: the teacher's key, or the task's own key
+  torch::Tensor losses;                  // [steps] on the device; read back only at checks
   std::vector<float> train_loss_before;  // from a checkpoint
   std::vector<int64_t> eval_step;
   std::vector<float> test_loss;
   double seconds = 0;
-  int64_t checked_until = 0;   // losses up to here were read back and are finite
+  int64_t checked_until = 0;  // losses up to here were read back and are finite
   bool active = true;
 };
 
@@ -224,7 +224,8 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
         t.test_loss = c.test_loss;
         t.seconds = c.wall_seconds;
       }
-      t.losses = torch::zeros({S - start}, torch::TensorOptions().dtype(torch::kFloat32).device(dev));
+      t.losses =
+          torch::zeros({S - start}, torch::TensorOptions().dtype(torch::kFloat32).device(dev));
       trainees.push_back(std::move(t));
     } catch (const std::exception& e) {
       trainees.push_back(std::move(t));

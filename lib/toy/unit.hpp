@@ -61,7 +61,8 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
 
 // The random input batches of the study (all counter-based: the position is the step index).
 torch::Tensor training_inputs(const config::Job& job, const std::string& stream, int64_t step);
-torch::Tensor eval_inputs(const config::Job& job, const std::string& stream, int64_t step, int batch);
+torch::Tensor eval_inputs(const config::Job& job, const std::string& stream, int64_t step,
+                          int batch);
 torch::Tensor probe_inputs(const config::Job& job, const std::string& teacher_key);
 uint64_t student_seed(const config::Job& job, const config::ToyTask& task);
 

@@ -114,8 +114,8 @@ train: {loss: kl, steps: 50, batch: 128, lr: {base: 0.003}, checkpoint_every: 0}
   std::filesystem::create_directories(dir);
   const std::string path = (dir / (std::string(GetParam().name) + ".h5")).string();
   write_crosscheck(path, job);
-  const std::string cmd = python + " " + DEPTHSCALE_SOURCE_DIR +
-                          "/tests/reference/toy_reference.py crosscheck " + path;
+  const std::string cmd =
+      python + " " + DEPTHSCALE_SOURCE_DIR + "/tests/reference/toy_reference.py crosscheck " + path;
   int rc = std::system(cmd.c_str());
   ASSERT_TRUE(WIFEXITED(rc));
   EXPECT_EQ(WEXITSTATUS(rc), 0) << "PyTorch reference disagrees; file kept at " << path;
@@ -135,7 +135,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"kl_teacher_head_exp9_3",
              {"model.head=teacher", "train.student_temperature=true", "grid.rho=[1.0]",
               "train.lr.depth_scaling=inv_sqrt", "train.lr.schedule=linear_tail"}},
-        Case{"mse_linear_tail", {"train.loss=mse", "model.head=none",
-                                 "train.lr.depth_scaling=inv_sqrt",
-                                 "train.lr.schedule=linear_tail"}}),
+        Case{"mse_linear_tail",
+             {"train.loss=mse", "model.head=none", "train.lr.depth_scaling=inv_sqrt",
+              "train.lr.schedule=linear_tail"}}),
     [](const auto& info) { return std::string(info.param.name); });
