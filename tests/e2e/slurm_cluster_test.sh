@@ -199,7 +199,7 @@ fi
 t_sig=$SECONDS
 scancel --batch --signal=USR1 "$farm" || fail "scancel --batch --signal=USR1"
 FLOG="$LOGS/quickstart-$farm.out"
-if wait_for 60 "requeue after USR1" grep -q 'checkpointed: requeued' "$FLOG"; then
+if wait_for 60 "requeue after USR1" grep -q 'checkpointed: requeueing' "$FLOG"; then
   if grep -q 'depthscale exited with 3$' "$FLOG"; then
     pass "USR1: depthscale checkpointed and exited 3, the script requeued the job ($((SECONDS - t_sig)) s)"
   else
@@ -274,11 +274,11 @@ fi
   || fail "Restarts: $(field "$arr" Restarts | tr '\n' ' '), wanted 1 for both"
 # Each element requeued only itself: two starts, one requeue each; element 0 saw depthscale's own exit 3.
 if [ "$(count 'start (restart' "$L0")" = 2 ] && [ "$(count 'start (restart' "$L1")" = 2 ] \
-   && [ "$(count 'checkpointed: requeued' "$L0")" = 1 ] && [ "$(count 'checkpointed: requeued' "$L1")" = 1 ] \
+   && [ "$(count 'checkpointed: requeueing' "$L0")" = 1 ] && [ "$(count 'checkpointed: requeueing' "$L1")" = 1 ] \
    && grep -q 'depthscale exited with 3$' "$L0"; then
   pass "each element requeued only itself (two starts each; element 0: exit 3)"
 else
-  fail "array element logs: starts $(count 'start (restart' "$L0")/$(count 'start (restart' "$L1"), requeues $(count 'checkpointed: requeued' "$L0")/$(count 'checkpointed: requeued' "$L1")"
+  fail "array element logs: starts $(count 'start (restart' "$L0")/$(count 'start (restart' "$L1"), requeues $(count 'checkpointed: requeueing' "$L0")/$(count 'checkpointed: requeueing' "$L1")"
 fi
 if wait_state "$ared" COMPLETED 90 && grep -q 'merged 2 of 2 slice' "$ALOGS/quickstart-reduce-$ared.out" \
    && has_fits "$AOUT" && [ "$(figures "$W/arr/quickstart-figures")" -ge 3 ]; then
