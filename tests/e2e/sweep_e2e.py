@@ -172,6 +172,9 @@ def case_sigkill(s):
         p = s.start(3, out, "--resume")
         if attempt == 0:
             wait_for_checkpoint(out)
+            # status reads the file while the run writes it (no locking, no fight)
+            rc, st = s.tool("status", out)
+            check(rc == 0 and "total" in st, "status works during the run\n" + st)
         delay = rng.uniform(0.2, max(0.5, 0.5 * seconds))
         time.sleep(delay)
         if p.poll() is None:

@@ -315,3 +315,20 @@ TEST(Toy, FusedTeacherForwardMatchesAutogradGraph) {
   auto reference = toy::rms_norm(h);
   EXPECT_LT((fused - reference).abs().max().item<double>(), 1e-5);
 }
+
+// train.inputs: independent gives every student its own input stream (and teacher forward), as
+// the original did; results still do not depend on the unit, and differ from the shared stream.
+TEST(Toy, IndependentInputsAreUnitIndependentAndDifferFromShared) {
+  auto job = small_job("train.inputs=independent");
+  auto shared_job = small_job();
+  auto tasks = config::expand(job);
+  Collected together, shared;
+  run(job, unit_of(job, tasks), together);
+  run(shared_job, unit_of(shared_job, config::expand(shared_job)), shared);
+  for (const auto& t : tasks) {
+    Collected alone;
+    run(job, unit_of(job, {t}), alone);
+    EXPECT_EQ(alone.results.at(t.key).train_loss, together.results.at(t.key).train_loss) << t.key;
+    EXPECT_NE(shared.results.at(t.key).train_loss, together.results.at(t.key).train_loss) << t.key;
+  }
+}
