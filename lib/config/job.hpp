@@ -68,8 +68,9 @@ struct RunSpec {
   // fused: the hand-derived forward/backward (CPU; CUDA falls back to autograd). autograd: the
   // reference path through LibTorch's autograd. Both compute the same numbers to float rounding.
   Engine engine = Engine::Fused;
-  // Job-array shape: slice `slice_index` of `slice_count` ("run.slice: 2/8") runs a deterministic
-  // share of the teachers' students into its own file; `depthscale merge` joins the slices.
+  // Job-array shape: slice `slice_index` of `slice_count` ("run.slice: 2/8") runs every
+  // slice_count-th task of the grid (a similar mix of depths in every slice) into its own file;
+  // `depthscale merge` joins the slices.
   int slice_index = 0, slice_count = 1;
 };
 

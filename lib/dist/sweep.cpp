@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 #include <torch/version.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -101,7 +102,13 @@ torch::Device setup_compute(const Job& job) {
   const int local_rank = local_rank_info(&local_size);
   int threads = job.run.threads;
   if (threads <= 0) {
-    const int cores = int(std::thread::hardware_concurrency());
+    // The CPUs this process may run on (SLURM's allocation, taskset, cgroups), not the machine's.
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    int cores = sched_getaffinity(0, sizeof(set), &set) == 0
+                    ? CPU_COUNT(&set)
+                    : int(std::thread::hardware_concurrency());
+    // Every rank of the node sees the same set when mpirun does not bind: share it.
     threads = std::max(1, cores / std::max(local_size, 1));
   }
   torch::set_num_threads(threads);
@@ -469,6 +476,7 @@ void remote_worker(const Job& job, int rank, torch::Device device) {
       return told_to_stop || stop_requested();
     };
     toy::UnitOutcome outcome = toy::UnitOutcome::Finished;
+    spdlog::info("{} started", u.describe());
     try {
       outcome = toy::run_unit(job, u, resume, ev, toy::UnitContext{device, host, rank});
     } catch (const std::exception& e) {
@@ -487,6 +495,7 @@ void remote_worker(const Job& job, int rank, torch::Device device) {
       }
     }
     const bool stopped = outcome == toy::UnitOutcome::Stopped;
+    spdlog::info("unit {} {}", u.id, stopped ? "stopped after checkpointing" : "finished");
     send(0, kUnitEnd, std::to_string(u.id) + (stopped ? " stopped" : " finished"));
     if (stopped) {
       // Rank 0 counts this worker as gone; drain a kStop that may still be in flight.
