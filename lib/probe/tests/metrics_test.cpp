@@ -1,0 +1,602 @@
+// Per-site metrics and summaries (lib/probe/metrics) against the independent float64 reference
+// (tests/reference/probe_metrics_reference.py, on the tiny models and outputs of
+// tests/reference/llm_reference.py), plus hand-made cases: site selection, exact zero angles,
+// BF16 hidden states, the early-stop classification, PCA, exact merge and resume.
+#include <gtest/gtest.h>
+#include <torch/types.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <iterator>
+#include <map>
+
+#include "probe/metrics.hpp"
+#include "probe/model.hpp"
+#include "probe/safetensors.hpp"
+
+namespace depthscale::probe {
+namespace {
+
+namespace fs = std::filesystem;
+using torch::Tensor;
+
+constexpr double kPi = 3.14159265358979323846;
+// FP32 model and float32 outputs against float64: model error ~1e-7–1e-6 (model_test), angles
+// and CE rounded once to float32.
+constexpr double kTol = 1e-5;
+
+std::string read_text(const char* path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// Same mechanism as model_test's fixture: models and reference metrics depend only on the two
+// scripts, so they are made once per version of them in the build tree, aside and renamed into
+// place (concurrent test processes never see half a directory).
+class MetricsReference : public ::testing::Test {
+ public:
+  static void SetUpTestSuite() {
+    const std::string python = DEPTHSCALE_PYTHON;
+    if (python.empty() || made_) return;
+    const std::string scripts =
+        read_text(DEPTHSCALE_LLM_REFERENCE) + read_text(DEPTHSCALE_METRICS_REFERENCE);
+    dir_ = fs::path(DEPTHSCALE_METRICS_REFERENCE_CACHE) /
+           std::to_string(std::hash<std::string>{}(scripts));
+    if (!fs::exists(dir_ / "complete")) {
+      const fs::path tmp = dir_.string() + ".tmp-" + std::to_string(getpid());
+      const std::string cmd = python + " " + DEPTHSCALE_LLM_REFERENCE + " make " + tmp.string() +
+                              " > /dev/null && " + python + " " + DEPTHSCALE_METRICS_REFERENCE +
+                              " metrics " + tmp.string();
+      if (std::system(cmd.c_str()) == 0) {
+        std::ofstream(tmp / "complete") << "ok\n";
+        std::error_code ec;
+        fs::rename(tmp, dir_, ec);  // fails harmlessly if another process got there first
+      }
+      fs::remove_all(tmp);
+    }
+    made_ = fs::exists(dir_ / "complete");
+  }
+
+ protected:
+  void SetUp() override {
+    if (std::string(DEPTHSCALE_PYTHON).empty())
+      GTEST_SKIP() << "DEPTHSCALE_PYTHON is empty (no python3 with torch found by CMake)";
+    ASSERT_TRUE(made_) << "llm_reference.py make / probe_metrics_reference.py metrics failed";
+  }
+  static std::string model(const std::string& name) { return (dir_ / name).string(); }
+  static SafetensorsFile inputs(const std::string& name) {
+    return SafetensorsFile((dir_ / name / "reference.safetensors").string());
+  }
+  static SafetensorsFile want(const std::string& name) {
+    return SafetensorsFile((dir_ / name / "metrics_reference.safetensors").string());
+  }
+
+  static inline fs::path dir_;
+  static inline bool made_ = false;
+};
+
+// max |got − want| / max |want| (want float64).
+double rel_err(const Tensor& got, const Tensor& want) {
+  EXPECT_EQ(got.sizes(), want.sizes());
+  if (want.numel() == 0) return 0;
+  auto g = got.to(torch::kFloat64);
+  return ((g - want).abs().max() / want.abs().max().clamp_min(1e-300)).item<double>();
+}
+
+double rel_err(const std::vector<double>& got, const Tensor& want) {
+  return rel_err(torch::tensor(got, torch::kFloat64), want);
+}
+
+const Tensor& field(const SiteMetrics& m, Metric k) {
+  switch (k) {
+    case Metric::norms:
+      return m.norms;
+    case Metric::theta:
+      return m.theta;
+    case Metric::theta_dh:
+      return m.theta_dh;
+    case Metric::angle_to_end:
+      return m.angle_to_end;
+    case Metric::cross_entropy:
+      return m.cross_entropy;
+    default:
+      return m.proj_s;
+  }
+}
+const Metric kAll[] = {Metric::norms,        Metric::theta,         Metric::theta_dh,
+                       Metric::angle_to_end, Metric::cross_entropy, Metric::proj_s};
+
+class Case : public MetricsReference, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(Case, SiteMetricsMatchReference) {
+  auto m = CausalLM::load(model(GetParam()));
+  auto in = inputs(GetParam());
+  auto r = want(GetParam());
+  auto got = compute_site_metrics(*m, in.load("input_ids"), in.load("attention_mask"));
+  EXPECT_EQ(got.num_layers, m->num_layers());
+  for (const char* k : {"doc", "position", "token", "next_token"}) {
+    const Tensor& t = std::string(k) == "doc"        ? got.doc
+                      : std::string(k) == "position" ? got.position
+                      : std::string(k) == "token"    ? got.token
+                                                     : got.next_token;
+    EXPECT_EQ(t.scalar_type(), torch::kInt64) << k;
+    EXPECT_TRUE(torch::equal(t, r.load(k))) << k;
+  }
+  std::cout << "[ " << GetParam() << " ] N = " << got.size() << ", rel err:";
+  for (auto k : kAll) {
+    const Tensor& t = field(got, k);
+    EXPECT_EQ(t.scalar_type(), torch::kFloat32) << metric_name(k);
+    EXPECT_EQ(t.size(1), metric_columns(k, m->num_layers())) << metric_name(k);
+    const double e = rel_err(t, r.load(metric_name(k)));
+    std::cout << " " << metric_name(k) << " " << e;
+    EXPECT_LT(e, kTol) << metric_name(k);
+  }
+  std::cout << "\n";
+}
+
+// Tiny chunks (one site per gather, one document per readout group, one row per own-readout
+// chunk) give the same numbers as the defaults.
+TEST_P(Case, ChunkingDoesNotChangeResults) {
+  auto m = CausalLM::load(model(GetParam()));
+  auto in = inputs(GetParam());
+  auto ids = in.load("input_ids"), mask = in.load("attention_mask");
+  auto a = compute_site_metrics(*m, ids, mask);
+  MetricsOptions tiny;
+  tiny.max_logits = 1;
+  tiny.max_gather = 1;
+  auto b = compute_site_metrics(*m, ids, mask, tiny);
+  for (auto k : kAll)
+    EXPECT_LT(rel_err(field(b, k), field(a, k).to(torch::kFloat64)), 1e-6) << metric_name(k);
+}
+
+TEST_P(Case, SummaryMatchesReference) {
+  auto m = CausalLM::load(model(GetParam()));
+  auto in = inputs(GetParam());
+  auto r = want(GetParam());
+  const int L = m->num_layers();
+  Summary s(L);
+  s.add(compute_site_metrics(*m, in.load("input_ids"), in.load("attention_mask")));
+  EXPECT_EQ(s.count(), r.load("doc").size(0));
+  for (auto k : kAll)
+    EXPECT_LT(rel_err(s.mean(k), r.load(std::string("mean.") + metric_name(k))), kTol)
+        << metric_name(k);
+  const double mid = r.load("theta_middle_mean").item<double>();
+  if (L < 3) {
+    EXPECT_TRUE(std::isnan(s.theta_middle_mean()));
+  } else {
+    EXPECT_NEAR(s.theta_middle_mean(), mid, kTol * mid);
+  }
+  EXPECT_DOUBLE_EQ(s.early_stop_fraction(), r.load("early_stop_fraction").item<double>());
+  EXPECT_LT(rel_err(early_stop_reference(L), r.load("early_stop_reference")), 1e-15);
+  EXPECT_LT(rel_err(even_reference(L), r.load("even_reference")), 1e-15);
+  auto p = s.pca();
+  EXPECT_LT(rel_err(p.mean, r.load("pca.mean")), kTol);
+  EXPECT_LT(rel_err(p.explained_variance, r.load("pca.explained_variance")), 1e-4);
+  EXPECT_LT(rel_err(p.explained_ratio, r.load("pca.explained_ratio")), 1e-4);
+  auto comps = r.load("pca.components");
+  // Each axis up to the reference's accuracy; only well-separated eigenvalues pin an axis.
+  for (int k = 0; k < L; ++k)
+    EXPECT_LT(rel_err(p.components[k], comps[k]), 1e-3) << "component " << k;
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, Case,
+                         ::testing::Values("neox_parallel", "neox_serial", "qwen2",
+                                           "qwen2_tied_bf16", "opt", "opt_f16"));
+
+// The reference batch has documents of 11, 6, 1 and 9 tokens, right-padded to 11: 10 + 5 + 0 + 8
+// sites; the 1-token document has none.
+TEST_F(MetricsReference, ValidSitesWithRightPaddingAndOneTokenDocument) {
+  auto m = CausalLM::load(model("neox_serial"));
+  auto in = inputs("neox_serial");
+  auto ids = in.load("input_ids"), mask = in.load("attention_mask");
+  auto got = compute_site_metrics(*m, ids, mask);
+  ASSERT_EQ(got.size(), 23);
+  const int64_t len[] = {11, 6, 1, 9};
+  int64_t i = 0;
+  for (int64_t b = 0; b < 4; ++b)
+    for (int64_t t = 0; t + 1 < len[b]; ++t, ++i) {
+      EXPECT_EQ(got.doc[i].item<int64_t>(), b);
+      EXPECT_EQ(got.position[i].item<int64_t>(), t);
+      EXPECT_EQ(got.token[i].item<int64_t>(), ids[b][t].item<int64_t>());
+      EXPECT_EQ(got.next_token[i].item<int64_t>(), ids[b][t + 1].item<int64_t>());
+    }
+  EXPECT_EQ(i, 23);
+  // Only 1-token documents: no sites, every tensor empty with its column count.
+  auto ones = torch::zeros_like(mask);
+  ones.select(1, 0).fill_(1);
+  auto none = compute_site_metrics(*m, ids, ones);
+  EXPECT_EQ(none.size(), 0);
+  for (auto k : kAll) {
+    EXPECT_EQ(field(none, k).size(0), 0);
+    EXPECT_EQ(field(none, k).size(1), metric_columns(k, m->num_layers()));
+  }
+  Summary s(m->num_layers());
+  s.add(none);
+  EXPECT_EQ(s.count(), 0);
+  EXPECT_TRUE(std::isnan(s.mean(Metric::theta)[0]));
+  EXPECT_TRUE(std::isnan(s.early_stop_fraction()));
+}
+
+// Geometry needs no model and no right padding: a site needs its token and the next to be real.
+TEST(Sites, SelectionFromAnyMask) {
+  const int64_t B = 3, T = 4, d = 5;
+  auto ids = torch::arange(B * T, torch::kInt64).view({B, T});
+  auto mask = torch::tensor({1, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1}, torch::kInt64).view({B, T});
+  std::vector<Tensor> hidden;
+  for (int l = 0; l < 3; ++l) hidden.push_back(torch::randn({B, T, d}));
+  auto g = compute_site_geometry(hidden, ids, mask);
+  EXPECT_TRUE(torch::equal(g.doc, torch::tensor({0, 0, 1, 2, 2, 2}, torch::kInt64)));
+  EXPECT_TRUE(torch::equal(g.position, torch::tensor({0, 1, 2, 0, 1, 2}, torch::kInt64)));
+  EXPECT_TRUE(torch::equal(g.next_token, g.token + 1));
+  EXPECT_FALSE(g.cross_entropy.defined());
+  // T = 1: no prediction sites at all.
+  auto g1 = compute_site_geometry({hidden[0].narrow(1, 0, 1), hidden[1].narrow(1, 0, 1)},
+                                  ids.narrow(1, 0, 1), mask.narrow(1, 0, 1));
+  EXPECT_EQ(g1.size(), 0);
+  EXPECT_EQ(g1.theta.sizes(), (std::vector<int64_t>{0, 1}));
+  EXPECT_EQ(g1.theta_dh.sizes(), (std::vector<int64_t>{0, 0}));
+}
+
+// Writes a GPT-NeoX model whose blocks are exactly the identity: every layer norm has gain and
+// bias 0, so attention and MLP add exactly 0.
+std::string identity_model() {
+  const auto dir = fs::temp_directory_path() / ("ds-metrics-identity-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "config.json")
+      << R"({"model_type": "gpt_neox", "hidden_size": 16, "num_hidden_layers": 4,
+             "num_attention_heads": 2, "intermediate_size": 32, "vocab_size": 40,
+             "rotary_pct": 0.25, "use_parallel_residual": false})";
+  std::map<std::string, Tensor> w;
+  for (const auto& s : expected_weights(read_config(dir.string())))
+    w[s.name] = (s.name == "gpt_neox.embed_in.weight" || s.name == "embed_out.weight" ||
+                 s.name.find("final_layer_norm") != std::string::npos)
+                    ? torch::randn(s.shape)
+                    : torch::zeros(s.shape);
+  write_safetensors((dir / "model.safetensors").string(), w);
+  return dir.string();
+}
+
+// Identical consecutive states: θ and the angle to the end are exactly 0 (not ~1e-8), Δh = 0 has
+// no direction (π/2 by definition), proj_s is 0/(0 + 1e-10) = 0, nothing is NaN; every readout
+// sees the same state, so every CE column is the same.
+TEST(Angles, IdenticalStatesGiveExactlyZero) {
+  const auto dir = identity_model();
+  auto m = CausalLM::load(dir);
+  auto ids = torch::randint(0, 40, {3, 7}, torch::kInt64);
+  auto mask = torch::ones({3, 7}, torch::kInt64);
+  mask[1].narrow(0, 4, 3).fill_(0);
+  auto got = compute_site_metrics(*m, ids, mask);
+  ASSERT_EQ(got.size(), 6 + 3 + 6);
+  for (auto k : kAll)
+    EXPECT_TRUE(torch::isfinite(field(got, k)).all().item<bool>()) << metric_name(k);
+  EXPECT_EQ(got.theta.abs().max().item<float>(), 0.0f);
+  EXPECT_EQ(got.angle_to_end.abs().max().item<float>(), 0.0f);
+  EXPECT_EQ(got.proj_s.abs().max().item<float>(), 0.0f);
+  EXPECT_TRUE(torch::all(got.theta_dh == float(kPi / 2)).item<bool>());
+  EXPECT_TRUE(
+      torch::allclose(got.norms, got.norms.select(1, 0).unsqueeze(1).expand_as(got.norms), 0, 0));
+  auto ce = got.cross_entropy;
+  EXPECT_LT((ce - ce.select(1, 3).unsqueeze(1)).abs().max().item<float>(), 1e-5);
+  fs::remove_all(dir);
+
+  // The same directly on hidden states, of random scales: a = b gives 0 bit-exactly.
+  auto h = torch::randn({2, 5, 33}, torch::kFloat64) * torch::rand({2, 5, 1}) * 1e3;
+  auto g = compute_site_geometry({h, h.clone(), h * 2, h * 2}, torch::zeros({2, 5}, torch::kInt64),
+                                 torch::ones({2, 5}));
+  EXPECT_EQ(g.theta.abs().max().item<float>(), 0.0f);
+  EXPECT_TRUE(torch::isfinite(g.theta_dh).all().item<bool>());
+}
+
+// BF16 hidden states whose consecutive angles are 1e-3–3e-2 rad: a BF16 cosine rounds to 1 (or
+// 1 − 2^−8) and cannot see them; the metrics are computed from the upcast values and agree with
+// float64 on the same BF16 numbers to float32 rounding.
+TEST(Angles, SmallAnglesFromBf16StatesResolvedInFloat64) {
+  torch::manual_seed(7);
+  const int64_t B = 2, T = 6, d = 256;
+  std::vector<Tensor> hidden{torch::randn({B, T, d}).to(torch::kBFloat16)};
+  for (double step : {3e-2, 1e-2, 3e-3}) {
+    auto prev = hidden.back().to(torch::kFloat32);
+    auto next =
+        prev + step * torch::randn({B, T, d}) / std::sqrt(double(d)) * prev.norm(2, -1, true);
+    hidden.push_back(next.to(torch::kBFloat16));
+  }
+  auto ids = torch::zeros({B, T}, torch::kInt64);
+  auto g = compute_site_geometry(hidden, ids, torch::ones({B, T}));
+  EXPECT_EQ(g.theta.scalar_type(), torch::kFloat32);
+  double worst = 0, bf16_worst = 0;
+  for (int l = 0; l < 3; ++l) {
+    auto a = hidden[l].to(torch::kFloat64).narrow(1, 0, T - 1).reshape({-1, d});
+    auto b = hidden[l + 1].to(torch::kFloat64).narrow(1, 0, T - 1).reshape({-1, d});
+    auto want = ((a * b).sum(-1) / (a.norm(2, -1) * b.norm(2, -1))).clamp(-1, 1).acos();
+    auto got = g.theta.select(1, l).to(torch::kFloat64);
+    worst = std::max(worst, ((got - want).abs() / want).max().item<double>());
+    auto a16 = hidden[l].narrow(1, 0, T - 1).reshape({-1, d});
+    auto b16 = hidden[l + 1].narrow(1, 0, T - 1).reshape({-1, d});
+    auto cos16 = torch::cosine_similarity(a16, b16, -1);  // BF16 throughout
+    auto naive = cos16.clamp(-1, 1).to(torch::kFloat64).acos();
+    bf16_worst = std::max(bf16_worst, ((naive - want).abs() / want).max().item<double>());
+    EXPECT_GT(want.min().item<double>(), 5e-4);
+  }
+  std::cout << "θ from BF16 states: rel err " << worst << " (BF16 cosine: " << bf16_worst << ")\n";
+  EXPECT_LT(worst, 1e-6);
+  EXPECT_GT(bf16_worst, 0.3);  // the failure the upcast avoids
+}
+
+// A BF16 model: outputs are float32, θ agrees with float64 arithmetic on its own BF16 hidden
+// states to float32 rounding, and all metrics stay near the float64 reference (BF16 compute).
+TEST_F(MetricsReference, Bf16ModelGivesFp32Angles) {
+  auto m = CausalLM::load(model("qwen2_tied_bf16"), torch::kBFloat16);
+  auto in = inputs("qwen2_tied_bf16");
+  auto r = want("qwen2_tied_bf16");
+  auto ids = in.load("input_ids"), mask = in.load("attention_mask");
+  auto fwd = m->forward(ids, mask, false);
+  ASSERT_EQ(fwd.hidden[0].scalar_type(), torch::kBFloat16);
+  auto got = compute_site_metrics(*m, fwd.hidden, ids, mask);
+  for (auto k : kAll) EXPECT_EQ(field(got, k).scalar_type(), torch::kFloat32) << metric_name(k);
+  const int L = m->num_layers();
+  const int64_t T = ids.size(1);
+  auto flat = got.doc * T + got.position;
+  double own = 0;
+  for (int l = 0; l < L; ++l) {
+    auto a = fwd.hidden[l]
+                 .reshape({-1, fwd.hidden[l].size(2)})
+                 .index_select(0, flat)
+                 .to(torch::kFloat64);
+    auto b = fwd.hidden[l + 1].reshape({-1, a.size(1)}).index_select(0, flat).to(torch::kFloat64);
+    auto want_l = ((a * b).sum(-1) / (a.norm(2, -1) * b.norm(2, -1))).clamp(-1, 1).acos();
+    own = std::max(own, ((got.theta.select(1, l) - want_l).abs() / want_l).max().item<double>());
+  }
+  EXPECT_LT(own, 1e-6);
+  std::cout << "[ qwen2_tied_bf16 bf16 ] vs float64 reference:";
+  for (auto k : kAll) {
+    const double e = rel_err(field(got, k), r.load(metric_name(k)));
+    std::cout << " " << metric_name(k) << " " << e;
+    EXPECT_LT(e, 0.02) << metric_name(k);  // measured ~3e-3
+  }
+  std::cout << "\n";
+}
+
+// --- reference trajectories and the early-stop classification ------------------------------------
+
+TEST(EarlyStop, ReferencesForTwentyFourLayersAreTheSpecs) {
+  std::vector<double> early{kPi / 2}, even{kPi / 2};
+  for (int i = 0; i < 6; ++i) early.push_back(0.45);
+  for (int i = 0; i < 16; ++i) early.push_back(0.0);
+  for (int i = 0; i < 22; ++i) even.push_back(0.45);
+  early.push_back(kPi / 2);
+  even.push_back(kPi / 2);
+  EXPECT_EQ(early_stop_reference(24), early);
+  EXPECT_EQ(even_reference(24), even);
+}
+
+TEST(EarlyStop, ReferencesScaleTheSplitWithDepth) {
+  // k = round(6 (L − 2) / 22) middle entries at 0.45, then zeros.
+  const std::map<int, int> k{{3, 0}, {6, 1}, {12, 3}, {16, 4}, {24, 6}, {32, 8}, {36, 9}, {48, 13}};
+  for (auto [L, n] : k) {
+    auto e = early_stop_reference(L);
+    auto v = even_reference(L);
+    ASSERT_EQ(int(e.size()), L);
+    EXPECT_EQ(e.front(), kPi / 2);
+    EXPECT_EQ(e.back(), kPi / 2);
+    EXPECT_EQ(v.front(), kPi / 2);
+    EXPECT_EQ(v.back(), kPi / 2);
+    for (int i = 1; i + 1 < L; ++i) {
+      EXPECT_EQ(v[i], 0.45) << L;
+      EXPECT_EQ(e[i], i <= n ? 0.45 : 0.0) << "L = " << L << ", i = " << i;
+    }
+  }
+  EXPECT_EQ(early_stop_reference(2), even_reference(2));
+  EXPECT_EQ(early_stop_reference(1), std::vector<double>{kPi / 2});
+  const float t2[] = {0.f, 0.f};
+  EXPECT_FALSE(is_early_stop(t2, 2));  // identical references: ties go to even
+}
+
+// Hand-made θ trajectories for L = 24: the classification depends only on the 16 entries where
+// the references differ (0 against 0.45), so the boundary is their mean at 0.225.
+TEST(EarlyStop, HandMadeTrajectories) {
+  const int L = 24;
+  auto as_float = [](const std::vector<double>& v) {
+    return std::vector<float>(v.begin(), v.end());
+  };
+  auto early = as_float(early_stop_reference(L)), even = as_float(even_reference(L));
+  EXPECT_TRUE(is_early_stop(early.data(), L));
+  EXPECT_FALSE(is_early_stop(even.data(), L));
+  auto with_tail = [&](float tail) {
+    auto t = even;
+    for (int i = 7; i < 23; ++i) t[i] = tail;
+    return t;
+  };
+  EXPECT_TRUE(is_early_stop(with_tail(0.2f).data(), L));
+  EXPECT_FALSE(is_early_stop(with_tail(0.25f).data(), L));
+  EXPECT_TRUE(is_early_stop(with_tail(0.2249f).data(), L));
+  EXPECT_FALSE(is_early_stop(with_tail(0.2251f).data(), L));
+  // First layers far from both and a steep decay in the middle: still early stop.
+  std::vector<float> decay(L);
+  for (int i = 0; i < L; ++i) decay[i] = float(1.2 * std::exp(-0.4 * i));
+  decay.back() = 1.4f;
+  EXPECT_TRUE(is_early_stop(decay.data(), L));
+
+  // Through Summary: 3 early-stop sites out of 5.
+  SiteMetrics m;
+  m.num_layers = L;
+  auto rows = torch::stack({torch::tensor(early), torch::tensor(even), torch::tensor(decay),
+                            torch::tensor(with_tail(0.2f)), torch::tensor(with_tail(0.3f))});
+  const int64_t N = 5;
+  m.doc = m.position = m.token = m.next_token = torch::zeros({N}, torch::kInt64);
+  m.theta = rows;
+  m.theta_dh = torch::zeros({N, L - 1});
+  m.norms = m.proj_s = torch::zeros({N, L + 1});
+  m.angle_to_end = m.cross_entropy = torch::zeros({N, L});
+  Summary s(L);
+  s.add(m);
+  EXPECT_EQ(s.early_stop_count(), 3);
+  EXPECT_DOUBLE_EQ(s.early_stop_fraction(), 0.6);
+}
+
+// --- Summary: PCA, merge, resume ----------------------------------------------------------------
+
+// Random metrics of a batch (values of the right kinds, not from a model).
+SiteMetrics random_batch(int L, int64_t N, uint64_t seed) {
+  torch::manual_seed(seed);
+  SiteMetrics m;
+  m.num_layers = L;
+  m.doc = torch::arange(N, torch::kInt64);
+  m.position = m.token = m.next_token = torch::zeros({N}, torch::kInt64);
+  m.theta = torch::rand({N, L}) * 1.5f;
+  m.theta_dh = torch::rand({N, L - 1}) * 3.0f;
+  m.angle_to_end = torch::rand({N, L}) * 3.0f;
+  m.norms = torch::rand({N, L + 1}) * 1000.0f;
+  m.cross_entropy = torch::rand({N, L}) * 12.0f;
+  m.proj_s = torch::randn({N, L + 1});
+  return m;
+}
+
+TEST(Summary, PcaRecoversPlantedDirection) {
+  const int L = 12;
+  const int64_t N = 4000;
+  torch::manual_seed(3);
+  auto u = torch::randn({L}, torch::kFloat64);
+  u /= u.norm();
+  auto base = torch::linspace(1.4, 0.2, L, torch::kFloat64);
+  auto theta = base + 0.3 * torch::randn({N, 1}, torch::kFloat64) * u +
+               0.01 * torch::randn({N, L}, torch::kFloat64);
+  auto m = random_batch(L, N, 1);
+  m.theta = theta.to(torch::kFloat32);
+  Summary s(L);
+  s.add(m);
+  auto p = s.pca();
+  ASSERT_EQ(int(p.components.size()), L);
+  auto c0 = torch::tensor(p.components[0], torch::kFloat64);
+  const double align = (c0 * u).sum().item<double>();
+  std::cout << "planted axis: |cos| = " << std::fabs(align) << ", explained "
+            << p.explained_ratio[0] << "\n";
+  EXPECT_GT(std::fabs(align), 0.999);
+  EXPECT_GT(p.explained_ratio[0], 0.98);
+  EXPECT_NEAR(p.explained_variance[0], 0.09 + 1e-4, 0.01);
+  // Sign convention: largest |entry| positive; axes orthonormal; ratios sum to 1, descending.
+  EXPECT_GT(c0.index({c0.abs().argmax()}).item<double>(), 0);
+  double total = 0;
+  for (int k = 0; k < L; ++k) {
+    total += p.explained_ratio[k];
+    if (k) {
+      EXPECT_LE(p.explained_variance[k], p.explained_variance[k - 1]);
+    }
+    for (int j = 0; j < L; ++j) {
+      auto cj = torch::tensor(p.components[j], torch::kFloat64);
+      auto ck = torch::tensor(p.components[k], torch::kFloat64);
+      EXPECT_NEAR((cj * ck).sum().item<double>(), j == k ? 1.0 : 0.0, 1e-12);
+    }
+  }
+  EXPECT_NEAR(total, 1.0, 1e-12);
+  for (int i = 0; i < L; ++i)
+    EXPECT_NEAR(p.mean[i], theta.select(1, i).mean().item<double>(), 1e-6);
+  EXPECT_THROW(Summary(L).pca(), MetricsError);
+}
+
+TEST(Summary, MeansAreTheColumnMeans) {
+  const int L = 5;
+  auto a = random_batch(L, 300, 11), b = random_batch(L, 200, 12);
+  Summary s(L);
+  s.add(a);
+  s.add(b);
+  for (auto k : kAll) {
+    auto all = torch::cat({field(a, k), field(b, k)}).to(torch::kFloat64);
+    auto want = all.mean(0);
+    EXPECT_LT(rel_err(s.mean(k), want), 1e-14) << metric_name(k);
+  }
+  auto th = torch::cat({a.theta, b.theta}).to(torch::kFloat64);
+  EXPECT_NEAR(s.theta_middle_mean(), th.narrow(1, 1, L - 2).mean().item<double>(), 1e-14);
+}
+
+// Per-rank summaries merged in any grouping and order equal the summary of one rank that added
+// every batch, bit for bit; so does a summary resumed from state().
+TEST(Summary, MergeAndResumeAreExact) {
+  const int L = 7;
+  std::vector<SiteMetrics> batches;
+  for (int i = 0; i < 6; ++i) batches.push_back(random_batch(L, 50 + 37 * i, 100 + i));
+  Summary whole(L);
+  for (const auto& b : batches) whole.add(b);
+  Summary first(L), second(L);
+  for (int i = 0; i < 3; ++i) first.add(batches[i]);
+  for (int i = 3; i < 6; ++i) second.add(batches[i]);
+  Summary ab = first;
+  ab.merge(second);
+  Summary ba = second;
+  ba.merge(first);
+  EXPECT_EQ(ab.state(), whole.state());
+  EXPECT_EQ(ba.state(), whole.state());
+  // Interleaved, one summary per batch, merged back to front.
+  Summary odd(L), even(L);
+  for (int i = 0; i < 6; ++i) (i % 2 ? odd : even).add(batches[5 - i]);
+  Summary acc(L);
+  acc.merge(odd);
+  acc.merge(even);
+  EXPECT_TRUE(acc == whole);
+  for (auto k : kAll) EXPECT_EQ(acc.mean(k), whole.mean(k)) << metric_name(k);
+  EXPECT_EQ(acc.pca().explained_variance, whole.pca().explained_variance);
+
+  // Resume: stop after 2 batches, restore from the state, continue.
+  Summary part(L);
+  for (int i = 0; i < 2; ++i) part.add(batches[i]);
+  Summary resumed = Summary::from_state(part.state());
+  EXPECT_TRUE(resumed == part);
+  for (int i = 2; i < 6; ++i) resumed.add(batches[i]);
+  EXPECT_EQ(resumed.state(), whole.state());
+  EXPECT_EQ(resumed.count(), whole.count());
+  EXPECT_EQ(resumed.early_stop_count(), whole.early_stop_count());
+}
+
+TEST(Summary, RejectsBadInputAndState) {
+  const int L = 4;
+  Summary s(L);
+  EXPECT_THROW(s.add(random_batch(L + 1, 3, 1)), MetricsError);
+  auto no_ce = random_batch(L, 3, 1);
+  no_ce.cross_entropy = Tensor();
+  EXPECT_THROW(s.add(no_ce), MetricsError);
+  auto nan = random_batch(L, 3, 1);
+  nan.proj_s[1][2] = NAN;
+  EXPECT_THROW(s.add(nan), MetricsError);
+  auto huge = random_batch(L, 3, 1);
+  huge.norms[0][0] = 1e30f;
+  EXPECT_THROW(s.add(huge), MetricsError);
+  EXPECT_EQ(s.count(), 0) << "a failed add leaves the summary unchanged";
+  EXPECT_TRUE(s == Summary(L));
+  EXPECT_THROW(s.merge(Summary(L + 1)), MetricsError);
+  EXPECT_THROW(Summary(0), MetricsError);
+  auto st = s.state();
+  EXPECT_THROW(Summary::from_state({}), MetricsError);
+  auto bad = st;
+  bad[0] = 99;
+  EXPECT_THROW(Summary::from_state(bad), MetricsError);
+  bad = st;
+  bad.pop_back();
+  EXPECT_THROW(Summary::from_state(bad), MetricsError);
+  bad = st;
+  bad[3] = bad[2] + 1;  // more early-stop sites than sites
+  EXPECT_THROW(Summary::from_state(bad), MetricsError);
+  // Negative sums (proj_s can be negative) survive the round trip.
+  s.add(random_batch(L, 9, 2));
+  EXPECT_TRUE(Summary::from_state(s.state()) == s);
+}
+
+TEST_F(MetricsReference, RejectsMismatchedHiddenStates) {
+  auto m = CausalLM::load(model("neox_serial"));
+  auto in = inputs("neox_serial");
+  auto ids = in.load("input_ids"), mask = in.load("attention_mask");
+  auto fwd = m->forward(ids, mask, false);
+  auto fewer = fwd.hidden;
+  fewer.pop_back();
+  EXPECT_THROW(compute_site_metrics(*m, fewer, ids, mask), MetricsError);
+  auto wrong = fwd.hidden;
+  wrong[1] = wrong[1].narrow(1, 0, 3);
+  EXPECT_THROW(compute_site_metrics(*m, wrong, ids, mask), MetricsError);
+  EXPECT_THROW(compute_site_metrics(*m, fwd.hidden, ids, mask.narrow(1, 0, 3)), MetricsError);
+}
+
+}  // namespace
+}  // namespace depthscale::probe
