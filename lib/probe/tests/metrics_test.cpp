@@ -2,10 +2,12 @@
 // (tests/reference/probe_metrics_reference.py, on the tiny models and outputs of
 // tests/reference/llm_reference.py), plus hand-made cases: site selection, exact zero angles,
 // BF16 hidden states, the early-stop classification, PCA, exact merge and resume.
+#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 #include <torch/types.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -596,6 +598,42 @@ TEST_F(MetricsReference, RejectsMismatchedHiddenStates) {
   wrong[1] = wrong[1].narrow(1, 0, 3);
   EXPECT_THROW(compute_site_metrics(*m, wrong, ids, mask), MetricsError);
   EXPECT_THROW(compute_site_metrics(*m, fwd.hidden, ids, mask.narrow(1, 0, 3)), MetricsError);
+}
+
+// Not a check: time of the metrics against the forward for a small random Pythia-like config,
+// and of Summary::add for a Pythia-12b-sized batch (L = 36, 48 × 1023 sites). Run with
+// --gtest_also_run_disabled_tests --gtest_filter='*MetricsBench*'.
+TEST(MetricsBench, DISABLED_Throughput) {
+  at::set_num_threads(1);
+  const auto dir = fs::temp_directory_path() / ("ds-metricsbench-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "config.json")
+      << R"({"model_type": "gpt_neox", "hidden_size": 512, "num_hidden_layers": 6,
+             "num_attention_heads": 8, "intermediate_size": 2048, "vocab_size": 8192,
+             "rotary_pct": 0.25, "use_parallel_residual": true})";
+  std::map<std::string, Tensor> w;
+  for (const auto& s : expected_weights(read_config(dir.string())))
+    w[s.name] = torch::randn(s.shape) * 0.02;
+  write_safetensors((dir / "model.safetensors").string(), w);
+  auto m = CausalLM::load(dir.string());
+  const int64_t B = 4, T = 256;
+  auto ids = torch::randint(0, 8192, {B, T}, torch::kInt64);
+  auto mask = torch::ones({B, T}, torch::kInt64);
+  auto seconds = [](auto&& f) {
+    auto t0 = std::chrono::steady_clock::now();
+    f();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  std::vector<Tensor> hidden;
+  const double fwd = seconds([&] { hidden = m->forward(ids, mask, false).hidden; });
+  const double met = seconds([&] { compute_site_metrics(*m, hidden, ids, mask); });
+  std::cout << "d=512 L=6 V=8192 B=" << B << " T=" << T << ": forward " << fwd << " s, metrics "
+            << met << " s (1 thread, fp32)\n";
+  fs::remove_all(dir);
+  auto batch = random_batch(36, 48 * 1023, 1);
+  Summary s(36);
+  std::cout << "Summary::add L=36 N=" << batch.size() << ": " << seconds([&] { s.add(batch); })
+            << " s\n";
 }
 
 }  // namespace
