@@ -64,7 +64,7 @@ struct SiteMetrics {
 //     logits but at least one document, so the peak is at most M·(s + 12) bytes with
 //     M = max(max_logits, T·V) and s the dtype size: 2 GiB for FP32 at the default 2^27, 2 GiB
 //     for a 1024-token document of Qwen2.5 (V = 151936) in BF16;
-//   output: N·(6L + 2)·4 + 4·N·8 bytes.
+//   output: N·(6L + 1)·4 + 4·N·8 bytes.
 struct MetricsOptions {
   int64_t max_logits = int64_t(1) << 27;
   int64_t max_gather = int64_t(1) << 23;
