@@ -613,6 +613,8 @@ TEST(Effective, ExactText) {
             "  inputs: 2048\n"
             "run:\n"
             "  device: cpu\n"
+            "  engine: fused\n"
+            "  slice: 0/1\n"
             "  threads: 0\n"
             "  unit_size: 0\n"
             "seed: 0\n"
@@ -984,4 +986,20 @@ TEST(JobFiles, PaperSettings) {
   EXPECT_EQ(e94.model.block, cfg::Block::Rk2);
   EXPECT_EQ(e94.grid.depth, (std::vector<int>{3, 6, 8, 12, 16, 24}));
   EXPECT_EQ(e94.train.steps, 80000);
+}
+
+// run.slice (job-array shape) and run.engine (fused / autograd training step).
+TEST(Run, SliceAndEngine) {
+  const auto j = cfg::parse_job(kMinimal, "m.yaml", {"run.slice=2/8", "run.engine=autograd"});
+  EXPECT_EQ(j.run.slice_index, 2);
+  EXPECT_EQ(j.run.slice_count, 8);
+  EXPECT_EQ(j.run.engine, cfg::Engine::Autograd);
+  EXPECT_TRUE(contains(error_of(kMinimal, {"run.slice=8/8"}),
+                       "t.yaml:(--set): run.slice: must be \"i/n\" with 0 <= i < n (got \"8/8\")"));
+  EXPECT_TRUE(contains(error_of(kMinimal, {"run.slice=two"}), "run.slice: must be \"i/n\""));
+  EXPECT_TRUE(contains(error_of(kMinimal, {"run.engine=jit"}), "t.yaml:(--set): run.engine:"));
+  // The engine may change on resume (same numbers to rounding); the slice may not.
+  const auto a = cfg::parse_job(kMinimal, "m.yaml");
+  EXPECT_EQ(cfg::incompatible_change(a, cfg::parse_job(kMinimal, "m.yaml", {"run.engine=autograd"})), "");
+  EXPECT_NE(cfg::incompatible_change(a, cfg::parse_job(kMinimal, "m.yaml", {"run.slice=1/2"})), "");
 }
