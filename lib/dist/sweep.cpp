@@ -18,6 +18,7 @@
 #include <variant>
 
 #include "config/job.hpp"
+#include "dist/probe_sweep.hpp"
 #include "dist/run.hpp"
 #include "log/log.hpp"
 #include "store/store.hpp"
@@ -579,7 +580,7 @@ int run_sweep(const RunOptions& opt) {
   try {
     job = config::load_job(opt.job_path, opt.overrides);
     if (job.kind != config::JobKind::Toy)
-      throw config::JobError(opt.job_path + ": kind: probe jobs are not supported yet");
+      return run_probe_sweep(opt, job);
   } catch (const config::JobError& e) {
     if (rank == 0) spdlog::error("{}", e.what());
     return kUsage;

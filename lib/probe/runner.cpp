@@ -1,0 +1,739 @@
+// The probe runner without MPI: the `probe:` schema, documents, one batch, its HDF5 form.
+#include "probe/runner.hpp"
+
+#include <glob.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "probe/metrics.hpp"
+#include "probe/model.hpp"
+#include "probe/shards.hpp"
+#include "probe/tokenizer.hpp"
+
+namespace depthscale::probe {
+
+namespace fs = std::filesystem;
+using config::JobError;
+
+const char* const kHiddenConvention =
+    "hidden[0] = embedding output; hidden[l] = output of block l-1; hidden[L] = output of the "
+    "last block BEFORE the final norm (Hugging Face's last hidden_states entry is "
+    "final_norm(hidden[L]))";
+
+std::string ProbeSpec::effective_dtype() const {
+  if (!dtype.empty()) return dtype;
+  return device == ProbeDevice::Cuda ? "bfloat16" : "float32";
+}
+
+namespace {
+
+// ---- the probe: schema ------------------------------------------------------------------------
+
+const std::vector<std::string> kProbeKeys = {
+    "models", "shards",          "documents",       "max_tokens", "batch",         "dtype",
+    "device", "store_per_token", "check_tokenizer", "separator",  "keep_separator"};
+const std::vector<std::string> kModelKeys = {"name", "path", "shards"};
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i)
+    for (size_t j = 1; j <= b.size(); ++j) {
+      d[i][j] = std::min(
+          {d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.size()][b.size()];
+}
+
+std::string describe(const YAML::Node& n) {
+  if (!n.IsDefined() || n.IsNull()) return "null";
+  if (n.IsSequence()) return "a list";
+  if (n.IsMap()) return "a mapping";
+  return "'" + n.Scalar() + "'";
+}
+
+std::string parent_of(const std::string& path) {
+  const auto cut = path.find_last_of(".[");
+  return cut == std::string::npos ? std::string() : path.substr(0, cut);
+}
+
+// Validation of the probe: values (from job.probe_yaml, overrides applied) with the lines of the
+// job file (re-read with marks, since probe_yaml is a re-dump without them).
+class ProbeReader {
+ public:
+  ProbeReader(const config::Job& job, const std::vector<std::string>& overrides)
+      : source_(job.source_path.empty() ? "<job>" : job.source_path) {
+    for (const auto& o : overrides) {
+      std::string key = o.substr(0, o.find('='));
+      key.erase(0, key.find_first_not_of(" \t"));
+      key.erase(key.find_last_not_of(" \t") + 1);
+      overridden_.push_back(key);
+    }
+    try {
+      const YAML::Node root = YAML::Load(job.yaml_text);
+      if (root.IsMap())
+        for (const auto& kv : root)
+          if (kv.first.IsScalar() && kv.first.Scalar() == "probe")
+            collect(kv.second, "probe", kv.first.Mark());
+    } catch (const YAML::Exception&) {
+      // config already accepted the text; without marks, messages just lack a line.
+    }
+  }
+
+  [[noreturn]] void fail(const std::string& path, const std::string& msg) const {
+    throw JobError(where(path) + ": " + path + ": " + msg);
+  }
+
+  // "file:line" of a dotted key: its own line, else its nearest written ancestor's.
+  std::string where(const std::string& path) const {
+    for (const auto& o : overridden_)
+      if (path == o || (path.size() > o.size() && path.compare(0, o.size(), o) == 0 &&
+                        (path[o.size()] == '.' || path[o.size()] == '[')))
+        return source_ + ":(--set)";
+    for (std::string p = path; !p.empty(); p = parent_of(p)) {
+      auto it = lines_.find(p);
+      if (it != lines_.end()) return source_ + ":" + std::to_string(it->second);
+    }
+    return source_;
+  }
+
+  const std::string& scalar(const YAML::Node& n, const std::string& path, const char* what) const {
+    if (!n.IsDefined() || !n.IsScalar())
+      fail(path, std::string("must be ") + what + " (got " + describe(n) + ")");
+    return n.Scalar();
+  }
+
+  int64_t integer(const YAML::Node& n, const std::string& path, int64_t lo, int64_t hi) const {
+    const std::string& s = scalar(n, path, "an integer");
+    const char* b = s.data();
+    const char* e = b + s.size();
+    if (b != e && *b == '+') ++b;
+    int64_t v = 0;
+    auto r = std::from_chars(b, e, v);
+    if (r.ec != std::errc() || r.ptr != e || b == e)
+      fail(path, "must be an integer (got " + describe(n) + ")");
+    if (v < lo) fail(path, "must be >= " + std::to_string(lo) + " (got " + s + ")");
+    if (v > hi) fail(path, "must be <= " + std::to_string(hi) + " (got " + s + ")");
+    return v;
+  }
+
+  bool boolean(const YAML::Node& n, const std::string& path) const {
+    scalar(n, path, "true or false");
+    bool v = false;
+    if (!YAML::convert<bool>::decode(n, v))
+      fail(path, "must be true or false (got " + describe(n) + ")");
+    return v;
+  }
+
+  std::string choice(const YAML::Node& n, const std::string& path,
+                     const std::vector<std::string>& allowed) const {
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    const std::string& s = scalar(n, path, ("one of: " + list).c_str());
+    if (std::find(allowed.begin(), allowed.end(), s) == allowed.end())
+      fail(path, "unknown value '" + s + "' (allowed: " + list + ")");
+    return s;
+  }
+
+  // The mapping's entries by key, after checking for unknown and duplicate keys.
+  std::map<std::string, YAML::Node> mapping(const YAML::Node& n, const std::string& path,
+                                            const std::vector<std::string>& known) const {
+    if (!n.IsMap()) fail(path, "must be a mapping (got " + describe(n) + ")");
+    std::map<std::string, YAML::Node> out;
+    for (const auto& kv : n) {
+      if (!kv.first.IsScalar())
+        fail(path, "keys must be plain names (got " + describe(kv.first) + ")");
+      const std::string key = kv.first.Scalar();
+      const std::string at = path + "." + key;
+      if (std::find(known.begin(), known.end(), key) == known.end()) {
+        std::string hint;
+        size_t best = 3;
+        for (const auto& k : known)
+          if (size_t d = edit_distance(key, k); d < best) best = d, hint = k;
+        std::string all;
+        for (const auto& k : known) all += (all.empty() ? "" : ", ") + k;
+        fail(at, "unknown key" + (hint.empty() ? " (known: " + all + ")"
+                                               : " (did you mean " + path + "." + hint + "?)"));
+      }
+      if (!out.emplace(key, kv.second).second) fail(at, "duplicate key");
+    }
+    return out;
+  }
+
+  // A string or a list of strings (at least one).
+  std::vector<std::string> strings(const YAML::Node& n, const std::string& path) const {
+    std::vector<std::string> out;
+    if (n.IsSequence()) {
+      for (size_t i = 0; i < n.size(); ++i)
+        out.push_back(scalar(n[i], path + "[" + std::to_string(i) + "]", "a path or glob"));
+      if (out.empty()) fail(path, "empty list (needs at least one path or glob)");
+    } else {
+      out.push_back(scalar(n, path, "a path or glob, or a list of them"));
+    }
+    for (size_t i = 0; i < out.size(); ++i)
+      if (out[i].empty()) fail(path, "empty path");
+    return out;
+  }
+
+ private:
+  void collect(const YAML::Node& n, const std::string& path, const YAML::Mark& mark) {
+    if (!mark.is_null()) lines_[path] = mark.line + 1;
+    if (n.IsMap()) {
+      for (const auto& kv : n)
+        if (kv.first.IsScalar())
+          collect(kv.second, path + "." + kv.first.Scalar(), kv.first.Mark());
+    } else if (n.IsSequence()) {
+      for (size_t i = 0; i < n.size(); ++i)
+        collect(n[i], path + "[" + std::to_string(i) + "]", n[i].Mark());
+    }
+  }
+
+  std::string source_;
+  std::vector<std::string> overridden_;
+  std::map<std::string, int> lines_;
+};
+
+bool valid_name(const std::string& n) {
+  return !n.empty() && n != "." && n != ".." && std::all_of(n.begin(), n.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+}
+
+std::string folder_name(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return fs::path(path).filename().string();
+}
+
+}  // namespace
+
+ProbeSpec parse_probe_spec(const config::Job& job, const std::vector<std::string>& overrides) {
+  const ProbeReader r(job, overrides);
+  if (job.kind != config::JobKind::Probe) r.fail("kind", "not a probe job");
+  if (job.probe_yaml.empty())
+    r.fail("probe", "missing required key (kind probe needs probe.models and probe.shards)");
+  YAML::Node root;
+  try {
+    root = YAML::Load(job.probe_yaml);
+  } catch (const YAML::Exception& e) {
+    r.fail("probe", "cannot be read back: " + e.msg);
+  }
+  if (!root.IsDefined() || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  const auto p = r.mapping(root, "probe", kProbeKeys);
+  ProbeSpec spec;
+  auto get = [&](const char* key) -> const YAML::Node* {
+    auto it = p.find(key);
+    return it == p.end() ? nullptr : &it->second;
+  };
+
+  if (auto n = get("shards")) {
+    spec.shards = r.strings(*n, "probe.shards");
+    spec.shards_where = r.where("probe.shards") + ": probe.shards";
+  }
+  const YAML::Node* models = get("models");
+  if (!models) r.fail("probe.models", "missing required key (a list of model folders)");
+  if (!models->IsSequence() || models->size() == 0)
+    r.fail("probe.models",
+           "must be a non-empty list of model folders or {name, path} mappings (got " +
+               describe(*models) + ")");
+  std::set<std::string> names;
+  for (size_t i = 0; i < models->size(); ++i) {
+    const std::string at = "probe.models[" + std::to_string(i) + "]";
+    const YAML::Node m = (*models)[i];
+    ProbeModelSpec ms;
+    ms.where = r.where(at) + ": " + at;
+    if (m.IsScalar()) {
+      ms.path = r.scalar(m, at, "a model folder");
+      ms.name = folder_name(ms.path);
+      ms.path_where = ms.where;
+    } else if (m.IsMap()) {
+      const auto e = r.mapping(m, at, kModelKeys);
+      auto pit = e.find("path");
+      if (pit == e.end()) r.fail(at + ".path", "missing required key (the model folder)");
+      ms.path = r.scalar(pit->second, at + ".path", "a model folder");
+      ms.path_where = r.where(at + ".path") + ": " + at + ".path";
+      auto nit = e.find("name");
+      ms.name =
+          nit == e.end() ? folder_name(ms.path) : r.scalar(nit->second, at + ".name", "a name");
+      if (nit != e.end() && !valid_name(ms.name))
+        r.fail(at + ".name", "must be letters, digits, '-', '_' or '.' (got '" + ms.name + "')");
+      auto sit = e.find("shards");
+      if (sit != e.end()) {
+        ms.shards = r.strings(sit->second, at + ".shards");
+        ms.shards_where = r.where(at + ".shards") + ": " + at + ".shards";
+      }
+    } else {
+      r.fail(at, "must be a model folder or a {name, path} mapping (got " + describe(m) + ")");
+    }
+    if (ms.path.empty()) r.fail(at, "empty model path");
+    if (!valid_name(ms.name))
+      r.fail(at, "the folder name '" + ms.name +
+                     "' cannot name an HDF5 group: give the model a name (letters, digits, '-', "
+                     "'_', '.')");
+    if (!names.insert(ms.name).second)
+      r.fail(at, "duplicate model name '" + ms.name + "' (names must be unique)");
+    if (ms.shards.empty() && spec.shards.empty())
+      r.fail("probe.shards", "missing required key (token shards for " + ms.name + ")");
+    spec.models.push_back(std::move(ms));
+  }
+
+  if (auto n = get("documents")) spec.documents = r.integer(*n, "probe.documents", 1, INT64_MAX);
+  if (auto n = get("max_tokens"))
+    spec.max_tokens = int(r.integer(*n, "probe.max_tokens", 2, 1 << 24));
+  if (auto n = get("batch")) spec.batch = int(r.integer(*n, "probe.batch", 1, 1 << 20));
+  if (auto n = get("dtype"))
+    spec.dtype = r.choice(*n, "probe.dtype", {"float32", "bfloat16", "float16"});
+  spec.device = job.run.device == config::Device::Cuda ? ProbeDevice::Cuda : ProbeDevice::Cpu;
+  if (auto n = get("device"))
+    spec.device = r.choice(*n, "probe.device", {"cpu", "cuda"}) == "cuda" ? ProbeDevice::Cuda
+                                                                          : ProbeDevice::Cpu;
+  if (auto n = get("store_per_token"))
+    spec.store_per_token = r.boolean(*n, "probe.store_per_token");
+  if (auto n = get("check_tokenizer"))
+    spec.check_tokenizer = r.boolean(*n, "probe.check_tokenizer");
+  if (auto n = get("separator"))
+    spec.separator = uint32_t(r.integer(*n, "probe.separator", 0, UINT32_MAX));
+  if (auto n = get("keep_separator")) spec.keep_separator = r.boolean(*n, "probe.keep_separator");
+  return spec;
+}
+
+std::vector<std::string> expand_shards(const std::vector<std::string>& patterns,
+                                       const std::string& where) {
+  std::vector<std::string> out;
+  for (const auto& pattern : patterns) {
+    glob_t g{};
+    // Unreadable folders count as holding no match; the message names the pattern either way.
+    const int rc = ::glob(pattern.c_str(), 0, nullptr, &g);
+    std::vector<std::string> found;
+    if (rc == 0)
+      for (size_t i = 0; i < g.gl_pathc; ++i)
+        if (fs::is_regular_file(g.gl_pathv[i])) found.emplace_back(g.gl_pathv[i]);
+    globfree(&g);
+    if (found.empty())
+      throw JobError(where + ": " +
+                     (pattern.find_first_of("*?[") == std::string::npos
+                          ? pattern + " does not exist"
+                          : "no file matches " + pattern));
+    out.insert(out.end(), found.begin(), found.end());
+  }
+  return out;
+}
+
+std::vector<ResolvedModel> resolve_models(const ProbeSpec& spec) {
+  std::vector<ResolvedModel> out;
+  for (const auto& m : spec.models) {
+    ResolvedModel r;
+    r.spec = m;
+    std::error_code ec;
+    if (!fs::is_directory(m.path, ec))
+      throw JobError(m.path_where + ": " + m.path +
+                     (fs::exists(m.path, ec) ? " is not a folder" : " does not exist") +
+                     " (point it at your copy of the model: a Hugging Face model folder with "
+                     "config.json and *.safetensors)");
+    if (!fs::exists(fs::path(m.path) / "config.json", ec))
+      throw JobError(m.path_where + ": " + m.path +
+                     " has no config.json (expected a Hugging Face model folder)");
+    const ModelConfig c = read_config(m.path);
+    r.family = family_name(c.family);
+    r.num_layers = c.num_layers;
+    r.hidden_size = c.hidden_size;
+    r.vocab_size = c.vocab_size;
+    const auto tok = fs::path(m.path) / "tokenizer.json";
+    if (spec.check_tokenizer && fs::exists(tok, ec)) r.tokenizer_hash = tokenizer_file_hash(tok);
+    r.shard_paths = m.shards.empty() ? expand_shards(spec.shards, spec.shards_where)
+                                     : expand_shards(m.shards, m.shards_where);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<std::vector<uint32_t>> read_documents(const ProbeSpec& spec, const ResolvedModel& m,
+                                                  uint64_t* first_index) {
+  ShardReadOptions options;
+  options.separator = spec.separator;
+  options.keep_separator = spec.keep_separator;
+  DocumentStream stream(m.shard_paths, options);
+  // Checked shard by shard as the stream opens them: only the shards the documents need are read.
+  stream.require(uint32_t(m.vocab_size), m.tokenizer_hash);
+  std::vector<std::vector<uint32_t>> docs;
+  Document d;
+  while ((spec.documents == 0 || int64_t(docs.size()) < spec.documents) && stream.next(d)) {
+    if (docs.empty() && first_index) *first_index = d.index;
+    if (d.tokens.size() > size_t(spec.max_tokens)) d.tokens.resize(size_t(spec.max_tokens));
+    docs.push_back(std::move(d.tokens));
+  }
+  if (spec.documents > 0 && int64_t(docs.size()) < spec.documents)
+    throw JobError((m.spec.shards.empty() ? spec.shards_where : m.spec.shards_where) +
+                   ": the shards hold " + std::to_string(docs.size()) +
+                   " documents, but probe.documents asks for " + std::to_string(spec.documents));
+  if (docs.empty())
+    throw JobError((m.spec.shards.empty() ? spec.shards_where : m.spec.shards_where) +
+                   ": the shards hold no documents");
+  return docs;
+}
+
+// ---- one batch ----------------------------------------------------------------------------------
+
+namespace {
+
+template <class T>
+std::vector<T> to_vector(const torch::Tensor& t) {
+  auto c = t.contiguous();
+  return std::vector<T>(c.data_ptr<T>(), c.data_ptr<T>() + c.numel());
+}
+
+}  // namespace
+
+std::optional<BatchResult> run_batch(const CausalLM& model, const ProbeSpec& spec,
+                                     const std::string& model_name, int64_t batch,
+                                     int64_t first_doc,
+                                     const std::vector<std::vector<uint32_t>>& documents,
+                                     const std::function<bool()>& stop) {
+  const auto began = std::chrono::steady_clock::now();
+  torch::NoGradGuard no_grad;
+  const int64_t B = int64_t(documents.size());
+  int64_t T = 1, tokens = 0;
+  for (const auto& d : documents) {
+    T = std::max<int64_t>(T, int64_t(d.size()));
+    tokens += int64_t(d.size());
+  }
+  // Right padding (model.hpp); the padded slots' ids are never attended to.
+  auto ids = torch::zeros({B, T}, torch::kInt64);
+  auto mask = torch::zeros({B, T}, torch::kInt64);
+  auto ip = ids.accessor<int64_t, 2>();
+  auto mp = mask.accessor<int64_t, 2>();
+  for (int64_t b = 0; b < B; ++b)
+    for (size_t t = 0; t < documents[b].size(); ++t) {
+      ip[b][int64_t(t)] = documents[b][t];
+      mp[b][int64_t(t)] = 1;
+    }
+  if (stop && stop()) return std::nullopt;
+  ids = ids.to(model.device());
+  mask = mask.to(model.device());
+  auto out = model.forward(ids, mask, /*with_logits=*/false);
+  if (stop && stop()) return std::nullopt;
+  SiteMetrics m = compute_site_metrics(model, out.hidden, ids, mask);
+  out.hidden.clear();
+  Summary summary(model.num_layers());
+  summary.add(m);
+
+  BatchResult r;
+  r.model = model_name;
+  r.batch = batch;
+  r.first_doc = first_doc;
+  r.documents = B;
+  r.tokens = tokens;
+  r.sites = m.size();
+  r.layers = model.num_layers();
+  r.complete = true;
+  r.per_token = spec.store_per_token;
+  if (r.per_token) {
+    r.norms = to_vector<float>(m.norms);
+    r.theta = to_vector<float>(m.theta);
+    r.theta_dh = to_vector<float>(m.theta_dh);
+    r.angle_to_end = to_vector<float>(m.angle_to_end);
+    r.cross_entropy = to_vector<float>(m.cross_entropy);
+    r.proj_s = to_vector<float>(m.proj_s);
+    r.token = to_vector<int64_t>(m.token);
+    r.doc = to_vector<int64_t>(m.doc + first_doc);
+    r.position = to_vector<int64_t>(m.position);
+  }
+  r.state = summary.state();
+  r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  return r;
+}
+
+// ---- HDF5 form of a batch
+// -------------------------------------------------------------------------
+
+std::string batch_key(int64_t batch) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%06lld", static_cast<long long>(batch));
+  return buf;
+}
+
+namespace {
+
+struct Column {
+  const char* name;
+  int64_t extra;  // columns = L + extra
+};
+constexpr Column kColumns[] = {{"norms", 1},        {"theta", 0},         {"theta_dh", -1},
+                               {"angle_to_end", 0}, {"cross_entropy", 0}, {"proj_s", 1}};
+
+std::vector<float>& field(BatchResult& r, int i) {
+  std::vector<float>* f[] = {&r.norms,        &r.theta,         &r.theta_dh,
+                             &r.angle_to_end, &r.cross_entropy, &r.proj_s};
+  return *f[i];
+}
+const std::vector<float>& field(const BatchResult& r, int i) {
+  return field(const_cast<BatchResult&>(r), i);  // same members, read only
+}
+
+}  // namespace
+
+void write_batch(store::Group& parent, const BatchResult& r) {
+  const std::string key = batch_key(r.batch);
+  const hsize_t N = hsize_t(r.sites), L = hsize_t(r.layers);
+  // Refuse inconsistent results before touching the file.
+  if (r.complete && r.per_token) {
+    for (int i = 0; i < 6; ++i)
+      if (field(r, i).size() != N * hsize_t(int64_t(L) + kColumns[i].extra))
+        throw store::StoreError("batch " + key + ": " + kColumns[i].name + " has the wrong size");
+    if (r.token.size() != N || r.doc.size() != N || r.position.size() != N)
+      throw store::StoreError("batch " + key + ": token/doc/position have the wrong size");
+  }
+  if (parent.has(key)) parent.remove(key);
+  auto g = parent.create_group(key);
+  g.set_attr("model", r.model);
+  g.set_attr("batch", r.batch);
+  g.set_attr("first_doc", r.first_doc);
+  g.set_attr("documents", r.documents);
+  g.set_attr("tokens", r.tokens);
+  g.set_attr("sites", r.sites);
+  g.set_attr("num_layers", r.layers);
+  g.set_attr("wall_seconds", r.wall_seconds);
+  g.set_attr("host", r.host);
+  g.set_attr("rank", int64_t(r.rank));
+  g.set_attr("store_per_token", int64_t(r.per_token));
+  if (r.complete) {
+    if (r.per_token) {
+      for (int i = 0; i < 6; ++i)
+        g.write(kColumns[i].name, field(r, i), {N, hsize_t(int64_t(L) + kColumns[i].extra)});
+      g.write("token", r.token, {N});
+      g.write("doc", r.doc, {N});
+      g.write("position", r.position, {N});
+    }
+    g.write("summary_state", r.state, {hsize_t(r.state.size())});
+    g.set_attr("status", "complete");
+  } else {
+    g.set_attr("error", r.error);
+    g.set_attr("status", "failed");
+  }
+}
+
+namespace {
+
+BatchResult read_batch(const store::Group& g) {
+  BatchResult r;
+  r.model = g.attr_string("model");
+  r.batch = g.attr_int("batch");
+  r.first_doc = g.attr_int("first_doc");
+  r.documents = g.attr_int("documents");
+  r.tokens = g.attr_int("tokens");
+  r.sites = g.attr_int("sites");
+  r.layers = g.attr_int("num_layers");
+  r.wall_seconds = g.attr_double("wall_seconds");
+  r.host = g.attr_string("host");
+  r.rank = int(g.attr_int("rank"));
+  r.per_token = g.attr_int("store_per_token") != 0;
+  const std::string status = g.has_attr("status") ? g.attr_string("status") : "";
+  r.complete = status == "complete";
+  if (status == "failed") r.error = g.attr_string("error");
+  if (r.complete) {
+    if (r.per_token) {
+      for (int i = 0; i < 6; ++i) field(r, i) = g.read_float(kColumns[i].name);
+      r.token = g.read_int64("token");
+      r.doc = g.read_int64("doc");
+      r.position = g.read_int64("position");
+    }
+    r.state = g.read_int64("summary_state");
+  }
+  return r;
+}
+
+}  // namespace
+
+std::vector<char> to_image(const BatchResult& r) {
+  auto f = store::File::create_in_memory("batch " + batch_key(r.batch));
+  {
+    auto root = f.root();
+    root.set_attr("format", "depthscale-probe-batch");
+    write_batch(root, r);
+  }
+  return f.image();
+}
+
+BatchResult batch_from_image(const std::vector<char>& image) {
+  auto f = store::File::open_image(image, "probe batch image");
+  auto root = f.root();
+  if (!root.has_attr("format") || root.attr_string("format") != "depthscale-probe-batch")
+    throw store::StoreError("not a depthscale probe batch image");
+  const auto children = root.children();
+  if (children.size() != 1) throw store::StoreError("a probe batch image holds one batch");
+  return read_batch(root.open_group(children.front()));
+}
+
+BatchResult read_batch_group(const store::Group& g) {
+  return read_batch(g);
+}
+
+// ---- finalising a model -----------------------------------------------------------------------
+
+namespace {
+
+void check_h5(herr_t rc, const std::string& what) {
+  if (rc < 0) throw store::StoreError(what);
+}
+
+// A fixed-size dataset [rows] or [rows, cols], replacing one of that name (a finalisation a kill
+// interrupted may have left it half-written).
+store::Handle create_rows(store::Group& g, const std::string& name, hid_t file_type, hsize_t rows,
+                          std::optional<hsize_t> cols) {
+  if (g.has(name)) g.remove(name);
+  hsize_t dims[2] = {rows, cols.value_or(0)};
+  store::Handle space(H5Screate_simple(cols ? 2 : 1, dims, nullptr));
+  if (!space.valid()) throw store::StoreError(g.path() + "/" + name + ": cannot create dataspace");
+  store::Handle d(H5Dcreate2(g.id(), name.c_str(), file_type, space.id(), H5P_DEFAULT, H5P_DEFAULT,
+                             H5P_DEFAULT));
+  if (!d.valid()) throw store::StoreError(g.path() + "/" + name + ": cannot create dataset");
+  return d;
+}
+
+// Writes rows [row0, row0 + rows) of a dataset created by create_rows.
+void write_rows(const store::Handle& d, hid_t mem_type, hsize_t row0, hsize_t rows,
+                std::optional<hsize_t> cols, const void* data, const std::string& what) {
+  if (rows == 0 || (cols && *cols == 0)) return;
+  const int rank = cols ? 2 : 1;
+  hsize_t start[2] = {row0, 0}, count[2] = {rows, cols.value_or(0)};
+  store::Handle file_space(H5Dget_space(d.id()));
+  check_h5(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start, nullptr, count, nullptr),
+           what + ": cannot select rows");
+  store::Handle mem_space(H5Screate_simple(rank, count, nullptr));
+  check_h5(H5Dwrite(d.id(), mem_type, mem_space.id(), file_space.id(), H5P_DEFAULT, data),
+           what + ": cannot write rows");
+}
+
+constexpr Metric kMetricOrder[] = {Metric::norms,        Metric::theta,         Metric::theta_dh,
+                                   Metric::angle_to_end, Metric::cross_entropy, Metric::proj_s};
+
+std::string hex(uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : "\n") + s;
+  return out;
+}
+
+}  // namespace
+
+int64_t finalize_model(store::Group& mg, const ResolvedModel& model, const ProbeSpec& spec,
+                       const ModelRun& run) {
+  auto batches = mg.open_group("batches");
+  const int L = int(model.num_layers);
+  std::vector<int64_t> sites(size_t(run.batches));
+  int64_t N = 0, tokens = 0, documents = 0;
+  double wall = 0;
+  Summary total(L);
+  // Pass 1: the attributes and the summary states (small); sites fix the datasets' sizes.
+  for (int64_t b = 0; b < run.batches; ++b) {
+    const auto g = batches.open_group(batch_key(b));
+    if (!g.has_attr("status") || g.attr_string("status") != "complete")
+      throw store::StoreError(g.path() + " is not complete");
+    if (g.attr_int("num_layers") != L)
+      throw store::StoreError(g.path() + ": num_layers differs from the model's");
+    sites[size_t(b)] = g.attr_int("sites");
+    N += sites[size_t(b)];
+    tokens += g.attr_int("tokens");
+    documents += g.attr_int("documents");
+    wall += g.attr_double("wall_seconds");
+    total.merge(Summary::from_state(g.read_int64("summary_state")));
+  }
+  if (documents != run.documents)
+    throw store::StoreError(mg.path() + ": the batches hold " + std::to_string(documents) +
+                            " documents, the plan " + std::to_string(run.documents));
+  if (total.count() != N)
+    throw store::StoreError(mg.path() + ": the batches' summaries count " +
+                            std::to_string(total.count()) + " sites, their datasets " +
+                            std::to_string(N));
+
+  // Pass 2: per-site datasets, one batch in memory at a time.
+  if (spec.store_per_token) {
+    std::vector<store::Handle> cols;
+    for (const auto& c : kColumns)
+      cols.push_back(create_rows(mg, c.name, H5T_IEEE_F32LE, hsize_t(N), hsize_t(L + c.extra)));
+    store::Handle token = create_rows(mg, "token", H5T_STD_I64LE, hsize_t(N), std::nullopt);
+    store::Handle doc = create_rows(mg, "doc", H5T_STD_I64LE, hsize_t(N), std::nullopt);
+    store::Handle position = create_rows(mg, "position", H5T_STD_I64LE, hsize_t(N), std::nullopt);
+    hsize_t row = 0;
+    for (int64_t b = 0; b < run.batches; ++b) {
+      const auto g = batches.open_group(batch_key(b));
+      const hsize_t n = hsize_t(sites[size_t(b)]);
+      const std::string what = g.path();
+      for (size_t i = 0; i < std::size(kColumns); ++i) {
+        const auto data = g.read_float(kColumns[i].name);
+        const hsize_t c = hsize_t(L + kColumns[i].extra);
+        if (data.size() != n * c)
+          throw store::StoreError(what + ": wrong size of " + kColumns[i].name);
+        write_rows(cols[i], H5T_NATIVE_FLOAT, row, n, c, data.data(), what);
+      }
+      const std::pair<const char*, store::Handle*> ints[] = {
+          {"token", &token}, {"doc", &doc}, {"position", &position}};
+      for (const auto& [name, h] : ints) {
+        const auto data = g.read_int64(name);
+        if (data.size() != n) throw store::StoreError(what + ": wrong size of " + name);
+        write_rows(*h, H5T_NATIVE_INT64, row, n, std::nullopt, data.data(), what);
+      }
+      row += n;
+    }
+  }
+
+  // Summaries (probe/metrics.hpp): exact per-layer means, PCA of the θ vectors, early stop.
+  if (mg.has("summary")) mg.remove("summary");
+  auto sg = mg.create_group("summary");
+  for (auto m : kMetricOrder) sg.write(metric_name(m), total.mean(m));
+  sg.set_attr("theta_middle_mean", total.theta_middle_mean());
+  sg.set_attr("sites", total.count());
+  if (mg.has("pca")) mg.remove("pca");
+  auto pg = mg.create_group("pca");
+  pg.set_attr("early_stop_fraction", total.early_stop_fraction());
+  pg.set_attr("early_stop_count", total.early_stop_count());
+  pg.set_attr("sites", total.count());
+  pg.write("early_stop_reference", early_stop_reference(L));
+  pg.write("even_reference", even_reference(L));
+  if (total.count() >= 2) {
+    const Pca p = total.pca();
+    std::vector<double> comps;
+    for (const auto& row : p.components) comps.insert(comps.end(), row.begin(), row.end());
+    pg.write("components", comps, {hsize_t(L), hsize_t(L)});
+    pg.write("explained", p.explained_ratio);
+    pg.write("explained_variance", p.explained_variance);
+    pg.write("mean", p.mean);
+  }
+
+  mg.set_attr("model_path", model.spec.path);
+  mg.set_attr("family", model.family);
+  mg.set_attr("num_layers", model.num_layers);
+  mg.set_attr("hidden_size", model.hidden_size);
+  mg.set_attr("vocab_size", model.vocab_size);
+  mg.set_attr("dtype", spec.effective_dtype());
+  mg.set_attr("device", spec.device == ProbeDevice::Cuda ? "cuda" : "cpu");
+  mg.set_attr("hidden_convention", kHiddenConvention);
+  mg.set_attr("tokenizer_hash", hex(model.tokenizer_hash));
+  mg.set_attr("shards", joined(model.shard_paths));
+  mg.set_attr("first_doc", run.first_doc);
+  mg.set_attr("documents", documents);
+  mg.set_attr("tokens", tokens);
+  mg.set_attr("sites", N);
+  mg.set_attr("max_tokens", int64_t(spec.max_tokens));
+  mg.set_attr("batch", int64_t(spec.batch));
+  mg.set_attr("batches", run.batches);
+  mg.set_attr("store_per_token", int64_t(spec.store_per_token));
+  mg.set_attr("wall_seconds", wall);
+  mg.set_attr("status", "complete");
+  mg.remove("batches");
+  return N;
+}
+
+}  // namespace depthscale::probe

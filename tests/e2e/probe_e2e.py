@@ -1,0 +1,441 @@
+#!/usr/bin/env python3
+"""End-to-end test of `depthscale run` on a `kind: probe` job, with real mpirun processes.
+
+Makes a tiny byte-level BPE tokenizer and a tiny random GPT-NeoX model folder (weights from
+tests/reference/llm_reference.py), tokenises a small text set with `depthscale tokenize`, then:
+  1. runs a 2-rank probe and checks /probe/<model>/: shapes, finiteness, token/doc/position against
+     the shards, attributes, summaries and PCA against the per-site arrays, and theta /
+     cross_entropy rows of a few sites against the float64 Python reference forward;
+  2. SIGKILLs a second 2-rank run part-way, resumes it, and checks that the resumed file equals the
+     uninterrupted one bit for bit (every dataset and attribute but timings and hosts);
+  3. stops a third run with SIGUSR1 (exit 3) and resumes it to the same file;
+  4. dry runs: the resumed plan, and a missing model path named in the message (exit 2).
+
+    probe_e2e.py BUILD_DIR
+"""
+import glob
+import json
+import os
+import random
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+import h5py
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "reference"))
+import llm_reference as ref  # noqa: E402
+
+ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+           OMP_NUM_THREADS="1", DEPTHSCALE_PROGRESS_SECONDS="1")
+
+LAYERS, HIDDEN, VOCAB = 4, 32, 320
+DOCUMENTS, BATCH, MAX_TOKENS = 120, 6, 48
+BATCHES = (DOCUMENTS + BATCH - 1) // BATCH
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, what, detail=""):
+    if not cond:
+        raise Failure(what + ("\n" + detail if detail else ""))
+    print("  ok:", what)
+
+
+# --- inputs ----------------------------------------------------------------------------------------
+
+def bytes_to_unicode():
+    """GPT-2's byte → printable character map (the byte-level alphabet of tokenizer.json)."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + \
+        list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return dict(zip(bs, map(chr, cs)))
+
+
+def make_tokenizer(path, texts, merges_wanted=40):
+    """A byte-level BPE tokenizer.json: 256 byte tokens, merges learnt from `texts`, one special."""
+    b2u = bytes_to_unicode()
+    vocab = {b2u[b]: b for b in range(256)}
+    words = {}
+    for t in texts:
+        for i, w in enumerate(t.split(" ")):
+            key = tuple(b2u[b] for b in ((" " if i else "") + w).encode())
+            words[key] = words.get(key, 0) + 1
+    merges = []
+    for _ in range(merges_wanted):
+        pairs = {}
+        for w, n in words.items():
+            for a, b in zip(w, w[1:]):
+                pairs[(a, b)] = pairs.get((a, b), 0) + n
+        if not pairs:
+            break
+        (a, b), _ = max(pairs.items(), key=lambda kv: (kv[1], kv[0]))
+        merges.append(a + " " + b)
+        vocab[a + b] = len(vocab)
+        new = {}
+        for w, n in words.items():
+            out, i = [], 0
+            while i < len(w):
+                if i + 1 < len(w) and w[i] == a and w[i + 1] == b:
+                    out.append(a + b)
+                    i += 2
+                else:
+                    out.append(w[i])
+                    i += 1
+            new[tuple(out)] = new.get(tuple(out), 0) + n
+        words = new
+    special = len(vocab)
+    level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
+             "use_regex": True}
+    tok = {"version": "1.0", "truncation": None, "padding": None,
+           "added_tokens": [{"id": special, "content": "<|endoftext|>", "single_word": False,
+                             "lstrip": False, "rstrip": False, "normalized": False,
+                             "special": True}],
+           "normalizer": None, "pre_tokenizer": level, "post_processor": level,
+           "decoder": level,
+           "model": {"type": "BPE", "dropout": None, "unk_token": None,
+                     "continuing_subword_prefix": None, "end_of_word_suffix": None,
+                     "fuse_unk": False, "byte_fallback": False, "vocab": vocab,
+                     "merges": merges}}
+    with open(path, "w") as f:
+        json.dump(tok, f, ensure_ascii=False)
+    return special + 1
+
+
+def make_texts(n):
+    rng = random.Random(7)
+    words = ("the model reads documents in stream order and every layer moves the hidden state "
+             "a little further along its path while deeper networks take smaller steps").split()
+    texts = []
+    for i in range(n):
+        if i == 5:
+            texts.append("a")  # one token: no prediction site at all
+            continue
+        k = rng.choice([3, 8, 15, 30, 60])
+        texts.append(" ".join(rng.choice(words) for _ in range(k)) + ".")
+    return texts
+
+
+def make_model(folder, tokenizer):
+    os.makedirs(folder, exist_ok=True)
+    config = ref.neox_config(HIDDEN, LAYERS, 4 * HIDDEN, VOCAB, True)
+    weights = ref.neox_weights(config, ref.Init(11))
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    ref.write_safetensors(os.path.join(folder, "model.safetensors"), weights, {"format": "pt"})
+    shutil.copy(tokenizer, os.path.join(folder, "tokenizer.json"))
+    return ref.NeoX(config, {k: v.to(torch.float64) for k, v in weights.items()})
+
+
+def read_shards(prefix):
+    """Documents of depthscale shards PREFIX_*.bin (format in lib/probe/shards.hpp)."""
+    docs = []
+    for path in sorted(glob.glob(prefix + "_*.bin")):
+        raw = open(path, "rb").read()
+        assert raw[:8] == b"DSTOKSHD"
+        width, = struct.unpack_from("<I", raw, 12)
+        n_docs, n_tok = struct.unpack_from("<QQ", raw, 32)
+        offsets = np.frombuffer(raw, "<u8", n_docs + 1, 64)
+        tokens = np.frombuffer(raw, "<u2" if width == 2 else "<u4", n_tok, 64 + 8 * (n_docs + 1))
+        docs += [tokens[offsets[i]:offsets[i + 1]].astype(np.int64) for i in range(n_docs)]
+    return docs
+
+
+def fnv1a64(data):
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+# --- running -----------------------------------------------------------------------------------
+
+class Probe:
+    def __init__(self, build, workdir):
+        self.exe = os.path.join(build, "apps", "depthscale")
+        self.dir = workdir
+
+    def cmd(self, np_, job, out, *extra):
+        base = [self.exe, "run", job, "--out", out, *extra]
+        return base if np_ is None else ["mpirun", "-np", str(np_), "--oversubscribe", *base]
+
+    def run(self, np_, job, out, *extra, timeout=300):
+        t0 = time.time()
+        p = subprocess.run(self.cmd(np_, job, out, *extra), env=ENV, timeout=timeout,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        return p.returncode, p.stdout, time.time() - t0
+
+    def start(self, np_, job, out, *extra):
+        log = open(out + ".log", "w")
+        return subprocess.Popen(self.cmd(np_, job, out, *extra), env=ENV, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def tree(path):
+    """{name: array or attrs} of everything under /probe, minus timings and hosts."""
+    skip = {"wall_seconds", "host", "rank"}
+    out = {}
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            attrs = {k: v for k, v in obj.attrs.items() if k not in skip}
+            out["@" + name] = attrs
+            if isinstance(obj, h5py.Dataset):
+                out[name] = obj[()]
+        f["probe"].visititems(visit)
+    return out
+
+
+def same_tree(a, b):
+    check(sorted(a) == sorted(b), "the same datasets and groups in both files (%d)" % len(a))
+    for k in a:
+        x, y = a[k], b[k]
+        if k.startswith("@"):
+            if sorted(x) != sorted(y):
+                raise Failure("%s: attributes differ: %s vs %s" % (k, sorted(x), sorted(y)))
+            for n in x:
+                if not np.array_equal(np.asarray(x[n]), np.asarray(y[n])):
+                    raise Failure("%s attribute %s differs: %r vs %r" % (k, n, x[n], y[n]))
+        elif x.dtype != y.dtype or x.shape != y.shape or \
+                x.tobytes() != y.tobytes():
+            raise Failure("%s differs" % k)
+    print("  ok: every dataset and attribute under /probe is bit-identical")
+
+
+# --- checks of one finished file -------------------------------------------------------------
+
+def angle(a, b):
+    c = np.dot(a, b) / np.sqrt(np.dot(a, a) * np.dot(b, b))
+    return float(np.arccos(np.clip(c, -1, 1)))
+
+
+def check_file(path, docs, tokenizer, model):
+    L = LAYERS
+    with h5py.File(path, "r") as f:
+        check("probe/tiny" in f, "/probe/tiny exists")
+        g = f["probe/tiny"]
+        check(g.attrs["status"] == "complete", "status = complete")
+        check("batches" not in g, "batches/ unlinked once the model is whole")
+        used = [d[:MAX_TOKENS] for d in docs[:DOCUMENTS]]
+        want_doc = np.concatenate([np.full(max(len(d) - 1, 0), i) for i, d in enumerate(used)])
+        want_pos = np.concatenate([np.arange(max(len(d) - 1, 0)) for d in used])
+        want_tok = np.concatenate([d[:-1] for d in used if len(d) > 1])
+        N = len(want_doc)
+        check(int(g.attrs["sites"]) == N and int(g.attrs["documents"]) == DOCUMENTS and
+              int(g.attrs["tokens"]) == sum(len(d) for d in used) and
+              int(g.attrs["batches"]) == BATCHES,
+              "attrs: %d sites, %d documents, %d tokens, %d batches" %
+              (N, DOCUMENTS, sum(len(d) for d in used), BATCHES))
+        check(g.attrs["family"] == "gpt_neox" and int(g.attrs["num_layers"]) == L and
+              g.attrs["dtype"] == "float32" and
+              "BEFORE the final norm" in g.attrs["hidden_convention"],
+              "attrs: family, num_layers, dtype, hidden_convention")
+        h = fnv1a64(open(tokenizer, "rb").read())
+        check(g.attrs["tokenizer_hash"] == "0x%016x" % h, "attrs: tokenizer hash of tokenizer.json")
+        shapes = {"norms": (N, L + 1), "theta": (N, L), "theta_dh": (N, L - 1),
+                  "angle_to_end": (N, L), "cross_entropy": (N, L), "proj_s": (N, L + 1),
+                  "token": (N,), "doc": (N,), "position": (N,)}
+        for name, shape in shapes.items():
+            if g[name].shape != shape:
+                raise Failure("%s has shape %s, expected %s" % (name, g[name].shape, shape))
+            if not np.all(np.isfinite(g[name][()])):
+                raise Failure("%s has non-finite values" % name)
+        check(True, "per-site datasets have their shapes and are finite")
+        check(np.array_equal(g["doc"][()], want_doc) and np.array_equal(g["position"][()], want_pos)
+              and np.array_equal(g["token"][()], want_tok),
+              "token/doc/position are the shards' valid sites in stream order")
+        theta = g["theta"][()]
+        check(theta.min() >= 0 and theta.max() <= np.pi, "angles in [0, pi]")
+        check(np.allclose(g["proj_s"][:, 0], 0, atol=1e-6) and
+              np.allclose(g["proj_s"][:, L], 1, atol=1e-4), "proj_s is 0 at h_0 and 1 at h_L")
+        check(np.allclose(g["angle_to_end"][:, L - 1], theta[:, L - 1], atol=1e-6),
+              "angle_to_end[L-1] = theta[L-1]")
+        # Summaries against the per-site arrays.
+        s = g["summary"]
+        for name in ("norms", "theta", "theta_dh", "angle_to_end", "cross_entropy", "proj_s"):
+            want = g[name][()].astype(np.float64).mean(0)
+            if not np.allclose(s[name][()], want, rtol=1e-9, atol=1e-12):
+                raise Failure("summary/%s differs from the mean of %s" % (name, name))
+        check(True, "summary/ per-layer means equal the means of the per-site arrays")
+        mid = theta[:, 1:L - 1].astype(np.float64).mean()
+        check(abs(s.attrs["theta_middle_mean"] - mid) < 1e-9, "summary theta_middle_mean")
+        p = g["pca"]
+        cov = np.cov(theta.astype(np.float64), rowvar=False)
+        w = np.sort(np.linalg.eigvalsh(cov))[::-1]
+        check(np.allclose(p["explained_variance"][()], w, rtol=1e-6, atol=1e-12) and
+              abs(p["explained"][()].sum() - 1) < 1e-9 and p["components"].shape == (L, L),
+              "pca/: explained variance = eigenvalues of the theta covariance")
+        early, even = p["early_stop_reference"][()], p["even_reference"][()]
+        de = ((theta.astype(np.float64) - early) ** 2).sum(1)
+        dv = ((theta.astype(np.float64) - even) ** 2).sum(1)
+        check(p.attrs["early_stop_fraction"] == np.mean(de < dv),
+              "pca early_stop_fraction = share of sites nearer the early-stop trajectory (%.3f)" %
+              p.attrs["early_stop_fraction"])
+        # A few sites against the float64 reference forward (lib/probe's independent model).
+        rng = random.Random(3)
+        long_sites = [i for i in range(N) if want_pos[i] > 20 and want_pos[i] + 2 < len(used[want_doc[i]])]
+        picks = [0, N - 1] + rng.sample(long_sites, 2)
+        worst = 0.0
+        for i in picks:
+            d, t = int(want_doc[i]), int(want_pos[i])
+            ids = torch.tensor(used[d][:t + 1])
+            hs = [model.embed(ids)]
+            for l in range(L):
+                hs.append(model.block(l, hs[-1]))
+            hv = [x[t].numpy() for x in hs]
+            want_theta = [angle(hv[l], hv[l + 1]) for l in range(L)]
+            worst = max(worst, np.max(np.abs(np.array(want_theta) - theta[i])))
+            target = int(used[d][t + 1])
+            logits = model.head(model.final(hs[L]))[t]
+            ce = float(torch.logsumexp(logits, 0) - logits[target])
+            ro = model.head(model.final(model.block(L - 1, hs[0])))[t]
+            ce0 = float(torch.logsumexp(ro, 0) - ro[target])
+            got = g["cross_entropy"][i]
+            if abs(got[L - 1] - ce) > 1e-4 * max(1, abs(ce)) or \
+                    abs(got[0] - ce0) > 1e-4 * max(1, abs(ce0)):
+                raise Failure("site %d: cross_entropy %s vs reference %.6f (col L-1), %.6f (col 0)"
+                              % (i, got, ce, ce0))
+            if worst > 1e-4:
+                raise Failure("site %d (doc %d, position %d): theta %s vs reference %s" %
+                              (i, d, t, theta[i], want_theta))
+        check(True, "theta and cross_entropy of %d sites equal the float64 reference (max |dtheta| "
+              "%.1e)" % (len(picks), worst))
+
+
+def main():
+    build = sys.argv[1]
+    work = tempfile.mkdtemp(prefix="probe_e2e_")
+    t_start = time.time()
+    try:
+        pr = Probe(build, work)
+        texts = make_texts(DOCUMENTS + 10)
+        tok = os.path.join(work, "tokenizer.json")
+        vocab = make_tokenizer(tok, texts)
+        assert vocab <= VOCAB
+        model = make_model(os.path.join(work, "tiny-neox"), tok)
+        with open(os.path.join(work, "docs.jsonl"), "w") as f:
+            for t in texts:
+                f.write(json.dumps({"text": t}) + "\n")
+        p = subprocess.run([pr.exe, "tokenize", "--tokenizer", tok,
+                            os.path.join(work, "docs.jsonl"), "--out",
+                            os.path.join(work, "shards", "fw"), "--docs-per-shard", "50"],
+                           env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        check(p.returncode == 0, "depthscale tokenize exits 0", p.stdout[-2000:])
+        docs = read_shards(os.path.join(work, "shards", "fw"))
+        check(len(docs) == len(texts) and len(glob.glob(os.path.join(work, "shards", "*.bin"))) == 3,
+              "3 shards of %d documents" % len(texts))
+        job = os.path.join(work, "probe.yaml")
+        with open(job, "w") as f:
+            f.write("""name: probe-e2e
+kind: probe
+seed: 1
+probe:
+  models: [{name: tiny, path: %s}]
+  shards: %s
+  documents: %d
+  max_tokens: %d
+  batch: %d
+  dtype: float32
+  device: cpu
+""" % (os.path.join(work, "tiny-neox"), os.path.join(work, "shards", "fw_*.bin"), DOCUMENTS,
+       MAX_TOKENS, 12))
+
+        print("1. uninterrupted 2-rank run (--set probe.batch=%d)" % BATCH)
+        a = os.path.join(work, "a.h5")
+        rc, log, secs = pr.run(2, job, a, "--set", "probe.batch=%d" % BATCH)
+        check(rc == 0, "2-rank probe exits 0 (%.1f s)" % secs, log[-3000:])
+        check("→ rank 1" in log and "→ rank 0" in log, "both ranks worked on batches")
+        check(not os.path.exists(a + ".ckpt/probe/tiny"), "the model's sidecar batch files are gone")
+        check_file(a, docs, tok, model)
+
+        print("2. SIGKILL part-way, then --resume")
+        b = os.path.join(work, "b.h5")
+        side = b + ".ckpt/probe/tiny"
+        killed_at = None
+        for attempt in range(5):
+            for x in glob.glob(b + "*"):
+                shutil.rmtree(x) if os.path.isdir(x) else os.remove(x)
+            proc = pr.start(2, job, b, "--set", "probe.batch=%d" % BATCH)
+            t0 = time.time()
+            while time.time() - t0 < 120 and proc.poll() is None:
+                if os.path.isdir(side) and any(n.endswith(".h5") for n in os.listdir(side)):
+                    break
+                time.sleep(0.005)
+            time.sleep(random.Random(attempt).uniform(0, 0.15))
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            done = [n for n in os.listdir(side) if n.endswith(".h5")] if os.path.isdir(side) else []
+            if 0 < len(done) < BATCHES:
+                killed_at = len(done)
+                break
+        check(killed_at is not None, "killed with %s of %d batches in the sidecar" %
+              (killed_at, BATCHES))
+        rc, log, secs = pr.run(None, job, b, "--dry-run", "--set", "probe.batch=%d" % BATCH)
+        check(rc == 0 and "tiny" in log and "gpt_neox" in log and
+              " %d " % killed_at in log.splitlines()[1],
+              "dry run of the killed file shows its %d complete batches" % killed_at, log[-1500:])
+        rc, log, secs = pr.run(2, job, b, "--resume", "--set", "probe.batch=%d" % BATCH)
+        check(rc == 0, "resumed 2-rank run exits 0 (%.1f s)" % secs, log[-3000:])
+        ran = log.count(" complete (rank ")
+        check(0 < ran < BATCHES, "the resumed run computed only the missing batches (%d of %d)" %
+              (ran, BATCHES))
+        same_tree(tree(a), tree(b))
+        rc, log, _ = pr.run(2, job, b, "--resume", "--set", "probe.batch=%d" % BATCH)
+        check(rc == 0 and " complete (rank " not in log, "resuming a finished file computes nothing")
+        rc, log, _ = pr.run(None, job, b, "--resume", "--set", "probe.batch=%d" % (BATCH + 1))
+        check(rc == 2 and "probe.batch changed" in log, "a changed batch size is refused (exit 2)")
+
+        print("3. SIGUSR1 to mpirun (SLURM's warning signal): exit 3, then --resume")
+        c = os.path.join(work, "c.h5")
+        side = c + ".ckpt/probe/tiny"
+        rc = None
+        for attempt in range(5):
+            for x in glob.glob(c + "*"):
+                shutil.rmtree(x) if os.path.isdir(x) else os.remove(x)
+            proc = pr.start(2, job, c, "--set", "probe.batch=%d" % BATCH)
+            t0 = time.time()
+            while time.time() - t0 < 120 and proc.poll() is None:
+                if os.path.isdir(side) and any(n.endswith(".h5") for n in os.listdir(side)):
+                    break
+                time.sleep(0.005)
+            proc.send_signal(signal.SIGUSR1)
+            rc = proc.wait(timeout=120)
+            if rc == 3:
+                break
+        log = open(c + ".log").read()
+        check(rc == 3 and "stop requested" in log, "stopped with exit code 3 (rc %s)" % rc, log[-2000:])
+        rc, log, secs = pr.run(2, job, c, "--resume", "--set", "probe.batch=%d" % BATCH)
+        check(rc == 0, "resume after the stop exits 0", log[-3000:])
+        same_tree(tree(a), tree(c))
+
+        print("4. dry run with a missing model folder")
+        rc, log, _ = pr.run(None, job, os.path.join(work, "c.h5"), "--dry-run", "--set",
+                            "probe.models=[{name: gone, path: /nonexistent/gone-model}]")
+        check(rc == 2 and "/nonexistent/gone-model does not exist" in log and
+              "probe.yaml:(--set): probe.models[0].path" in log,
+              "exit 2 naming the missing path and key", log[-800:])
+        print("PASS (%.1f s)" % (time.time() - t_start))
+        return 0
+    except Failure as e:
+        print("FAIL:", e)
+        return 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
