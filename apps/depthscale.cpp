@@ -18,12 +18,14 @@ using namespace depthscale;
 namespace {
 
 int run_command(const dist::RunOptions& opt) {
+  // Handlers first: a stop signal during start-up then stops the run at its first step boundary
+  // instead of killing it.
+  dist::install_signal_handlers();
   int provided = 0;
   MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   log::init(rank, log::hostname());
-  dist::install_signal_handlers();
   const int code = dist::run_sweep(opt);
   MPI_Finalize();
   return code;
@@ -34,10 +36,12 @@ int run_command(const dist::RunOptions& opt) {
 int main(int argc, char** argv) {
   CLI::App app{"depthscale: depth-scaling experiments (teacher-student sweeps, LLM probes, fits)"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string(DEPTHSCALE_VERSION) + " (" + DEPTHSCALE_GIT_COMMIT + ")");
+  app.set_version_flag("--version",
+                       std::string(DEPTHSCALE_VERSION) + " (" + DEPTHSCALE_GIT_COMMIT + ")");
 
   dist::RunOptions run;
-  auto* run_cmd = app.add_subcommand("run", "run (or resume) a sweep; use under mpirun for N ranks");
+  auto* run_cmd =
+      app.add_subcommand("run", "run (or resume) a sweep; use under mpirun for N ranks");
   run_cmd->add_option("job", run.job_path, "job file (YAML)")->required()->check(CLI::ExistingFile);
   run_cmd->add_option("--out", run.out, "sweep file (default results/<job name>.h5)");
   run_cmd->add_option("--set", run.overrides, "override a job key: --set train.steps=2000");

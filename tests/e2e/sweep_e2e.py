@@ -101,6 +101,16 @@ def wait_for_checkpoint(out, timeout=120):
     raise Failure("no checkpoint appeared in %s within %d s" % (ck, timeout))
 
 
+def wait_for_log(path, text, timeout=120):
+    """Waits until the run's log contains `text` (its units are running)."""
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if os.path.exists(path) and text in open(path, errors="replace").read():
+            return
+        time.sleep(0.1)
+    raise Failure("%r did not appear in %s within %d s" % (text, path, timeout))
+
+
 def task_arrays(path):
     """{key: {name: array}} of the complete tasks, plus their grid attrs."""
     out = {}
@@ -208,7 +218,7 @@ def case_sigterm(s):
     check(rc == 0 and "partial" in st, "status after the stop shows the table\n" + st)
 
     p = s.start(3, out, "--resume")
-    time.sleep(1.0)
+    wait_for_log(out + ".log", "started")  # a worker rank is training
     ranks = rank_pids(out)
     check(len(ranks) == 3, "found the 3 ranks (%s)" % ranks)
     for pid in ranks:
@@ -218,7 +228,7 @@ def case_sigterm(s):
     check(rc == 3, "SIGTERM to every rank → exit code 3 (rc %d)\n%s" % (rc, log[-3000:]))
 
     p = s.start(None, out, "--resume")
-    time.sleep(1.0)
+    wait_for_log(out + ".log", "→ rank 0")
     p.send_signal(signal.SIGINT)
     time.sleep(0.05)
     p.send_signal(signal.SIGINT)
