@@ -13,11 +13,13 @@ export OMP_NUM_THREADS=1
 
 echo "reference: per-student PyTorch loop, depths 6..48, $steps steps each, 1 thread" >&2
 ref=$("$py" bench/reference_toy.py --depths 6,12,16,24,32,48 --steps "$steps" --warmup 3 --threads 1 --json | tail -1)
-echo "depthscale: one exp9 work unit (96 students), $steps steps, 1 thread" >&2
+echo "depthscale: one exp9 work unit (96 students), $steps steps, 1 thread, fused engine" >&2
 ours=$("$build/bench/toy_bench" jobs/exp9.yaml --steps "$steps" --warmup 2 --threads 1 | tail -1)
-"$py" - "$ref" "$ours" <<'PY'
+echo "depthscale: the same unit with the autograd engine" >&2
+auto=$("$build/bench/toy_bench" jobs/exp9.yaml --steps "$steps" --warmup 2 --threads 1 --set run.engine=autograd | tail -1)
+"$py" - "$ref" "$ours" "$auto" <<'PY'
 import json, sys
-ref, ours = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+ref, ours, auto = json.loads(sys.argv[1]), json.loads(sys.argv[2]), json.loads(sys.argv[3])
 r = ref["mix_student_steps_per_second_per_core"]
 o = ours["student_steps_per_s_per_core"]
 print("reference (per-student loop):   %.2f student-steps/s per core (mean %.1f ms/step; teacher %.0f%%)"
@@ -26,7 +28,11 @@ for d in ref["per_depth"]:
     print("    depth %2d: %.1f ms/step" % (d["depth"], d["ms_per_step"]))
 print("depthscale (exp9 work unit):    %.2f student-steps/s per core (%d students, %.0f ms per unit step, peak RSS %.0f MB)"
       % (o, ours["students"], ours["ms_per_unit_step"], ours["peak_rss_mb"]))
-print("speed-up per core: %.2fx" % (o / r))
-print(json.dumps({"reference_per_core": r, "depthscale_per_core": o, "speedup": o / r,
+a = auto["student_steps_per_s_per_core"]
+print("depthscale, autograd engine:    %.2f student-steps/s per core (%.0f ms per unit step)"
+      % (a, auto["ms_per_unit_step"]))
+print("speed-up per core: fused %.2fx, autograd %.2fx (against the reference)" % (o / r, a / r))
+print(json.dumps({"reference_per_core": r, "fused_per_core": o, "autograd_per_core": a,
+                  "speedup_fused": o / r, "speedup_autograd": a / r,
                   "peak_rss_mb": ours["peak_rss_mb"]}))
 PY

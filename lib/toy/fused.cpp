@@ -78,12 +78,12 @@ void rms_forward(const Tensor& h, Tensor& v, Tensor& r) {
   float* rp = r.data_ptr<float>();
   at::parallel_for(0, B, kRowGrain, [&](int64_t b0, int64_t b1) {
     for (int64_t i = b0; i < b1; ++i) {
-      const float* x = hp + i * m;
+      const float* __restrict x = hp + i * m;
       float s = 0;
       for (int64_t k = 0; k < m; ++k) s += x[k] * x[k];
       const float inv = 1.0f / std::sqrt(s / float(m) + FLT_EPSILON);
       rp[i] = inv;
-      float* y = vp + i * m;
+      float* __restrict y = vp + i * m;
       for (int64_t k = 0; k < m; ++k) y[k] = x[k] * inv;
     }
   });
@@ -117,18 +117,27 @@ void rms_backward(const Tensor& dv, const Tensor& v, const Tensor& r, const Tens
   });
 }
 
-// a ← relu(a) in place, u = a².
+// a ← relu(a) in place, u = a². Branch-free over restrict pointers so that it vectorises: with
+// a branch on the sign the loop mispredicts half the time and costs more than the matmuls.
+void relu_square_range(float* __restrict a, float* __restrict u, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float x = std::max(a[i], 0.0f);
+    a[i] = x;
+    u[i] = x * x;
+  }
+}
+
 void relu_square(Tensor& a, Tensor& u) {
-  const int64_t N = a.numel();
   float* ap = a.data_ptr<float>();
   float* up = u.data_ptr<float>();
-  at::parallel_for(0, N, 16384, [&](int64_t b0, int64_t b1) {
-    for (int64_t i = b0; i < b1; ++i) {
-      const float x = ap[i] > 0.0f ? ap[i] : 0.0f;
-      ap[i] = x;
-      up[i] = x * x;
-    }
+  at::parallel_for(0, a.numel(), 16384, [&](int64_t b0, int64_t b1) {
+    relu_square_range(ap + b0, up + b0, b1 - b0);
   });
+}
+
+// dz = dU · 2a in place (a = relu(z) ≥ 0, so no branch is needed for z < 0).
+void relu_square_backward_range(float* __restrict d, const float* __restrict a, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) d[i] *= 2.0f * a[i];
 }
 
 // One MLP branch: saves v, r, a, u and writes out = residual + scale·u·Bᵀ.
@@ -149,11 +158,10 @@ void branch_backward(const Tensor& gup, double scale, const Branch& s, const Mlp
   at::addmm_out(gB, gB, gup.t(), s.u, 0.0, scale);
   // dz = dU · 2·relu(z): where z < 0, a = 0 and so is the gradient.
   {
-    const int64_t N = ws.dU.numel();
     float* dp = ws.dU.data_ptr<float>();
     const float* ap = s.a.data_ptr<float>();
-    at::parallel_for(0, N, 16384, [&](int64_t b0, int64_t b1) {
-      for (int64_t i = b0; i < b1; ++i) dp[i] *= 2.0f * ap[i];
+    at::parallel_for(0, ws.dU.numel(), 16384, [&](int64_t b0, int64_t b1) {
+      relu_square_backward_range(dp + b0, ap + b0, b1 - b0);
     });
   }
   at::mm_out(gA, ws.dU.t(), s.v);
