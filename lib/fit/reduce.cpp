@@ -228,11 +228,11 @@ int reduce_sweep(const ReduceOptions& options) {
     // The α table at the final step.
     std::printf("depth fits of %s: L(depth) = c*(depth-%g)^-alpha + L0 (final evaluated step)\n",
                 path.c_str(), options.depth_offset);
-    std::printf("%-30s %7s %18s %18s %18s  %s\n", "group", "depths", "alpha", "c", "L0", "note");
+    std::printf("%-30s %7s %18s %22s %22s  %s\n", "group", "depths", "alpha", "c", "L0", "note");
     for (const auto& [name, s] : fits) {
       if (s.step.empty()) continue;
       const size_t i = s.step.size() - 1;
-      std::printf("%-30s %7lld %18s %18s %18s  %s\n", name.c_str(), (long long)s.n_points[i],
+      std::printf("%-30s %7lld %18s %22s %22s  %s\n", name.c_str(), (long long)s.n_points[i],
                   fmt_pm(s.alpha[i], s.alpha_se[i]).c_str(), fmt_pm(s.c[i], s.c_se[i]).c_str(),
                   fmt_pm(s.L0[i], s.L0_se[i]).c_str(), s.final_message.c_str());
     }
