@@ -47,9 +47,11 @@ enum Tag : int {
   kUnitEnd,         // worker → 0: "unit finished|stopped"
 };
 
-// Effective FLOP/s of one core on the toy model (LibTorch autograd path, fast sgemm), measured
-// with bench/toy_bench on the development machine; used only for the cost estimate.
-constexpr double kFlopsPerCore = 25e9;
+// Effective FLOP/s of one core on the toy model with the fused engine, from bench/run_toy_bench.sh
+// on the development machine (40.6 student-steps/s per core for an exp9 unit ≈ 1.2 GFLOP each, a
+// little under 50 GFLOP/s); used for the dry-run estimate and, until a unit has finished, the
+// wall-time guard.
+constexpr double kFlopsPerCore = 45e9;
 
 void send(int dest, int tag, const std::string& bytes) {
   MPI_Send(bytes.data(), int(bytes.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD);
