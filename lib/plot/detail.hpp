@@ -27,6 +27,9 @@ std::string quote(const std::string& s);
 // A two-line gnuplot string expression ('a'."\n".'b'; single quotes do not expand \n); just
 // quote(a) when b is empty.
 std::string quote_lines(const std::string& a, const std::string& b);
+// Title expression: a headline over smaller explanatory lines ('\n' separates them; each line is
+// quoted on its own since a gnuplot string cannot hold a raw newline).
+std::string titled(const std::string& headline, const std::string& details);
 // The items separated by `sep`.
 std::string join(const std::vector<std::string>& items, const std::string& sep);
 // Text for an enhanced-mode label with gnuplot's markup characters (_ ^ @ & ~ { }) made literal.
@@ -42,14 +45,16 @@ std::string ramp_color(std::size_t i, std::size_t n);
 // several labelled tics; gnuplot itself labels only powers of ten. Autoscale when unusable.
 std::string log_axis(const std::string& axis, double lo, double hi);
 
-// Panels drawn side by side (up to three, else in two columns) under a multiplot title, with a
-// full-width strip at the bottom for one shared key, so no key sits on data or an axis label.
-// Placement is by explicit screen margins: gnuplot's own layout sizes a key to one panel.
+// Panels drawn side by side (up to three, else in two columns, or `columns` when set) under a
+// multiplot title, with a full-width strip at the bottom for one shared key, so no key sits on data
+// or an axis label. Placement is by explicit screen margins: gnuplot's own layout sizes a key to
+// one panel.
 struct PanelLayout {
   std::size_t panels = 1;
   int title_lines = 2;       // lines of the multiplot title (headline + details)
   bool panel_titles = true;  // room above each panel for its own title
   int key_rows = 2;
+  std::size_t columns = 0;  // 0: the default above
 };
 std::string multiplot_begin(const std::string& title_expr);  // "set multiplot title ..."
 std::string panel_margins(const PanelLayout& layout, std::size_t index);

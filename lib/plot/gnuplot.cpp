@@ -90,6 +90,18 @@ std::string ramp_color(std::size_t i, std::size_t n) {
   return fmt::format("#{:02x}{:02x}{:02x}", rgb[0], rgb[1], rgb[2]);
 }
 
+std::string titled(const std::string& headline, const std::string& details) {
+  std::string expr = quote(headline);
+  std::size_t start = 0;
+  while (start < details.size()) {
+    std::size_t end = details.find('\n', start);
+    if (end == std::string::npos) end = details.size();
+    expr += ".\"\\n\"." + quote("{/*0.8 " + details.substr(start, end - start) + "}");
+    start = end + 1;
+  }
+  return expr;
+}
+
 std::string log_axis(const std::string& axis, double lo, double hi) {
   if (!(lo > 0) || !(hi >= lo) || !std::isfinite(hi)) return "set autoscale " + axis + "\n";
   const double span = std::log10(hi / lo);
@@ -152,7 +164,9 @@ std::string multiplot_begin(const std::string& title_expr) {
 }
 
 std::string panel_margins(const PanelLayout& layout, std::size_t index) {
-  const std::size_t cols = layout.panels <= 3 ? std::max<std::size_t>(layout.panels, 1) : 2;
+  const std::size_t cols = layout.columns > 0   ? layout.columns
+                           : layout.panels <= 3 ? std::max<std::size_t>(layout.panels, 1)
+                                                : 2;
   const std::size_t rows = (layout.panels + cols - 1) / cols;
   const std::size_t r = index / cols, c = index % cols;
   const double top = 1.0 - (10 + kHeadlinePx + kDetailLinePx * (layout.title_lines - 1)) / kHeight;

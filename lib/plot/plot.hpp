@@ -16,6 +16,8 @@ struct PlotOptions {
 // Draws every figure the file has data for (DESIGN.md, `depthscale plot`):
 //   alpha_vs_temperature, alpha_vs_step, loss_vs_depth  (need /fits: `depthscale reduce` first),
 //   training_curves, hidden_angles, hidden_dh_angles     (need complete tasks / hidden probes).
+//   probe_layer_means, probe_pca, probe_theta_middle_vs_depth  (need complete /probe/<model>
+//   groups of an LLM probe run; probe_pca needs their theta, i.e. store_per_token: true).
 // Figures without data are skipped with a log line saying why. Returns 0, or 1 after logging
 // an error that names the file (unreadable or not a sweep, nothing to plot, gnuplot failed).
 int plot_sweep(const PlotOptions& options);

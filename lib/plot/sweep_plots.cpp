@@ -1,6 +1,7 @@
 // `depthscale plot FILE.h5`: figures of a toy sweep (SPEC.md §1) from its /tasks, /teachers and
 // /fits groups (DESIGN.md). Each figure reads what it needs, writes the numbers it draws to
 // NAME.csv and renders NAME.gp; a figure without data is skipped with a log line saying why.
+// The figures of an LLM probe run's /probe groups (SPEC.md §2) are in probe_plots.cpp.
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
@@ -18,6 +19,7 @@
 
 #include "plot/detail.hpp"
 #include "plot/plot.hpp"
+#include "plot/probe_plots.hpp"
 #include "store/store.hpp"
 
 namespace depthscale::plot {
@@ -27,6 +29,7 @@ using detail::Csv;
 using detail::num;
 using detail::PlotError;
 using detail::quote;
+using detail::titled;
 
 namespace {
 
@@ -403,20 +406,6 @@ struct ErrorKinds {
     return what + ": standard error of the fit (one teacher replicate)";
   }
 };
-
-// Title expression: a headline over smaller explanatory lines ('\n' separates them; each line is
-// quoted on its own since a gnuplot string cannot hold a raw newline).
-std::string titled(const std::string& headline, const std::string& details) {
-  std::string expr = quote(headline);
-  std::size_t start = 0;
-  while (start < details.size()) {
-    std::size_t end = details.find('\n', start);
-    if (end == std::string::npos) end = details.size();
-    expr += ".\"\\n\"." + quote("{/*0.8 " + details.substr(start, end - start) + "}");
-    start = end + 1;
-  }
-  return expr;
-}
 
 bool alpha_vs_temperature(const Sweep& s, const fs::path& dir) {
   std::map<Cell, std::vector<std::pair<double, double>>> finals;
@@ -974,9 +963,12 @@ int plot_sweep(const PlotOptions& options) {
   const std::string out = options.out_dir.empty() ? default_out_dir(options.path) : options.out_dir;
   try {
     const Sweep s = load(options.path);
-    if (s.tasks.empty() && s.fits.empty()) {
-      spdlog::error("{} has no complete tasks yet (status=complete): nothing to plot",
-                    options.path);
+    // An LLM probe run (SPEC.md §2) writes /probe/<model> groups and leaves /tasks empty.
+    const bool has_probe = !detail::complete_probe_models(s.file.root()).empty();
+    if (s.tasks.empty() && s.fits.empty() && !has_probe) {
+      spdlog::error(
+          "{} has no complete tasks or probed models yet (status=complete): nothing to plot",
+          options.path);
       return 1;
     }
     std::error_code ec;
@@ -999,10 +991,14 @@ int plot_sweep(const PlotOptions& options) {
       }
     };
     if (s.fits.empty()) {
-      spdlog::info(
-          "{} has no {}: skipping alpha_vs_temperature, alpha_vs_step and loss_vs_depth; run "
-          "`depthscale reduce {}` first to fit L(ℓ) = c·ℓ^-α + L0",
-          options.path, s.has_fits_group ? "usable fits under /fits" : "/fits group", options.path);
+      // A probe-only file has no toy sweep to reduce: no advice about /fits for it.
+      if (!s.tasks.empty() || s.has_fits_group) {
+        spdlog::info(
+            "{} has no {}: skipping alpha_vs_temperature, alpha_vs_step and loss_vs_depth; run "
+            "`depthscale reduce {}` first to fit L(ℓ) = c·ℓ^-α + L0",
+            options.path, s.has_fits_group ? "usable fits under /fits" : "/fits group",
+            options.path);
+      }
     } else {
       attempt([&] { return alpha_vs_temperature(s, out); });
       attempt([&] { return alpha_vs_step(s, out); });
@@ -1013,6 +1009,7 @@ int plot_sweep(const PlotOptions& options) {
       attempt([&] { return hidden_figure(s, out, false); });
       attempt([&] { return hidden_figure(s, out, true); });
     }
+    if (has_probe) detail::probe_figures(s.file.root(), options.path, out, attempt);
     if (failed > 0) {
       spdlog::error("{} of {} figures for {} failed (see above)", failed, failed + made,
                     options.path);

@@ -1,7 +1,8 @@
 // Figures from a synthetic sweep with known numbers: every PNG is a real 900×600 image, and the CSV
 // beside it holds the numbers that went in (α means and SEMs, test losses, fitted curves, hidden
 // angles, smoothed training losses). Also the skips (no /fits, no probes), the errors (not a
-// sweep, gnuplot failing) and the scaling-fit parts figure.
+// sweep, gnuplot failing), the scaling-fit parts figure, and the LLM probe figures from
+// /probe/<model> groups (per-layer means, PCA projections, ⟨θ⟩ against depth).
 #include <gtest/gtest.h>
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/sinks/ostream_sink.h>
@@ -651,6 +652,323 @@ TEST_F(PlotTest, ScalingPartsRejectsBadFilesNamingLineAndColumn) {
 
   EXPECT_EQ(plot::plot_scaling_parts((dir_ / "none.csv").string(), (dir_ / "o").string()), 1);
   EXPECT_TRUE(contains(log(), (dir_ / "none.csv").string())) << log();
+}
+
+// ---- LLM probe figures (SPEC.md §2) -------------------------------------------------------------
+
+namespace probe_data {
+
+const char* const kMetrics[] = {"norms",        "theta",         "theta_dh",
+                                "angle_to_end", "cross_entropy", "proj_s"};
+
+struct Model {
+  std::string name, family;
+  int64_t layers = 12, sites = 12001;
+  bool per_token = true;  // false: no theta (store_per_token: false)
+  bool complete = true;   // false: still running (batches/ only, no status)
+};
+
+int64_t columns(const std::string& metric, int64_t L) {
+  if (metric == "norms" || metric == "proj_s") return L + 1;
+  return metric == "theta_dh" ? L - 1 : L;
+}
+// summary/<metric>[l]: known, positive, different per model depth.
+double layer_mean(const std::string& metric, int64_t l, int64_t L) {
+  const double x = static_cast<double>(l) / static_cast<double>(L);
+  if (metric == "norms") return 10.0 * (1.0 + static_cast<double>(l)) * (1.0 + 0.01 * L);
+  if (metric == "theta") return 0.3 + 0.5 * std::exp(-3.0 * x);
+  if (metric == "theta_dh") return 1.5 - 0.5 * x;
+  if (metric == "angle_to_end") return 1.4 * (1.0 - x) + 0.01;
+  if (metric == "cross_entropy") return 8.0 * std::exp(-2.0 * x) + 2.5 + 0.01 * L;
+  return x;  // proj_s: not drawn
+}
+double theta_middle_mean(int64_t L) {
+  return 0.9 / std::sqrt(static_cast<double>(L));
+}
+double early_fraction(int64_t L) {
+  return 0.25 + 0.001 * L;
+}
+
+// SPEC.md §2's references stretched to L layers, written out here on their own (the plot only
+// reads them, so the test need not share probe/metrics.hpp's code).
+std::vector<double> early_reference(int64_t L) {
+  const int64_t k = std::llround(6.0 * static_cast<double>(L - 2) / 22.0);
+  std::vector<double> r(L, 0.0);
+  for (int64_t l = 1; l <= k; ++l) r[l] = 0.45;
+  r.front() = r.back() = M_PI / 2;
+  return r;
+}
+std::vector<double> even_reference(int64_t L) {
+  std::vector<double> r(L, 0.45);
+  r.front() = r.back() = M_PI / 2;
+  return r;
+}
+
+// The planted θ distribution: θ_i = mean + a_i·v + b_i·w, v ⟂ w unit vectors, a_i in two clusters
+// (one site in four at +0.6) and var(a) ≫ var(b): v is the first principal component.
+std::vector<double> pca_mean(int64_t L) {
+  std::vector<double> m(L);
+  for (int64_t l = 0; l < L; ++l) m[l] = layer_mean("theta", l, L);
+  return m;
+}
+std::vector<double> first_component(int64_t L) {
+  std::vector<double> v(L);
+  double norm = 0;
+  for (int64_t l = 0; l < L; ++l) {
+    v[l] = static_cast<double>(l) - static_cast<double>(L - 1) / 2;
+    norm += v[l] * v[l];
+  }
+  for (auto& x : v) x /= std::sqrt(norm);
+  return v;
+}
+std::vector<double> second_component(int64_t L) {
+  return std::vector<double>(L, 1.0 / std::sqrt(static_cast<double>(L)));
+}
+double planted_a(int64_t i) {
+  return (i % 4 == 0 ? 0.6 : -0.2) + 0.03 * std::sin(0.37 * static_cast<double>(i));
+}
+double planted_b(int64_t i) {
+  return 0.05 * std::cos(1.3 * static_cast<double>(i));
+}
+std::vector<float> planted_theta(int64_t N, int64_t L) {
+  const auto m = pca_mean(L), v = first_component(L), w = second_component(L);
+  std::vector<float> theta(static_cast<std::size_t>(N * L));
+  for (int64_t i = 0; i < N; ++i) {
+    for (int64_t l = 0; l < L; ++l) {
+      theta[i * L + l] = static_cast<float>(m[l] + planted_a(i) * v[l] + planted_b(i) * w[l]);
+    }
+  }
+  return theta;
+}
+
+// /probe/<model>/ as probe/runner.cpp's finalize_model lays it out (the datasets the figures
+// read, and the attributes).
+void write_model(store::Group& root, const Model& spec) {
+  store::Group probe = root.require_group("probe");
+  store::Group g = probe.create_group(spec.name);
+  const int64_t L = spec.layers;
+  if (!spec.complete) {
+    g.create_group("batches").create_group("000000").set_attr("status", "complete");
+    store::Group s = g.create_group("summary");
+    for (const char* metric : kMetrics) {
+      s.write(metric, std::vector<double>(columns(metric, L), 777.0));
+    }
+    s.set_attr("theta_middle_mean", 777.0);
+    g.set_attr("num_layers", L);
+    return;
+  }
+  if (spec.per_token) {
+    g.write("theta", planted_theta(spec.sites, L),
+            {static_cast<hsize_t>(spec.sites), static_cast<hsize_t>(L)});
+  }
+  store::Group s = g.create_group("summary");
+  for (const char* metric : kMetrics) {
+    std::vector<double> means;
+    for (int64_t l = 0; l < columns(metric, L); ++l) means.push_back(layer_mean(metric, l, L));
+    s.write(metric, means);
+  }
+  s.set_attr("theta_middle_mean", theta_middle_mean(L));
+  s.set_attr("sites", spec.sites);
+  store::Group p = g.create_group("pca");
+  p.set_attr("early_stop_fraction", early_fraction(L));
+  p.set_attr("early_stop_count",
+             static_cast<int64_t>(std::llround(early_fraction(L) * spec.sites)));
+  p.set_attr("sites", spec.sites);
+  p.write("early_stop_reference", early_reference(L));
+  p.write("even_reference", even_reference(L));
+  std::vector<double> comps(static_cast<std::size_t>(L * L), 0.0);
+  const auto v = first_component(L), w = second_component(L);
+  std::copy(v.begin(), v.end(), comps.begin());
+  std::copy(w.begin(), w.end(), comps.begin() + L);
+  p.write("components", comps, {static_cast<hsize_t>(L), static_cast<hsize_t>(L)});
+  std::vector<double> explained(L, 0.0), variance(L, 0.0);
+  explained[0] = 0.9;
+  explained[1] = 0.07;
+  p.write("explained", explained);
+  p.write("explained_variance", variance);
+  p.write("mean", pca_mean(L));
+  g.set_attr("model_path", "/models/" + spec.name);
+  g.set_attr("family", spec.family);
+  g.set_attr("num_layers", L);
+  g.set_attr("hidden_size", 64 * L);
+  g.set_attr("sites", spec.sites);
+  g.set_attr("store_per_token", int64_t{spec.per_token ? 1 : 0});
+  g.set_attr("status", "complete");
+}
+
+// A probe run's output file: a sweep file whose /tasks stays empty.
+void write_probe_file(const std::string& path, const std::vector<Model>& models) {
+  store::File f = store::File::create(path);
+  store::Group root = f.root();
+  root.set_attr("format", "depthscale-sweep");
+  root.set_attr("format_version", int64_t{1});
+  root.set_attr("job_yaml", "probe: {}\n");
+  root.create_group("tasks");
+  for (const auto& m : models) write_model(root, m);
+  f.close();
+}
+
+double dot_minus_mean(const std::vector<double>& x, const std::vector<double>& mean,
+                      const std::vector<double>& c) {
+  double s = 0;
+  for (std::size_t l = 0; l < x.size(); ++l) s += (x[l] - mean[l]) * c[l];
+  return s;
+}
+
+}  // namespace probe_data
+
+const std::vector<std::string> kProbeFigures = {"probe_layer_means", "probe_pca",
+                                                "probe_theta_middle_vs_depth"};
+
+// The layer-means CSV holds every summary mean of the complete models at l/L, and nothing else.
+void expect_layer_means(const fs::path& csv, const std::vector<probe_data::Model>& complete) {
+  const auto rows = read_csv(csv);
+  std::size_t expected = 0;
+  std::map<std::string, int64_t> layers;
+  for (const auto& m : complete) {
+    layers[m.name] = m.layers;
+    expected += 5 * m.layers;  // (L+1) + L + (L−1) + L + L
+  }
+  EXPECT_EQ(rows.size(), expected);
+  std::set<std::string> metrics;
+  for (const auto& r : rows) {
+    ASSERT_EQ(layers.count(r.at("model")), 1u) << r.at("model");
+    const int64_t L = layers[r.at("model")];
+    const auto l = static_cast<int64_t>(d(r, "layer"));
+    metrics.insert(r.at("metric"));
+    EXPECT_EQ(d(r, "num_layers"), L);
+    EXPECT_DOUBLE_EQ(d(r, "relative_depth"), static_cast<double>(l) / L);
+    EXPECT_DOUBLE_EQ(d(r, "mean"), probe_data::layer_mean(r.at("metric"), l, L))
+        << r.at("model") << " " << r.at("metric") << " " << l;
+  }
+  EXPECT_EQ(metrics,
+            (std::set<std::string>{"theta", "theta_dh", "angle_to_end", "cross_entropy", "norms"}));
+}
+
+TEST_F(PlotTest, ProbeOnlyFileDrawsTheProbeFiguresWithTheirNumbers) {
+  using probe_data::Model;
+  const Model a{"toy-a_12", "gpt_neox", 12, 12001, true, true};
+  const Model b{"toy-b", "qwen2", 24, 3000, false, true};  // store_per_token: false
+  const Model running{"toy-running", "gpt_neox", 36, 10, true, false};
+  const std::string path = (dir_ / "probe.h5").string();
+  probe_data::write_probe_file(path, {a, b, running});
+  const fs::path out = dir_ / "figs";
+  ASSERT_EQ(plot::plot_sweep({path, out.string()}), 0) << log();
+  EXPECT_FALSE(contains(log(), "nothing to plot")) << log();
+  EXPECT_FALSE(contains(log(), "depthscale reduce")) << log();  // no toy-sweep advice
+  for (const auto& name : kProbeFigures) {
+    expect_png(out / (name + ".png"));
+    EXPECT_TRUE(fs::exists(out / (name + ".csv"))) << name;
+    EXPECT_TRUE(fs::exists(out / (name + ".gp"))) << name;
+  }
+  for (const auto& names : {kFitFigures, kTaskFigures}) {
+    for (const auto& name : names) EXPECT_FALSE(fs::exists(out / (name + ".png"))) << name;
+  }
+
+  expect_layer_means(out / "probe_layer_means.csv", {a, b});
+
+  // PCA: only toy-a (toy-b has no theta, which the log says); evenly strided rows, each the
+  // site's projection computed here, ≈ the planted (a_i, b_i); the references projected alike.
+  EXPECT_TRUE(contains(log(), "probe/toy-b has no theta dataset (store_per_token was false)"))
+      << log();
+  const auto pca = read_csv(out / "probe_pca.csv");
+  const int64_t L = a.layers;
+  const auto theta = probe_data::planted_theta(a.sites, L);
+  const auto mean = probe_data::pca_mean(L), v = probe_data::first_component(L),
+             w = probe_data::second_component(L);
+  std::size_t sites = 0, refs = 0;
+  int64_t last_row = -3;
+  for (const auto& r : pca) {
+    EXPECT_EQ(r.at("model"), "toy-a_12");
+    EXPECT_EQ(d(r, "panel"), 0);
+    if (r.at("kind") == "site") {
+      const auto row = static_cast<int64_t>(d(r, "row"));
+      EXPECT_EQ(row, last_row + 3) << "rows 0, 3, 6, ... for 12001 sites";
+      last_row = row;
+      std::vector<double> t(theta.begin() + row * L, theta.begin() + (row + 1) * L);
+      EXPECT_NEAR(d(r, "pc1"), probe_data::dot_minus_mean(t, mean, v), 1e-12);
+      EXPECT_NEAR(d(r, "pc2"), probe_data::dot_minus_mean(t, mean, w), 1e-12);
+      EXPECT_NEAR(d(r, "pc1"), probe_data::planted_a(row), 1e-5);
+      EXPECT_NEAR(d(r, "pc2"), probe_data::planted_b(row), 1e-5);
+      ++sites;
+    } else {
+      const auto ref = r.at("kind") == "early_stop_reference" ? probe_data::early_reference(L)
+                                                              : probe_data::even_reference(L);
+      EXPECT_TRUE(r.at("kind") == "early_stop_reference" || r.at("kind") == "even_reference");
+      EXPECT_EQ(r.at("row"), "");
+      EXPECT_NEAR(d(r, "pc1"), probe_data::dot_minus_mean(ref, mean, v), 1e-12);
+      EXPECT_NEAR(d(r, "pc2"), probe_data::dot_minus_mean(ref, mean, w), 1e-12);
+      ++refs;
+    }
+  }
+  EXPECT_EQ(sites, 4001u);
+  EXPECT_EQ(refs, 2u);
+  EXPECT_EQ(last_row, 12000);
+  const std::string gp = slurp(out / "probe_pca.gp");
+  EXPECT_TRUE(contains(gp, "26.2% early stop")) << gp;  // early_fraction(12) = 0.262
+  EXPECT_TRUE(contains(gp, "PC1 90%, PC2 7%")) << gp;
+
+  const auto middle = read_csv(out / "probe_theta_middle_vs_depth.csv");
+  ASSERT_EQ(middle.size(), 2u);
+  EXPECT_EQ(middle[0].at("model"), "toy-a_12");
+  EXPECT_EQ(middle[1].at("model"), "toy-b");
+  EXPECT_EQ(middle[0].at("family"), "gpt_neox");
+  EXPECT_EQ(d(middle[0], "num_layers"), 12);
+  EXPECT_EQ(d(middle[1], "num_layers"), 24);
+  EXPECT_DOUBLE_EQ(d(middle[0], "theta_middle_mean"), probe_data::theta_middle_mean(12));
+  EXPECT_DOUBLE_EQ(d(middle[1], "theta_middle_mean"), probe_data::theta_middle_mean(24));
+  EXPECT_DOUBLE_EQ(d(middle[1], "sites"), 3000);
+}
+
+TEST_F(PlotTest, ProbeBesideAToySweepDrawsEveryFigure) {
+  using probe_data::Model;
+  SweepSpec spec;
+  const std::string path = (dir_ / "both.h5").string();
+  write_sweep(path, spec);
+  const std::vector<Model> models = {{"pythia-160m", "gpt_neox", 12, 6000, true, true},
+                                     {"pythia-1.4b", "gpt_neox", 24, 6000, true, true},
+                                     {"qwen2.5-0.5b", "qwen2", 24, 4000, true, true},
+                                     {"pythia-6.9b", "gpt_neox", 32, 6000, true, true},
+                                     {"pythia-12b", "gpt_neox", 36, 6000, true, true}};
+  {
+    store::File f = store::File::open(path, store::Mode::ReadWrite);
+    store::Group root = f.root();
+    for (const auto& m : models) probe_data::write_model(root, m);
+    f.close();
+  }
+  const fs::path out = dir_ / "figs";
+  ASSERT_EQ(plot::plot_sweep({path, out.string()}), 0) << log();
+  for (const auto& names : {kFitFigures, kTaskFigures, kProbeFigures}) {
+    for (const auto& name : names) expect_png(out / (name + ".png"));
+  }
+  expect_layer_means(out / "probe_layer_means.csv", models);
+  // Five models with theta: four panels spread over the depths (first and last kept).
+  std::set<std::string> panels;
+  for (const auto& r : read_csv(out / "probe_pca.csv")) panels.insert(r.at("model"));
+  EXPECT_EQ(panels.size(), 4u);
+  EXPECT_EQ(panels.count("pythia-160m"), 1u);
+  EXPECT_EQ(panels.count("pythia-12b"), 1u);
+  EXPECT_EQ(read_csv(out / "probe_theta_middle_vs_depth.csv").size(), 5u);
+}
+
+TEST_F(PlotTest, ProbeWithoutThetaAnywhereSkipsOnlyThePcaFigure) {
+  using probe_data::Model;
+  const std::string path = (dir_ / "summaries.h5").string();
+  probe_data::write_probe_file(path, {{"m1", "opt", 12, 100, false, true}});
+  const fs::path out = dir_ / "figs";
+  ASSERT_EQ(plot::plot_sweep({path, out.string()}), 0) << log();
+  expect_png(out / "probe_layer_means.png");
+  expect_png(out / "probe_theta_middle_vs_depth.png");
+  EXPECT_FALSE(fs::exists(out / "probe_pca.png"));
+  EXPECT_TRUE(contains(log(), "probe_pca skipped")) << log();
+}
+
+TEST_F(PlotTest, ProbeFileWithoutCompleteModelsHasNothingToPlot) {
+  using probe_data::Model;
+  const std::string path = (dir_ / "running.h5").string();
+  probe_data::write_probe_file(path, {{"m1", "opt", 12, 100, true, false}});
+  EXPECT_EQ(plot::plot_sweep({path, (dir_ / "f").string()}), 1);
+  EXPECT_TRUE(contains(log(), "nothing to plot")) << log();
 }
 
 }  // namespace

@@ -1,0 +1,26 @@
+// Figures of the LLM hidden-state probe (SPEC.md §2) from the /probe/<model>/ groups of a sweep
+// file (layout: probe/runner.hpp), drawn by `depthscale plot` beside the toy-sweep figures:
+//   probe_layer_means           per-layer means of summary/ against relative depth l/L
+//   probe_pca                   sites and the two reference trajectories on PC1 and PC2
+//   probe_theta_middle_vs_depth ⟨θ⟩_{D,l} against the number of layers L
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace depthscale::plot::detail {
+
+// Names of the /probe/<model> groups with status=complete (unfinished runs have only batches/).
+std::vector<std::string> complete_probe_models(const store::Group& root);
+
+// Draws each probe figure through `attempt`, which runs it, counts it when it returns true and
+// reports its PlotError / StoreError. Figures without data log why and return false.
+void probe_figures(const store::Group& root, const std::string& path,
+                   const std::filesystem::path& dir,
+                   const std::function<void(const std::function<bool()>&)>& attempt);
+
+}  // namespace depthscale::plot::detail
