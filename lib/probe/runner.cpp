@@ -345,8 +345,8 @@ std::vector<ResolvedModel> resolve_models(const ProbeSpec& spec) {
     r.num_layers = c.num_layers;
     r.hidden_size = c.hidden_size;
     r.vocab_size = c.vocab_size;
-    const auto tok = fs::path(m.path) / "tokenizer.json";
-    if (spec.check_tokenizer && fs::exists(tok, ec)) r.tokenizer_hash = tokenizer_file_hash(tok);
+    // tokenizer.json, else vocab.json + merges.txt (OPT, GPT-2): the hash `tokenize` records.
+    if (spec.check_tokenizer) r.tokenizer_hash = tokenizer_hash_of_model_dir(m.path).value_or(0);
     r.shard_paths = m.shards.empty() ? expand_shards(spec.shards, spec.shards_where)
                                      : expand_shards(m.shards, m.shards_where);
     out.push_back(std::move(r));

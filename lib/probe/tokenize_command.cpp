@@ -22,9 +22,15 @@ namespace depthscale::probe {
 namespace fs = std::filesystem;
 
 void add_tokenize_options(CLI::App& cmd, TokenizeOptions& o) {
-  cmd.add_option("--tokenizer", o.tokenizer, "the model's tokenizer.json")
+  cmd.add_option("--tokenizer", o.tokenizer,
+                 "the model's tokenizer: a tokenizer.json; a GPT-2 style vocab.json with its "
+                 "merges.txt beside it (OPT, GPT-2: special tokens and BOS from the "
+                 "tokenizer_config.json / special_tokens_map.json / config.json there; OPT "
+                 "prepends </s>); or a model folder (its tokenizer.json if present, else its "
+                 "vocab.json + merges.txt). The shards record the tokenizer's hash: of "
+                 "tokenizer.json's bytes, or of vocab.json's then merges.txt's")
       ->required()
-      ->check(CLI::ExistingFile);
+      ->check(CLI::ExistingPath);
   cmd.add_option("inputs", o.inputs,
                  "text files (one document each) or JSON Lines (.jsonl/.ndjson/.json: one "
                  "document per line, from the text field)")
@@ -43,7 +49,7 @@ void add_tokenize_options(CLI::App& cmd, TokenizeOptions& o) {
       ->capture_default_str();
   cmd.add_flag_callback(
       "--no-special-tokens", [&o] { o.add_special_tokens = false; },
-      "do not apply the post-processor (BOS/EOS templates)");
+      "do not apply the post-processor (BOS/EOS templates; OPT's </s> in front)");
   cmd.add_option("--threads", o.threads, "tokenizer threads (0: all cores)")->capture_default_str();
   cmd.add_flag("--overwrite", o.overwrite, "replace existing shards with this prefix");
 }
@@ -205,7 +211,7 @@ int run_tokenize(const TokenizeOptions& o) {
   using clock = std::chrono::steady_clock;
   try {
     const auto t0 = clock::now();
-    const Tokenizer tok = Tokenizer::from_file(o.tokenizer);
+    const Tokenizer tok = Tokenizer::from_path(o.tokenizer);
     const auto existing = list_shards(o.out_prefix);
     if (!existing.empty()) {
       if (!o.overwrite)
@@ -255,8 +261,18 @@ int run_tokenize(const TokenizeOptions& o) {
                   static_cast<unsigned long long>(truncated),
                   static_cast<unsigned long long>(o.max_tokens_per_doc));
     std::printf("tokenize: tokenizer %s (hash 0x%016llx, vocab %u, %u-byte tokens)\n",
-                o.tokenizer.c_str(), static_cast<unsigned long long>(tok.hash()), tok.vocab_size(),
+                tok.origin().c_str(), static_cast<unsigned long long>(tok.hash()), tok.vocab_size(),
                 token_width_for(tok.vocab_size()));
+    // Say which special tokens went in: for vocab.json + merges.txt, BOS is inferred from the
+    // config files.
+    auto list = [](const std::vector<uint32_t>& ids) {
+      std::string s;
+      for (uint32_t id : ids) s += (s.empty() ? "" : " ") + std::to_string(id);
+      return s.empty() ? std::string("none") : s;
+    };
+    if (o.add_special_tokens)
+      std::printf("tokenize: special tokens per document: before %s, after %s\n",
+                  list(tok.special_prefix()).c_str(), list(tok.special_suffix()).c_str());
     std::printf(
         "tokenize: %.2f s in all, %.0f tokens/s (%.2f MB/s); encoding alone %.0f "
         "tokens/s on %u thread(s)\n",

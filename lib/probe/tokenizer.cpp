@@ -1,4 +1,5 @@
-// Byte-level BPE from tokenizer.json; the pipeline is described in tokenizer.hpp.
+// Byte-level BPE from tokenizer.json (or GPT-2 style vocab.json + merges.txt); the pipeline is
+// described in tokenizer.hpp.
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "probe/tokenizer.hpp"
 
@@ -14,7 +15,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <queue>
 #include <sstream>
 #include <unordered_map>
@@ -915,6 +919,389 @@ void Tokenizer::Impl::bpe(std::string_view word, std::vector<uint32_t>& out) con
   cache.words.emplace(std::move(key), std::vector<uint32_t>(out.begin() + before, out.end()));
 }
 
+// ---- GPT-2 style vocab.json + merges.txt ----------------------------------------------------
+
+namespace {
+
+namespace fs = std::filesystem;
+
+bool is_file(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_regular_file(p, ec);
+}
+
+size_t line_at(const std::string& text, size_t pos) {
+  pos = std::min(pos, text.size());
+  return 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + pos, '\n'));
+}
+
+// An input iterator that counts the bytes the JSON parser has taken: nlohmann's SAX callbacks
+// carry no position, and a vocab.json error should name its line.
+class CountingIterator {
+ public:
+  using iterator_category = std::input_iterator_tag;
+  using value_type = char;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const char*;
+  using reference = const char&;
+  CountingIterator(const char* p, size_t* taken) : p_(p), taken_(taken) {}
+  reference operator*() const { return *p_; }
+  CountingIterator& operator++() {
+    ++p_;
+    ++*taken_;
+    return *this;
+  }
+  CountingIterator operator++(int) {
+    CountingIterator old = *this;
+    ++*this;
+    return old;
+  }
+  bool operator==(const CountingIterator& o) const { return p_ == o.p_; }
+  bool operator!=(const CountingIterator& o) const { return p_ != o.p_; }
+
+ private:
+  const char* p_;
+  size_t* taken_;
+};
+
+// vocab.json as a SAX stream: one flat object token -> unsigned id, duplicates refused (Python's
+// json.load would silently keep the last one).
+class VocabReader : public json::json_sax_t {
+ public:
+  VocabReader(const std::string& text, const std::string& path,
+              std::unordered_map<std::string, uint32_t>& vocab)
+      : text_(text), path_(path), vocab_(vocab) {}
+
+  void read() {
+    const CountingIterator first(text_.data(), &taken_), last(text_.data() + text_.size(), &taken_);
+    json::sax_parse(first, last, this);
+    if (!error_.empty()) throw TokenizerError(error_);
+    if (!seen_object_) throw TokenizerError(path_ + ":1: expected a JSON object token -> id");
+  }
+
+  bool null() override { return not_an_id("null"); }
+  bool boolean(bool) override { return not_an_id("a boolean"); }
+  bool number_integer(number_integer_t) override { return not_an_id("a negative number"); }
+  bool number_unsigned(number_unsigned_t v) override {
+    if (depth_ != 1) return not_an_id("a number");
+    if (v > 0xFFFFFFFEULL)
+      return fail("token " + json(key_).dump() + ": id " + std::to_string(v) +
+                  " does not fit 32 bits");
+    vocab_.emplace(key_, static_cast<uint32_t>(v));
+    return true;
+  }
+  bool number_float(number_float_t, const string_t&) override {
+    return not_an_id("a fractional number");
+  }
+  bool string(string_t&) override { return not_an_id("a string"); }
+  bool binary(binary_t&) override { return not_an_id("binary data"); }
+  bool start_object(std::size_t) override {
+    if (depth_ != 0) return not_an_id("an object");
+    seen_object_ = true;
+    ++depth_;
+    return true;
+  }
+  bool end_object() override {
+    --depth_;
+    return true;
+  }
+  bool start_array(std::size_t) override { return not_an_id("an array"); }
+  bool end_array() override { return true; }
+  bool key(string_t& k) override {
+    if (vocab_.count(k)) return fail("token " + json(k).dump() + " appears twice");
+    key_ = k;
+    return true;
+  }
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& e) override {
+    // `position` counts the bytes read, the offending one included.
+    error_ = path_ + ":" + std::to_string(line_at(text_, position ? position - 1 : 0)) +
+             ": not valid JSON: " + e.what();
+    return false;
+  }
+
+ private:
+  bool fail(const std::string& what) {
+    // The parser has taken the value and at most one byte of look-ahead (after a number).
+    error_ =
+        path_ + ":" + std::to_string(line_at(text_, taken_ >= 2 ? taken_ - 2 : 0)) + ": " + what;
+    return false;
+  }
+  bool not_an_id(const char* found) {
+    if (depth_ == 0) return fail(std::string("expected a JSON object token -> id, found ") + found);
+    return fail("token " + json(key_).dump() + ": expected an unsigned integer id, found " + found);
+  }
+
+  const std::string& text_;
+  const std::string& path_;
+  std::unordered_map<std::string, uint32_t>& vocab_;
+  size_t taken_ = 0;
+  int depth_ = 0;
+  bool seen_object_ = false;
+  std::string key_, error_;
+};
+
+// merges.txt: "left right" per line in priority order. Like the Rust crate's BPE::from_file,
+// "#version" lines are skipped and each line must split on ' ' into exactly two tokens (the
+// byte-level alphabet has no raw spaces); blank lines (a trailing one is common) carry no merge.
+json read_merges_txt(const std::string& text, const std::string& path,
+                     const std::unordered_map<std::string, uint32_t>& vocab) {
+  json merges = json::array();
+  size_t line_no = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line.compare(0, 8, "#version") == 0) continue;
+    const std::string where = path + ":" + std::to_string(line_no) + ": ";
+    if (!valid_utf8(line)) throw TokenizerError(where + "not valid UTF-8");
+    const size_t sp = line.find(' ');
+    if (sp == 0 || sp == std::string::npos || sp + 1 == line.size() ||
+        line.find(' ', sp + 1) != std::string::npos)
+      throw TokenizerError(where + "expected two tokens separated by one space, found " +
+                           json(line).dump());
+    std::string a = line.substr(0, sp), b = line.substr(sp + 1);
+    for (const std::string* t : {&a, &b})
+      if (!vocab.count(*t))
+        throw TokenizerError(where + "token " + json(*t).dump() + " is not in vocab.json");
+    if (!vocab.count(a + b))
+      throw TokenizerError(where + "merged token " + json(a + b).dump() + " is not in vocab.json");
+    merges.push_back(json::array({std::move(a), std::move(b)}));
+  }
+  return merges;
+}
+
+json read_json_file(const fs::path& path) {
+  try {
+    return json::parse(read_file(path.string()));
+  } catch (const json::parse_error& e) {
+    throw TokenizerError(path.string() + ": not valid JSON: " + e.what());
+  }
+}
+
+// What tokenizer_config.json, special_tokens_map.json and config.json say about a GPT-2 style
+// tokenizer, in tokenizer.json terms.
+struct Gpt2Config {
+  json added_tokens = json::array();  // entries of tokenizer.json's added_tokens
+  std::optional<std::string> bos;     // bos_token content
+  std::optional<bool> add_bos_token;  // tokenizer_config.json's flag
+  bool add_prefix_space = false;
+  std::string model_type;  // config.json's, "" when absent
+};
+
+Gpt2Config read_gpt2_config(const fs::path& dir,
+                            const std::unordered_map<std::string, uint32_t>& vocab) {
+  Gpt2Config cfg;
+  const fs::path tc_path = dir / "tokenizer_config.json", sm_path = dir / "special_tokens_map.json";
+  const json tc = is_file(tc_path) ? read_json_file(tc_path) : json::object();
+  const json sm = is_file(sm_path) ? read_json_file(sm_path) : json::object();
+  if (!tc.is_object()) throw TokenizerError(tc_path.string() + ": expected a JSON object");
+  if (!sm.is_object()) throw TokenizerError(sm_path.string() + ": expected a JSON object");
+  auto flag = [&](const char* key) -> std::optional<bool> {
+    auto it = tc.find(key);
+    if (it == tc.end() || it->is_null()) return std::nullopt;
+    if (!it->is_boolean())
+      throw TokenizerError(tc_path.string() + ": " + key + ": expected true or false");
+    return it->get<bool>();
+  };
+  cfg.add_bos_token = flag("add_bos_token");
+  cfg.add_prefix_space = flag("add_prefix_space").value_or(false);
+
+  // One added token from a string or an AddedToken object ({"content": ..., "lstrip": ...}).
+  auto token_of = [](const json& v, const std::string& where, json& out) {
+    if (v.is_string()) {
+      out = {{"content", v}};
+    } else if (v.is_object() && v.contains("content") && v["content"].is_string()) {
+      out = json::object();
+      for (const char* k : {"content", "lstrip", "rstrip", "single_word", "normalized", "special"})
+        if (v.contains(k) && !v[k].is_null()) out[k] = v[k];
+      for (const char* k : {"lstrip", "rstrip", "single_word", "normalized", "special"})
+        if (out.contains(k) && !out[k].is_boolean())
+          throw TokenizerError(where + "." + k + ": expected true or false");
+    } else {
+      throw TokenizerError(where + ": expected a string or {\"content\": ...}");
+    }
+    if (out["content"].get<std::string>().empty()) throw TokenizerError(where + ": empty token");
+  };
+  auto find_added = [&](const std::string& content) -> const json* {
+    for (const auto& t : cfg.added_tokens)
+      if (t["content"] == content) return &t;
+    return nullptr;
+  };
+
+  // added_tokens_decoder (newer files) gives ids outright.
+  if (auto it = tc.find("added_tokens_decoder"); it != tc.end() && !it->is_null()) {
+    const std::string where = tc_path.string() + ": added_tokens_decoder";
+    if (!it->is_object()) throw TokenizerError(where + ": expected an object id -> token");
+    for (auto e = it->begin(); e != it->end(); ++e) {
+      const std::string ew = where + "[" + json(e.key()).dump() + "]";
+      uint64_t id = 0;
+      if (e.key().empty() || e.key().size() > 10 ||
+          e.key().find_first_not_of("0123456789") != std::string::npos ||
+          (id = std::stoull(e.key())) > 0xFFFFFFFEULL)
+        throw TokenizerError(ew + ": the key must be a token id");
+      json t;
+      token_of(e.value(), ew, t);
+      t["id"] = id;
+      cfg.added_tokens.push_back(std::move(t));
+    }
+  }
+
+  // Named special tokens: special_tokens_map.json wins over tokenizer_config.json, as in
+  // transformers' from_pretrained. They are matched in the text like any added token.
+  static const char* const kNamed[] = {"bos_token", "eos_token", "unk_token", "sep_token",
+                                       "pad_token", "cls_token", "mask_token"};
+  auto pick = [&](const char* key) -> std::pair<const json*, std::string> {
+    if (auto it = sm.find(key); it != sm.end() && !it->is_null())
+      return {&*it, sm_path.string() + ": " + key};
+    if (auto it = tc.find(key); it != tc.end() && !it->is_null())
+      return {&*it, tc_path.string() + ": " + key};
+    return {nullptr, ""};
+  };
+  auto add_special = [&](const json& v, const std::string& where) -> std::string {
+    json t;
+    token_of(v, where, t);
+    const std::string content = t["content"].get<std::string>();
+    if (find_added(content)) return content;
+    auto id = vocab.find(content);
+    if (id == vocab.end())
+      throw TokenizerError(where + ": " + json(content).dump() +
+                           " is neither in vocab.json nor in added_tokens_decoder");
+    t["id"] = id->second;
+    t["special"] = true;
+    cfg.added_tokens.push_back(std::move(t));
+    return content;
+  };
+  for (const char* key : kNamed) {
+    const auto [v, where] = pick(key);
+    if (!v) continue;
+    const std::string content = add_special(*v, where);
+    if (std::string(key) == "bos_token") cfg.bos = content;
+  }
+  if (const auto [v, where] = pick("additional_special_tokens"); v) {
+    if (!v->is_array()) throw TokenizerError(where + ": expected an array");
+    for (size_t i = 0; i < v->size(); ++i)
+      add_special((*v)[i], where + "[" + std::to_string(i) + "]");
+  }
+
+  const fs::path config_path = dir / "config.json";
+  if (is_file(config_path)) {
+    const json c = read_json_file(config_path);
+    if (c.is_object() && c.contains("model_type") && c["model_type"].is_string())
+      cfg.model_type = c["model_type"].get<std::string>();
+  }
+  return cfg;
+}
+
+}  // namespace
+
+uint64_t vocab_merges_hash(const std::string& vocab_json_path, const std::string& merges_txt_path) {
+  const std::string vocab = read_file(vocab_json_path), merges = read_file(merges_txt_path);
+  return fnv1a64(merges.data(), merges.size(), fnv1a64(vocab.data(), vocab.size()));
+}
+
+std::optional<uint64_t> tokenizer_hash_of_model_dir(const std::string& dir) {
+  const fs::path d(dir);
+  if (is_file(d / "tokenizer.json")) return tokenizer_file_hash((d / "tokenizer.json").string());
+  if (is_file(d / "vocab.json") && is_file(d / "merges.txt"))
+    return vocab_merges_hash((d / "vocab.json").string(), (d / "merges.txt").string());
+  return std::nullopt;
+}
+
+Tokenizer Tokenizer::from_vocab_merges(const std::string& vocab_json_path,
+                                       const std::string& merges_txt_path,
+                                       const VocabMergesOptions& options) {
+  const std::string vocab_text = read_file(vocab_json_path);
+  const std::string merges_text = read_file(merges_txt_path);
+  std::unordered_map<std::string, uint32_t> vocab;
+  VocabReader(vocab_text, vocab_json_path, vocab).read();
+  json merges = read_merges_txt(merges_text, merges_txt_path, vocab);
+
+  fs::path dir = options.config_dir.empty() ? fs::path(vocab_json_path).parent_path()
+                                            : fs::path(options.config_dir);
+  if (dir.empty()) dir = ".";
+  const Gpt2Config cfg = options.read_config_files ? read_gpt2_config(dir, vocab) : Gpt2Config{};
+  bool add_bos = false;
+  switch (options.add_bos) {
+    case VocabMergesOptions::Bos::On:
+      add_bos = true;
+      break;
+    case VocabMergesOptions::Bos::Off:
+      break;
+    case VocabMergesOptions::Bos::Auto:
+      add_bos = cfg.add_bos_token.value_or(cfg.model_type == "opt");
+      break;
+  }
+  const std::string origin = vocab_json_path + " + " + merges_txt_path;
+  if (add_bos && !cfg.bos)
+    throw TokenizerError(origin + ": BOS prepending asked for, but no bos_token in " +
+                         (options.read_config_files
+                              ? (dir / "tokenizer_config.json").string() + " or " +
+                                    (dir / "special_tokens_map.json").string()
+                              : std::string("the config files (not read)")));
+
+  // The tokenizer.json that transformers' GPT2Converter would write for these files.
+  json vocab_json = json::object();
+  for (const auto& [token, id] : vocab) vocab_json[token] = id;
+  json j = {
+      {"added_tokens", cfg.added_tokens},
+      {"normalizer", nullptr},
+      {"pre_tokenizer",
+       {{"type", "ByteLevel"}, {"add_prefix_space", cfg.add_prefix_space}, {"use_regex", true}}},
+      {"post_processor", nullptr},
+      {"model",
+       {{"type", "BPE"}, {"vocab", std::move(vocab_json)}, {"merges", std::move(merges)}}}};
+  if (add_bos) {
+    const std::string& bos = *cfg.bos;
+    uint32_t bos_id = 0;
+    for (const auto& t : cfg.added_tokens)
+      if (t["content"] == bos) bos_id = t["id"].get<uint32_t>();
+    j["post_processor"] = {
+        {"type", "TemplateProcessing"},
+        {"single", json::array({{{"SpecialToken", {{"id", bos}, {"type_id", 0}}}},
+                                {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}})},
+        {"special_tokens", {{bos, {{"id", bos}, {"ids", {bos_id}}, {"tokens", {bos}}}}}}};
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->origin = origin;
+  impl->hash = fnv1a64(merges_text.data(), merges_text.size(),
+                       fnv1a64(vocab_text.data(), vocab_text.size()));
+  impl->parse(j);
+  return Tokenizer(std::move(impl));
+}
+
+Tokenizer Tokenizer::from_model_dir(const std::string& dir) {
+  const fs::path d(dir);
+  if (is_file(d / "tokenizer.json")) return from_file((d / "tokenizer.json").string());
+  if (is_file(d / "vocab.json") && is_file(d / "merges.txt")) {
+    VocabMergesOptions o;
+    o.config_dir = dir;
+    return from_vocab_merges((d / "vocab.json").string(), (d / "merges.txt").string(), o);
+  }
+  throw TokenizerError(dir + ": no tokenizer.json, nor vocab.json + merges.txt");
+}
+
+Tokenizer Tokenizer::from_path(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) return from_model_dir(path);
+  const fs::path p(path);
+  const std::string name = p.filename().string();
+  const std::string suffix = "vocab.json";
+  if (name.size() >= suffix.size() &&
+      name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    const fs::path merges =
+        p.parent_path() / (name.substr(0, name.size() - suffix.size()) + "merges.txt");
+    if (!is_file(merges))
+      throw TokenizerError(path + ": a vocab.json needs its merges.txt beside it: " +
+                           merges.string() + " not found");
+    return from_vocab_merges(path, merges.string());
+  }
+  return from_file(path);
+}
+
 // ---- public face ----------------------------------------------------------------------------
 
 Tokenizer::Tokenizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -1030,6 +1417,12 @@ const std::string& Tokenizer::origin() const {
 }
 const std::vector<AddedToken>& Tokenizer::added_tokens() const {
   return impl_->added;
+}
+const std::vector<uint32_t>& Tokenizer::special_prefix() const {
+  return impl_->post_prefix;
+}
+const std::vector<uint32_t>& Tokenizer::special_suffix() const {
+  return impl_->post_suffix;
 }
 
 std::optional<uint32_t> Tokenizer::token_to_id(std::string_view token) const {

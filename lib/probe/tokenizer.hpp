@@ -21,6 +21,17 @@
 // The tokenizer's identity (recorded in token shards) is tokenizer_file_hash(): FNV-1a 64 over
 // the exact bytes of the tokenizer.json file. A re-serialised but equivalent file therefore has
 // a different hash, on purpose: "same file" is the only identity we can check cheaply and exactly.
+//
+// GPT-2 style file pairs (vocab.json + merges.txt, as facebook/opt-* and openai-community/gpt2
+// ship them, with no tokenizer.json) load through from_vocab_merges(): the same pipeline with what
+// transformers' GPT2Tokenizer implies: no normalizer, ByteLevel with the GPT-2 regex and
+// add_prefix_space from tokenizer_config.json (default false), special tokens from
+// tokenizer_config.json (added_tokens_decoder, bos_token, eos_token, unk_token, ...) overridden by
+// special_tokens_map.json, and BOS prepending as an explicit option (VocabMergesOptions::add_bos;
+// OPT prepends </s>, id 2). Their identity is vocab_merges_hash(): FNV-1a 64 over the bytes of
+// vocab.json followed by those of merges.txt (one running hash; the side JSON files are not part
+// of it). tokenizer_hash_of_model_dir() picks the form a model folder has, as from_model_dir()
+// does, so token shards and the probe runner's tokenizer check agree.
 #pragma once
 
 #include <cstddef>
@@ -34,7 +45,8 @@
 
 namespace depthscale::probe {
 
-// A malformed or unsupported tokenizer.json; the message names the file and the JSON key.
+// A malformed or unsupported tokenizer file; the message names the file and the JSON key (for
+// vocab.json / merges.txt, the file and line).
 class TokenizerError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -48,6 +60,15 @@ uint64_t fnv1a64(const void* data, size_t size, uint64_t state = kFnv1a64Offset)
 // FNV-1a 64 of a file's bytes; throws std::runtime_error naming the file when it cannot be read.
 uint64_t tokenizer_file_hash(const std::string& path);
 
+// FNV-1a 64 over vocab.json's bytes, then merges.txt's (the hash of their concatenation): the
+// identity of a tokenizer loaded with from_vocab_merges(). Throws when a file cannot be read.
+uint64_t vocab_merges_hash(const std::string& vocab_json_path, const std::string& merges_txt_path);
+
+// The identity of a model folder's tokenizer, chosen as Tokenizer::from_model_dir() chooses:
+// tokenizer_file_hash(<dir>/tokenizer.json) when that file exists, else
+// vocab_merges_hash(<dir>/vocab.json, <dir>/merges.txt) when both exist, else nullopt.
+std::optional<uint64_t> tokenizer_hash_of_model_dir(const std::string& dir);
+
 // True when `text` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
 // On failure, `bad_offset` (when given) receives the byte offset of the first bad sequence.
 bool valid_utf8(std::string_view text, size_t* bad_offset = nullptr);
@@ -60,6 +81,23 @@ struct AddedToken {
   bool lstrip = false, rstrip = false, single_word = false;
 };
 
+// How Tokenizer::from_vocab_merges() reads a GPT-2 style vocab.json + merges.txt pair.
+struct VocabMergesOptions {
+  // Folder of tokenizer_config.json, special_tokens_map.json and config.json (each optional);
+  // empty: the folder of vocab.json.
+  std::string config_dir;
+  // false: read none of those files (no added tokens; BOS only when add_bos is On, which then
+  // fails for want of a bos_token).
+  bool read_config_files = true;
+  // Prepending the BOS token when encoding with add_special_tokens, as transformers' GPT2Tokenizer
+  // does with add_bos_token=true (its converted fast tokenizer gets the same BOS template). Auto:
+  // tokenizer_config.json's add_bos_token when it has one, else on when config.json's model_type
+  // is "opt" (OPT was trained with </s> in front of every document). On needs a bos_token in the
+  // config files.
+  enum class Bos { Auto, On, Off };
+  Bos add_bos = Bos::Auto;
+};
+
 class Tokenizer {
  public:
   // Reads and validates a tokenizer.json. Throws TokenizerError (or std::runtime_error when the
@@ -67,6 +105,23 @@ class Tokenizer {
   static Tokenizer from_file(const std::string& path);
   // The same from the JSON text; `origin` names it in errors; hash() is the FNV-1a of `json`.
   static Tokenizer from_json(const std::string& json, const std::string& origin = "<memory>");
+  // A GPT-2 style pair: vocab.json (an object token -> id, tokens in the byte-level alphabet) and
+  // merges.txt (one "left right" merge per line, highest priority first; lines starting with
+  // "#version" and blank lines are skipped, CRLF is accepted). Every merge's two tokens and their
+  // concatenation must be in vocab.json. Special tokens named in the config files must be in
+  // vocab.json or in added_tokens_decoder. Errors are TokenizerError naming the file and line
+  // (vocab.json: the line of the offending entry). hash() is vocab_merges_hash().
+  static Tokenizer from_vocab_merges(const std::string& vocab_json_path,
+                                     const std::string& merges_txt_path,
+                                     const VocabMergesOptions& options = {});
+  // A model folder: <dir>/tokenizer.json when present (authoritative: it carries its own
+  // post-processor), else <dir>/vocab.json + <dir>/merges.txt with the config files of <dir>.
+  static Tokenizer from_model_dir(const std::string& dir);
+  // What `depthscale tokenize --tokenizer PATH` accepts: a folder (from_model_dir), a file whose
+  // name ends in "vocab.json" (merges.txt beside it, named with "merges.txt" in place of
+  // "vocab.json", e.g. gpt2-vocab.json + gpt2-merges.txt; config files from the same folder), or a
+  // tokenizer.json.
+  static Tokenizer from_path(const std::string& path);
 
   Tokenizer(Tokenizer&&) noexcept;
   Tokenizer& operator=(Tokenizer&&) noexcept;
@@ -92,7 +147,10 @@ class Tokenizer {
   // One more than the largest id of the vocabulary and the added tokens (Hugging Face's
   // len(tokenizer) when ids are dense).
   uint32_t vocab_size() const;
-  uint64_t hash() const;  // FNV-1a 64 of the tokenizer.json bytes
+  uint64_t hash() const;  // FNV-1a 64 of the tokenizer.json bytes (or vocab_merges_hash())
+  // Ids encode() puts before / after the text when add_special_tokens is true (e.g. OPT's BOS).
+  const std::vector<uint32_t>& special_prefix() const;
+  const std::vector<uint32_t>& special_suffix() const;
   const std::string& origin() const;
   std::optional<uint32_t> token_to_id(std::string_view token) const;  // vocab or added token
   std::string id_to_token(uint32_t id) const;  // byte-level form (e.g. "Ġthe"); "" if unknown
