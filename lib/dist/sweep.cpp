@@ -1,8 +1,8 @@
 #include <mpi.h>
+#include <sched.h>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 #include <torch/version.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -19,6 +19,7 @@
 
 #include "config/job.hpp"
 #include "dist/probe_sweep.hpp"
+#include "dist/ranks.hpp"
 #include "dist/run.hpp"
 #include "log/log.hpp"
 #include "store/store.hpp"
@@ -53,23 +54,6 @@ enum Tag : int {
 // wall-time guard.
 constexpr double kFlopsPerCore = 45e9;
 
-void send(int dest, int tag, const std::string& bytes) {
-  MPI_Send(bytes.data(), int(bytes.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD);
-}
-void send(int dest, int tag, const std::vector<char>& bytes) {
-  MPI_Send(bytes.data(), int(bytes.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD);
-}
-std::vector<char> receive(int source, int tag, MPI_Status* status_out = nullptr) {
-  MPI_Status st;
-  MPI_Probe(source, tag, MPI_COMM_WORLD, &st);
-  int n = 0;
-  MPI_Get_count(&st, MPI_BYTE, &n);
-  std::vector<char> buf(size_t(std::max(n, 0)));
-  MPI_Recv(buf.data(), n, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-  if (status_out) *status_out = st;
-  return buf;
-}
-
 std::string encode_unit(const UnitSpec& u, size_t checkpoints) {
   std::ostringstream s;
   s << u.id << ' ' << u.start_step << ' ' << checkpoints << '\n';
@@ -86,41 +70,6 @@ UnitSpec decode_unit(const std::vector<char>& bytes, const std::map<std::string,
   u.rho = u.tasks.front().rho;
   u.teacher = u.tasks.front().teacher;
   return u;
-}
-
-int local_rank_info(int* local_size) {
-  MPI_Comm local;
-  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &local);
-  int r = 0;
-  MPI_Comm_rank(local, &r);
-  MPI_Comm_size(local, local_size);
-  MPI_Comm_free(&local);
-  return r;
-}
-
-// Chooses the device and intra-op threads of this rank: GPU of the node-local rank; CPU threads
-// split evenly between the ranks of a node.
-torch::Device setup_compute(const Job& job) {
-  int local_size = 1;
-  const int local_rank = local_rank_info(&local_size);
-  int threads = job.run.threads;
-  if (threads <= 0) {
-    // The CPUs this process may run on (SLURM's allocation, taskset, cgroups), not the machine's.
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    int cores = sched_getaffinity(0, sizeof(set), &set) == 0
-                    ? CPU_COUNT(&set)
-                    : int(std::thread::hardware_concurrency());
-    // Every rank of the node sees the same set when mpirun does not bind: share it.
-    threads = std::max(1, cores / std::max(local_size, 1));
-  }
-  torch::set_num_threads(threads);
-  if (job.run.device == config::Device::Cuda) {
-    if (!torch::cuda::is_available())
-      throw std::runtime_error("run.device is cuda but this LibTorch sees no GPU");
-    return torch::Device(torch::kCUDA, local_rank % int(torch::cuda::device_count()));
-  }
-  return torch::kCPU;
 }
 
 // Events of rank 0's own worker thread, handed to the coordinator thread (the only HDF5 user).
@@ -356,14 +305,8 @@ class Coordinator {
       } catch (const std::exception& e) {
         spdlog::error("{} failed as a whole: {}", u->describe(), e.what());
         for (const auto& t : u->tasks) {
-          store::TaskResult r;
-          r.key = t.key;
-          r.params = {{"temperature", t.temperature},
-                      {"rho", t.rho},
-                      {"depth", double(t.depth)},
-                      {"teacher", double(t.teacher)}};
+          auto r = toy::task_result(t, toy::UnitContext{device_, host, 0});
           r.error = e.what();
-          r.host = host;
           push({LocalEvent::Result, {}, r, id, 0, false});
         }
         outcome = toy::UnitOutcome::Finished;
@@ -485,15 +428,8 @@ void remote_worker(const Job& job, int rank, torch::Device device) {
     } catch (const std::exception& e) {
       spdlog::error("{} failed as a whole: {}", u.describe(), e.what());
       for (const auto& t : u.tasks) {
-        store::TaskResult r;
-        r.key = t.key;
-        r.params = {{"temperature", t.temperature},
-                    {"rho", t.rho},
-                    {"depth", double(t.depth)},
-                    {"teacher", double(t.teacher)}};
+        auto r = toy::task_result(t, toy::UnitContext{device, host, rank});
         r.error = e.what();
-        r.host = host;
-        r.rank = rank;
         send(0, kResult, store::to_image(r));
       }
     }
@@ -581,8 +517,7 @@ int run_sweep(const RunOptions& opt) {
   Job job;
   try {
     job = config::load_job(opt.job_path, opt.overrides);
-    if (job.kind != config::JobKind::Toy)
-      return run_probe_sweep(opt, job);
+    if (job.kind != config::JobKind::Toy) return run_probe_sweep(opt, job);
   } catch (const config::JobError& e) {
     if (rank == 0) spdlog::error("{}", e.what());
     return kUsage;
@@ -702,7 +637,8 @@ int run_sweep(const RunOptions& opt) {
 
   int code = kDone;
   try {
-    torch::Device device = setup_compute(job);
+    torch::Device device =
+        setup_compute(job.run.device == config::Device::Cuda, job.run.threads, "run.device");
     if (rank == 0) {
       Coordinator coordinator(job, *sweep, std::move(units), size, device);
       code = coordinator.run();

@@ -59,6 +59,18 @@ std::string UnitSpec::describe() const {
          std::to_string(start_step) + ")";
 }
 
+store::TaskResult task_result(const ToyTask& task, const UnitContext& ctx) {
+  store::TaskResult r;
+  r.key = task.key;
+  r.params = {{"temperature", task.temperature},
+              {"rho", task.rho},
+              {"depth", double(task.depth)},
+              {"teacher", double(task.teacher)}};
+  r.host = ctx.host;
+  r.rank = ctx.rank;
+  return r;
+}
+
 uint64_t student_seed(const config::Job& job, const ToyTask& task) {
   return config::derive_seed(job.seed, "student", task.key);
 }
@@ -158,14 +170,7 @@ struct Trainee {
 };
 
 store::TaskResult base_result(const Trainee& t, const UnitContext& ctx) {
-  store::TaskResult r;
-  r.key = t.task.key;
-  r.params = {{"temperature", t.task.temperature},
-              {"rho", t.task.rho},
-              {"depth", double(t.task.depth)},
-              {"teacher", double(t.task.teacher)}};
-  r.host = ctx.host;
-  r.rank = ctx.rank;
+  auto r = task_result(t.task, ctx);
   r.wall_seconds = t.seconds;
   return r;
 }

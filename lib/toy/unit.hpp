@@ -59,6 +59,10 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
                      const std::map<std::string, store::TaskCheckpoint>& resume, UnitEvents& events,
                      const UnitContext& ctx);
 
+// A result for `task` carrying its grid parameters and where it ran (not yet complete: the caller
+// fills in the arrays, or the error of a failure).
+store::TaskResult task_result(const config::ToyTask& task, const UnitContext& ctx);
+
 // The random input batches of the study (all counter-based: the position is the step index).
 torch::Tensor training_inputs(const config::Job& job, const std::string& stream, int64_t step);
 torch::Tensor eval_inputs(const config::Job& job, const std::string& stream, int64_t step,
