@@ -23,9 +23,9 @@ namespace fs = std::filesystem;
 
 void add_tokenize_options(CLI::App& cmd, TokenizeOptions& o) {
   cmd.add_option("--tokenizer", o.tokenizer,
-                 "the model's tokenizer: a tokenizer.json; a GPT-2 style vocab.json with its "
-                 "merges.txt beside it (OPT, GPT-2: special tokens and BOS from the "
-                 "tokenizer_config.json / special_tokens_map.json / config.json there; OPT "
+                 "the model's tokenizer: a tokenizer.json; a GPT-2 style vocab.json or "
+                 "merges.txt with the other beside it (OPT, GPT-2: special tokens and BOS from "
+                 "the tokenizer_config.json / special_tokens_map.json / config.json there; OPT "
                  "prepends </s>); or a model folder (its tokenizer.json if present, else its "
                  "vocab.json + merges.txt). The shards record the tokenizer's hash: of "
                  "tokenizer.json's bytes, or of vocab.json's then merges.txt's")

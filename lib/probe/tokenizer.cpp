@@ -1289,15 +1289,21 @@ Tokenizer Tokenizer::from_path(const std::string& path) {
   if (fs::is_directory(path, ec)) return from_model_dir(path);
   const fs::path p(path);
   const std::string name = p.filename().string();
-  const std::string suffix = "vocab.json";
-  if (name.size() >= suffix.size() &&
-      name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
-    const fs::path merges =
-        p.parent_path() / (name.substr(0, name.size() - suffix.size()) + "merges.txt");
-    if (!is_file(merges))
-      throw TokenizerError(path + ": a vocab.json needs its merges.txt beside it: " +
-                           merges.string() + " not found");
-    return from_vocab_merges(path, merges.string());
+  auto ends_with = [&](const std::string& suffix) {
+    return name.size() >= suffix.size() &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  // Either file of a pair names the pair: gpt2-vocab.json goes with gpt2-merges.txt.
+  const bool vocab_named = ends_with("vocab.json");
+  if (vocab_named || ends_with("merges.txt")) {
+    const std::string stem = name.substr(0, name.size() - 10);  // both suffixes are 10 bytes
+    const fs::path vocab = vocab_named ? p : p.parent_path() / (stem + "vocab.json");
+    const fs::path merges = vocab_named ? p.parent_path() / (stem + "merges.txt") : p;
+    const fs::path& other = vocab_named ? merges : vocab;
+    if (!is_file(other))
+      throw TokenizerError(path + ": a GPT-2 style pair needs " + other.string() +
+                           " beside it: not found");
+    return from_vocab_merges(vocab.string(), merges.string());
   }
   return from_file(path);
 }

@@ -117,10 +117,10 @@ class Tokenizer {
   // A model folder: <dir>/tokenizer.json when present (authoritative: it carries its own
   // post-processor), else <dir>/vocab.json + <dir>/merges.txt with the config files of <dir>.
   static Tokenizer from_model_dir(const std::string& dir);
-  // What `depthscale tokenize --tokenizer PATH` accepts: a folder (from_model_dir), a file whose
-  // name ends in "vocab.json" (merges.txt beside it, named with "merges.txt" in place of
-  // "vocab.json", e.g. gpt2-vocab.json + gpt2-merges.txt; config files from the same folder), or a
-  // tokenizer.json.
+  // What `depthscale tokenize --tokenizer PATH` accepts: a folder (from_model_dir); a file whose
+  // name ends in "vocab.json" or "merges.txt" (the other file of the pair beside it, same prefix:
+  // vocab.json + merges.txt, gpt2-vocab.json + gpt2-merges.txt; config files from that folder);
+  // else a tokenizer.json.
   static Tokenizer from_path(const std::string& path);
 
   Tokenizer(Tokenizer&&) noexcept;

@@ -500,6 +500,7 @@ TEST(VocabMerges, ModelDirAndPathPrecedenceAndHashes) {
   EXPECT_EQ(Tokenizer::from_path(dir.path).hash(), pair_hash);
   EXPECT_EQ(Tokenizer::from_path(vocab).hash(), pair_hash);
   EXPECT_EQ(Tokenizer::from_path(vocab).encode("ab"), from_dir.encode("ab"));  // configs beside
+  EXPECT_EQ(Tokenizer::from_path(merges).hash(), pair_hash);  // either file names the pair
   EXPECT_EQ(depthscale::probe::tokenizer_hash_of_model_dir(dir.path), pair_hash);
 
   // A tokenizer.json beside them wins: it carries its own post-processor.
@@ -524,6 +525,10 @@ TEST(VocabMerges, ModelDirAndPathPrecedenceAndHashes) {
   fs::remove(other / "gpt2-merges.txt");
   expect_error([&] { Tokenizer::from_path(other / "gpt2-vocab.json"); },
                {"gpt2-merges.txt", "not found"});
+  fs::rename(other / "gpt2-vocab.json", other / "gpt2-merges.txt");  // only a "merges.txt" left
+  expect_error([&] { Tokenizer::from_path(other / "gpt2-merges.txt"); },
+               {"gpt2-vocab.json", "not found"});
+  fs::remove(other / "gpt2-merges.txt");
   // A folder with neither form.
   expect_error([&] { Tokenizer::from_model_dir(other.path); }, {"no tokenizer.json"});
   EXPECT_FALSE(depthscale::probe::tokenizer_hash_of_model_dir(other.path).has_value());
