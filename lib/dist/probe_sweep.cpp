@@ -333,30 +333,34 @@ void load_states(const std::string& out, ModelPlan& p, int batch, bool retry_fai
       }
     }
   }
+  // Sidecar results the file lacks, one batch in memory at a time.
   std::map<int64_t, std::string> to_copy;
-  for (const auto& [b, path] : sidecar_batches(sidecar_dir(out, name))) {
-    if (in_file.count(b)) continue;
-    to_copy[b] = path;
-  }
-  std::vector<std::pair<int64_t, BatchResult>> copies;
-  for (const auto& [b, path] : to_copy) {
-    try {
-      copies.emplace_back(b, probe::batch_from_image(read_bytes(path)));
-    } catch (const store::StoreError& e) {
-      spdlog::warn("{}: unreadable, the batch will be redone ({})", path, e.what());
+  for (const auto& [b, path] : sidecar_batches(sidecar_dir(out, name)))
+    if (!in_file.count(b)) to_copy[b] = path;
+  auto copy_in = [&](store::Group* batches) {
+    for (const auto& entry : to_copy) {
+      const std::string& path = entry.second;
+      BatchResult r;
+      try {
+        r = probe::batch_from_image(read_bytes(path));
+      } catch (const store::StoreError& e) {
+        spdlog::warn("{}: unreadable, the batch will be redone ({})", path, e.what());
+        continue;
+      }
+      check_batch(p, r.batch, r.first_doc, r.documents, batch, path);
+      if (batches) probe::write_batch(*batches, r);
+      in_file[r.batch] = r.complete ? "complete" : "failed";
     }
-  }
-  for (auto& [b, r] : copies) {
-    check_batch(p, r.batch, r.first_doc, r.documents, batch, sidecar_file(out, name, b));
-    in_file[b] = r.complete ? "complete" : "failed";
-  }
-  if (!dry_run && !copies.empty()) {
+  };
+  if (dry_run) {
+    copy_in(nullptr);
+  } else if (!to_copy.empty()) {
     with_model_group(out, name, [&](store::Group& mg) {
       auto bg = mg.require_group("batches");
-      for (const auto& [b, r] : copies) probe::write_batch(bg, r);
+      copy_in(&bg);
     });
     spdlog::info("{}: copied {} {} batch results from {} that the last run did not finish writing",
-                 out, copies.size(), name, sidecar_dir(out, name));
+                 out, to_copy.size(), name, sidecar_dir(out, name));
   }
   p.state.assign(size_t(p.batches), BatchState::Pending);
   std::vector<int64_t> forget;

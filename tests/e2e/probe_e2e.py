@@ -6,10 +6,12 @@ tests/reference/llm_reference.py), tokenises a small text set with `depthscale t
   1. runs a 2-rank probe and checks /probe/<model>/: shapes, finiteness, token/doc/position against
      the shards, attributes, summaries and PCA against the per-site arrays, and theta /
      cross_entropy rows of a few sites against the float64 Python reference forward;
-  2. SIGKILLs a second 2-rank run part-way, resumes it, and checks that the resumed file equals the
+  2. SIGKILLs a second 2-rank run part-way, truncates its file as a torn write would, resumes it
+     (rebuilt from the sidecar batch files), and checks that the resumed file equals the
      uninterrupted one bit for bit (every dataset and attribute but timings and hosts);
   3. stops a third run with SIGUSR1 (exit 3) and resumes it to the same file;
-  4. dry runs: the resumed plan, and a missing model path named in the message (exit 2).
+  4. a model whose weights do not load: failed batches, exit 4, --retry-failed once repaired;
+  5. dry runs: the resumed plan, and a missing model path named in the message (exit 2).
 
     probe_e2e.py BUILD_DIR
 """
@@ -186,9 +188,9 @@ class Probe:
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def tree(path):
+def tree(path, skip_attrs=()):
     """{name: array or attrs} of everything under /probe, minus timings and hosts."""
-    skip = {"wall_seconds", "host", "rank"}
+    skip = {"wall_seconds", "host", "rank", *skip_attrs}
     out = {}
     with h5py.File(path, "r") as f:
         def visit(name, obj):
@@ -390,8 +392,14 @@ probe:
         check(rc == 0 and len(row) == 1 and row[0][1] == "gpt_neox" and
               row[0][3:6] == [str(BATCHES), str(killed_at), "0"],
               "dry run of the killed file shows its %d complete batches" % killed_at, log[-1500:])
+        # As if the kill had also torn the main file: the sidecar batch files are the ground truth.
+        with open(b, "r+b") as f:
+            f.truncate(os.path.getsize(b) * 6 // 10)
         rc, log, secs = pr.run(2, job, b, "--resume", "--set", "probe.batch=%d" % BATCH)
         check(rc == 0, "resumed 2-rank run exits 0 (%.1f s)" % secs, log[-3000:])
+        check("rebuilt it" in log and "copied %d tiny batch results" % killed_at in log,
+              "the truncated file was rebuilt and its %d batches recopied from the sidecar" %
+              killed_at, log[-3000:])
         ran = log.count(" complete (rank ")
         check(0 < ran < BATCHES, "the resumed run computed only the missing batches (%d of %d)" %
               (ran, BATCHES))
@@ -424,7 +432,34 @@ probe:
         check(rc == 0, "resume after the stop exits 0", log[-3000:])
         same_tree(tree(a), tree(c))
 
-        print("4. dry run with a missing model folder")
+        print("4. a model that cannot be loaded: failed batches, exit 4, then --retry-failed")
+        broken = os.path.join(work, "broken-neox")
+        shutil.copytree(os.path.join(work, "tiny-neox"), broken)
+        weights = os.path.join(broken, "model.safetensors")
+        shutil.move(weights, weights + ".good")
+        with open(weights, "wb") as f:
+            f.write(b"\x10\x00\x00\x00\x00\x00\x00\x00{}")  # a header without the weights
+        job2 = os.path.join(work, "broken.yaml")
+        with open(job2, "w") as f:
+            f.write(open(job).read().replace(os.path.join(work, "tiny-neox"), broken))
+        e = os.path.join(work, "e.h5")
+        rc, log, _ = pr.run(2, job2, e, "--set", "probe.batch=%d" % BATCH)
+        with h5py.File(e, "r") as f:
+            st = [g.attrs["status"] for g in f["probe/tiny/batches"].values()]
+            err = f["probe/tiny/batches/000000"].attrs["error"]
+        check(rc == 4 and len(st) == BATCHES and set(st) == {"failed"} and broken in err,
+              "exit 4 with every batch status=failed and the error recorded (%s)" % err[:80],
+              log[-2000:])
+        rc, log, _ = pr.run(2, job2, e, "--resume", "--set", "probe.batch=%d" % BATCH)
+        check(rc == 4 and " complete (rank " not in log and "FAILED" not in log,
+              "--resume alone leaves failed batches as they are (exit 4)", log[-2000:])
+        shutil.move(weights + ".good", weights)
+        rc, log, _ = pr.run(2, job2, e, "--resume", "--retry-failed", "--set",
+                            "probe.batch=%d" % BATCH)
+        check(rc == 0, "--retry-failed reruns them (exit 0)", log[-2000:])
+        same_tree(tree(a, {"model_path", "shards"}), tree(e, {"model_path", "shards"}))
+
+        print("5. dry run with a missing model folder")
         rc, log, _ = pr.run(None, job, os.path.join(work, "c.h5"), "--dry-run", "--set",
                             "probe.models=[{name: gone, path: /nonexistent/gone-model}]")
         check(rc == 2 and "/nonexistent/gone-model does not exist" in log and
