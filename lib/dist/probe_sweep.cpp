@@ -5,7 +5,6 @@
 
 #include <fcntl.h>
 #include <mpi.h>
-#include <sched.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
@@ -15,7 +14,6 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <deque>
@@ -28,6 +26,7 @@
 #include <optional>
 #include <thread>
 
+#include "dist/ranks.hpp"
 #include "log/log.hpp"
 #include "probe/model.hpp"
 #include "probe/runner.hpp"
@@ -52,25 +51,6 @@ enum Tag : int {
   kResult,         // worker → 0: a batch result image (complete or failed)
   kUnitEnd,        // worker → 0: "finished" | "stopped"
 };
-
-void send(int dest, int tag, const std::vector<char>& bytes) {
-  if (bytes.size() > size_t(INT_MAX))
-    throw std::runtime_error("a message of " + std::to_string(bytes.size()) +
-                             " bytes exceeds MPI's int count: use a smaller probe.batch");
-  MPI_Send(bytes.data(), int(bytes.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD);
-}
-void send(int dest, int tag, const std::string& text) {
-  send(dest, tag, std::vector<char>(text.begin(), text.end()));
-}
-std::vector<char> receive(int source, int tag) {
-  MPI_Status st;
-  MPI_Probe(source, tag, MPI_COMM_WORLD, &st);
-  int n = 0;
-  MPI_Get_count(&st, MPI_BYTE, &n);
-  std::vector<char> buf(size_t(std::max(n, 0)));
-  MPI_Recv(buf.data(), n, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-  return buf;
-}
 
 // A work unit: one batch of one model, with its documents' token ids.
 struct Unit {
@@ -128,33 +108,6 @@ torch::Dtype dtype_of(const std::string& name) {
   if (name == "bfloat16") return torch::kBFloat16;
   if (name == "float16") return torch::kHalf;
   return torch::kFloat32;
-}
-
-// Device and intra-op threads of this rank: GPU of the node-local rank; the CPUs this process may
-// use (affinity: SLURM's allocation) shared between the ranks of the node.
-torch::Device setup_compute(const config::Job& job, const ProbeSpec& spec) {
-  MPI_Comm local;
-  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &local);
-  int local_rank = 0, local_size = 1;
-  MPI_Comm_rank(local, &local_rank);
-  MPI_Comm_size(local, &local_size);
-  MPI_Comm_free(&local);
-  int threads = job.run.threads;
-  if (threads <= 0) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    const int cores = sched_getaffinity(0, sizeof(set), &set) == 0
-                          ? CPU_COUNT(&set)
-                          : int(std::thread::hardware_concurrency());
-    threads = std::max(1, cores / std::max(local_size, 1));
-  }
-  torch::set_num_threads(threads);
-  if (spec.device == probe::ProbeDevice::Cuda) {
-    if (!torch::cuda::is_available())
-      throw std::runtime_error("probe.device is cuda but this LibTorch sees no GPU");
-    return torch::Device(torch::kCUDA, local_rank % int(torch::cuda::device_count()));
-  }
-  return torch::kCPU;
 }
 
 // One rank's model, loaded when a unit of another model arrives (units come model by model, so
@@ -853,7 +806,8 @@ int run_probe_sweep(const RunOptions& opt, const config::Job& job) {
 
   int code = kDone;
   try {
-    const torch::Device device = setup_compute(job, spec);
+    const torch::Device device =
+        setup_compute(spec.device == probe::ProbeDevice::Cuda, job.run.threads, "probe.device");
     if (rank == 0) {
       Coordinator c(job, spec, out, plans, size, device);
       code = c.run();
