@@ -230,6 +230,56 @@ std::map<int64_t, std::string> sidecar_batches(const std::string& dir) {
   return out;
 }
 
+// Rewrites the file without the space of its unlinked batch groups, which HDF5 does not give back:
+// the root's attributes and children are copied into a temporary file, synced, and renamed over
+// the original, so a kill leaves one whole file or the other (store's recovery removes a stale
+// temporary). Returns the sizes before and after.
+std::pair<uintmax_t, uintmax_t> compact(const std::string& path) {
+  CriticalSection cs;
+  const uintmax_t before = fs::file_size(path);
+  const std::string tmp = path + ".compact.tmp." + std::to_string(getpid());
+  {
+    auto src = store::File::open(path, store::Mode::ReadOnly);
+    auto dst = store::File::create(tmp);
+    {
+      const auto from = src.root();
+      auto to = dst.root();
+      for (const auto& name : from.attr_names()) {
+        if (from.attr_is_string(name)) {
+          to.set_attr(name, from.attr_string(name));
+          continue;
+        }
+        store::Handle a(H5Aopen(from.id(), name.c_str(), H5P_DEFAULT));
+        store::Handle t(a.valid() ? H5Aget_type(a.id()) : H5I_INVALID_HID);
+        const H5T_class_t c = t.valid() ? H5Tget_class(t.id()) : H5T_NO_CLASS;
+        if (c == H5T_INTEGER)
+          to.set_attr(name, from.attr_int(name));
+        else if (c == H5T_FLOAT)
+          to.set_attr(name, from.attr_double(name));
+        else
+          throw store::StoreError(path + ": cannot compact: root attribute " + name +
+                                  " is neither text nor a number");
+      }
+      for (const auto& child : from.children())
+        if (H5Ocopy(from.id(), child.c_str(), to.id(), child.c_str(), H5P_DEFAULT, H5P_DEFAULT) < 0)
+          throw store::StoreError(path + ": cannot compact: copying /" + child + " failed");
+    }
+    dst.flush();
+    dst.close();
+  }
+  fsync_file(tmp);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw store::StoreError(path + ": cannot rename the compacted copy (" + std::strerror(err) +
+                            ")");
+  }
+  const std::string dir = fs::path(path).parent_path().string();
+  fsync_file(dir.empty() ? "." : dir);
+  return {before, fs::file_size(path)};
+}
+
 // ---- the plan -----------------------------------------------------------------------------------
 
 enum class BatchState { Pending, Complete, Failed };
@@ -385,6 +435,7 @@ class Coordinator {
 
   int64_t completed() const { return completed_; }
   int64_t failed() const { return failed_; }
+  int64_t finalized() const { return finalized_; }  // models finished in this run
 
  private:
   int loop() {
@@ -545,6 +596,7 @@ class Coordinator {
                                     probe::ModelRun{p.documents, p.first_doc, p.batches});
     });
     p.finalized = true;
+    ++finalized_;
     p.docs.clear();
     p.docs.shrink_to_fit();
     // The main file now holds the model whole and flushed: its batch files are redundant.
@@ -600,7 +652,7 @@ class Coordinator {
   std::atomic<bool> local_done_{false};
   bool stopped_any_ = false, deadline_hit_ = false;
   double deadline_ = 0, measured_seconds_ = 0;
-  int64_t measured_batches_ = 0, completed_ = 0, failed_ = 0, tokens_done_ = 0;
+  int64_t measured_batches_ = 0, completed_ = 0, failed_ = 0, tokens_done_ = 0, finalized_ = 0;
   std::unique_ptr<log::Progress> progress_;
   std::mutex local_mutex_;
   std::deque<LocalEvent> local_events_;
@@ -811,6 +863,11 @@ int run_probe_sweep(const RunOptions& opt, const config::Job& job) {
     if (rank == 0) {
       Coordinator c(job, spec, out, plans, size, device);
       code = c.run();
+      if (code == kDone && c.finalized() > 0) {
+        const auto [before, after] = compact(out);
+        spdlog::info("{}: compacted from {:.1f} MB to {:.1f} MB (the per-batch copies are gone)",
+                     out, double(before) / 1e6, double(after) / 1e6);
+      }
       spdlog::info("{}: {} batches completed and {} failed in this run; exit code {}", out,
                    c.completed(), c.failed(), code);
     } else {

@@ -64,7 +64,9 @@
 // <out>.ckpt/probe/<model>/<000012>.h5 (write-aside, fsync, rename), then copied into the main
 // file with status last. A batch is complete when either holds it with status=complete; resume
 // skips complete batches and finalised models, and recopies sidecar batches the main file lacks.
-// The sidecar files of a model are removed once its concatenated datasets are flushed.
+// The sidecar files of a model are removed once its concatenated datasets are flushed. HDF5 does
+// not give back the space of the unlinked batch groups, so a run that finishes every model
+// rewrites the file without it (copy to a temporary, fsync, rename).
 //
 // Memory bound (streaming: nothing holds all sites). A worker rank holds one model, one batch's
 // forward (the L+1 hidden states [batch, T, d] in the model dtype, T = the batch's longest

@@ -362,6 +362,12 @@ probe:
         check(rc == 0, "2-rank probe exits 0 (%.1f s)" % secs, log[-3000:])
         check("→ rank 1" in log and "→ rank 0" in log, "both ranks worked on batches")
         check(not os.path.exists(a + ".ckpt/probe/tiny"), "the model's sidecar batch files are gone")
+        with h5py.File(a, "r") as f:
+            data = []
+            f.visititems(lambda n, o: data.append(o.nbytes) if isinstance(o, h5py.Dataset) else None)
+        size = os.path.getsize(a)
+        check("compacted" in log and size < 1.25 * sum(data) + 100000,
+              "the file was compacted: %d bytes for %d bytes of data" % (size, sum(data)), log[-2000:])
         check_file(a, docs, tok, model)
 
         print("2. SIGKILL part-way, then --resume")
