@@ -17,10 +17,11 @@
 //     max_tokens: 1024            # documents are truncated to this; batches are right-padded
 //     batch: 48                   # documents per batch (the unit of work and of resume)
 //     dtype: float32              # float32 | bfloat16 | float16 (default: bfloat16 on cuda, else
-//                                 # float32); angles and cross-entropies are computed in FP32
+//                                 # float32); angles are computed in float64, CEs in float32
 //     device: cpu                 # cpu | cuda (each rank takes the GPU of its node-local rank)
 //     store_per_token: true       # false keeps only summary/ and pca/ (no (N, L) arrays)
-//     check_tokenizer: true       # compare the shards' tokenizer hash with <model>/tokenizer.json
+//     check_tokenizer: true       # the shards' tokenizer hash must be the model folder's
+//                                 # (tokenizer.json, else vocab.json + merges.txt)
 //     separator: 50256            # llm.c shards only: the document separator token
 //     keep_separator: false       # llm.c shards only: keep it as each document's first token
 //   Relative paths are relative to the current folder. Model names become HDF5 group names:
@@ -31,11 +32,11 @@
 //
 //   while running
 //     batches/<000012>/          batch 12 = documents [12·batch, 13·batch) of the stream
-//       attrs: batch, first_doc, documents, tokens, sites, wall_seconds, host, rank,
-//              status (complete | failed, written last), error (failed only)
+//       attrs: model, batch, first_doc, documents, tokens, sites, num_layers, store_per_token,
+//              wall_seconds, host, rank, status (complete | failed, written last), error
 //       norms, theta, ... token, doc, position   as below, for this batch's sites (when
 //                                                store_per_token)
-//       state/                   the batch's serialised metrics state (merged at the end)
+//       summary_state  int64     the batch's probe::Summary::state(), merged at the end
 //   once every batch of the model is complete (batches/ is then unlinked)
 //     attrs: model_path, family, num_layers, hidden_size, vocab_size, dtype, device,
 //            hidden_convention, tokenizer_hash (hex, "0x0" when unknown), shards, documents,
@@ -51,11 +52,18 @@
 //     token          int64   [N]        the site's token (its target is the next site's token)
 //     doc            int64   [N]        the document's index in the stream
 //     position       int64   [N]        the site's position in the document (0-based)
-//     summary/, pca/                    per-layer means and the PCA of the θ vectors (see
-//                                       probe/metrics.hpp)
+//     summary/   norms, theta, theta_dh, angle_to_end, cross_entropy, proj_s: float64 per-layer
+//                means over the sites (one per column); attrs theta_middle_mean (⟨θ⟩_{D,l}, layers
+//                1..L−2), sites
+//     pca/       components float64 [L, L] (row k = k-th principal axis of the θ vectors),
+//                explained [L] (variance ratio), explained_variance [L], mean [L],
+//                early_stop_reference [L], even_reference [L]; attrs early_stop_fraction,
+//                early_stop_count, sites (probe/metrics.hpp: exact, merged over batches)
+//   Both are written with or without store_per_token.
 //   N counts the valid sites in stream order: document d (truncated to n_d ≤ max_tokens tokens)
 //   gives sites p = 0..n_d−2 (a site needs a real token and a real next token). Angles are
-//   arccos(clip(cos, −1, 1)) computed in FP32 whatever the model dtype.
+//   arccos(clip(cos, −1, 1)) computed in float64 from the hidden states whatever the model dtype
+//   and stored as float32 (probe/metrics.hpp).
 //   Hidden-state convention (attribute hidden_convention; probe/model.hpp): hidden[0] is the
 //   embedding output, hidden[l] the output of block l−1, and hidden[L] the last block's output
 //   BEFORE the final norm (Hugging Face's last hidden_states entry is final_norm(hidden[L])).
