@@ -513,6 +513,17 @@ int run_sweep(const RunOptions& opt) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
 
+  if (rank == 0) {  // which library LibTorch's matmuls run on: the first thing to check when slow
+    const std::string blas = toy::blas_library();
+    const bool slow = blas.find("/blas/") != std::string::npos ||
+                      blas.find("atlas") != std::string::npos ||
+                      blas.find("f77blas") != std::string::npos;
+    if (slow)
+      spdlog::warn("BLAS: {} is slow for these shapes: see scripts/setup.sh", blas);
+    else
+      spdlog::info("BLAS: {}", blas.empty() ? "none (LibTorch's own kernels)" : blas);
+  }
+
   // Every rank reads the job itself (same file, same overrides); only rank 0 reports problems.
   Job job;
   try {

@@ -3,6 +3,7 @@
 #include "toy/fused.hpp"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <dlfcn.h>
 
 #include <cfloat>
 #include <cmath>
@@ -320,6 +321,14 @@ torch::Tensor teacher_target(const Teacher::Output& out, Loss loss, double tempe
   torch::NoGradGuard no_grad;
   if (loss == Loss::Mse) return out.logits.defined() ? out.logits : out.features;
   return torch::log_softmax(out.logits / temperature, -1);
+}
+
+std::string blas_library() {
+  void* sym = dlsym(RTLD_DEFAULT, "sgemm_");
+  Dl_info info{};
+  if (!sym || !dladdr(sym, &info) || !info.dli_fname) return "";
+  char real[4096] = {0};
+  return realpath(info.dli_fname, real) ? std::string(real) : std::string(info.dli_fname);
 }
 
 // ---- probes -----------------------------------------------------------------------------------

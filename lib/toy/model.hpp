@@ -124,6 +124,10 @@ class Student {
 // MSE → the teacher's logits when there is a head, else its features.
 torch::Tensor teacher_target(const Teacher::Output& out, config::Loss loss, double temperature);
 
+// The file of the library that provides the sgemm_ LibTorch calls (what the dynamic linker
+// resolves first), e.g. ".../openblas-openmp/libblas.so.3"; "" when LibTorch calls none.
+std::string blas_library();
+
 // Hidden-state probes from h_0 … h_ℓ (each [N, m]), in float32 on the CPU:
 //   theta [N, ℓ] = ∠(h_l, h_{l+1}); theta_dh [N, ℓ−1] = ∠(Δh_l, Δh_{l+1}); norms [N, ℓ+1].
 struct HiddenProbe {
