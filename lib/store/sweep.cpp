@@ -412,9 +412,12 @@ SweepFile SweepFile::open_or_recover(const std::string& path) {
 
   // The file is whole; it may still lag the sidecar by the results a kill caught between the
   // sidecar write and the sweep write (or, on a rewrite, differ from it): copy those across.
-  std::vector<std::string> stale;
+  // A result that cannot be read means damage the structure checks missed: rebuild.
+  std::string unreadable;
   size_t missing = 0;
-  {
+  auto stale_tasks = [&]() {
+    std::vector<std::string> stale;
+    missing = 0;
     File f = File::open(path, Mode::ReadOnly);
     Group root = f.root();
     bool has_tasks = root.has("tasks");
@@ -426,13 +429,19 @@ SweepFile SweepFile::open_or_recover(const std::string& path) {
         continue;
       }
       try {
-        if (!bitwise_equal(read_task(tasks.open_group(key)), load_done(sc, key))) {
+        if (!bitwise_equal(read_task(tasks.open_group(key)), load_done(sc, key)))
           stale.push_back(key);
-        }
       } catch (const StoreError& e) {
-        spdlog::warn("{}", e.what());
+        unreadable = e.what();
+        return stale;
       }
     }
+    return stale;
+  };
+  std::vector<std::string> stale = stale_tasks();
+  if (!unreadable.empty()) {
+    rebuild(path, unreadable);
+    return SweepFile(path);
   }
   if (!stale.empty()) {
     with_sweep_for_writing(path, [&](Group&, Group& tasks) {
@@ -442,6 +451,17 @@ SweepFile SweepFile::open_or_recover(const std::string& path) {
         "{}: copied {} results from {} that the last run did not finish writing ({} "
         "missing, {} different)",
         path, stale.size(), sc.done_dir(), missing, stale.size() - missing);
+    // A kill inside an HDF5 write can leave stale allocation metadata behind, so the copy may
+    // have landed on another result's blocks: check every result again, and rebuild if any
+    // still differs.
+    const size_t copied = stale.size();
+    stale = stale_tasks();
+    if (!unreadable.empty() || !stale.empty()) {
+      rebuild(path, unreadable.empty()
+                        ? std::to_string(stale.size()) + " results still differ from " +
+                              sc.done_dir() + " after copying " + std::to_string(copied)
+                        : unreadable);
+    }
   }
   return SweepFile(path);
 }
