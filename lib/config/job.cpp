@@ -4,9 +4,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -52,7 +52,8 @@ const Schema& job_schema() {
                              leaf("inputs"), section("eval", {leaf("every"), leaf("batches")}),
                              leaf("checkpoint_every"), leaf("student_temperature")}),
            section("probe_hidden", {leaf("inputs")}),
-           section("run", {leaf("unit_size"), leaf("threads"), leaf("device"), leaf("slice"), leaf("engine")}),
+           section("run", {leaf("unit_size"), leaf("threads"), leaf("device"), leaf("slice"),
+                           leaf("engine")}),
            Schema{"probe", {}, true}});
   return s;
 }
@@ -529,7 +530,9 @@ std::vector<Field> fields(const Job& j) {
       {{"run", "device"}, to_string(j.run.device), {}, false},
       {{"run", "engine"}, j.run.engine == Engine::Fused ? "fused" : "autograd", {}, false},
       {{"run", "slice"},
-       std::to_string(j.run.slice_index) + "/" + std::to_string(j.run.slice_count), {}, false},
+       std::to_string(j.run.slice_index) + "/" + std::to_string(j.run.slice_count),
+       {},
+       false},
   };
   for (auto axis : {axis_field("temperature", j.grid.temperature), axis_field("rho", j.grid.rho),
                     axis_field("depth", j.grid.depth), axis_field("teacher", j.grid.teacher)})

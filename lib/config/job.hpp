@@ -19,7 +19,10 @@ enum class DepthScaling { None, InvSqrt };  // lr = base · depth^-1/2 for inv_s
 enum class Schedule { Constant, LinearTail };
 enum class Inputs { Shared, Independent };  // one input batch per (teacher, step), or per student
 enum class Device { Cpu, Cuda };
-enum class Engine { Fused, Autograd };  // toy training step: hand-derived loops, or LibTorch autograd
+enum class Engine {
+  Fused,
+  Autograd
+};  // toy training step: hand-derived loops, or LibTorch autograd
 
 // A bad job file or override: message names file, key and line ("job.yaml:12: train.steps: ...").
 class JobError : public std::runtime_error {

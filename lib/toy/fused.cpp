@@ -130,9 +130,8 @@ void relu_square_range(float* __restrict a, float* __restrict u, int64_t n) {
 void relu_square(Tensor& a, Tensor& u) {
   float* ap = a.data_ptr<float>();
   float* up = u.data_ptr<float>();
-  at::parallel_for(0, a.numel(), 16384, [&](int64_t b0, int64_t b1) {
-    relu_square_range(ap + b0, up + b0, b1 - b0);
-  });
+  at::parallel_for(0, a.numel(), 16384,
+                   [&](int64_t b0, int64_t b1) { relu_square_range(ap + b0, up + b0, b1 - b0); });
 }
 
 // dz = dU · 2a in place (a = relu(z) ≥ 0, so no branch is needed for z < 0).

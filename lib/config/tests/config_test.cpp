@@ -1000,6 +1000,7 @@ TEST(Run, SliceAndEngine) {
   EXPECT_TRUE(contains(error_of(kMinimal, {"run.engine=jit"}), "t.yaml:(--set): run.engine:"));
   // The engine may change on resume (same numbers to rounding); the slice may not.
   const auto a = cfg::parse_job(kMinimal, "m.yaml");
-  EXPECT_EQ(cfg::incompatible_change(a, cfg::parse_job(kMinimal, "m.yaml", {"run.engine=autograd"})), "");
+  EXPECT_EQ(
+      cfg::incompatible_change(a, cfg::parse_job(kMinimal, "m.yaml", {"run.engine=autograd"})), "");
   EXPECT_NE(cfg::incompatible_change(a, cfg::parse_job(kMinimal, "m.yaml", {"run.slice=1/2"})), "");
 }
