@@ -422,6 +422,16 @@ SweepFile SweepFile::open_or_recover(const std::string& path) {
     Group root = f.root();
     bool has_tasks = root.has("tasks");
     Group tasks = has_tasks ? root.open_group("tasks") : Group();
+    if (has_tasks) {
+      // A kill inside HDF5 can leave a link index naming one result twice: damage that every
+      // per-key check passes.
+      const std::vector<std::string> names = tasks.children();
+      auto dup = std::adjacent_find(names.begin(), names.end());
+      if (dup != names.end()) {
+        unreadable = path + ": /tasks lists " + *dup + " twice (a damaged link index)";
+        return stale;
+      }
+    }
     for (const std::string& key : keys_in(sc.done_dir())) {
       if (!has_tasks || !tasks.has(key)) {
         stale.push_back(key);
