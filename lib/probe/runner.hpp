@@ -139,7 +139,7 @@ struct ResolvedModel {
   ProbeModelSpec spec;
   std::string family;
   int64_t num_layers = 0, hidden_size = 0, vocab_size = 0;
-  uint64_t tokenizer_hash = 0;  // of <path>/tokenizer.json; 0 when absent or not checked
+  uint64_t tokenizer_hash = 0;  // tokenizer_hash_of_model_dir(path); 0 when absent or unchecked
   std::vector<std::string> shard_paths;
 };
 

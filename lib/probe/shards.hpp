@@ -10,10 +10,9 @@
 //       12     4  token_width: bytes per token, 2 (uint16) when vocab_size <= 65536, else 4
 //       16     4  vocab_size: one more than the largest id the tokenizer can produce
 //       20     4  reserved (0)
-//       24     8  tokenizer_hash: FNV-1a 64 of the tokenizer.json bytes (tokenizer_file_hash)
-//       32     8  doc_count
-//       40     8  token_count
-//       48     8  first_doc: stream index of this shard's first document (shard k of a prefix
+//       24     8  tokenizer_hash: FNV-1a 64 of the tokenizer.json bytes, or of vocab.json +
+//       merges.txt (GPT-2 form) 32     8  doc_count 40     8  token_count 48     8  first_doc:
+//       stream index of this shard's first document (shard k of a prefix
 //                 starts where shard k-1 ended)
 //       56     8  payload_hash: FNV-1a 64 of everything after the header (index, then tokens)
 //       64  8*(doc_count+1)   document index: uint64 offsets into the tokens, offsets[0] = 0,
@@ -113,10 +112,11 @@ class TokenShard {
   std::unique_ptr<Impl> impl_;
 };
 
-// Throws ShardError unless the shard can feed a model whose tokenizer.json has hash
-// `tokenizer_hash` (tokenizer_file_hash) and whose embedding has `vocab_size` rows: the hashes
-// must be equal (skipped where either is 0, i.e. unknown, as for llm.c shards), the shard's
-// vocab_size must not exceed the model's, and every id present must be below it.
+// Throws ShardError unless the shard can feed a model whose tokenizer (tokenizer.json, or
+// vocab.json + merges.txt) has hash `tokenizer_hash` (tokenizer_file_hash) and whose embedding has
+// `vocab_size` rows: the hashes must be equal (skipped where either is 0, i.e. unknown, as for
+// llm.c shards), the shard's vocab_size must not exceed the model's, and every id present must be
+// below it.
 void check_compatible(const ShardInfo& shard, uint32_t vocab_size, uint64_t tokenizer_hash);
 
 // Writes one depthscale shard file (atomically: a temporary file renamed into place).
