@@ -352,34 +352,35 @@ size_t Summary::moments_offset() const {
   return sums_.size() - size_t(layers_) * (layers_ + 1) / 2;
 }
 
+const Tensor& SiteMetrics::of(Metric k) const {
+  switch (k) {
+    case Metric::norms:
+      return norms;
+    case Metric::theta:
+      return theta;
+    case Metric::theta_dh:
+      return theta_dh;
+    case Metric::angle_to_end:
+      return angle_to_end;
+    case Metric::cross_entropy:
+      return cross_entropy;
+    default:
+      return proj_s;
+  }
+}
+
 void Summary::add(const SiteMetrics& m) {
   const int L = layers_;
   if (m.num_layers != L)
     throw MetricsError("Summary::add: metrics of " + std::to_string(m.num_layers) +
                        " layers into a summary of " + std::to_string(L));
   const int64_t N = m.size();
-  auto field = [&](Metric k) -> const Tensor& {
-    switch (k) {
-      case Metric::norms:
-        return m.norms;
-      case Metric::theta:
-        return m.theta;
-      case Metric::theta_dh:
-        return m.theta_dh;
-      case Metric::angle_to_end:
-        return m.angle_to_end;
-      case Metric::cross_entropy:
-        return m.cross_entropy;
-      default:
-        return m.proj_s;
-    }
-  };
   // Batch sums in float64, fixed loop order (no threads): the same batch always gives the same
   // bits.
   std::vector<double> batch(sums_.size(), 0.0);
   Tensor theta;
   for (auto k : kMetrics) {
-    const Tensor& t = field(k);
+    const Tensor& t = m.of(k);
     const int64_t cols = metric_columns(k, L);
     if (!t.defined() || t.dim() != 2 || t.size(0) != N || t.size(1) != cols)
       throw MetricsError(std::string("Summary::add: ") + metric_name(k) + " must be [" +

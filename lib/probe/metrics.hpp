@@ -40,6 +40,9 @@ class MetricsError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The per-site metrics of SPEC.md §2, in the order the sweep file lists them.
+enum class Metric { norms, theta, theta_dh, angle_to_end, cross_entropy, proj_s };
+
 // All tensors on the CPU. Metrics are float32 (what the sweep file stores; angles are computed in
 // float64 and rounded once), index columns int64.
 struct SiteMetrics {
@@ -50,6 +53,7 @@ struct SiteMetrics {
   torch::Tensor next_token;  // [N] ids[b, t+1], the target
   torch::Tensor norms, theta, theta_dh, angle_to_end, cross_entropy, proj_s;
   int64_t size() const { return doc.defined() ? doc.size(0) : 0; }
+  const torch::Tensor& of(Metric k) const;  // the per-site array of metric k
 };
 
 // Bounds on the temporaries, in elements. Peak memory of one call beyond the model weights:
@@ -98,7 +102,6 @@ std::vector<double> even_reference(int num_layers);
 // True when θ (length L) is strictly closer in Euclidean distance to the early-stop trajectory.
 bool is_early_stop(const float* theta, int num_layers);
 
-enum class Metric { norms, theta, theta_dh, angle_to_end, cross_entropy, proj_s };
 const char* metric_name(Metric m);             // the dataset name, e.g. "theta_dh"
 int64_t metric_columns(Metric m, int layers);  // L+1, L or L−1
 

@@ -95,20 +95,7 @@ double rel_err(const std::vector<double>& got, const Tensor& want) {
 }
 
 const Tensor& field(const SiteMetrics& m, Metric k) {
-  switch (k) {
-    case Metric::norms:
-      return m.norms;
-    case Metric::theta:
-      return m.theta;
-    case Metric::theta_dh:
-      return m.theta_dh;
-    case Metric::angle_to_end:
-      return m.angle_to_end;
-    case Metric::cross_entropy:
-      return m.cross_entropy;
-    default:
-      return m.proj_s;
-  }
+  return m.of(k);
 }
 const Metric kAll[] = {Metric::norms,        Metric::theta,         Metric::theta_dh,
                        Metric::angle_to_end, Metric::cross_entropy, Metric::proj_s};
