@@ -265,7 +265,10 @@ TEST(Toy, FusedGradientsMatchAutogradForEveryVariant) {
       {"model.block=rk2", "grid.rho=[1.0]", "train.student_temperature=true"},
   };
   for (const auto& v : variants) {
-    std::string extra = "model.width=16\nmodel.vocab=24\ngrid.temperature=[0.4]\ngrid.depth=[3]";
+    // batch 600: two whole row blocks of the fused engine and a partial one, so that the
+    // gradients accumulated across blocks are checked too.
+    std::string extra =
+        "model.width=16\nmodel.vocab=24\ngrid.temperature=[0.4]\ngrid.depth=[3]\ntrain.batch=600";
     for (const auto& o : v) extra += "\n" + o;
     auto job = small_job(extra);
     auto task = config::expand(job).front();
@@ -306,7 +309,7 @@ TEST(Toy, FusedGradientsMatchAutogradForEveryVariant) {
 TEST(Toy, FusedTeacherForwardMatchesAutogradGraph) {
   auto job = small_job("model.width=32\nmodel.teacher_depth=64\nmodel.vocab=64");
   toy::Teacher teacher(job, 0.0, 0);
-  auto h0 = toy::rms_norm(torch::randn({128, 32}));
+  auto h0 = toy::rms_norm(torch::randn({600, 32}));  // whole and partial row blocks
   auto fused = teacher.forward(h0).features;
   auto h = h0;
   for (const auto& layer : teacher.layers()) h = toy::apply_block(layer, config::Block::Plain, h);
