@@ -1,6 +1,9 @@
 // Throughput of one exp9 work unit: one teacher, every depth × temperature of the grid as
-// students sharing its forward pass, on one core. Prints one JSON line:
-//   {"students":96,"steps":..,"student_steps_per_s":..,"ms_per_unit_step":..,"peak_rss_mb":..}
+// students sharing its forward pass, on one core. Also measures this core's FP32 FMA peak and the
+// rate of the students' matmuls (forward + backward, layers and head) inside the unit, timed
+// around each BLAS call. Prints one JSON line:
+//   {"students":96,"steps":..,"student_steps_per_s":..,"ms_per_unit_step":..,"peak_rss_mb":..,
+//    "fma_peak_gflops":..,"student_matmul_gflops":..,"student_matmul_fraction_of_peak":..}
 // bench/run_toy_bench.sh compares it with the original's per-student loop, measured in the same
 // run.
 #include <sys/resource.h>
@@ -12,6 +15,8 @@
 #include <vector>
 
 #include "config/job.hpp"
+#include "fma_peak.hpp"
+#include "toy/matmul.hpp"
 #include "toy/unit.hpp"
 
 using namespace depthscale;
@@ -57,9 +62,17 @@ int main(int argc, char** argv) {
   toy::UnitEvents ev;
   ev.result = [&](const store::TaskResult& r) { finished_results += r.complete; };
   ev.checkpoint = [](const store::TaskCheckpoint&) {};
+  toy::matmul::Tally mm;
   ev.progress = [&](int64_t s) {
-    if (s == warmup) t_start = Clock::now();
-    if (s == warmup + steps) t_end = Clock::now();
+    if (s == warmup) {
+      toy::matmul::count(true);
+      t_start = Clock::now();
+    }
+    if (s == warmup + steps) {
+      t_end = Clock::now();
+      mm = toy::matmul::tally();
+      toy::matmul::count(false);
+    }
   };
   ev.stop_requested = [] { return false; };
   toy::run_unit(job, unit, {}, ev, toy::UnitContext{});
@@ -67,8 +80,18 @@ int main(int argc, char** argv) {
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
   const double student_steps = double(tasks.size()) * double(steps);
+  const auto peak = bench::measure_fma_peak();
+  const double mm_gflops = mm.student_seconds > 0 ? mm.student_flops / mm.student_seconds / 1e9 : 0;
   std::printf(
-      "{\"students\":%zu,\"steps\":%lld,\"threads\":%d,\"seconds\":%.3f,"
+      "{\"fma_peak_gflops\":%.1f,\"isa\":\"%s\",\"student_matmul_gflops\":%.1f,"
+      "\"student_matmul_fraction_of_peak\":%.3f,\"student_matmul_share_of_time\":%.3f,"
+      "\"teacher_matmul_gflops\":%.1f,\"unit_gflops\":%.1f,",
+      peak.gflops, peak.isa.c_str(), mm_gflops, peak.gflops > 0 ? mm_gflops / peak.gflops : 0.0,
+      mm.student_seconds / seconds,
+      mm.teacher_seconds > 0 ? mm.teacher_flops / mm.teacher_seconds / 1e9 : 0.0,
+      (mm.student_flops + mm.teacher_flops) / seconds / 1e9);
+  std::printf(
+      "\"students\":%zu,\"steps\":%lld,\"threads\":%d,\"seconds\":%.3f,"
       "\"student_steps_per_s\":%.3f,\"student_steps_per_s_per_core\":%.3f,"
       "\"ms_per_unit_step\":%.2f,\"peak_rss_mb\":%.1f,\"complete\":%lld}\n",
       tasks.size(), (long long)steps, threads, seconds, student_steps / seconds,

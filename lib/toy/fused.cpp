@@ -1,8 +1,11 @@
 #include "toy/fused.hpp"
 
+#include "toy/matmul.hpp"
+
 #include <ATen/Parallel.h>
 
 #include <cfloat>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
@@ -42,6 +45,7 @@ struct Workspace {
   Tensor h_out, f, r_out, logits, dlogits, df, g[2], dmid;
   Tensor u, dU, dv;  // per row block: [kRowBlock, 4m], [kRowBlock, 4m], [kRowBlock, m]
   std::vector<double> bias_sum;
+  std::vector<float> grad_b_t;
 
   void ensure(int64_t batch, int64_t width, int64_t vocab, int64_t depth, bool with_rk2) {
     if (batch != B || width != m || vocab != n || with_rk2 != rk2) {
@@ -230,26 +234,17 @@ void relu_square_backward(float* dU, const float* a, double* sums, int64_t rows,
   });
 }
 
-}  // namespace
-}  // namespace depthscale::toy::fused
+// dst [cols×rows] = srcᵀ for a row-major src [rows×cols]: the forward matmuls take the weights
+// as row-major right operands, so Aᵀ and Bᵀ are laid out once per call (4m·m floats each).
+void transpose(const float* src, int64_t rows, int64_t cols, float* dst) {
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) dst[j * rows + i] = src[i * cols + j];
+}
 
-// The Fortran BLAS that LibTorch's CPU matmul calls too (the build links the system's optimised
-// one first; a test checks which library serves it).
-extern "C" void sgemm_(const char* transa, const char* transb, const int* m, const int* n,
-                       const int* k, const float* alpha, const float* a, const int* lda,
-                       const float* b, const int* ldb, const float* beta, float* c, const int* ldc);
-
-namespace depthscale::toy::fused {
-namespace {
-
-// C[M×N] = α·op(A)·op(B) + β·C on row-major matrices given as pointers and leading dimensions:
-// the column-major BLAS computes Cᵀ = op(B)ᵀ·op(A)ᵀ. Raw pointers let a row block of the batch
-// be a matrix without building a tensor view for it.
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  const int m = int(N), n = int(M), k = int(K), la = int(ldb), lb = int(lda), lc = int(ldc);
-  const char ta = trans_b ? 'T' : 'N', tb = trans_a ? 'T' : 'N';
-  sgemm_(&ta, &tb, &m, &n, &k, &alpha, B, &la, A, &lb, &beta, C, &lc);
+// A scratch buffer of at least n floats, one per thread and purpose, grown but never shrunk.
+float* scratch(std::vector<float>& buffer, int64_t n) {
+  if (int64_t(buffer.size()) < n) buffer.resize(size_t(n));
+  return buffer.data();
 }
 
 const float* ptr(const Tensor& t) {
@@ -264,15 +259,20 @@ float* mut(const Tensor& t) {
 void branch_forward(const Mlp& w, const float* x, const float* residual, float scale, Branch& s,
                     float* out, int64_t batch, int64_t m, float* u_scratch) {
   const int64_t h = 4 * m;
-  const float *A = ptr(w.A), *b = ptr(w.b), *Bw = ptr(w.B);
+  thread_local std::vector<float> a_t, b_t;
+  float* At = scratch(a_t, h * m);  // Aᵀ [m×4m]
+  float* Bt = scratch(b_t, h * m);  // Bᵀ [4m×m]
+  transpose(ptr(w.A), h, m, At);
+  transpose(ptr(w.B), m, h, Bt);
+  const float* b = ptr(w.b);
   float *v = mut(s.v), *r = mut(s.r), *a = mut(s.a);
   for (int64_t r0 = 0; r0 < batch; r0 += kRowBlock) {
     const int64_t rows = std::min(kRowBlock, batch - r0);
     rms_forward(x + r0 * m, v + r0 * m, r + r0, rows, m);
-    gemm(false, true, rows, h, m, 1.0f, v + r0 * m, m, A, m, 0.0f, a + r0 * h, h);
+    matmul::mm(rows, h, m, 1.0f, v + r0 * m, m, 1, At, h, 0.0f, a + r0 * h, h);  // z = v·Aᵀ
     relu_square(a + r0 * h, b, u_scratch, rows, h);
     std::memcpy(out + r0 * m, residual + r0 * m, sizeof(float) * rows * m);
-    gemm(false, true, rows, m, h, scale, u_scratch, h, Bw, h, 1.0f, out + r0 * m, m);
+    matmul::mm(rows, m, h, scale, u_scratch, h, 1, Bt, m, 1.0f, out + r0 * m, m);  // += s·u·Bᵀ
   }
 }
 
@@ -286,6 +286,7 @@ void branch_backward(const float* gup, float scale, const Branch& s, const Mlp& 
   const float *v = ptr(s.v), *r = ptr(s.r), *a = ptr(s.a);
   float *gA = mut(grad.A), *gb = mut(grad.b), *gB = mut(grad.B);
   float *u = mut(ws.u), *dU = mut(ws.dU), *dv = mut(ws.dv);
+  float* gBt = scratch(ws.grad_b_t, h * m);  // dBᵀ [4m×m], accumulated over the blocks
   double* bias_sum = ws.bias_sum.data();
   for (int64_t r0 = 0; r0 < batch; r0 += kRowBlock) {
     const int64_t rows = std::min(kRowBlock, batch - r0);
@@ -293,15 +294,16 @@ void branch_backward(const float* gup, float scale, const Branch& s, const Mlp& 
     const float acc = first ? 0.0f : 1.0f;  // β: the first block overwrites, the others add
     const float* g = gup + r0 * m;
     const float* a_blk = a + r0 * h;
-    gemm(false, false, rows, h, m, scale, g, m, Bw, h, 0.0f, dU, h);  // dU = scale·g·B
+    matmul::mm(rows, h, m, scale, g, m, 1, Bw, h, 0.0f, dU, h);  // dU = s·g·B
     square(a_blk, u, rows * h);
-    gemm(true, false, m, h, rows, scale, g, m, u, h, acc, gB, h);           // dB += scale·gᵀ·u
+    matmul::mm(h, m, rows, scale, u, 1, h, g, m, acc, gBt, m);  // dBᵀ += s·uᵀ·g
     relu_square_backward(dU, a_blk, bias_sum, rows, h, first);              // dz, and db += Σ dz
-    gemm(true, false, h, m, rows, 1.0f, dU, h, v + r0 * m, m, acc, gA, m);  // dA += dzᵀ·v
-    gemm(false, false, rows, m, h, 1.0f, dU, h, A, m, 0.0f, dv, m);         // dv = dz·A
+    matmul::mm(h, m, rows, 1.0f, dU, 1, h, v + r0 * m, m, acc, gA, m);  // dA += dzᵀ·v
+    matmul::mm(rows, m, h, 1.0f, dU, h, 1, A, m, 0.0f, dv, m);  // dv = dz·A
     rms_backward(dv, v + r0 * m, r + r0, base ? base + r0 * m : nullptr, out + r0 * m, rows, m);
   }
   for (int64_t j = 0; j < h; ++j) gb[j] = float(bias_sum[j]);
+  transpose(gBt, h, m, gB);
 }
 
 Mlp grads_of(const Mlp& w) {
@@ -357,6 +359,15 @@ DS_VECTOR_CLONES double kl_row(const float* __restrict x, const float* __restric
   return acc;
 }
 
+// From dL/d(logits) in ws.dlogits: dL/dW (when the head is trained) and dL/d(features) in ws.df.
+void head_backward(const StudentView& s, Workspace& ws) {
+  const int64_t B = ws.B, m = ws.m, n = s.head.size(0);
+  if (s.head_trained)  // dW [n×m] = dlogitsᵀ·f
+    matmul::mm(n, m, B, 1.0f, ptr(ws.dlogits), 1, n, ptr(ws.f), m, 0.0f,
+               mut(s.grads) + s.head_offset, m);
+  matmul::mm(B, m, n, 1.0f, ptr(ws.dlogits), n, 1, ptr(s.head), m, 0.0f, mut(ws.df), m);
+}
+
 // Loss of the head on ws.f and, when `grad`, dL/d(features) in ws.df (and dW when trained).
 double head(const StudentView& s, const Tensor& target, Workspace& ws, bool grad) {
   const int64_t B = ws.B, m = ws.m;
@@ -377,7 +388,10 @@ double head(const StudentView& s, const Tensor& target, Workspace& ws, bool grad
     return sum / double(N);
   }
   const int64_t n = s.head.size(0);
-  at::mm_out(ws.logits, ws.f, s.head.t());
+  thread_local std::vector<float> w_t;
+  float* Wt = scratch(w_t, n * m);  // Wᵀ [m×n]
+  transpose(ptr(s.head), n, m, Wt);
+  matmul::mm(B, n, m, 1.0f, ptr(ws.f), m, 1, Wt, n, 0.0f, mut(ws.logits), n);
   const float inv_t = spec.student_temperature ? float(1.0 / spec.temperature) : 1.0f;
   if (spec.loss == config::Loss::Mse) {
     // MSE on logits (a head with an MSE loss): mean over all elements.
@@ -392,11 +406,7 @@ double head(const StudentView& s, const Tensor& target, Workspace& ws, bool grad
       if (grad) dp[i] = 2.0f * d / float(N) * inv_t;
     }
     if (grad) {
-      if (s.head_trained) {
-        Tensor gW = s.grads.narrow(0, s.head_offset, n * m).view({n, m});
-        at::mm_out(gW, ws.dlogits.t(), ws.f);
-      }
-      at::mm_out(ws.df, ws.dlogits, s.head);
+      head_backward(s, ws);
     }
     return sum / double(N);
   }
@@ -413,11 +423,7 @@ double head(const StudentView& s, const Tensor& target, Workspace& ws, bool grad
   double loss = 0;
   for (double v : row_loss) loss += v;
   if (grad) {
-    if (s.head_trained) {
-      Tensor gW = s.grads.narrow(0, s.head_offset, n * m).view({n, m});
-      at::mm_out(gW, ws.dlogits.t(), ws.f);
-    }
-    at::mm_out(ws.df, ws.dlogits, s.head);
+    head_backward(s, ws);
   }
   return loss / double(B);
 }
@@ -479,12 +485,14 @@ void teacher_features(const std::vector<Layer>& layers, const Tensor& h0, Tensor
     br = make_branch(B, m);
   }
   ping.copy_(h0);
+  matmul::set_teacher_phase(true);  // for the benchmark's matmul tally
   Tensor* cur = &ping;
   Tensor* next = &pong;
   for (const auto& layer : layers) {
     branch_forward(layer.first, ptr(*cur), ptr(*cur), 1.0f, br, mut(*next), B, m, mut(u));
     std::swap(cur, next);
   }
+  matmul::set_teacher_phase(false);
   features = torch::empty({B, m}, torch::kFloat32);
   rms_forward(ptr(*cur), mut(features), mut(r), B, m);
 }

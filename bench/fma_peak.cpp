@@ -1,0 +1,80 @@
+#include "fma_peak.hpp"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace depthscale::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// 16 chains: two FMA ports × 4-cycle latency need 8 in flight; 16 leaves room for either.
+constexpr int kChains = 16;
+
+// Each call: iterations × kChains FMAs of `lanes` floats. The sum is returned so the loop is kept.
+__attribute__((target("avx512f"))) float chains_avx512(long iterations) {
+  __m512 acc[kChains];
+  for (int k = 0; k < kChains; ++k) acc[k] = _mm512_set1_ps(0.001f * float(k));
+  const __m512 a = _mm512_set1_ps(0.9999999f), b = _mm512_set1_ps(1e-7f);
+  for (long i = 0; i < iterations; ++i)
+    for (int k = 0; k < kChains; ++k) acc[k] = _mm512_fmadd_ps(acc[k], a, b);
+  __m512 s = acc[0];
+  for (int k = 1; k < kChains; ++k) s = _mm512_add_ps(s, acc[k]);
+  return _mm512_reduce_add_ps(s);
+}
+
+__attribute__((target("avx2,fma"))) float chains_avx2(long iterations) {
+  __m256 acc[kChains];
+  for (int k = 0; k < kChains; ++k) acc[k] = _mm256_set1_ps(0.001f * float(k));
+  const __m256 a = _mm256_set1_ps(0.9999999f), b = _mm256_set1_ps(1e-7f);
+  for (long i = 0; i < iterations; ++i)
+    for (int k = 0; k < kChains; ++k) acc[k] = _mm256_fmadd_ps(acc[k], a, b);
+  __m256 s = acc[0];
+  for (int k = 1; k < kChains; ++k) s = _mm256_add_ps(s, acc[k]);
+  float out[8];
+  _mm256_storeu_ps(out, s);
+  float t = 0;
+  for (float x : out) t += x;
+  return t;
+}
+
+}  // namespace
+
+FmaPeak measure_fma_peak(double seconds_per_try, int tries) {
+  FmaPeak peak;
+  float (*run)(long) = nullptr;
+  int lanes = 0;
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) {
+    run = chains_avx512, lanes = 16, peak.isa = "avx512f";
+  } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    run = chains_avx2, lanes = 8, peak.isa = "avx2+fma";
+  } else {
+    peak.isa = "none";
+    return peak;
+  }
+  // Calibrate the iteration count to the wanted duration, then keep the best try.
+  long iterations = 1 << 20;
+  volatile float sink = 0;
+  for (;;) {
+    auto t0 = Clock::now();
+    sink = sink + run(iterations);
+    if (std::chrono::duration<double>(Clock::now() - t0).count() > 0.02) break;
+    iterations *= 2;
+  }
+  auto t0 = Clock::now();
+  sink = sink + run(iterations);
+  const double per_iteration = std::chrono::duration<double>(Clock::now() - t0).count() / iterations;
+  iterations = std::max(1L, long(seconds_per_try / per_iteration));
+  for (int t = 0; t < tries; ++t) {
+    auto start = Clock::now();
+    sink = sink + run(iterations);
+    const double s = std::chrono::duration<double>(Clock::now() - start).count();
+    peak.gflops = std::max(peak.gflops, 2.0 * kChains * lanes * double(iterations) / s / 1e9);
+  }
+  return peak;
+}
+
+}  // namespace depthscale::bench

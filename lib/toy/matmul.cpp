@@ -1,0 +1,150 @@
+#include "toy/matmul.hpp"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+
+// The Fortran BLAS that LibTorch's CPU matmul calls too (the build links the system's optimised
+// one first; a test checks which library serves it).
+extern "C" void sgemm_(const char* transa, const char* transb, const int* m, const int* n,
+                       const int* k, const float* alpha, const float* a, const int* lda,
+                       const float* b, const int* ldb, const float* beta, float* c, const int* ldc);
+
+namespace depthscale::toy::matmul {
+namespace {
+
+thread_local Kernel current = Kernel::Native;
+thread_local bool counting = false, teacher_phase = false;
+thread_local Tally counts;
+
+bool cpu_has_avx512() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f");
+}
+const bool kAvx512 = cpu_has_avx512();
+
+// Row-major C = α·A·B + β·C through the column-major BLAS, which computes Cᵀ = Bᵀ·Aᵀ.
+void blas(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t sa_i, int64_t sa_k,
+          const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  const bool a_transposed = sa_i == 1 && sa_k != 1;
+  const int m = int(N), n = int(M), k = int(K), lb = int(ldb), lc = int(ldc);
+  const int la = int(a_transposed ? sa_k : sa_i);
+  const char tb = 'N', ta = a_transposed ? 'T' : 'N';
+  sgemm_(&tb, &ta, &m, &n, &k, &alpha, b, &lb, a, &la, &beta, c, &lc);
+}
+
+// One MR × (16·NV) tile of C: the accumulators stay in zmm registers for the whole K loop; each
+// step loads one row of B (NV vectors, from L1 for weight operands) and broadcasts MR elements
+// of A. MR·NV ≤ 16 accumulators plus NV B vectors fit in the 32 registers, and 16 independent
+// FMA chains cover the FMA latency on both ports.
+template <int NV, int MR, bool ACCUMULATE>
+__attribute__((target("avx512f"))) inline void tile(int64_t K, float alpha, const float* a,
+                                                    int64_t sa_i, int64_t sa_k, const float* b,
+                                                    int64_t ldb, float* c, int64_t ldc) {
+  __m512 acc[MR][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < K; ++k) {
+    const float* bk = b + k * ldb;
+    __m512 bv[NV];
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(bk + 16 * v);
+    const float* ak = a + k * sa_k;
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+      const __m512 ar = _mm512_set1_ps(ak[r * sa_i]);
+#pragma GCC unroll 16
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(ar, bv[v], acc[r][v]);
+    }
+  }
+  const __m512 s = _mm512_set1_ps(alpha);
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) {
+      float* cp = c + r * ldc + 16 * v;
+      __m512 x = _mm512_mul_ps(acc[r][v], s);
+      if (ACCUMULATE) x = _mm512_add_ps(x, _mm512_loadu_ps(cp));
+      _mm512_storeu_ps(cp, x);
+    }
+}
+
+// All rows of one column panel of 16·NV columns: tiles of MR rows, then single rows.
+template <int NV, bool ACCUMULATE>
+__attribute__((target("avx512f"))) void panel(int64_t M, int64_t K, float alpha, const float* a,
+                                              int64_t sa_i, int64_t sa_k, const float* b,
+                                              int64_t ldb, float* c, int64_t ldc) {
+  constexpr int MR = NV >= 16 ? 1 : 16 / NV;
+  int64_t i = 0;
+  for (; i + MR <= M; i += MR)
+    tile<NV, MR, ACCUMULATE>(K, alpha, a + i * sa_i, sa_i, sa_k, b, ldb, c + i * ldc, ldc);
+  for (; i < M; ++i)
+    tile<NV, 1, ACCUMULATE>(K, alpha, a + i * sa_i, sa_i, sa_k, b, ldb, c + i * ldc, ldc);
+}
+
+template <bool ACCUMULATE>
+void native(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t sa_i,
+            int64_t sa_k, const float* b, int64_t ldb, float* c, int64_t ldc) {
+  // Column panels of at most 128 columns (8 vectors), the last one narrower.
+  for (int64_t j = 0; j < N; j += 128) {
+    const int nv = int(std::min<int64_t>(128, N - j) / 16);
+    const float* bj = b + j;
+    float* cj = c + j;
+    switch (nv) {
+      case 1: panel<1, ACCUMULATE>(M, K, alpha, a, sa_i, sa_k, bj, ldb, cj, ldc); break;
+      case 2: panel<2, ACCUMULATE>(M, K, alpha, a, sa_i, sa_k, bj, ldb, cj, ldc); break;
+      case 3: panel<3, ACCUMULATE>(M, K, alpha, a, sa_i, sa_k, bj, ldb, cj, ldc); break;
+      case 4: panel<4, ACCUMULATE>(M, K, alpha, a, sa_i, sa_k, bj, ldb, cj, ldc); break;
+      case 5: panel<5, ACCUMULATE>(M, K, alpha, a, sa_i, sa_k, bj, ldb, cj, ldc); break;
+      case 6: panel<6, ACCUMULATE>(M, K, alpha, a, sa_i, sa_k, bj, ldb, cj, ldc); break;
+      case 7: panel<7, ACCUMULATE>(M, K, alpha, a, sa_i, sa_k, bj, ldb, cj, ldc); break;
+      default: panel<8, ACCUMULATE>(M, K, alpha, a, sa_i, sa_k, bj, ldb, cj, ldc); break;
+    }
+  }
+}
+
+void run(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t sa_i, int64_t sa_k,
+         const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (beta != 0.0f && beta != 1.0f) throw std::invalid_argument("matmul::mm: beta must be 0 or 1");
+  if (current == Kernel::Native && kAvx512 && N % 16 == 0 && M > 0 && N > 0) {
+    if (beta == 0.0f)
+      native<false>(M, N, K, alpha, a, sa_i, sa_k, b, ldb, c, ldc);
+    else
+      native<true>(M, N, K, alpha, a, sa_i, sa_k, b, ldb, c, ldc);
+    return;
+  }
+  blas(M, N, K, alpha, a, sa_i, sa_k, b, ldb, beta, c, ldc);
+}
+
+}  // namespace
+
+void set_kernel(Kernel k) { current = k; }
+Kernel kernel() { return current; }
+bool native_available() { return kAvx512; }
+
+void mm(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t sa_i, int64_t sa_k,
+        const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (!counting) {
+    run(M, N, K, alpha, a, sa_i, sa_k, b, ldb, beta, c, ldc);
+    return;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  run(M, N, K, alpha, a, sa_i, sa_k, b, ldb, beta, c, ldc);
+  const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double flops = 2.0 * double(M) * double(N) * double(K);
+  (teacher_phase ? counts.teacher_seconds : counts.student_seconds) += dt;
+  (teacher_phase ? counts.teacher_flops : counts.student_flops) += flops;
+}
+
+void count(bool on) {
+  counting = on;
+  counts = Tally{};
+}
+Tally tally() { return counts; }
+void set_teacher_phase(bool teacher) { teacher_phase = teacher; }
+
+}  // namespace depthscale::toy::matmul
