@@ -22,7 +22,11 @@ __attribute__((target("avx512f"))) float chains_avx512(long iterations) {
     for (int k = 0; k < kChains; ++k) acc[k] = _mm512_fmadd_ps(acc[k], a, b);
   __m512 s = acc[0];
   for (int k = 1; k < kChains; ++k) s = _mm512_add_ps(s, acc[k]);
-  return _mm512_reduce_add_ps(s);
+  float out[16];
+  _mm512_storeu_ps(out, s);
+  float t = 0;
+  for (float x : out) t += x;
+  return t;
 }
 
 __attribute__((target("avx2,fma"))) float chains_avx2(long iterations) {
@@ -66,7 +70,8 @@ FmaPeak measure_fma_peak(double seconds_per_try, int tries) {
   }
   auto t0 = Clock::now();
   sink = sink + run(iterations);
-  const double per_iteration = std::chrono::duration<double>(Clock::now() - t0).count() / iterations;
+  const double per_iteration =
+      std::chrono::duration<double>(Clock::now() - t0).count() / iterations;
   iterations = std::max(1L, long(seconds_per_try / per_iteration));
   for (int t = 0; t < tries; ++t) {
     auto start = Clock::now();

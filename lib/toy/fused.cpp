@@ -296,10 +296,10 @@ void branch_backward(const float* gup, float scale, const Branch& s, const Mlp& 
     const float* a_blk = a + r0 * h;
     matmul::mm(rows, h, m, scale, g, m, 1, Bw, h, 0.0f, dU, h);  // dU = s·g·B
     square(a_blk, u, rows * h);
-    matmul::mm(h, m, rows, scale, u, 1, h, g, m, acc, gBt, m);  // dBᵀ += s·uᵀ·g
-    relu_square_backward(dU, a_blk, bias_sum, rows, h, first);              // dz, and db += Σ dz
+    matmul::mm(h, m, rows, scale, u, 1, h, g, m, acc, gBt, m);          // dBᵀ += s·uᵀ·g
+    relu_square_backward(dU, a_blk, bias_sum, rows, h, first);          // dz, and db += Σ dz
     matmul::mm(h, m, rows, 1.0f, dU, 1, h, v + r0 * m, m, acc, gA, m);  // dA += dzᵀ·v
-    matmul::mm(rows, m, h, 1.0f, dU, h, 1, A, m, 0.0f, dv, m);  // dv = dz·A
+    matmul::mm(rows, m, h, 1.0f, dU, h, 1, A, m, 0.0f, dv, m);          // dv = dz·A
     rms_backward(dv, v + r0 * m, r + r0, base ? base + r0 * m : nullptr, out + r0 * m, rows, m);
   }
   for (int64_t j = 0; j < h; ++j) gb[j] = float(bias_sum[j]);

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "toy/matmul.hpp"
 #include "toy/model.hpp"
 #include "toy/unit.hpp"
 
@@ -216,7 +217,9 @@ TEST(Toy, PlannerSplitsForWorkersAndKeepsEveryTaskOnce) {
   auto units = toy::plan_units(job, tasks, {}, 8);
   std::set<std::string> seen;
   for (size_t i = 0; i < units.size(); ++i) {
-    if (i) EXPECT_GE(units[i - 1].cost, units[i].cost);  // most expensive first
+    if (i) {
+      EXPECT_GE(units[i - 1].cost, units[i].cost);  // most expensive first
+    }
     for (const auto& t : units[i].tasks) {
       EXPECT_TRUE(seen.insert(t.key).second);
       EXPECT_EQ(t.teacher, units[i].teacher);
@@ -264,46 +267,50 @@ TEST(Toy, FusedGradientsMatchAutogradForEveryVariant) {
       {"train.loss=mse"},  // MSE on logits through a trained head
       {"model.block=rk2", "grid.rho=[1.0]", "train.student_temperature=true"},
   };
-  for (const auto& v : variants) {
-    // batch 600: two whole row blocks of the fused engine and a partial one, so that the
-    // gradients accumulated across blocks are checked too.
-    std::string extra =
-        "model.width=16\nmodel.vocab=24\ngrid.temperature=[0.4]\ngrid.depth=[3]\ntrain.batch=600";
-    for (const auto& o : v) extra += "\n" + o;
-    auto job = small_job(extra);
-    auto task = config::expand(job).front();
-    toy::Teacher teacher(job, task.rho, task.teacher);
-    auto spec = toy::StudentSpec::from(job, task);
-    spec.engine = config::Engine::Fused;
-    toy::Student fused(spec, 5, teacher.head());
-    spec.engine = config::Engine::Autograd;
-    toy::Student reference(spec, 5, teacher.head());
-    ASSERT_TRUE(fused.fused());
-    ASSERT_FALSE(reference.fused());
-    std::string name;
-    for (const auto& o : v) name += o + " ";
-    // Train both a few steps (the same way) so B and W are non-zero, then compare one step.
-    for (int s = 0; s < 6; ++s) {
-      auto h0 = toy::rms_norm(toy::training_inputs(job, task.teacher_key(), s));
-      auto target = toy::teacher_target(teacher.forward(h0), job.train.loss, task.temperature);
-      const double lf = fused.loss_and_gradients(h0, target);
-      const double lr = reference.loss_and_gradients(h0, target);
-      EXPECT_NEAR(lf, lr, 1e-5 * std::abs(lr) + 1e-7) << name << "step " << s;
-      auto gf = fused.gradients(), gr = reference.gradients();
-      const double scale = gr.abs().max().item<double>();
-      ASSERT_GT(scale, 0) << name;
-      const double diff = (gf - gr).abs().max().item<double>();
-      EXPECT_LT(diff, 1e-5 * scale)
-          << name << "step " << s << ": max |Δgrad| " << diff << " of " << scale;
-      // Move both along the same (reference) direction so they stay identical.
-      fused.train_step(h0, target);
-      reference.train_step(h0, target);
-      std::vector<float> pf, mf, vf, pr, mr, vr;
-      fused.save_state(pf, mf, vf);
-      reference.save_state(pr, mr, vr);
-      fused.load_state(pr, mr, vr, reference.step());
+  // Both matmul paths: the AVX-512 tiles (where the CPU has them) and the BLAS.
+  for (auto kernel : {toy::matmul::Kernel::Native, toy::matmul::Kernel::Blas})
+    for (const auto& v : variants) {
+      toy::matmul::set_kernel(kernel);
+      // batch 600: two whole row blocks of the fused engine and a partial one, so that the
+      // gradients accumulated across blocks are checked too.
+      std::string extra =
+          "model.width=16\nmodel.vocab=24\ngrid.temperature=[0.4]\ngrid.depth=[3]\ntrain.batch=600";
+      for (const auto& o : v) extra += "\n" + o;
+      auto job = small_job(extra);
+      auto task = config::expand(job).front();
+      toy::Teacher teacher(job, task.rho, task.teacher);
+      auto spec = toy::StudentSpec::from(job, task);
+      spec.engine = config::Engine::Fused;
+      toy::Student fused(spec, 5, teacher.head());
+      spec.engine = config::Engine::Autograd;
+      toy::Student reference(spec, 5, teacher.head());
+      ASSERT_TRUE(fused.fused());
+      ASSERT_FALSE(reference.fused());
+      std::string name = kernel == toy::matmul::Kernel::Blas ? "[blas] " : "[native] ";
+      for (const auto& o : v) name += o + " ";
+      // Train both a few steps (the same way) so B and W are non-zero, then compare one step.
+      for (int s = 0; s < 6; ++s) {
+        auto h0 = toy::rms_norm(toy::training_inputs(job, task.teacher_key(), s));
+        auto target = toy::teacher_target(teacher.forward(h0), job.train.loss, task.temperature);
+        const double lf = fused.loss_and_gradients(h0, target);
+        const double lr = reference.loss_and_gradients(h0, target);
+        EXPECT_NEAR(lf, lr, 1e-5 * std::abs(lr) + 1e-7) << name << "step " << s;
+        auto gf = fused.gradients(), gr = reference.gradients();
+        const double scale = gr.abs().max().item<double>();
+        ASSERT_GT(scale, 0) << name;
+        const double diff = (gf - gr).abs().max().item<double>();
+        EXPECT_LT(diff, 1e-5 * scale)
+            << name << "step " << s << ": max |Δgrad| " << diff << " of " << scale;
+        // Move both along the same (reference) direction so they stay identical.
+        fused.train_step(h0, target);
+        reference.train_step(h0, target);
+        std::vector<float> pf, mf, vf, pr, mr, vr;
+        fused.save_state(pf, mf, vf);
+        reference.save_state(pr, mr, vr);
+        fused.load_state(pr, mr, vr, reference.step());
+      }
     }
-  }
+  toy::matmul::set_kernel(toy::matmul::Kernel::Native);
 }
 
 TEST(Toy, FusedTeacherForwardMatchesAutogradGraph) {
