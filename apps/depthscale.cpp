@@ -48,6 +48,11 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--resume", run.resume, "continue an existing sweep file");
   run_cmd->add_flag("--retry-failed", run.retry_failed, "also rerun failed tasks");
   run_cmd->add_flag("--dry-run", run.dry_run, "print the task list, states and cost; run nothing");
+  run_cmd
+      ->add_option("--gflops-per-core", run.gflops_per_core,
+                   "one core's rate for the cost estimate and the wall-time guard "
+                   "(default: measured on the development machine; see README, Speed)")
+      ->check(CLI::PositiveNumber);
 
   std::string status_path;
   auto* status_cmd = app.add_subcommand("status", "per-group table of a sweep file");

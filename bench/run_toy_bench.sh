@@ -31,8 +31,17 @@ print("depthscale (exp9 work unit):    %.2f student-steps/s per core (%d student
 a = auto["student_steps_per_s_per_core"]
 print("depthscale, autograd engine:    %.2f student-steps/s per core (%.0f ms per unit step)"
       % (a, auto["ms_per_unit_step"]))
+print("FP32 FMA peak of this core (%s): %.1f GFLOP/s; student matmuls (fwd+bwd, layers and head) "
+      "in the unit: %.1f GFLOP/s = %.0f%% of peak, %.0f%% of the unit's time; whole unit %.1f GFLOP/s"
+      % (ours["isa"], ours["fma_peak_gflops"], ours["student_matmul_gflops"],
+         100 * ours["student_matmul_fraction_of_peak"], 100 * ours["student_matmul_share_of_time"],
+         ours["unit_gflops"]))
 print("speed-up per core: fused %.2fx, autograd %.2fx (against the reference)" % (o / r, a / r))
 print(json.dumps({"reference_per_core": r, "fused_per_core": o, "autograd_per_core": a,
                   "speedup_fused": o / r, "speedup_autograd": a / r,
-                  "peak_rss_mb": ours["peak_rss_mb"]}))
+                  "peak_rss_mb": ours["peak_rss_mb"], "fma_peak_gflops": ours["fma_peak_gflops"],
+                  "student_matmul_fraction_of_peak": ours["student_matmul_fraction_of_peak"],
+                  "unit_gflops": ours["unit_gflops"],
+                  "reference_ms_per_step": {d["depth"]: d["ms_per_step"] for d in ref["per_depth"]},
+                  "reference_teacher_fraction": ref["mean_teacher_fraction"]}))
 PY

@@ -21,6 +21,7 @@ struct RunOptions {
   bool resume = false;
   bool retry_failed = false;
   bool dry_run = false;
+  double gflops_per_core = 0;  // the cost model's rate (0: the engine's measured default)
 };
 
 // Runs on every rank (MPI must be initialised by the caller); returns the process exit code,

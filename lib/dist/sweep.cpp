@@ -48,12 +48,6 @@ enum Tag : int {
   kUnitEnd,         // worker → 0: "unit finished|stopped"
 };
 
-// Effective FLOP/s of one core on the toy model with the fused engine, from bench/run_toy_bench.sh
-// on the development machine (40.6 student-steps/s per core for an exp9 unit ≈ 1.2 GFLOP each, a
-// little under 50 GFLOP/s); used for the dry-run estimate and, until a unit has finished, the
-// wall-time guard.
-constexpr double kFlopsPerCore = 45e9;
-
 std::string encode_unit(const UnitSpec& u, size_t checkpoints) {
   std::ostringstream s;
   s << u.id << ' ' << u.start_step << ' ' << checkpoints << '\n';
@@ -85,8 +79,13 @@ struct LocalEvent {
 class Coordinator {
  public:
   Coordinator(const Job& job, store::SweepFile& sweep, std::deque<UnitSpec> units, int ranks,
-              torch::Device device)
-      : job_(job), sweep_(sweep), queue_(std::move(units)), ranks_(ranks), device_(device) {
+              torch::Device device, double flops_per_core)
+      : job_(job),
+        sweep_(sweep),
+        queue_(std::move(units)),
+        ranks_(ranks),
+        device_(device),
+        flops_per_core_(flops_per_core) {
     for (const auto& u : queue_) {
       total_steps_ += int64_t(u.tasks.size()) * (job.train.steps - u.start_step);
       total_tasks_ += int64_t(u.tasks.size());
@@ -148,7 +147,7 @@ class Coordinator {
       // Wall-time guard (SLURM): hand out a unit only if it can finish before the deadline at
       // the rate measured so far (the cost model's rate until a unit has finished).
       const double rate = measured_seconds_ > 0 ? measured_flops_ / measured_seconds_
-                                                : kFlopsPerCore * torch::get_num_threads();
+                                                : flops_per_core_ * torch::get_num_threads();
       const double now =
           std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
               .count();
@@ -362,6 +361,7 @@ class Coordinator {
   int remote_open_ = 0;
   std::atomic<bool> local_done_{false};
   bool stopped_any_ = false;
+  double flops_per_core_;  // the cost model's rate, until a unit has finished
   double deadline_ = 0, measured_flops_ = 0, measured_seconds_ = 0;
   bool deadline_hit_ = false;
   int64_t failed_ = 0, completed_ = 0, total_steps_ = 0, total_tasks_ = 0, finished_steps_ = 0;
@@ -469,6 +469,35 @@ std::string human_hours(double core_seconds) {
   return buf;
 }
 
+// The dry run's estimate: core-hours on this engine, the same tasks the original's way, and the
+// memory of the largest work unit.
+void print_cost(const Job& job, const std::vector<ToyTask>& todo,
+                const std::vector<UnitSpec>& planned, double flops, const toy::CostModel& model,
+                bool rate_given) {
+  const double ours = flops / model.flops_per_core;
+  const double original = toy::reference_core_seconds(job, todo);
+  std::printf("estimated cost: %.3g FLOPs ≈ %s on the %s engine at %.0f GFLOP/s per core (%s)\n",
+              flops, human_hours(ours).c_str(),
+              job.run.engine == config::Engine::Fused ? "fused" : "autograd",
+              model.flops_per_core / 1e9,
+              rate_given ? "--gflops-per-core"
+                         : "measured by bench/run_toy_bench.sh; --gflops-per-core for yours");
+  if (!todo.empty())
+    std::printf(
+        "the original's per-student loop (own teacher forward every step): ≈ %s, %.1fx more\n",
+        human_hours(original).c_str(), original / std::max(ours, 1e-9));
+  toy::UnitMemory largest;
+  for (const auto& u : planned) {
+    auto mem = toy::unit_memory(job, u);
+    if (mem.total() > largest.total()) largest = mem;
+  }
+  if (!planned.empty())
+    std::printf(
+        "memory of the largest work unit: ≈ %.2f GB (student state %.2f GB, activations %.2f GB)"
+        " per rank, plus about 0.2 GB for the process\n",
+        largest.total() / 1e9, largest.student_state / 1e9, largest.activations / 1e9);
+}
+
 // Teacher probes (SPEC.md §1): θ, θ_Δh and norms of every teacher of the grid, written once.
 void write_teacher_probes(const Job& job, const std::string& path) {
   if (job.probe_hidden.inputs <= 0) return;
@@ -547,6 +576,8 @@ int run_sweep(const RunOptions& opt) {
   int go = kDone;
   std::optional<store::SweepFile> sweep;
   std::deque<UnitSpec> units;
+  toy::CostModel model = toy::CostModel::of(job);
+  if (opt.gflops_per_core > 0) model.flops_per_core = opt.gflops_per_core * 1e9;
   int64_t failed_before = 0;  // failed tasks left as they are (no --retry-failed)
   if (rank == 0) {
     try {
@@ -625,15 +656,14 @@ int run_sweep(const RunOptions& opt) {
               tasks.size(), (long long)n_complete, (long long)n_failed,
               opt.retry_failed ? " (to retry)" : "", (long long)n_partial, todo.size(),
               planned.size(), size);
-          std::printf("estimated cost: %.3g FLOPs ≈ %s at %.0f GFLOP/s per core\n", flops,
-                      human_hours(flops / kFlopsPerCore).c_str(), kFlopsPerCore / 1e9);
+          print_cost(job, todo, planned, flops, model, opt.gflops_per_core > 0);
           go = -1;  // done, nothing to run
         } else {
           spdlog::info(
               "{}: {} tasks ({} complete, {} failed, {} partial); {} to run in {} units "
               "on {} rank(s), ≈ {}; writing {}",
               job.name, tasks.size(), n_complete, n_failed, n_partial, todo.size(), planned.size(),
-              size, human_hours(flops / kFlopsPerCore), out);
+              size, human_hours(flops / model.flops_per_core), out);
           units.assign(planned.begin(), planned.end());
         }
       }
@@ -651,7 +681,7 @@ int run_sweep(const RunOptions& opt) {
     torch::Device device =
         setup_compute(job.run.device == config::Device::Cuda, job.run.threads, "run.device");
     if (rank == 0) {
-      Coordinator coordinator(job, *sweep, std::move(units), size, device);
+      Coordinator coordinator(job, *sweep, std::move(units), size, device, model.flops_per_core);
       code = coordinator.run();
       if (code == kDone && failed_before > 0) code = kSomeFailed;
       if (code != kStopped) write_teacher_probes(job, out);

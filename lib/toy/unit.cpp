@@ -106,6 +106,44 @@ double teacher_cost(const config::Job& job, int64_t from_step) {
   return double(job.train.steps - from_step) * job.model.teacher_depth * mlp_flops(job);
 }
 
+CostModel CostModel::of(const config::Job& job) {
+  CostModel c;
+  c.flops_per_core = job.run.engine == config::Engine::Fused ? kFused : kAutograd;
+  return c;
+}
+
+double reference_core_seconds(const config::Job& job, const std::vector<ToyTask>& tasks) {
+  double s = 0;
+  for (const auto& t : tasks)
+    s += teacher_cost(job, 0) / CostModel::kReferenceTeacher +
+         student_cost(job, t, 0) / CostModel::kReferenceStudent;
+  return s;
+}
+
+int64_t student_parameters(const config::Job& job, int depth) {
+  const int64_t m = job.model.width, n = job.model.vocab;
+  const int64_t mlps = job.model.block == config::Block::Rk2 ? 2 : 1;
+  const int64_t head = job.model.head == config::Head::Trained ? n * m : 0;
+  return int64_t(depth) * mlps * (4 * m * m + 4 * m + 4 * m * m) + head;
+}
+
+UnitMemory unit_memory(const config::Job& job, const UnitSpec& unit) {
+  UnitMemory mem;
+  const double m = job.model.width, B = job.train.batch;
+  const double mlps = job.model.block == config::Block::Rk2 ? 2 : 1;
+  int deepest = 0;
+  for (const auto& t : unit.tasks) {
+    mem.student_state += 16.0 * double(student_parameters(job, t.depth)) +
+                         4.0 * double(job.train.steps - unit.start_step);
+    deepest = std::max(deepest, t.depth);
+  }
+  // Per layer: the input h, and per MLP branch v, 1/rms and relu(z) (the fused engine's saved
+  // activations), plus the teacher's ping-pong states and one branch.
+  const double per_layer = B * (m + mlps * (m + 1 + 4 * m)) + (mlps > 1 ? B * m : 0);
+  mem.activations = 4.0 * (double(deepest) * per_layer + B * (2 * m + m + 1 + 4 * m));
+  return mem;
+}
+
 std::vector<UnitSpec> plan_units(const config::Job& job, const std::vector<ToyTask>& tasks,
                                  const std::map<std::string, int64_t>& resume_step, int workers) {
   // Group by the teacher and the step the students continue from.

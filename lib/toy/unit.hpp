@@ -31,6 +31,33 @@ double student_cost(const config::Job& job, const config::ToyTask& task, int64_t
 // FLOPs of the teacher forwards one unit needs from `from_step` on.
 double teacher_cost(const config::Job& job, int64_t from_step);
 
+// The cost model behind `run --dry-run` and the wall-time guard. Rates are one core's, measured
+// by bench/run_toy_bench.sh on the development machine (Xeon, AVX-512, OpenBLAS-OpenMP) on an
+// exp9 work unit: 95 GFLOP/s (fused engine; 90 used), 36 (autograd). The original's
+// per-student loop, measured in the same run, is modelled from two rates: its 128-layer teacher
+// forward (60 GFLOP/s: 35 ms per step) and its student forward+backward (32 GFLOP/s:
+// 1.57 ms per layer per step).
+struct CostModel {
+  double flops_per_core = 90e9;  // this engine's rate; --gflops-per-core overrides it
+  static constexpr double kFused = 90e9, kAutograd = 36e9;
+  static constexpr double kReferenceTeacher = 60e9, kReferenceStudent = 32e9;
+  static CostModel of(const config::Job& job);  // the default rate of the job's engine
+};
+
+// Core-seconds of the tasks as the original ran them: one process per student, its own teacher
+// forward every step (and the same evaluations).
+double reference_core_seconds(const config::Job& job, const std::vector<config::ToyTask>& tasks);
+
+// Resident memory a work unit needs on top of the process (about 0.2 GB of LibTorch, BLAS and
+// MPI): every student's parameters, gradients and Adam moments (16 bytes per parameter) and its
+// per-step losses, plus the saved activations of its deepest student and the teacher's buffers.
+struct UnitMemory {
+  double student_state = 0, activations = 0;
+  double total() const { return student_state + activations; }
+};
+UnitMemory unit_memory(const config::Job& job, const UnitSpec& unit);
+int64_t student_parameters(const config::Job& job, int depth);
+
 // Splits tasks into units: grouped by (ρ, replicate, resume step), each group dealt round-robin
 // over depth into as many units as keeps `workers` busy (at least two units per worker in all),
 // or into units of `job.run.unit_size` when the job fixes it. Sorted most expensive first.

@@ -343,7 +343,8 @@ def case_dry_run(s):
     rc, log = s.run(None, out, "--dry-run")
     check(rc == 0 and not os.path.exists(out), "--dry-run exits 0 and writes nothing")
     check(log.count("pending") == N_TASKS, "lists all %d tasks as pending" % N_TASKS)
-    check("core-hours" in log, "prints a cost estimate")
+    check("core-hours" in log and "per-student loop" in log and "largest work unit" in log,
+          "prints the cost estimate, the original's cost and the memory per unit\n" + log[-1500:])
     rc, _ = s.run(2, out, "--set", "grid.rho=[0.0]")
     rc, log = s.run(None, out, "--dry-run")
     check(log.count("complete") >= 6 and log.count("pending") == 6,

@@ -340,3 +340,27 @@ TEST(Toy, IndependentInputsAreUnitIndependentAndDifferFromShared) {
     EXPECT_NE(shared.results.at(t.key).train_loss, together.results.at(t.key).train_loss) << t.key;
   }
 }
+
+// The dry run's memory estimate counts exactly the parameters a student has, and the cost model
+// puts the original's way above the shared-teacher units.
+TEST(Toy, CostModelCountsEveryParameterAndTheOriginalCostsMore) {
+  for (const char* extra :
+       {"", "model.block=rk2", "model.head=none\ntrain.loss=mse", "model.head=teacher"}) {
+    auto job = small_job(extra);
+    auto tasks = config::expand(job);
+    toy::Teacher teacher(job, 0.0, 0);
+    for (const auto& t : tasks) {
+      toy::Student s(toy::StudentSpec::from(job, t), 1, teacher.head());
+      EXPECT_EQ(s.parameter_count(), toy::student_parameters(job, t.depth)) << extra;
+    }
+    auto units = toy::plan_units(job, tasks, {}, 1);
+    double ours = 0;
+    for (const auto& u : units) {
+      ours += u.cost / toy::CostModel::of(job).flops_per_core;
+      const auto mem = toy::unit_memory(job, u);
+      EXPECT_GT(mem.student_state, 16.0 * toy::student_parameters(job, 2)) << extra;
+      EXPECT_GT(mem.activations, 0) << extra;
+    }
+    EXPECT_GT(toy::reference_core_seconds(job, tasks), ours) << extra;
+  }
+}
