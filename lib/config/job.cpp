@@ -528,7 +528,7 @@ std::vector<Field> fields(const Job& j) {
       {{"run", "unit_size"}, i(j.run.unit_size), {}, false},
       {{"run", "threads"}, i(j.run.threads), {}, false},
       {{"run", "device"}, to_string(j.run.device), {}, false},
-      {{"run", "engine"}, j.run.engine == Engine::Fused ? "fused" : "autograd", {}, false},
+      {{"run", "engine"}, to_string(j.run.engine), {}, false},
       {{"run", "slice"},
        std::to_string(j.run.slice_index) + "/" + std::to_string(j.run.slice_count),
        {},
@@ -702,8 +702,9 @@ Job build(const Reader& r, const YAML::Node& root) {
     if (auto v = run.get("device"))
       job.run.device = r.choice(*v, Options<Device>{{"cpu", Device::Cpu}, {"cuda", Device::Cuda}});
     if (auto v = run.get("engine"))
-      job.run.engine =
-          r.choice(*v, Options<Engine>{{"fused", Engine::Fused}, {"autograd", Engine::Autograd}});
+      job.run.engine = r.choice(*v, Options<Engine>{{"fused", Engine::Fused},
+                                                    {"autograd", Engine::Autograd},
+                                                    {"batched", Engine::Batched}});
     if (auto v = run.get("slice")) {
       const std::string text = r.scalar(*v, "a slice \"i/n\"");
       int i = -1, n = 0;
@@ -758,6 +759,9 @@ const char* to_string(Inputs v) {
 }
 const char* to_string(Device v) {
   return v == Device::Cpu ? "cpu" : "cuda";
+}
+const char* to_string(Engine v) {
+  return v == Engine::Fused ? "fused" : v == Engine::Autograd ? "autograd" : "batched";
 }
 
 std::vector<double> linspace(double lo, double hi, int count) {

@@ -19,10 +19,10 @@ enum class DepthScaling { None, InvSqrt };  // lr = base · depth^-1/2 for inv_s
 enum class Schedule { Constant, LinearTail };
 enum class Inputs { Shared, Independent };  // one input batch per (teacher, step), or per student
 enum class Device { Cpu, Cuda };
-enum class Engine {
-  Fused,
-  Autograd
-};  // toy training step: hand-derived loops, or LibTorch autograd
+// The toy training step: hand-derived loops per student (CPU; on CUDA it means batched), LibTorch
+// autograd per student (the reference path), or every student of one depth and input stream as
+// one batched autograd program over stacked parameters (bmm; the GPU path).
+enum class Engine { Fused, Autograd, Batched };
 
 // A bad job file or override: message names file, key and line ("job.yaml:12: train.steps: ...").
 class JobError : public std::runtime_error {
@@ -163,5 +163,6 @@ const char* to_string(DepthScaling);
 const char* to_string(Schedule);
 const char* to_string(Inputs);
 const char* to_string(Device);
+const char* to_string(Engine);
 
 }  // namespace depthscale::config

@@ -477,8 +477,7 @@ void print_cost(const Job& job, const std::vector<ToyTask>& todo,
   const double ours = flops / model.flops_per_core;
   const double original = toy::reference_core_seconds(job, todo);
   std::printf("estimated cost: %.3g FLOPs ≈ %s on the %s engine at %.0f GFLOP/s per core (%s)\n",
-              flops, human_hours(ours).c_str(),
-              job.run.engine == config::Engine::Fused ? "fused" : "autograd",
+              flops, human_hours(ours).c_str(), config::to_string(job.run.engine),
               model.flops_per_core / 1e9,
               rate_given ? "--gflops-per-core"
                          : "measured by bench/run_toy_bench.sh; --gflops-per-core for yours");

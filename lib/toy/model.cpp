@@ -134,14 +134,20 @@ StudentSpec StudentSpec::from(const config::Job& job, const config::ToyTask& tas
   return s;
 }
 
-Student::Student(const StudentSpec& spec, uint64_t init_seed, torch::Tensor teacher_head,
-                 torch::Device device)
-    : spec_(spec) {
+int64_t Student::parameter_count(const StudentSpec& spec) {
   const int64_t m = spec.width, n = spec.vocab;
   const int mlps = spec.block == config::Block::Rk2 ? 2 : 1;
   const int64_t per_mlp = 4 * m * m + 4 * m + m * 4 * m;
-  const int64_t head_size = spec.head == Head::Trained ? n * m : 0;
-  const int64_t total = spec.depth * mlps * per_mlp + head_size;
+  return spec.depth * mlps * per_mlp + (spec.head == Head::Trained ? n * m : 0);
+}
+
+Student::Student(const StudentSpec& spec, uint64_t init_seed, torch::Tensor teacher_head,
+                 torch::Device device, const Storage* storage)
+    : spec_(spec) {
+  const int64_t m = spec.width;
+  const int mlps = spec.block == config::Block::Rk2 ? 2 : 1;
+  const int64_t per_mlp = 4 * m * m + 4 * m + m * 4 * m;
+  const int64_t total = parameter_count(spec);
 
   // Draw on the CPU so every device starts from the same numbers; B and W stay zero.
   auto flat = torch::zeros({total}, torch::kFloat32);
@@ -155,10 +161,21 @@ Student::Student(const StudentSpec& spec, uint64_t init_seed, torch::Tensor teac
       off += per_mlp;  // B stays zero: a fresh student is the identity map
     }
   }
-  params_ = flat.to(device);
-  grads_ = torch::zeros_like(params_);
-  adam_m_ = torch::zeros_like(params_);
-  adam_v_ = torch::zeros_like(params_);
+  if (storage) {
+    for (const auto* t : {&storage->params, &storage->grads, &storage->adam_m, &storage->adam_v})
+      if (t->numel() != total || t->device() != device || !t->is_contiguous())
+        throw std::invalid_argument("Student: storage rows do not fit this student");
+    params_ = storage->params;
+    params_.copy_(flat);
+    grads_ = storage->grads.zero_();
+    adam_m_ = storage->adam_m.zero_();
+    adam_v_ = storage->adam_v.zero_();
+  } else {
+    params_ = flat.to(device);
+    grads_ = torch::zeros_like(params_);
+    adam_m_ = torch::zeros_like(params_);
+    adam_v_ = torch::zeros_like(params_);
+  }
 
   // Leaf tensors that alias the flat buffers: autograd accumulates each gradient in place into
   // grads_, and Adam then runs over whole buffers.
@@ -183,7 +200,7 @@ Student::Student(const StudentSpec& spec, uint64_t init_seed, torch::Tensor teac
   }
   head_offset_ = off;
   if (spec.head == Head::Trained)
-    head_ = take({n, m});
+    head_ = take({int64_t(spec.vocab), m});
   else if (spec.head == Head::Teacher)
     head_ = teacher_head.detach();
   fused_ = spec.engine == config::Engine::Fused && device.is_cpu();

@@ -73,12 +73,22 @@ struct StudentSpec {
   static StudentSpec from(const config::Job& job, const config::ToyTask& task);
 };
 
+class Cohort;
+
 class Student {
  public:
+  // Where a student's flat buffers live when it is not their owner: rows of a Cohort's stacked
+  // buffers (each [P], on the cohort's device).
+  struct Storage {
+    torch::Tensor params, grads, adam_m, adam_v;
+  };
+
   // A fresh student: A and b as nn.Linear defaults, every B = 0 and a trained head W = 0.
-  // `teacher_head` is the fixed head used when spec.head == Head::Teacher.
+  // `teacher_head` is the fixed head used when spec.head == Head::Teacher. With `storage`, the
+  // buffers are those views (a cohort member) instead of its own.
   Student(const StudentSpec& spec, uint64_t init_seed, torch::Tensor teacher_head,
-          torch::Device device = torch::kCPU);
+          torch::Device device = torch::kCPU, const Storage* storage = nullptr);
+  static int64_t parameter_count(const StudentSpec& spec);
 
   // Forward pass: the student's output (logits for KL heads, RMSNorm(h_ℓ) for head none).
   torch::Tensor forward(const torch::Tensor& h0) const;
@@ -111,6 +121,7 @@ class Student {
   std::vector<std::pair<std::string, torch::Tensor>> named_parameters() const;
 
  private:
+  friend class Cohort;  // steps its members in one batched program
   StudentSpec spec_;
   torch::Tensor params_, grads_, adam_m_, adam_v_;  // flat [P]
   std::vector<Layer> layers_;                       // views into params_

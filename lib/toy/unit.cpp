@@ -1,5 +1,7 @@
 #include "toy/unit.hpp"
 
+#include "toy/cohort.hpp"
+
 #include <ATen/CPUGeneratorImpl.h>
 #include <spdlog/spdlog.h>
 
@@ -196,7 +198,10 @@ namespace {
 
 struct Trainee {
   ToyTask task;
-  std::unique_ptr<Student> student;
+  std::unique_ptr<Student> owned;  // its own student, or
+  Student* student = nullptr;      // ... a member of cohorts[cohort] (batched engine)
+  int cohort = -1;
+  int64_t member = -1;
   std::string stream;                    // input stream: the teacher's key, or the task's own key
   torch::Tensor losses;                  // [steps] on the device; read back only at checks
   std::vector<float> train_loss_before;  // from a checkpoint
@@ -247,14 +252,54 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
     events.result(r);
   };
 
-  for (const auto& task : unit.tasks) {
+  // The batched engine (and the fused one on CUDA, where it is the fast path) trains the students
+  // of one depth and input stream as one cohort.
+  const bool batched = job.run.engine == config::Engine::Batched ||
+                       (dev.is_cuda() && job.run.engine == config::Engine::Fused);
+  std::vector<std::unique_ptr<Cohort>> cohorts;
+  std::vector<std::vector<size_t>> cohort_tasks;    // indices into unit.tasks
+  std::map<size_t, std::pair<int, int64_t>> place;  // task index → (cohort, member)
+  std::map<size_t, std::string> cohort_error;
+  if (batched) {
+    std::map<std::pair<std::string, int>, std::vector<size_t>> groups;
+    for (size_t i = 0; i < unit.tasks.size(); ++i) {
+      const auto& task = unit.tasks[i];
+      const std::string stream = job.train.inputs == Inputs::Shared ? teacher_key : task.key;
+      groups[{stream, task.depth}].push_back(i);
+    }
+    for (auto& [key, idx] : groups) {
+      std::vector<StudentSpec> specs;
+      std::vector<uint64_t> seeds;
+      for (size_t i : idx) {
+        specs.push_back(StudentSpec::from(job, unit.tasks[i]));
+        seeds.push_back(student_seed(job, unit.tasks[i]));
+      }
+      try {
+        cohorts.push_back(std::make_unique<Cohort>(specs, seeds, teacher.head(), dev));
+        for (size_t k = 0; k < idx.size(); ++k)
+          place[idx[k]] = {int(cohorts.size() - 1), int64_t(k)};
+      } catch (const std::exception& e) {
+        for (size_t i : idx) cohort_error[i] = e.what();
+      }
+    }
+  }
+
+  for (size_t i = 0; i < unit.tasks.size(); ++i) {
+    const auto& task = unit.tasks[i];
     Trainee t;
     t.task = task;
     t.stream = job.train.inputs == Inputs::Shared ? teacher_key : task.key;
     t.checked_until = start;
     try {
-      t.student = std::make_unique<Student>(StudentSpec::from(job, task), student_seed(job, task),
+      if (cohort_error.count(i)) throw std::runtime_error(cohort_error[i]);
+      if (batched) {
+        std::tie(t.cohort, t.member) = place.at(i);
+        t.student = &cohorts[t.cohort]->member(t.member);
+      } else {
+        t.owned = std::make_unique<Student>(StudentSpec::from(job, task), student_seed(job, task),
                                             teacher.head(), dev);
+        t.student = t.owned.get();
+      }
       auto it = resume.find(task.key);
       if (it != resume.end()) {
         const auto& c = it->second;
@@ -282,10 +327,11 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
   for (const auto& t : trainees) streams.insert(t.stream);
 
   // Target distributions for each temperature present, from one teacher output.
+  // (A failed cohort member still gets its target: the cohort steps all its rows.)
   auto targets_for = [&](const Teacher::Output& out, const std::string& stream) {
     std::map<double, torch::Tensor> targets;
     for (const auto& t : trainees)
-      if (t.active && t.stream == stream && !targets.count(t.task.temperature))
+      if ((t.active || t.cohort >= 0) && t.stream == stream && !targets.count(t.task.temperature))
         targets[t.task.temperature] = teacher_target(out, job.train.loss, t.task.temperature);
     return targets;
   };
@@ -363,18 +409,43 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
       int active = 0;
       for (const auto& t : trainees) active += t.active && t.stream == stream;
       const double teacher_share = seconds_since(tt) / std::max(active, 1);
+      // Fault injection (tests): the named task fails at its step, alone.
+      for (auto& t : trainees)
+        if (t.active && t.stream == stream && fault && fault->first == t.task.key &&
+            s >= fault->second)
+          fail(t, "step " + std::to_string(s) + ": injected failure (DEPTHSCALE_FAIL_TASK)");
       for (auto& t : trainees) {
-        if (!t.active || t.stream != stream) continue;
+        if (!t.active || t.stream != stream || t.cohort >= 0) continue;
         auto ts = Clock::now();
         try {
-          if (fault && fault->first == t.task.key && s >= fault->second)
-            throw std::runtime_error("injected failure (DEPTHSCALE_FAIL_TASK)");
           t.losses[s - start].copy_(t.student->train_step(h0, targets.at(t.task.temperature)));
         } catch (const std::exception& e) {
           fail(t, std::string("step ") + std::to_string(s) + ": " + e.what());
           continue;
         }
         t.seconds += seconds_since(ts) + teacher_share;
+      }
+      for (size_t c = 0; c < cohorts.size(); ++c) {
+        std::vector<Trainee*> rows(size_t(cohorts[c]->size()), nullptr);
+        int live = 0;
+        for (auto& t : trainees)
+          if (t.cohort == int(c)) rows[size_t(t.member)] = &t, live += t.active;
+        if (!live || rows.front()->stream != stream) continue;
+        auto ts = Clock::now();
+        std::vector<torch::Tensor> member_targets;
+        for (auto* t : rows) member_targets.push_back(targets.at(t->task.temperature));
+        try {
+          auto losses = cohorts[c]->train_step(h0, member_targets);
+          for (auto* t : rows)
+            if (t->active) t->losses[s - start].copy_(losses[t->member]);
+        } catch (const std::exception& e) {
+          for (auto* t : rows)
+            if (t->active) fail(*t, std::string("step ") + std::to_string(s) + ": " + e.what());
+          continue;
+        }
+        const double share = seconds_since(ts) / live;
+        for (auto* t : rows)
+          if (t->active) t->seconds += share + teacher_share;
       }
     }
     const int64_t done = s + 1;

@@ -988,7 +988,7 @@ TEST(JobFiles, PaperSettings) {
   EXPECT_EQ(e94.train.steps, 80000);
 }
 
-// run.slice (job-array shape) and run.engine (fused / autograd training step).
+// run.slice (job-array shape) and run.engine (fused / autograd / batched training step).
 TEST(Run, SliceAndEngine) {
   const auto j = cfg::parse_job(kMinimal, "m.yaml", {"run.slice=2/8", "run.engine=autograd"});
   EXPECT_EQ(j.run.slice_index, 2);
@@ -998,6 +998,9 @@ TEST(Run, SliceAndEngine) {
                        "t.yaml:(--set): run.slice: must be \"i/n\" with 0 <= i < n (got \"8/8\")"));
   EXPECT_TRUE(contains(error_of(kMinimal, {"run.slice=two"}), "run.slice: must be \"i/n\""));
   EXPECT_TRUE(contains(error_of(kMinimal, {"run.engine=jit"}), "t.yaml:(--set): run.engine:"));
+  EXPECT_TRUE(contains(error_of(kMinimal, {"run.engine=jit"}), "fused, autograd, batched"));
+  EXPECT_EQ(cfg::parse_job(kMinimal, "m.yaml", {"run.engine=batched"}).run.engine,
+            cfg::Engine::Batched);
   // The engine may change on resume (same numbers to rounding); the slice may not.
   const auto a = cfg::parse_job(kMinimal, "m.yaml");
   EXPECT_EQ(
