@@ -7,6 +7,7 @@
 // bench/run_toy_bench.sh compares it with the original's per-student loop, measured in the same
 // run.
 #include <sys/resource.h>
+#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -44,6 +45,10 @@ int main(int argc, char** argv) {
       overrides.push_back(v);
   }
   torch::set_num_threads(threads);
+  // The full grid as the job file (and the user's --set) defines it, for the projection.
+  const auto full = config::load_job(job_path, overrides);
+  double grid_student_steps = 0;
+  for (const auto& t : config::expand(full)) grid_student_steps += double(full.train.steps);
   // One step more than timed: the last step is followed by the final evaluation, kept out.
   overrides.push_back("train.steps=" + std::to_string(steps + warmup + 1));
   overrides.push_back("train.eval.every=0");
@@ -53,6 +58,7 @@ int main(int argc, char** argv) {
   overrides.push_back("grid.rho=[0.0]");
   auto job = config::load_job(job_path, overrides);
   auto tasks = config::expand(job);
+  const bool cuda = job.run.device == config::Device::Cuda;
   toy::UnitSpec unit;
   unit.tasks = tasks;
 
@@ -64,6 +70,7 @@ int main(int argc, char** argv) {
   ev.checkpoint = [](const store::TaskCheckpoint&) {};
   toy::matmul::Tally mm;
   ev.progress = [&](int64_t s) {
+    if (cuda) torch::cuda::synchronize();  // the steps are queued, not done, until then
     if (s == warmup) {
       toy::matmul::count(true);
       t_start = Clock::now();
@@ -75,7 +82,9 @@ int main(int argc, char** argv) {
     }
   };
   ev.stop_requested = [] { return false; };
-  toy::run_unit(job, unit, {}, ev, toy::UnitContext{});
+  toy::UnitContext ctx;
+  if (cuda) ctx.device = torch::Device(torch::kCUDA, 0);
+  toy::run_unit(job, unit, {}, ev, ctx);
   const double seconds = std::chrono::duration<double>(t_end - t_start).count();
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
@@ -85,11 +94,13 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"fma_peak_gflops\":%.1f,\"isa\":\"%s\",\"student_matmul_gflops\":%.1f,"
       "\"student_matmul_fraction_of_peak\":%.3f,\"student_matmul_share_of_time\":%.3f,"
-      "\"teacher_matmul_gflops\":%.1f,\"unit_gflops\":%.1f,",
+      "\"teacher_matmul_gflops\":%.1f,\"unit_gflops\":%.1f,\"device\":\"%s\","
+      "\"grid_student_steps\":%.4g,\"projected_grid_hours\":%.2f,",
       peak.gflops, peak.isa.c_str(), mm_gflops, peak.gflops > 0 ? mm_gflops / peak.gflops : 0.0,
       mm.student_seconds / seconds,
       mm.teacher_seconds > 0 ? mm.teacher_flops / mm.teacher_seconds / 1e9 : 0.0,
-      (mm.student_flops + mm.teacher_flops) / seconds / 1e9);
+      (mm.student_flops + mm.teacher_flops) / seconds / 1e9, cuda ? "cuda" : "cpu",
+      grid_student_steps, grid_student_steps / (student_steps / seconds) / 3600.0);
   std::printf(
       "\"students\":%zu,\"steps\":%lld,\"threads\":%d,\"seconds\":%.3f,"
       "\"student_steps_per_s\":%.3f,\"student_steps_per_s_per_core\":%.3f,"
