@@ -17,9 +17,13 @@ echo "depthscale: one exp9 work unit (96 students), $steps steps, 1 thread, fuse
 ours=$("$build/bench/toy_bench" jobs/exp9.yaml --steps "$steps" --warmup 2 --threads 1 | tail -1)
 echo "depthscale: the same unit with the autograd engine" >&2
 auto=$("$build/bench/toy_bench" jobs/exp9.yaml --steps "$steps" --warmup 2 --threads 1 --set run.engine=autograd | tail -1)
-"$py" - "$ref" "$ours" "$auto" <<'PY'
+echo "depthscale: the same unit with the batched engine (the GPU path: one bmm program per depth)" >&2
+batched=$("$build/bench/toy_bench" jobs/exp9.yaml --steps "$steps" --warmup 2 --threads 1 --set run.engine=batched | tail -1)
+echo "the fused engine's matmul shapes, native kernel against the BLAS" >&2
+"$build/bench/matmul_bench" >&2
+"$py" - "$ref" "$ours" "$auto" "$batched" <<'PY'
 import json, sys
-ref, ours, auto = json.loads(sys.argv[1]), json.loads(sys.argv[2]), json.loads(sys.argv[3])
+ref, ours, auto, batched = (json.loads(a) for a in sys.argv[1:5])
 r = ref["mix_student_steps_per_second_per_core"]
 o = ours["student_steps_per_s_per_core"]
 print("reference (per-student loop):   %.2f student-steps/s per core (mean %.1f ms/step; teacher %.0f%%)"
@@ -36,8 +40,15 @@ print("FP32 FMA peak of this core (%s): %.1f GFLOP/s; student matmuls (fwd+bwd, 
       % (ours["isa"], ours["fma_peak_gflops"], ours["student_matmul_gflops"],
          100 * ours["student_matmul_fraction_of_peak"], 100 * ours["student_matmul_share_of_time"],
          ours["unit_gflops"]))
-print("speed-up per core: fused %.2fx, autograd %.2fx (against the reference)" % (o / r, a / r))
+b = batched["student_steps_per_s_per_core"]
+print("depthscale, batched engine:     %.2f student-steps/s per core (%.0f ms per unit step, peak RSS %.0f MB)"
+      % (b, batched["ms_per_unit_step"], batched["peak_rss_mb"]))
+print("projected exp9 grid (288 students x 40k steps) on one core, fused: %.1f core-hours"
+      % ours["projected_grid_hours"])
+print("speed-up per core: fused %.2fx, autograd %.2fx, batched %.2fx (against the reference)"
+      % (o / r, a / r, b / r))
 print(json.dumps({"reference_per_core": r, "fused_per_core": o, "autograd_per_core": a,
+                  "batched_per_core": b, "projected_grid_core_hours": ours["projected_grid_hours"],
                   "speedup_fused": o / r, "speedup_autograd": a / r,
                   "peak_rss_mb": ours["peak_rss_mb"], "fma_peak_gflops": ours["fma_peak_gflops"],
                   "student_matmul_fraction_of_peak": ours["student_matmul_fraction_of_peak"],

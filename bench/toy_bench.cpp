@@ -47,8 +47,7 @@ int main(int argc, char** argv) {
   torch::set_num_threads(threads);
   // The full grid as the job file (and the user's --set) defines it, for the projection.
   const auto full = config::load_job(job_path, overrides);
-  double grid_student_steps = 0;
-  for (const auto& t : config::expand(full)) grid_student_steps += double(full.train.steps);
+  const double grid_student_steps = double(config::expand(full).size()) * double(full.train.steps);
   // One step more than timed: the last step is followed by the final evaluation, kept out.
   overrides.push_back("train.steps=" + std::to_string(steps + warmup + 1));
   overrides.push_back("train.eval.every=0");

@@ -1,5 +1,6 @@
 #include "toy/matmul.hpp"
 
+#include <ATen/Parallel.h>
 #include <immintrin.h>
 
 #include <algorithm>
@@ -124,10 +125,18 @@ void run(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t s
          const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (beta != 0.0f && beta != 1.0f) throw std::invalid_argument("matmul::mm: beta must be 0 or 1");
   if (current == Kernel::Native && kAvx512 && N % 16 == 0 && M > 0 && N > 0) {
-    if (beta == 0.0f)
-      native<false>(M, N, K, alpha, a, sa_i, sa_k, b, ldb, c, ldc);
+    // Rows of C are independent: with intra-op threads (run.threads > 1), each takes a range of
+    // rows, and every row is computed the same way whatever the split (bit-identical results).
+    auto rows = [&](int64_t i0, int64_t i1) {
+      if (beta == 0.0f)
+        native<false>(i1 - i0, N, K, alpha, a + i0 * sa_i, sa_i, sa_k, b, ldb, c + i0 * ldc, ldc);
+      else
+        native<true>(i1 - i0, N, K, alpha, a + i0 * sa_i, sa_i, sa_k, b, ldb, c + i0 * ldc, ldc);
+    };
+    if (at::get_num_threads() > 1 && M * N * K >= (1 << 20))
+      at::parallel_for(0, M, 32, rows);
     else
-      native<true>(M, N, K, alpha, a, sa_i, sa_k, b, ldb, c, ldc);
+      rows(0, M);
     return;
   }
   blas(M, N, K, alpha, a, sa_i, sa_k, b, ldb, beta, c, ldc);

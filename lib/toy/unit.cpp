@@ -3,6 +3,7 @@
 #include "toy/cohort.hpp"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -414,17 +415,49 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
         if (t.active && t.stream == stream && fault && fault->first == t.task.key &&
             s >= fault->second)
           fail(t, "step " + std::to_string(s) + ": injected failure (DEPTHSCALE_FAIL_TASK)");
-      for (auto& t : trainees) {
-        if (!t.active || t.stream != stream || t.cohort >= 0) continue;
-        auto ts = Clock::now();
-        try {
-          t.losses[s - start].copy_(t.student->train_step(h0, targets.at(t.task.temperature)));
-        } catch (const std::exception& e) {
-          fail(t, std::string("step ") + std::to_string(s) + ": " + e.what());
-          continue;
+      // Students on their own (fused or autograd engine): with intra-op threads, each thread
+      // takes a fixed share of the students (deepest first onto the least loaded), and every
+      // student runs its whole step on one thread. A student's numbers do not depend on the
+      // split: bit-identical for any run.threads.
+      std::vector<Trainee*> solo;
+      for (auto& t : trainees)
+        if (t.active && t.stream == stream && t.cohort < 0) solo.push_back(&t);
+      const int lanes =
+          int(std::min<size_t>(size_t(std::max(1, at::get_num_threads())), solo.size()));
+      std::vector<std::vector<Trainee*>> lane(size_t(std::max(lanes, 1)));
+      {
+        std::vector<double> load(lane.size(), 0.0);
+        auto order = solo;
+        std::stable_sort(order.begin(), order.end(), [](const Trainee* a, const Trainee* b) {
+          return a->task.depth > b->task.depth;
+        });
+        for (auto* t : order) {
+          const size_t l = size_t(std::min_element(load.begin(), load.end()) - load.begin());
+          lane[l].push_back(t);
+          load[l] += t->task.depth + 1;
         }
-        t.seconds += seconds_since(ts) + teacher_share;
       }
+      std::vector<std::vector<std::pair<Trainee*, std::string>>> errors(lane.size());
+      auto run_lane = [&](size_t l) {
+        for (auto* t : lane[l]) {
+          auto ts = Clock::now();
+          try {
+            t->losses[s - start].copy_(t->student->train_step(h0, targets.at(t->task.temperature)));
+          } catch (const std::exception& e) {
+            errors[l].emplace_back(t, e.what());
+            continue;
+          }
+          t->seconds += seconds_since(ts) + teacher_share;
+        }
+      };
+      if (lane.size() > 1)
+        at::parallel_for(0, int64_t(lane.size()), 1, [&](int64_t l0, int64_t l1) {
+          for (int64_t l = l0; l < l1; ++l) run_lane(size_t(l));
+        });
+      else
+        run_lane(0);
+      for (auto& errs : errors)
+        for (auto& [t, why] : errs) fail(*t, "step " + std::to_string(s) + ": " + why);
       for (size_t c = 0; c < cohorts.size(); ++c) {
         std::vector<Trainee*> rows(size_t(cohorts[c]->size()), nullptr);
         int live = 0;

@@ -1,6 +1,7 @@
 // The fused engine's matmul kernel against a float64 reference: every panel width the toy
 // model can produce, rows that are not a multiple of the tile height, both layouts of A, β = 0
 // over a C full of NaN (must be ignored) and β = 1 (must be added to).
+#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -74,6 +75,25 @@ TEST(Matmul, NativeKernelMatchesFloat64Reference) {
 
 TEST(Matmul, BlasPathMatchesFloat64Reference) {
   EXPECT_LT(worst_error(matmul::Kernel::Blas), 1e-5);
+}
+
+// Intra-op threads split the rows of C; each row is computed the same way, so the result does
+// not depend on the number of threads.
+TEST(Matmul, ThreadsGiveBitIdenticalResults) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal;
+  const int64_t M = 1000, N = 128, K = 32;
+  std::vector<float> a(M * K), b(K * N), one(M * N), two(M * N);
+  for (auto& x : a) x = normal(rng);
+  for (auto& x : b) x = normal(rng);
+  const int before = at::get_num_threads();
+  at::set_num_threads(1);
+  matmul::mm(M, N, K, 1.0f, a.data(), K, 1, b.data(), N, 0.0f, one.data(), N);
+  at::set_num_threads(2);
+  matmul::mm(M, N, K, 1.0f, a.data(), K, 1, b.data(), N, 0.0f, two.data(), N);
+  at::set_num_threads(before);
+  EXPECT_EQ(one, two);
+  EXPECT_NE(one, std::vector<float>(M * N, 0.0f));
 }
 
 TEST(Matmul, BetaOtherThanZeroOrOneIsRefused) {

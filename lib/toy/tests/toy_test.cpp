@@ -1,3 +1,4 @@
+#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -362,5 +363,27 @@ TEST(Toy, CostModelCountsEveryParameterAndTheOriginalCostsMore) {
       EXPECT_GT(mem.activations, 0) << extra;
     }
     EXPECT_GT(toy::reference_core_seconds(job, tasks), ours) << extra;
+  }
+}
+
+// With intra-op threads each student runs on one thread: results are bit-identical to one thread,
+// for the fused (native and BLAS matmuls) and autograd engines.
+TEST(Toy, ThreadsGiveBitIdenticalUnits) {
+  for (const char* engine : {"run.engine=fused", "run.engine=autograd"}) {
+    auto job = small_job(std::string(engine) + "\ngrid.depth=[1, 2, 3]\ntrain.batch=300");
+    auto tasks = config::expand(job);
+    const int before = at::get_num_threads();
+    Collected one, two;
+    at::set_num_threads(1);
+    run(job, unit_of(job, tasks), one);
+    at::set_num_threads(2);
+    run(job, unit_of(job, tasks), two);
+    at::set_num_threads(before);
+    for (const auto& t : tasks) {
+      ASSERT_TRUE(one.results.at(t.key).complete && two.results.at(t.key).complete);
+      EXPECT_EQ(one.results.at(t.key).train_loss, two.results.at(t.key).train_loss)
+          << engine << " " << t.key;
+      EXPECT_EQ(one.results.at(t.key).theta, two.results.at(t.key).theta) << t.key;
+    }
   }
 }
