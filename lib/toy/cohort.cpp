@@ -120,14 +120,8 @@ torch::Tensor Cohort::train_step(const torch::Tensor& h0,
     if (s->step_ + 1 != step) throw std::logic_error("Cohort: members at different steps");
     s->step_ = step;
   }
-  const double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-  const double lr = config::learning_rate(spec_.train, spec_.depth, step - 1);
-  adam_m_.mul_(beta1).add_(grads_, 1 - beta1);
-  adam_v_.mul_(beta2).addcmul_(grads_, grads_, 1 - beta2);
-  const double bc1 = 1 - std::pow(beta1, double(step));
-  const double bc2 = 1 - std::pow(beta2, double(step));
-  auto denom = (adam_v_.sqrt() / std::sqrt(bc2)).add_(eps);
-  params_.addcdiv_(adam_m_, denom, -lr / bc1);
+  adam_update(params_, grads_, adam_m_, adam_v_,
+              config::learning_rate(spec_.train, spec_.depth, step - 1), step);
   return losses.detach();
 }
 

@@ -271,18 +271,22 @@ torch::Tensor Student::train_step(const torch::Tensor& h0, const torch::Tensor& 
   grads_.zero_();
   auto l = loss(h0, target);
   l.backward();
-  torch::NoGradGuard no_grad;
-  // Adam exactly as torch.optim.Adam (single-tensor path): β = (0.9, 0.999), eps = 1e-8.
   ++step_;
-  const double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-  const double lr = config::learning_rate(spec_.train, spec_.depth, step_ - 1);
-  adam_m_.mul_(beta1).add_(grads_, 1 - beta1);
-  adam_v_.mul_(beta2).addcmul_(grads_, grads_, 1 - beta2);
-  const double bc1 = 1 - std::pow(beta1, double(step_));
-  const double bc2 = 1 - std::pow(beta2, double(step_));
-  auto denom = (adam_v_.sqrt() / std::sqrt(bc2)).add_(eps);
-  params_.addcdiv_(adam_m_, denom, -lr / bc1);
+  adam_update(params_, grads_, adam_m_, adam_v_,
+              config::learning_rate(spec_.train, spec_.depth, step_ - 1), step_);
   return l.detach();
+}
+
+void adam_update(torch::Tensor& params, const torch::Tensor& grads, torch::Tensor& m,
+                 torch::Tensor& v, double lr, int64_t step) {
+  torch::NoGradGuard no_grad;
+  const double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  m.mul_(beta1).add_(grads, 1 - beta1);
+  v.mul_(beta2).addcmul_(grads, grads, 1 - beta2);
+  const double bc1 = 1 - std::pow(beta1, double(step));
+  const double bc2 = 1 - std::pow(beta2, double(step));
+  auto denom = (v.sqrt() / std::sqrt(bc2)).add_(eps);
+  params.addcdiv_(m, denom, -lr / bc1);
 }
 
 void Student::save_state(std::vector<float>& params, std::vector<float>& m,

@@ -131,6 +131,12 @@ class Student {
   bool fused_ = false;  // hand-derived step (CPU) instead of autograd
 };
 
+// Adam exactly as torch.optim.Adam's single-tensor path (β = 0.9, 0.999, eps = 1e-8, no weight
+// decay), in place over whole buffers; `step` counts from 1. The autograd and batched engines use
+// it; the fused engine has its own single-pass loop (the PyTorch cross-check covers both).
+void adam_update(torch::Tensor& params, const torch::Tensor& grads, torch::Tensor& m,
+                 torch::Tensor& v, double lr, int64_t step);
+
 // Target for a student's loss from the teacher's output: KL → log softmax(logits / T),
 // MSE → the teacher's logits when there is a head, else its features.
 torch::Tensor teacher_target(const Teacher::Output& out, config::Loss loss, double temperature);

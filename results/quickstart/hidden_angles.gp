@@ -23,7 +23,7 @@ set lmargin at screen 0.0844
 set rmargin at screen 0.4800
 set bmargin at screen 0.1767
 set tmargin at screen 0.8483
-set yrange [0.03483881727609671:0.22899027184597145]
+set yrange [0.03483881727381781:0.22899027223542162]
 set ytics (0.04, 0.05, 0.07, 0.1, 0.2)
 set mytics default
 set xrange [-1:32]
@@ -39,7 +39,7 @@ set lmargin at screen 0.5844
 set rmargin at screen 0.9800
 set bmargin at screen 0.1767
 set tmargin at screen 0.8483
-set yrange [0.01556096051305529:0.9350045353578899]
+set yrange [0.015560960506831964:0.9350045450802837]
 set ytics (0.02, 0.05, 0.1, 0.2, 0.5)
 set mytics default
 set xrange [-1:32]

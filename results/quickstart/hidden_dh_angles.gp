@@ -23,7 +23,7 @@ set lmargin at screen 0.0844
 set rmargin at screen 0.4800
 set bmargin at screen 0.1767
 set tmargin at screen 0.8483
-set yrange [1.1936078112217898:1.8539427374219946]
+set yrange [1.1936077525209836:1.8539428244598846]
 set ytics (1.2, 1.4, 1.6, 1.8)
 set mytics default
 set xrange [0:32]
@@ -38,7 +38,7 @@ set lmargin at screen 0.5844
 set rmargin at screen 0.9800
 set bmargin at screen 0.1767
 set tmargin at screen 0.8483
-set yrange [0.0185971401726845:1.5940824718611266]
+set yrange [0.018597140174990732:1.5940824667213886]
 set ytics (0.02, 0.05, 0.1, 0.2, 0.5, 1)
 set mytics default
 set xrange [0:32]

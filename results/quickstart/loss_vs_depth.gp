@@ -22,7 +22,7 @@ set xlabel 'student depth ℓ (residual blocks, log scale)'
 set ylabel 'test loss after training (log scale)'
 set logscale xy
 set format y '%g'
-set yrange [0.00039728527967178095:0.009501630882011666]
+set yrange [0.0003972802928623439:0.00950166162670406]
 set ytics (0.0005, 0.001, 0.002, 0.005)
 set mytics default
 set xrange [0.8928571428571428:8.96]

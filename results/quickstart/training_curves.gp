@@ -23,7 +23,7 @@ set lmargin at screen 0.0844
 set rmargin at screen 0.4800
 set bmargin at screen 0.1450
 set tmargin at screen 0.8483
-set yrange [0.0003644741905428614:0.20534819007063065]
+set yrange [0.00036448125681287646:0.20534804347083574]
 set ytics (0.001, 0.01, 0.1)
 set mytics default
 set xrange [0:1500]
@@ -38,7 +38,7 @@ set lmargin at screen 0.5844
 set rmargin at screen 0.9800
 set bmargin at screen 0.1450
 set tmargin at screen 0.8483
-set yrange [0.00038566049400301164:0.21201464403443074]
+set yrange [0.00038566120437495184:0.21201463553026764]
 set ytics (0.001, 0.01, 0.1)
 set mytics default
 set xrange [0:1500]

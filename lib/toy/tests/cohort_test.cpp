@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "toy/cohort.hpp"
+#include "toy/tests/unit_runner.hpp"
 #include "toy/unit.hpp"
 
 using namespace depthscale;
@@ -21,12 +22,11 @@ model: {width: 16, vocab: 24, teacher_depth: 5}
 train: {loss: kl, steps: 24, batch: 96, lr: {base: 0.01}, eval: {every: 8, batches: 2}, checkpoint_every: 0}
 probe_hidden: {inputs: 8}
 )";
-  std::vector<std::string> overrides;
-  std::istringstream in(extra);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) overrides.push_back(line);
-  return config::parse_job(yaml, "<cohort test>", overrides);
+  return toy::testing::job_from(yaml, extra, "<cohort test>");
 }
+
+using toy::testing::Collected;
+using toy::testing::run;
 
 const std::vector<std::string> kVariants = {
     "",
@@ -42,32 +42,8 @@ double max_rel(const torch::Tensor& a, const torch::Tensor& b) {
   return (a - b).abs().max().item<double>() / (scale > 0 ? scale : 1.0);
 }
 
-struct Collected {
-  std::map<std::string, store::TaskResult> results;
-  std::map<std::string, store::TaskCheckpoint> checkpoints;
-};
-
-toy::UnitOutcome run(const config::Job& job, toy::UnitSpec unit, Collected& out,
-                     torch::Device dev = torch::kCPU,
-                     const std::map<std::string, store::TaskCheckpoint>& resume = {},
-                     int64_t stop_at = -1) {
-  toy::UnitEvents ev;
-  int64_t step = unit.start_step;
-  ev.result = [&](const store::TaskResult& r) { out.results[r.key] = r; };
-  ev.checkpoint = [&](const store::TaskCheckpoint& c) { out.checkpoints[c.key] = c; };
-  ev.progress = [&](int64_t s) { step = s; };
-  ev.stop_requested = [&] { return stop_at >= 0 && step >= stop_at; };
-  toy::UnitContext ctx;
-  ctx.device = dev;
-  return toy::run_unit(job, unit, resume, ev, ctx);
-}
-
 toy::UnitSpec unit_of(const std::vector<config::ToyTask>& tasks) {
-  toy::UnitSpec u;
-  u.rho = tasks.front().rho;
-  u.teacher = tasks.front().teacher;
-  u.tasks = tasks;
-  return u;
+  return toy::testing::unit_of({}, tasks);
 }
 
 double worst_loss_difference(const Collected& a, const Collected& b) {
@@ -159,10 +135,10 @@ TEST(Cohort, BatchedUnitMatchesAutogradAndResumesBitIdentically) {
   ASSERT_EQ(batched.results.size(), tasks.size());
   EXPECT_LT(worst_loss_difference(batched, reference), 1e-4);
 
-  EXPECT_EQ(run(job, unit_of(tasks), first, torch::kCPU, {}, 11), toy::UnitOutcome::Stopped);
+  EXPECT_EQ(run(job, unit_of(tasks), first, {}, 11), toy::UnitOutcome::Stopped);
   auto unit = unit_of(tasks);
   unit.start_step = first.checkpoints.begin()->second.step;
-  EXPECT_EQ(run(job, unit, second, torch::kCPU, first.checkpoints), toy::UnitOutcome::Finished);
+  EXPECT_EQ(run(job, unit, second, first.checkpoints), toy::UnitOutcome::Finished);
   for (const auto& t : tasks) {
     EXPECT_EQ(second.results.at(t.key).train_loss, batched.results.at(t.key).train_loss) << t.key;
     EXPECT_EQ(second.results.at(t.key).test_loss, batched.results.at(t.key).test_loss) << t.key;
@@ -192,8 +168,8 @@ TEST(Cohort, CudaUnitMatchesCpu) {
     auto job = job_with(v + "\ngrid.depth=[2, 3]");
     auto tasks = config::expand(job);
     Collected cpu, gpu;
-    run(job, unit_of(tasks), cpu, torch::kCPU);
-    run(job, unit_of(tasks), gpu, torch::Device(torch::kCUDA, 0));
+    run(job, unit_of(tasks), cpu);
+    run(job, unit_of(tasks), gpu, {}, -1, torch::Device(torch::kCUDA, 0));
     // TF32 is off by default for LibTorch matmuls, so this is float32 against float32.
     EXPECT_LT(worst_loss_difference(gpu, cpu), 1e-3) << v;
   }

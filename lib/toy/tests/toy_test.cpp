@@ -8,6 +8,7 @@
 
 #include "toy/matmul.hpp"
 #include "toy/model.hpp"
+#include "toy/tests/unit_runner.hpp"
 #include "toy/unit.hpp"
 
 using namespace depthscale;
@@ -26,37 +27,12 @@ model: {width: 8, vocab: 16, teacher_depth: 6}
 train: {loss: kl, steps: 30, batch: 64, lr: {base: 0.01}, eval: {every: 10, batches: 2}, checkpoint_every: 0}
 probe_hidden: {inputs: 16}
 )";
-  std::vector<std::string> overrides;
-  std::istringstream in(extra);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) overrides.push_back(line);
-  return config::parse_job(yaml, "<test>", overrides);
+  return toy::testing::job_from(yaml, extra);
 }
 
-struct Collected {
-  std::map<std::string, store::TaskResult> results;
-  std::map<std::string, store::TaskCheckpoint> checkpoints;
-};
-
-toy::UnitOutcome run(const config::Job& job, const toy::UnitSpec& unit, Collected& out,
-                     const std::map<std::string, store::TaskCheckpoint>& resume = {},
-                     int64_t stop_at = -1) {
-  toy::UnitEvents ev;
-  int64_t step = unit.start_step;
-  ev.result = [&](const store::TaskResult& r) { out.results[r.key] = r; };
-  ev.checkpoint = [&](const store::TaskCheckpoint& c) { out.checkpoints[c.key] = c; };
-  ev.progress = [&](int64_t s) { step = s; };
-  ev.stop_requested = [&] { return stop_at >= 0 && step >= stop_at; };
-  return toy::run_unit(job, unit, resume, ev, toy::UnitContext{});
-}
-
-toy::UnitSpec unit_of(const config::Job& job, std::vector<config::ToyTask> tasks) {
-  toy::UnitSpec u;
-  u.rho = tasks.front().rho;
-  u.teacher = tasks.front().teacher;
-  u.tasks = std::move(tasks);
-  return u;
-}
+using toy::testing::Collected;
+using toy::testing::run;
+using toy::testing::unit_of;
 
 }  // namespace
 
