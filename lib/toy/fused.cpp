@@ -415,7 +415,8 @@ double head(const StudentView& s, const Tensor& target, Workspace& ws, bool grad
   const float* lp = ws.logits.data_ptr<float>();
   const float* tp = target.data_ptr<float>();
   float* dp = grad ? ws.dlogits.data_ptr<float>() : nullptr;
-  std::vector<double> row_loss(B);
+  thread_local std::vector<double> row_loss;  // reused: no allocation per step
+  row_loss.assign(size_t(B), 0.0);
   at::parallel_for(0, B, kRowGrain, [&](int64_t b0, int64_t b1) {
     for (int64_t i = b0; i < b1; ++i)
       row_loss[i] = kl_row(lp + i * n, tp + i * n, dp ? dp + i * n : nullptr, n, inv_t, B);
