@@ -174,6 +174,9 @@ def case_ranks(s):
 
 
 def case_sigkill(s):
+    # Long enough (several seconds of training) that random kill times land inside the run.
+    with open(s.job, "w") as f:
+        f.write(JOB.replace("steps: 600", "steps: 2400"))
     ref, seconds = reference(s)
     out = os.path.join(s.dir, "killed.h5")
     rng = random.Random(int(os.environ.get("E2E_SEED", time.time())))

@@ -359,6 +359,7 @@ TEST(Toy, ThreadsGiveBitIdenticalUnits) {
       ASSERT_TRUE(one.results.at(t.key).complete && two.results.at(t.key).complete);
       EXPECT_EQ(one.results.at(t.key).train_loss, two.results.at(t.key).train_loss)
           << engine << " " << t.key;
+      EXPECT_EQ(one.results.at(t.key).test_loss, two.results.at(t.key).test_loss) << t.key;
       EXPECT_EQ(one.results.at(t.key).theta, two.results.at(t.key).theta) << t.key;
     }
   }
