@@ -36,21 +36,14 @@ void blas(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t 
   sgemm_(&tb, &ta, &m, &n, &k, &alpha, b, &lb, a, &la, &beta, c, &lc);
 }
 
-enum class Epilogue {
-  Store,           // C = α·acc
-  Add,             // C += α·acc
-  BiasReluSquare,  // C = relu(α·acc + bias), U = C²
-};
-
 // One MR × (16·NV) tile of C: the accumulators stay in zmm registers for the whole K loop; each
 // step loads one row of B (NV vectors, from L1 for weight operands) and broadcasts MR elements
-// of A. MR·NV ≤ 16 accumulators plus NV B vectors fit in the 32
-// registers, and 16 independent FMA chains cover the FMA latency on both ports.
-template <int NV, int MR, Epilogue E>
+// of A. MR·NV ≤ 16 accumulators plus NV B vectors fit in the 32 registers, and 16 independent
+// FMA chains cover the FMA latency on both ports.
+template <int NV, int MR, bool ACCUMULATE>
 __attribute__((target("avx512f"))) inline void tile(int64_t K, float alpha, const float* a,
                                                     int64_t sa_i, int64_t sa_k, const float* b,
-                                                    int64_t ldb, float* c, int64_t ldc,
-                                                    const float* bias, float* u, int64_t ldu) {
+                                                    int64_t ldb, float* c, int64_t ldc) {
   __m512 acc[MR][NV];
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
@@ -81,95 +74,64 @@ __attribute__((target("avx512f"))) inline void tile(int64_t K, float alpha, cons
     for (int v = 0; v < NV; ++v) {
       float* cp = c + r * ldc + 16 * v;
       __m512 x = _mm512_mul_ps(acc[r][v], s);
-      if (E == Epilogue::Add) x = _mm512_add_ps(x, _mm512_loadu_ps(cp));
-      if (E == Epilogue::BiasReluSquare) {
-        // (maskz_max with every lane set is max; plain _mm512_max_ps trips a GCC 12 header
-        // warning about an uninitialised pass-through operand.)
-        x = _mm512_maskz_max_ps(__mmask16(0xFFFF), _mm512_add_ps(x, _mm512_loadu_ps(bias + 16 * v)),
-                                _mm512_setzero_ps());
-        _mm512_storeu_ps(u + r * ldu + 16 * v, _mm512_mul_ps(x, x));
-      }
+      if (ACCUMULATE) x = _mm512_add_ps(x, _mm512_loadu_ps(cp));
       _mm512_storeu_ps(cp, x);
     }
 }
 
-struct Operands {
-  float alpha;
-  const float* a;
-  int64_t sa_i, sa_k;
-  const float* b;
-  int64_t ldb;
-  float* c;
-  int64_t ldc;
-  const float* bias;
-  float* u;
-  int64_t ldu;
-};
-
 // All rows of one column panel of 16·NV columns: tiles of MR rows, then single rows.
-template <int NV, Epilogue E>
-__attribute__((target("avx512f"))) void panel(int64_t M, int64_t K, const Operands& o) {
+template <int NV, bool ACCUMULATE>
+__attribute__((target("avx512f"))) void panel(int64_t M, int64_t K, float alpha, const float* a,
+                                              int64_t sa_i, int64_t sa_k, const float* b,
+                                              int64_t ldb, float* c, int64_t ldc) {
   constexpr int MR = NV >= 16 ? 1 : 16 / NV;
   int64_t i = 0;
   for (; i + MR <= M; i += MR)
-    tile<NV, MR, E>(K, o.alpha, o.a + i * o.sa_i, o.sa_i, o.sa_k, o.b, o.ldb, o.c + i * o.ldc,
-                    o.ldc, o.bias, o.u ? o.u + i * o.ldu : nullptr, o.ldu);
+    tile<NV, MR, ACCUMULATE>(K, alpha, a + i * sa_i, sa_i, sa_k, b, ldb, c + i * ldc, ldc);
   for (; i < M; ++i)
-    tile<NV, 1, E>(K, o.alpha, o.a + i * o.sa_i, o.sa_i, o.sa_k, o.b, o.ldb, o.c + i * o.ldc, o.ldc,
-                   o.bias, o.u ? o.u + i * o.ldu : nullptr, o.ldu);
+    tile<NV, 1, ACCUMULATE>(K, alpha, a + i * sa_i, sa_i, sa_k, b, ldb, c + i * ldc, ldc);
 }
 
 // Column panels of 64 (4 vectors × 4 rows per tile) measured faster than 128 (8 × 2) for the
 // N = 4m = 128 shapes: half the B loads per FMA (bench/matmul_bench).
 constexpr int64_t kPanel = 64;
 
-template <Epilogue E>
-void native(int64_t M, int64_t N, int64_t K, Operands o) {
+template <bool ACCUMULATE>
+void native(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t sa_i,
+            int64_t sa_k, const float* b, int64_t ldb, float* c, int64_t ldc) {
   // Column panels of kPanel columns, the last one narrower.
   for (int64_t j = 0; j < N; j += kPanel) {
     const int nv = int(std::min<int64_t>(kPanel, N - j) / 16);
-    Operands p = o;
-    p.b = o.b + j;
-    p.c = o.c + j;
-    if (o.bias) p.bias = o.bias + j;
-    if (o.u) p.u = o.u + j;
+    const float* bj = b + j;
+    float* cj = c + j;
     switch (nv) {
       case 1:
-        panel<1, E>(M, K, p);
+        panel<1, ACCUMULATE>(M, K, alpha, a, sa_i, sa_k, bj, ldb, cj, ldc);
         break;
       case 2:
-        panel<2, E>(M, K, p);
+        panel<2, ACCUMULATE>(M, K, alpha, a, sa_i, sa_k, bj, ldb, cj, ldc);
         break;
       case 3:
-        panel<3, E>(M, K, p);
+        panel<3, ACCUMULATE>(M, K, alpha, a, sa_i, sa_k, bj, ldb, cj, ldc);
         break;
       default:
-        panel<4, E>(M, K, p);
+        panel<4, ACCUMULATE>(M, K, alpha, a, sa_i, sa_k, bj, ldb, cj, ldc);
         break;
     }
   }
 }
 
 void run(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t sa_i, int64_t sa_k,
-         const float* b, int64_t ldb, float beta, float* c, int64_t ldc, const Fusion& f) {
+         const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (beta != 0.0f && beta != 1.0f) throw std::invalid_argument("matmul::mm: beta must be 0 or 1");
-  const bool relu = f.relu_square_into != nullptr;
-  if (relu && (beta != 0.0f || !f.bias))
-    throw std::invalid_argument("matmul::mm: the ReLU² epilogue needs beta = 0 and a bias");
   if (current == Kernel::Native && kAvx512 && N % 16 == 0 && M > 0 && N > 0) {
     // Rows of C are independent: with intra-op threads (run.threads > 1), each takes a range of
     // rows, and every row is computed the same way whatever the split (bit-identical results).
     auto rows = [&](int64_t i0, int64_t i1) {
-      Operands o{
-          alpha, a + i0 * sa_i, sa_i, sa_k,   b,
-          ldb,   c + i0 * ldc,  ldc,  f.bias, relu ? f.relu_square_into + i0 * f.ldu : nullptr,
-          f.ldu};
-      if (relu)
-        native<Epilogue::BiasReluSquare>(i1 - i0, N, K, o);
-      else if (beta == 0.0f)
-        native<Epilogue::Store>(i1 - i0, N, K, o);
+      if (beta == 0.0f)
+        native<false>(i1 - i0, N, K, alpha, a + i0 * sa_i, sa_i, sa_k, b, ldb, c + i0 * ldc, ldc);
       else
-        native<Epilogue::Add>(i1 - i0, N, K, o);
+        native<true>(i1 - i0, N, K, alpha, a + i0 * sa_i, sa_i, sa_k, b, ldb, c + i0 * ldc, ldc);
     };
     if (at::get_num_threads() > 1 && M * N * K >= (1 << 20))
       at::parallel_for(0, M, 32, rows);
@@ -177,15 +139,7 @@ void run(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t s
       rows(0, M);
     return;
   }
-  // The BLAS, with the epilogue as a separate pass.
   blas(M, N, K, alpha, a, sa_i, sa_k, b, ldb, beta, c, ldc);
-  if (relu)
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t j = 0; j < N; ++j) {
-        const float x = std::max(c[i * ldc + j] + f.bias[j], 0.0f);
-        c[i * ldc + j] = x;
-        f.relu_square_into[i * f.ldu + j] = x * x;
-      }
 }
 
 }  // namespace
@@ -201,13 +155,13 @@ bool native_available() {
 }
 
 void mm(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t sa_i, int64_t sa_k,
-        const float* b, int64_t ldb, float beta, float* c, int64_t ldc, const Fusion& fusion) {
+        const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (!counting) {
-    run(M, N, K, alpha, a, sa_i, sa_k, b, ldb, beta, c, ldc, fusion);
+    run(M, N, K, alpha, a, sa_i, sa_k, b, ldb, beta, c, ldc);
     return;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  run(M, N, K, alpha, a, sa_i, sa_k, b, ldb, beta, c, ldc, fusion);
+  run(M, N, K, alpha, a, sa_i, sa_k, b, ldb, beta, c, ldc);
   const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double flops = 2.0 * double(M) * double(N) * double(K);
   (teacher_phase ? counts.teacher_seconds : counts.student_seconds) += dt;

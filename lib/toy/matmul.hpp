@@ -17,21 +17,11 @@ void set_kernel(Kernel k);  // for this thread
 Kernel kernel();
 bool native_available();  // this CPU has AVX-512F
 
-// The fused engine's epilogue, saving a pass over memory: with relu_square_into,
-// C = relu(α·A·B + bias) (β must be 0) and U = C², U row-major with leading dimension ldu.
-// (Squaring A inside the K loop instead, for u = a² in the backward pass, measured slower: the
-// extra multiply per broadcast crowds the FMA ports.)
-struct Fusion {
-  const float* bias = nullptr;  // [N]
-  float* relu_square_into = nullptr;
-  int64_t ldu = 0;
-};
-
 // C[M×N] = α·A·B + β·C with β ∈ {0, 1} (0: C's old contents are ignored, NaN or not).
 // A(i, k) = a[i·sa_i + k·sa_k], where sa_i or sa_k is 1 (A row-major, or A given as its
 // transpose); B row-major [K×N] with leading dimension ldb; C row-major with ldc.
 void mm(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t sa_i, int64_t sa_k,
-        const float* b, int64_t ldb, float beta, float* c, int64_t ldc, const Fusion& fusion = {});
+        const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
 // Time and FLOPs of this thread's mm calls, student and teacher apart (the benchmark's fraction
 // of FMA peak). Off by default: two clock reads per call.
