@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "config/job.hpp"
 #include "dist/run.hpp"
@@ -22,6 +23,48 @@ struct Counts {
 };
 }  // namespace
 
+// Probe sweeps: per model, finished or how many batches are in the file (complete, failed)
+// and how many more wait in the sidecar (finished by a worker, not yet copied in by rank 0).
+int print_probe_status(const std::string& path, const store::Group& root, const config::Job& job) {
+  std::printf("%s: probe job %s\n", path.c_str(), job.name.c_str());
+  std::printf("%-24s %10s %10s %8s %9s %12s %12s\n", "model", "state", "complete", "failed",
+              "sidecar", "documents", "tokens");
+  if (!root.has("probe")) {
+    std::printf("(no model started yet)\n");
+    return kDone;
+  }
+  auto probe = root.open_group("probe");
+  for (const auto& name : probe.children()) {
+    auto mg = probe.open_group(name);
+    if (mg.has_attr("status") && mg.attr_string("status") == "complete") {
+      const auto batches = mg.attr_int("batches");
+      std::printf("%-24s %10s %10lld %8d %9d %12lld %12lld\n", name.c_str(), "complete",
+                  (long long)batches, 0, 0, (long long)mg.attr_int("documents"),
+                  (long long)mg.attr_int("tokens"));
+      continue;
+    }
+    int complete = 0, failed = 0, sidecar = 0;
+    std::set<std::string> in_file;
+    if (mg.has("batches")) {
+      auto bg = mg.open_group("batches");
+      for (const auto& key : bg.children()) {
+        auto g = bg.open_group(key);
+        if (!g.has_attr("status")) continue;  // being written
+        in_file.insert(key);
+        (g.attr_string("status") == "complete" ? complete : failed)++;
+      }
+    }
+    const fs::path side = fs::path(path + ".ckpt") / "probe" / name;
+    std::error_code ec;
+    if (fs::is_directory(side, ec))
+      for (const auto& e : fs::directory_iterator(side, ec))
+        if (e.path().extension() == ".h5" && !in_file.count(e.path().stem().string())) ++sidecar;
+    std::printf("%-24s %10s %10d %8d %9d %12s %12s\n", name.c_str(), "running", complete, failed,
+                sidecar, "", "");
+  }
+  return kDone;
+}
+
 int print_status(const std::string& path) {
   try {
     config::Job job;
@@ -36,6 +79,7 @@ int print_status(const std::string& path) {
       }
       // The effective job (overrides included) says which tasks the sweep has.
       job = config::parse_job(root.attr_string("job_effective"), path + ":/job_effective");
+      if (job.kind == config::JobKind::Probe) return print_probe_status(path, root, job);
       if (root.has("tasks")) {
         auto tasks = root.open_group("tasks");
         for (const auto& key : tasks.children()) {

@@ -18,6 +18,7 @@ tests/reference/llm_reference.py), tokenises a small text set with `depthscale t
 import glob
 import json
 import os
+import re
 import random
 import shutil
 import signal
@@ -369,6 +370,12 @@ probe:
         check("compacted" in log and size < 1.25 * sum(data) + 100000,
               "the file was compacted: %d bytes for %d bytes of data" % (size, sum(data)), log[-2000:])
         check_file(a, docs, tok, model)
+        st = subprocess.run([pr.exe, "status", a], env=ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+        check(st.returncode == 0 and re.search(r"^tiny\s+complete\s+\d+\s+0\s+0\s+%d\s" % DOCUMENTS,
+                                               st.stdout, re.M) is not None,
+              "depthscale status shows the model complete with its %d documents" % DOCUMENTS,
+              st.stdout)
 
         print("2. SIGKILL part-way, then --resume")
         b = os.path.join(work, "b.h5")
@@ -398,6 +405,13 @@ probe:
         check(rc == 0 and len(row) == 1 and row[0][1] == "gpt_neox" and
               row[0][3:6] == [str(BATCHES), str(killed_at), "0"],
               "dry run of the killed file shows its %d complete batches" % killed_at, log[-1500:])
+        st = subprocess.run([pr.exe, "status", b], env=ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+        row = [l.split() for l in st.stdout.splitlines() if l.startswith("tiny ")]
+        check(st.returncode == 0 and len(row) == 1 and row[0][1] == "running" and
+              int(row[0][2]) + int(row[0][4]) == killed_at and row[0][3] == "0",
+              "depthscale status of the killed file: running, %d batches done (file + sidecar)" %
+              killed_at, st.stdout)
         # As if the kill had also torn the main file: the sidecar batch files are the ground truth.
         with open(b, "r+b") as f:
             f.truncate(os.path.getsize(b) * 6 // 10)
