@@ -1,10 +1,11 @@
 // The hand-derived training step of the toy model on the CPU: forward and backward written out
 // with fused elementwise loops (RMSNorm, ReLU², log-softmax + KL + its gradient, Adam over the
-// flat buffers) and the residual folded into the second matmul (addmm with β = 1). Matmuls go to
-// the BLAS through at::mm_out/addmm_out into preallocated buffers: no allocation in the step loop.
-// It computes exactly the loss and gradients that autograd computes on model.hpp's graph (the
-// tests check every block and head variant against autograd); Student selects it with
-// run.engine: fused (the default on the CPU).
+// flat buffers), the residual folded into the second matmul (β = 1), and each MLP branch run in
+// row blocks of the batch so that its intermediates stay in L2. Matmuls go through matmul.hpp
+// (an AVX-512 kernel, or the BLAS) on raw pointers into preallocated buffers: no allocation in
+// the layer loop. It computes the loss and gradients that autograd computes on model.hpp's graph
+// (the tests check every block and head variant against autograd, on both matmul paths);
+// Student selects it with run.engine: fused (the default on the CPU).
 #pragma once
 
 #include <torch/torch.h>
