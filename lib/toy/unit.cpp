@@ -258,7 +258,6 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
   const bool batched = job.run.engine == config::Engine::Batched ||
                        (dev.is_cuda() && job.run.engine == config::Engine::Fused);
   std::vector<std::unique_ptr<Cohort>> cohorts;
-  std::vector<std::vector<size_t>> cohort_tasks;    // indices into unit.tasks
   std::map<size_t, std::pair<int, int64_t>> place;  // task index → (cohort, member)
   std::map<size_t, std::string> cohort_error;
   if (batched) {
