@@ -1,6 +1,11 @@
 #include "fma_peak.hpp"
 
+#if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+#define DS_X86 1
+#else
+#define DS_X86 0
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -10,6 +15,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+#if DS_X86
 // 16 chains: two FMA ports × 4-cycle latency need 8 in flight; 16 leaves room for either.
 constexpr int kChains = 16;
 
@@ -44,12 +50,15 @@ __attribute__((target("avx2,fma"))) float chains_avx2(long iterations) {
   return t;
 }
 
+#endif
+
 }  // namespace
 
 FmaPeak measure_fma_peak(double seconds_per_try, int tries) {
   FmaPeak peak;
   float (*run)(long) = nullptr;
   int lanes = 0;
+#if DS_X86
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f")) {
     run = chains_avx512, lanes = 16, peak.isa = "avx512f";
@@ -59,6 +68,10 @@ FmaPeak measure_fma_peak(double seconds_per_try, int tries) {
     peak.isa = "none";
     return peak;
   }
+#else
+  peak.isa = "none";  // only x86 vector FMA chains are written here
+  return peak;
+#endif
   // Calibrate the iteration count to the wanted duration, then keep the best try.
   long iterations = 1 << 20;
   volatile float sink = 0;

@@ -1,7 +1,13 @@
 #include "toy/matmul.hpp"
 
 #include <ATen/Parallel.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+#define DS_NATIVE_KERNEL 1
+#else
+#define DS_NATIVE_KERNEL 0  // other CPUs: the BLAS serves every call
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -21,8 +27,12 @@ thread_local bool counting = false, teacher_phase = false;
 thread_local Tally counts;
 
 bool cpu_has_avx512() {
+#if DS_NATIVE_KERNEL
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx512f");
+#else
+  return false;
+#endif
 }
 const bool kAvx512 = cpu_has_avx512();
 
@@ -36,6 +46,7 @@ void blas(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t 
   sgemm_(&tb, &ta, &m, &n, &k, &alpha, b, &lb, a, &la, &beta, c, &lc);
 }
 
+#if DS_NATIVE_KERNEL
 // One MR × (16·NV) tile of C: the accumulators stay in zmm registers for the whole K loop; each
 // step loads one row of B (NV vectors, from L1 for weight operands) and broadcasts MR elements
 // of A. MR·NV ≤ 16 accumulators plus NV B vectors fit in the 32 registers, and 16 independent
@@ -121,9 +132,12 @@ void native(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_
   }
 }
 
+#endif  // DS_NATIVE_KERNEL
+
 void run(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t sa_i, int64_t sa_k,
          const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (beta != 0.0f && beta != 1.0f) throw std::invalid_argument("matmul::mm: beta must be 0 or 1");
+#if DS_NATIVE_KERNEL
   if (current == Kernel::Native && kAvx512 && N % 16 == 0 && M > 0 && N > 0) {
     // Rows of C are independent: with intra-op threads (run.threads > 1), each takes a range of
     // rows, and every row is computed the same way whatever the split (bit-identical results).
@@ -139,6 +153,7 @@ void run(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t s
       rows(0, M);
     return;
   }
+#endif
   blas(M, N, K, alpha, a, sa_i, sa_k, b, ldb, beta, c, ldc);
 }
 
