@@ -188,6 +188,25 @@ class Probe:
         return subprocess.Popen(self.cmd(np_, job, out, *extra), env=ENV, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
+    def start_fresh_until_a_batch(self, job, out):
+        """Starts a 2-rank run on a clean `out` and returns once its first batch is in the sidecar
+        (or the run ended)."""
+        for x in glob.glob(out + "*"):
+            shutil.rmtree(x) if os.path.isdir(x) else os.remove(x)
+        side = out + ".ckpt/probe/tiny"
+        proc = self.start(2, job, out, "--set", "probe.batch=%d" % BATCH)
+        t0 = time.time()
+        while time.time() - t0 < 120 and proc.poll() is None:
+            if os.path.isdir(side) and any(n.endswith(".h5") for n in os.listdir(side)):
+                break
+            time.sleep(0.005)
+        return proc
+
+    def status(self, out):
+        p = subprocess.run([self.exe, "status", out], env=ENV, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        return p.returncode, p.stdout
+
 
 def tree(path, skip_attrs=()):
     """{name: array or attrs} of everything under /probe, minus timings and hosts."""
@@ -370,26 +389,17 @@ probe:
         check("compacted" in log and size < 1.25 * sum(data) + 100000,
               "the file was compacted: %d bytes for %d bytes of data" % (size, sum(data)), log[-2000:])
         check_file(a, docs, tok, model)
-        st = subprocess.run([pr.exe, "status", a], env=ENV, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-        check(st.returncode == 0 and re.search(r"^tiny\s+complete\s+\d+\s+0\s+0\s+%d\s" % DOCUMENTS,
-                                               st.stdout, re.M) is not None,
-              "depthscale status shows the model complete with its %d documents" % DOCUMENTS,
-              st.stdout)
+        rc, st = pr.status(a)
+        check(rc == 0 and re.search(r"^tiny\s+complete\s+\d+\s+0\s+0\s+%d\s" % DOCUMENTS, st,
+                                    re.M) is not None,
+              "depthscale status shows the model complete with its %d documents" % DOCUMENTS, st)
 
         print("2. SIGKILL part-way, then --resume")
         b = os.path.join(work, "b.h5")
         side = b + ".ckpt/probe/tiny"
         killed_at = None
         for attempt in range(5):
-            for x in glob.glob(b + "*"):
-                shutil.rmtree(x) if os.path.isdir(x) else os.remove(x)
-            proc = pr.start(2, job, b, "--set", "probe.batch=%d" % BATCH)
-            t0 = time.time()
-            while time.time() - t0 < 120 and proc.poll() is None:
-                if os.path.isdir(side) and any(n.endswith(".h5") for n in os.listdir(side)):
-                    break
-                time.sleep(0.005)
+            proc = pr.start_fresh_until_a_batch(job, b)
             time.sleep(random.Random(attempt).uniform(0, 0.15))
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
@@ -405,13 +415,12 @@ probe:
         check(rc == 0 and len(row) == 1 and row[0][1] == "gpt_neox" and
               row[0][3:6] == [str(BATCHES), str(killed_at), "0"],
               "dry run of the killed file shows its %d complete batches" % killed_at, log[-1500:])
-        st = subprocess.run([pr.exe, "status", b], env=ENV, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-        row = [l.split() for l in st.stdout.splitlines() if l.startswith("tiny ")]
-        check(st.returncode == 0 and len(row) == 1 and row[0][1] == "running" and
+        rc, st = pr.status(b)
+        row = [l.split() for l in st.splitlines() if l.startswith("tiny ")]
+        check(rc == 0 and len(row) == 1 and row[0][1] == "running" and
               int(row[0][2]) + int(row[0][4]) == killed_at and row[0][3] == "0",
               "depthscale status of the killed file: running, %d batches done (file + sidecar)" %
-              killed_at, st.stdout)
+              killed_at, st)
         # As if the kill had also torn the main file: the sidecar batch files are the ground truth.
         with open(b, "r+b") as f:
             f.truncate(os.path.getsize(b) * 6 // 10)
@@ -431,17 +440,9 @@ probe:
 
         print("3. SIGUSR1 to mpirun (SLURM's warning signal): exit 3, then --resume")
         c = os.path.join(work, "c.h5")
-        side = c + ".ckpt/probe/tiny"
         rc = None
         for attempt in range(5):
-            for x in glob.glob(c + "*"):
-                shutil.rmtree(x) if os.path.isdir(x) else os.remove(x)
-            proc = pr.start(2, job, c, "--set", "probe.batch=%d" % BATCH)
-            t0 = time.time()
-            while time.time() - t0 < 120 and proc.poll() is None:
-                if os.path.isdir(side) and any(n.endswith(".h5") for n in os.listdir(side)):
-                    break
-                time.sleep(0.005)
+            proc = pr.start_fresh_until_a_batch(job, c)
             proc.send_signal(signal.SIGUSR1)
             rc = proc.wait(timeout=120)
             if rc == 3:

@@ -20,6 +20,7 @@
 #include "probe/metrics.hpp"
 #include "probe/model.hpp"
 #include "probe/safetensors.hpp"
+#include "probe/tests/reference_cache.hpp"
 
 namespace depthscale::probe {
 namespace {
@@ -32,36 +33,19 @@ constexpr double kPi = 3.14159265358979323846;
 // and CE rounded once to float32.
 constexpr double kTol = 1e-5;
 
-std::string read_text(const char* path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-// Same mechanism as model_test's fixture: models and reference metrics depend only on the two
-// scripts, so they are made once per version of them in the build tree, aside and renamed into
-// place (concurrent test processes never see half a directory).
+// Models and reference metrics, made once per version of the two scripts (reference_cache.hpp).
 class MetricsReference : public ::testing::Test {
  public:
   static void SetUpTestSuite() {
     const std::string python = DEPTHSCALE_PYTHON;
     if (python.empty() || made_) return;
-    const std::string scripts =
-        read_text(DEPTHSCALE_LLM_REFERENCE) + read_text(DEPTHSCALE_METRICS_REFERENCE);
-    dir_ = fs::path(DEPTHSCALE_METRICS_REFERENCE_CACHE) /
-           std::to_string(std::hash<std::string>{}(scripts));
-    if (!fs::exists(dir_ / "complete")) {
-      const fs::path tmp = dir_.string() + ".tmp-" + std::to_string(getpid());
-      const std::string cmd = python + " " + DEPTHSCALE_LLM_REFERENCE + " make " + tmp.string() +
-                              " > /dev/null && " + python + " " + DEPTHSCALE_METRICS_REFERENCE +
-                              " metrics " + tmp.string();
-      if (std::system(cmd.c_str()) == 0) {
-        std::ofstream(tmp / "complete") << "ok\n";
-        std::error_code ec;
-        fs::rename(tmp, dir_, ec);  // fails harmlessly if another process got there first
-      }
-      fs::remove_all(tmp);
-    }
-    made_ = fs::exists(dir_ / "complete");
+    dir_ = testing::cached_reference(
+        DEPTHSCALE_METRICS_REFERENCE_CACHE,
+        {DEPTHSCALE_LLM_REFERENCE, DEPTHSCALE_METRICS_REFERENCE}, [&](const std::string& tmp) {
+          return python + " " + DEPTHSCALE_LLM_REFERENCE + " make " + tmp + " > /dev/null && " +
+                 python + " " + DEPTHSCALE_METRICS_REFERENCE + " metrics " + tmp;
+        });
+    made_ = !dir_.empty();
   }
 
  protected:

@@ -16,6 +16,7 @@
 
 #include "probe/model.hpp"
 #include "probe/safetensors.hpp"
+#include "probe/tests/reference_cache.hpp"
 
 namespace depthscale::probe {
 namespace {
@@ -31,28 +32,14 @@ constexpr double kTolBf16 = 0.1;
 
 class Reference : public ::testing::Test {
  public:
-  // The models and outputs depend only on the script: make them once per version of it, in the
-  // build tree, and share them between test processes (ctest runs each test in its own).
   static void SetUpTestSuite() {
     const std::string python = DEPTHSCALE_PYTHON;
     if (python.empty() || made_) return;
-    std::ifstream in(DEPTHSCALE_LLM_REFERENCE);
-    const std::string script{std::istreambuf_iterator<char>(in), {}};
-    dir_ =
-        fs::path(DEPTHSCALE_LLM_REFERENCE_CACHE) / std::to_string(std::hash<std::string>{}(script));
-    if (!fs::exists(dir_ / "complete")) {
-      // Made aside and renamed into place, so a concurrent process never sees half of it.
-      const fs::path tmp = dir_.string() + ".tmp-" + std::to_string(getpid());
-      const std::string cmd =
-          python + " " + DEPTHSCALE_LLM_REFERENCE + " make " + tmp.string() + " > /dev/null";
-      if (std::system(cmd.c_str()) == 0) {
-        std::ofstream(tmp / "complete") << "ok\n";
-        std::error_code ec;
-        fs::rename(tmp, dir_, ec);  // fails harmlessly if another process got there first
-      }
-      fs::remove_all(tmp);
-    }
-    made_ = fs::exists(dir_ / "complete");
+    dir_ = testing::cached_reference(
+        DEPTHSCALE_LLM_REFERENCE_CACHE, {DEPTHSCALE_LLM_REFERENCE}, [&](const std::string& tmp) {
+          return python + " " + DEPTHSCALE_LLM_REFERENCE + " make " + tmp + " > /dev/null";
+        });
+    made_ = !dir_.empty();
   }
 
  protected:
