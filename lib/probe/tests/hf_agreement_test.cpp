@@ -284,24 +284,26 @@ void live_check(const std::string& ours, const std::string& reference, const std
   }
 }
 
+// A pre-tokenizer of Split(regex, Isolated) then ByteLevel without its own regex: how Qwen2,
+// Llama 3 and the GPT-2 regex moved into a Split step are written.
+json split_then_bytelevel(const std::string& regex, bool trim_offsets) {
+  return {{"type", "Sequence"},
+          {"pretokenizers", json::array({{{"type", "Split"},
+                                          {"pattern", {{"Regex", regex}}},
+                                          {"behavior", "Isolated"},
+                                          {"invert", false}},
+                                         {{"type", "ByteLevel"},
+                                          {"add_prefix_space", false},
+                                          {"trim_offsets", trim_offsets},
+                                          {"use_regex", false}}})}};
+}
+
 // The GPT-NeoX file with ByteLevel's built-in regex moved into an equivalent Split step (the
 // Rust crate runs both through Oniguruma; tokenizers.js translates only the Split one).
 std::string gpt2_regex_as_split() {
   return write_variant("gpt2-split", [](json& j) {
-    j["pre_tokenizer"] = {
-        {"type", "Sequence"},
-        {"pretokenizers",
-         json::array(
-             {{{"type", "Split"},
-               {"pattern",
-                {{"Regex",
-                  R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)"}}},
-               {"behavior", "Isolated"},
-               {"invert", false}},
-              {{"type", "ByteLevel"},
-               {"add_prefix_space", false},
-               {"trim_offsets", true},
-               {"use_regex", false}}})}};
+    j["pre_tokenizer"] = split_then_bytelevel(
+        R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)", true);
   });
 }
 
@@ -344,20 +346,9 @@ TEST(HfAgreement, Qwen2ShapedSplitPreTokenizerMatches) {
   REQUIRE_LIVE_REFERENCE();
   // Qwen2.5's pre-tokenizer: Split(its regex, Isolated) then ByteLevel without regex.
   const std::string path = write_variant("qwen2", [](json& j) {
-    j["pre_tokenizer"] = {
-        {"type", "Sequence"},
-        {"pretokenizers",
-         json::array(
-             {{{"type", "Split"},
-               {"pattern",
-                {{"Regex",
-                  R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)"}}},
-               {"behavior", "Isolated"},
-               {"invert", false}},
-              {{"type", "ByteLevel"},
-               {"add_prefix_space", false},
-               {"trim_offsets", false},
-               {"use_regex", false}}})}};
+    j["pre_tokenizer"] = split_then_bytelevel(
+        R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)",
+        false);
   });
   live_check(path, path, "qwen2-shaped", 400, {});
 }
@@ -366,20 +357,9 @@ TEST(HfAgreement, Llama3ShapedIgnoreMergesMatches) {
   REQUIRE_LIVE_REFERENCE();
   const std::string path = write_variant("llama3", [](json& j) {
     j["model"]["ignore_merges"] = true;
-    j["pre_tokenizer"] = {
-        {"type", "Sequence"},
-        {"pretokenizers",
-         json::array(
-             {{{"type", "Split"},
-               {"pattern",
-                {{"Regex",
-                  R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)"}}},
-               {"behavior", "Isolated"},
-               {"invert", false}},
-              {{"type", "ByteLevel"},
-               {"add_prefix_space", false},
-               {"trim_offsets", true},
-               {"use_regex", false}}})}};
+    j["pre_tokenizer"] = split_then_bytelevel(
+        R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)",
+        true);
   });
   live_check(path, path, "llama3-shaped", 400, {});
 }
