@@ -4,9 +4,9 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
-#include "dist/merge.hpp"
-#include "dist/run.hpp"
-#include "dist/submit.hpp"
+#include "farm/merge.hpp"
+#include "farm/run.hpp"
+#include "farm/submit.hpp"
 #include "fit/fit.hpp"
 #include "fit/reduce.hpp"
 #include "log/log.hpp"
@@ -17,16 +17,16 @@ using namespace depthscale;
 
 namespace {
 
-int run_command(const dist::RunOptions& opt) {
+int run_command(const farm::RunOptions& opt) {
   // Handlers first: a stop signal during start-up then stops the run at its first step boundary
   // instead of killing it.
-  dist::install_signal_handlers();
+  farm::install_signal_handlers();
   int provided = 0;
   MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   log::init(rank, log::hostname());
-  const int code = dist::run_sweep(opt);
+  const int code = farm::run_sweep(opt);
   MPI_Finalize();
   return code;
 }
@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version",
                        std::string(DEPTHSCALE_VERSION) + " (" + DEPTHSCALE_GIT_COMMIT + ")");
 
-  dist::RunOptions run;
+  farm::RunOptions run;
   auto* run_cmd =
       app.add_subcommand("run", "run (or resume) a sweep; use under mpirun for N ranks");
   run_cmd->add_option("job", run.job_path, "job file (YAML)")->required()->check(CLI::ExistingFile);
@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
   auto* scaling_cmd = app.add_subcommand("fit-scaling", "fit the LLM scaling-law decomposition");
   fit::add_fit_scaling_options(*scaling_cmd, scaling);
 
-  dist::SubmitOptions submit;
+  farm::SubmitOptions submit;
   auto* submit_cmd =
       app.add_subcommand("submit", "write the sbatch scripts of a sweep and submit them");
   submit_cmd->add_option("job", submit.job_path, "job file (YAML)")
@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
   submit_cmd->add_flag("--dry-run", submit.dry_run, "print the scripts; write and submit nothing");
   submit_cmd->add_option("--sbatch", submit.sbatch, "the sbatch program")->capture_default_str();
 
-  dist::MergeOptions merge;
+  farm::MergeOptions merge;
   auto* merge_cmd =
       app.add_subcommand("merge", "join the slice files of a job array into one sweep");
   merge_cmd->add_option("slices", merge.inputs, "slice files")
@@ -114,20 +114,20 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
-    return code == 0 ? 0 : dist::kUsage;
+    return code == 0 ? 0 : farm::kUsage;
   }
   if (*run_cmd) return run_command(run);
   log::init(-1, log::hostname());
-  if (*status_cmd) return dist::print_status(status_path);
+  if (*status_cmd) return farm::print_status(status_path);
   if (*reduce_cmd) return fit::reduce_sweep(reduce);
   if (*plot_cmd) return plot::plot_sweep(plot);
-  if (*submit_cmd) return dist::submit_command(submit);
-  if (*merge_cmd) return dist::merge_command(merge);
+  if (*submit_cmd) return farm::submit_command(submit);
+  if (*merge_cmd) return farm::merge_command(merge);
   if (*tokenize_cmd) return probe::run_tokenize(tokenize);
   if (*scaling_cmd) {
     const int code = fit::run_fit_scaling(scaling);
     if (code != 0 || scaling.out_dir.empty()) return code;
     return plot::plot_scaling_parts(scaling.out_dir + "/parts.csv", scaling.out_dir);
   }
-  return dist::kUsage;
+  return farm::kUsage;
 }

@@ -1,6 +1,6 @@
 // The probe runner (SPEC.md §2): a `kind: probe` job names Hugging Face model folders and token
 // shards; every model reads the same documents in stream order, batch by batch, and records the
-// hidden-state metrics of every valid prediction site. lib/dist/probe_sweep.cpp spreads the
+// hidden-state metrics of every valid prediction site. lib/farm/probe_sweep.cpp spreads the
 // batches over MPI ranks; this part holds the job schema, one batch's computation and the HDF5
 // layout, none of which needs MPI.
 //

@@ -1,4 +1,4 @@
-#include "dist/ranks.hpp"
+#include "farm/ranks.hpp"
 
 #include <sched.h>
 
@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <thread>
 
-namespace depthscale::dist {
+namespace depthscale::farm {
 
 void send(int dest, int tag, const std::vector<char>& bytes) {
   if (bytes.size() > size_t(INT_MAX))
@@ -56,4 +56,4 @@ torch::Device setup_compute(bool cuda, int threads, const std::string& what) {
   return torch::kCPU;
 }
 
-}  // namespace depthscale::dist
+}  // namespace depthscale::farm

@@ -1,4 +1,4 @@
-#include "dist/merge.hpp"
+#include "farm/merge.hpp"
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
@@ -9,12 +9,12 @@
 #include <set>
 
 #include "config/job.hpp"
-#include "dist/run.hpp"
+#include "farm/run.hpp"
 #include "store/store.hpp"
 
 namespace fs = std::filesystem;
 
-namespace depthscale::dist {
+namespace depthscale::farm {
 
 namespace {
 
@@ -221,4 +221,4 @@ int merge_command(const MergeOptions& opt) {
   }
 }
 
-}  // namespace depthscale::dist
+}  // namespace depthscale::farm

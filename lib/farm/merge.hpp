@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace depthscale::dist {
+namespace depthscale::farm {
 
 struct MergeOptions {
   std::vector<std::string> inputs;  // slice files
@@ -29,4 +29,4 @@ MergeReport merge_slices(const MergeOptions& options);
 // The command: logs the outcome, returns the exit code (0 done, 1 error, 2 mismatched jobs).
 int merge_command(const MergeOptions& options);
 
-}  // namespace depthscale::dist
+}  // namespace depthscale::farm

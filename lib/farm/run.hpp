@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace depthscale::dist {
+namespace depthscale::farm {
 
 enum ExitCode : int { kDone = 0, kError = 1, kUsage = 2, kStopped = 3, kSomeFailed = 4 };
 
@@ -42,4 +42,4 @@ class CriticalSection {
 // `depthscale status FILE.h5`: prints the per-group table; returns an exit code.
 int print_status(const std::string& path);
 
-}  // namespace depthscale::dist
+}  // namespace depthscale::farm

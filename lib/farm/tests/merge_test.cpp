@@ -1,5 +1,5 @@
 // depthscale merge: slices of one job become one sweep; anything else is refused, naming why.
-#include "dist/merge.hpp"
+#include "farm/merge.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 
 #include "../../store/tests/test_util.hpp"
 #include "config/job.hpp"
-#include "dist/run.hpp"
+#include "farm/run.hpp"
 #include "store/store.hpp"
 
 using namespace depthscale;
@@ -62,7 +62,7 @@ TEST(Merge, JoinsSlicesIntoOneSweepOfTheWholeJob) {
   make_slice(dir / "s0.h5", 0, 2, a);
   make_slice(dir / "s1.h5", 1, 2, {b[0], b[1], failed});
 
-  const auto report = dist::merge_slices({{dir / "s0.h5", dir / "s1.h5"}, dir / "all.h5"});
+  const auto report = farm::merge_slices({{dir / "s0.h5", dir / "s1.h5"}, dir / "all.h5"});
   EXPECT_EQ(report.slices, 2);
   EXPECT_EQ(report.slice_count, 2);
   EXPECT_TRUE(report.missing.empty());
@@ -102,21 +102,21 @@ TEST(Merge, RefusesSlicesOfDifferentJobsNamingTheKey) {
   make_slice(dir / "s0.h5", 0, 2, results(0, 1));
   make_slice(dir / "s1.h5", 1, 2, results(1, 1), {"train.steps=20"});
   try {
-    dist::merge_slices({{dir / "s0.h5", dir / "s1.h5"}, dir / "all.h5"});
+    farm::merge_slices({{dir / "s0.h5", dir / "s1.h5"}, dir / "all.h5"});
     FAIL() << "merged slices of different jobs";
   } catch (const config::JobError& e) {
     EXPECT_NE(std::string(e.what()).find("train.steps"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("s1.h5"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(fs::exists(dir / "all.h5"));
-  EXPECT_EQ(dist::merge_command({{dir / "s0.h5", dir / "s1.h5"}, dir / "all.h5"}), dist::kUsage);
+  EXPECT_EQ(farm::merge_command({{dir / "s0.h5", dir / "s1.h5"}, dir / "all.h5"}), farm::kUsage);
 
   // A grid that differs (even by growing) is a different job too, whichever slice comes first.
   make_slice(dir / "g1.h5", 1, 2, results(1, 1), {"grid.depth=[2,3,4]"});
   for (auto order : {std::vector<std::string>{dir / "s0.h5", dir / "g1.h5"},
                      std::vector<std::string>{dir / "g1.h5", dir / "s0.h5"}}) {
     try {
-      dist::merge_slices({order, dir / "all.h5"});
+      farm::merge_slices({order, dir / "all.h5"});
       FAIL() << "merged slices with different grids";
     } catch (const config::JobError& e) {
       EXPECT_NE(std::string(e.what()).find("grid.depth"), std::string::npos) << e.what();
@@ -124,7 +124,7 @@ TEST(Merge, RefusesSlicesOfDifferentJobsNamingTheKey) {
   }
   // Settings that cannot change a result do not stand in the way.
   make_slice(dir / "t1.h5", 1, 2, results(1, 1), {"run.threads=3"});
-  EXPECT_NO_THROW(dist::merge_slices({{dir / "s0.h5", dir / "t1.h5"}, dir / "all.h5"}));
+  EXPECT_NO_THROW(farm::merge_slices({{dir / "s0.h5", dir / "t1.h5"}, dir / "all.h5"}));
 }
 
 TEST(Merge, RefusesRepeatedOrInconsistentSlicesAndReportsMissingOnes) {
@@ -135,7 +135,7 @@ TEST(Merge, RefusesRepeatedOrInconsistentSlicesAndReportsMissingOnes) {
   make_slice(dir / "s2.h5", 2, 3, results(3, 1), {}, false);
   auto expect_refused = [&](std::vector<std::string> in, const std::string& what) {
     try {
-      dist::merge_slices({in, dir / "all.h5"});
+      farm::merge_slices({in, dir / "all.h5"});
       FAIL() << "merged " << what;
     } catch (const config::JobError& e) {
       EXPECT_NE(std::string(e.what()).find("run.slice"), std::string::npos) << e.what();
@@ -144,7 +144,7 @@ TEST(Merge, RefusesRepeatedOrInconsistentSlicesAndReportsMissingOnes) {
   expect_refused({dir / "s0.h5", dir / "again.h5"}, "slice 0 twice");
   expect_refused({dir / "s0.h5", dir / "of2.h5"}, "slices of 3 and of 2");
 
-  const auto report = dist::merge_slices({{dir / "s0.h5", dir / "s2.h5"}, dir / "all.h5"});
+  const auto report = farm::merge_slices({{dir / "s0.h5", dir / "s2.h5"}, dir / "all.h5"});
   EXPECT_EQ(report.missing, std::vector<int>{1});
   EXPECT_EQ(report.complete, 2);
 }
@@ -153,21 +153,21 @@ TEST(Merge, ReplacesAnEarlierMergeButNeverAnotherSweep) {
   ScratchDir dir;
   make_slice(dir / "s0.h5", 0, 2, results(0, 2));
   make_slice(dir / "s1.h5", 1, 2, results(2, 2));
-  const dist::MergeOptions opt{{dir / "s0.h5", dir / "s1.h5"}, dir / "all.h5"};
-  dist::merge_slices(opt);
+  const farm::MergeOptions opt{{dir / "s0.h5", dir / "s1.h5"}, dir / "all.h5"};
+  farm::merge_slices(opt);
   // A stale checkpoint beside the old merge must not survive into the new one.
   fs::create_directories(dir / "all.h5.ckpt/tasks");
   std::ofstream(dir / "all.h5.ckpt/tasks/stale.h5") << "x";
-  EXPECT_EQ(dist::merge_slices(opt).complete, 4);  // the reduction job may run twice
+  EXPECT_EQ(farm::merge_slices(opt).complete, 4);  // the reduction job may run twice
   EXPECT_FALSE(fs::exists(dir / "all.h5.ckpt/tasks/stale.h5"));
   EXPECT_TRUE(fs::exists(dir / "all.h5.ckpt/header.h5"));
 
   // A sweep run straight into the file may hold results found nowhere else.
   make_slice(dir / "own.h5", 0, 1, results(7, 1));
-  EXPECT_THROW(dist::merge_slices({opt.inputs, dir / "own.h5"}), store::StoreError);
+  EXPECT_THROW(farm::merge_slices({opt.inputs, dir / "own.h5"}), store::StoreError);
   EXPECT_EQ(store::open_for_reading(dir / "own.h5", 0).root().open_group("tasks").children().size(),
             1u);
-  EXPECT_EQ(dist::merge_command({opt.inputs, dir / "own.h5"}), dist::kError);
-  EXPECT_THROW(dist::merge_slices({opt.inputs, dir / "s0.h5"}), store::StoreError);
-  EXPECT_THROW(dist::merge_slices({{dir / "nothing.h5"}, dir / "x.h5"}), store::StoreError);
+  EXPECT_EQ(farm::merge_command({opt.inputs, dir / "own.h5"}), farm::kError);
+  EXPECT_THROW(farm::merge_slices({opt.inputs, dir / "s0.h5"}), store::StoreError);
+  EXPECT_THROW(farm::merge_slices({{dir / "nothing.h5"}, dir / "x.h5"}), store::StoreError);
 }

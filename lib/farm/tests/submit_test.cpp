@@ -1,6 +1,6 @@
 // depthscale submit without a cluster: time specs, MaxArraySize chunks, template filling, the
 // planned scripts (checked with `bash -n`), refusals, and a submission through a stand-in sbatch.
-#include "dist/submit.hpp"
+#include "farm/submit.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -13,10 +13,10 @@
 
 #include "../../store/tests/test_util.hpp"
 #include "config/job.hpp"
-#include "dist/run.hpp"
+#include "farm/run.hpp"
 
 using namespace depthscale;
-using dist::SubmitOptions;
+using farm::SubmitOptions;
 using store::testing::ScratchDir;
 namespace fs = std::filesystem;
 
@@ -63,51 +63,51 @@ SubmitOptions options(const ScratchDir& dir) {
 }  // namespace
 
 TEST(Submit, SlurmTimeSpecs) {
-  EXPECT_EQ(dist::parse_slurm_time("10"), 600);
-  EXPECT_EQ(dist::parse_slurm_time("10:30"), 630);
-  EXPECT_EQ(dist::parse_slurm_time("01:00:00"), 3600);
-  EXPECT_EQ(dist::parse_slurm_time("2-00"), 2 * 86400);
-  EXPECT_EQ(dist::parse_slurm_time("1-02:03"), 86400 + 2 * 3600 + 3 * 60);
-  EXPECT_EQ(dist::parse_slurm_time("1-02:03:04"), 86400 + 2 * 3600 + 3 * 60 + 4);
+  EXPECT_EQ(farm::parse_slurm_time("10"), 600);
+  EXPECT_EQ(farm::parse_slurm_time("10:30"), 630);
+  EXPECT_EQ(farm::parse_slurm_time("01:00:00"), 3600);
+  EXPECT_EQ(farm::parse_slurm_time("2-00"), 2 * 86400);
+  EXPECT_EQ(farm::parse_slurm_time("1-02:03"), 86400 + 2 * 3600 + 3 * 60);
+  EXPECT_EQ(farm::parse_slurm_time("1-02:03:04"), 86400 + 2 * 3600 + 3 * 60 + 4);
   for (const char* bad : {"", "abc", "1:2:3:4", "0", "00:00:00", "-1", "1h"})
-    EXPECT_THROW(dist::parse_slurm_time(bad), std::invalid_argument) << bad;
+    EXPECT_THROW(farm::parse_slurm_time(bad), std::invalid_argument) << bad;
 }
 
 TEST(Submit, ArraysStayBelowMaxArraySize) {
-  auto chunks = dist::array_chunks(2, 1001);
+  auto chunks = farm::array_chunks(2, 1001);
   ASSERT_EQ(chunks.size(), 1u);
   EXPECT_EQ(chunks[0].offset, 0);
   EXPECT_EQ(chunks[0].count, 2);
-  EXPECT_EQ(dist::array_chunks(1001, 1001).size(), 1u);
-  chunks = dist::array_chunks(2500, 1001);  // the README's example: 0-1000, 0-1000, 0-497
+  EXPECT_EQ(farm::array_chunks(1001, 1001).size(), 1u);
+  chunks = farm::array_chunks(2500, 1001);  // the README's example: 0-1000, 0-1000, 0-497
   ASSERT_EQ(chunks.size(), 3u);
   EXPECT_EQ(chunks[1].offset, 1001);
   EXPECT_EQ(chunks[1].count, 1001);
   EXPECT_EQ(chunks[2].offset, 2002);
   EXPECT_EQ(chunks[2].count, 498);
 
-  EXPECT_EQ(dist::parse_max_array_size("MaxArraySize            = 1001\nMaxJobCount = 10000\n"),
+  EXPECT_EQ(farm::parse_max_array_size("MaxArraySize            = 1001\nMaxJobCount = 10000\n"),
             1001);
-  EXPECT_EQ(dist::parse_max_array_size("Configuration data\nMaxArraySize = 5\n"), 5);
-  EXPECT_EQ(dist::parse_max_array_size("MaxJobCount = 10000\n"), 1001);
-  EXPECT_EQ(dist::parse_max_array_size("MaxArraySize = lots\n", 77), 77);
+  EXPECT_EQ(farm::parse_max_array_size("Configuration data\nMaxArraySize = 5\n"), 5);
+  EXPECT_EQ(farm::parse_max_array_size("MaxJobCount = 10000\n"), 1001);
+  EXPECT_EQ(farm::parse_max_array_size("MaxArraySize = lots\n", 77), 77);
 }
 
 TEST(Submit, FillingDropsDocsAndRefusesLeftovers) {
   EXPECT_EQ(
-      dist::fill_template("## doc @X@\n#SBATCH --a=@A@\necho @A@@B@\n", {{"A", "1"}, {"B", "2"}}),
+      farm::fill_template("## doc @X@\n#SBATCH --a=@A@\necho @A@@B@\n", {{"A", "1"}, {"B", "2"}}),
       "#SBATCH --a=1\necho 12\n");
-  EXPECT_EQ(dist::fill_template("a\n@EMPTY@\n@FULL@\nb @EMPTY@\n", {{"EMPTY", ""}, {"FULL", "x"}}),
+  EXPECT_EQ(farm::fill_template("a\n@EMPTY@\n@FULL@\nb @EMPTY@\n", {{"EMPTY", ""}, {"FULL", "x"}}),
             "a\nx\nb \n");
   // --signal=B:USR1@@SIGNAL_SECONDS@ keeps its '@'.
-  EXPECT_EQ(dist::fill_template("B:USR1@@S@\n", {{"S", "300"}}), "B:USR1@300\n");
+  EXPECT_EQ(farm::fill_template("B:USR1@@S@\n", {{"S", "300"}}), "B:USR1@300\n");
   try {
-    dist::fill_template("@A@ @MISSING@ @OTHER_ONE@\n", {{"A", "1"}});
+    farm::fill_template("@A@ @MISSING@ @OTHER_ONE@\n", {{"A", "1"}});
     FAIL();
   } catch (const std::invalid_argument& e) {
     EXPECT_TRUE(has(e.what(), "@MISSING@ @OTHER_ONE@")) << e.what();
   }
-  EXPECT_EQ(dist::shell_quote("a'b c"), "'a'\\''b c'");
+  EXPECT_EQ(farm::shell_quote("a'b c"), "'a'\\''b c'");
 }
 
 TEST(Submit, FarmScript) {
@@ -118,7 +118,7 @@ TEST(Submit, FarmScript) {
   o.signal_seconds = 60;
   o.partition = "short";
   o.overrides = {"train.steps=600", "grid.depth=[2, 3]"};
-  const auto plan = dist::plan_submission(o, kBinary, kTemplates, 1001);
+  const auto plan = farm::plan_submission(o, kBinary, kTemplates, 1001);
   EXPECT_EQ(plan.out, dir / "results/sub.h5");
   EXPECT_EQ(plan.script_dir, dir / "results/sub.slurm");
   EXPECT_EQ(plan.log_dir, dir / "results/sub.slurm/logs");
@@ -154,7 +154,7 @@ TEST(Submit, ArrayChunksAndCuda) {
   auto o = options(dir);
   o.array = 5;
   o.overrides = {"run.device=cuda"};
-  const auto plan = dist::plan_submission(o, kBinary, kTemplates, 2);
+  const auto plan = farm::plan_submission(o, kBinary, kTemplates, 2);
   ASSERT_EQ(plan.sweep.size(), 3u);
   const char* ranges[] = {"0-1", "0-1", "0-0"};
   for (int k = 0; k < 3; ++k) {
@@ -176,7 +176,7 @@ TEST(Submit, ArrayChunksAndCuda) {
   f.overrides = {"run.device=cuda"};
   f.ntasks = 8;
   f.nodes = 2;
-  const auto farm = dist::plan_submission(f, kBinary, kTemplates, 1001).sweep[0].text;
+  const auto farm = farm::plan_submission(f, kBinary, kTemplates, 1001).sweep[0].text;
   EXPECT_TRUE(has(farm, "#SBATCH --nodes=2\n"));
   EXPECT_TRUE(has(farm, "#SBATCH --ntasks-per-node=4\n#SBATCH --gres=gpu:4\n"));
   EXPECT_FALSE(has(farm, "--gpus-per-task"));
@@ -188,7 +188,7 @@ TEST(Submit, RefusesWhatCannotWork) {
     auto o = options(dir);
     change(o);
     try {
-      dist::plan_submission(o, kBinary, kTemplates, 1001);
+      farm::plan_submission(o, kBinary, kTemplates, 1001);
       ADD_FAILURE() << "accepted: " << words;
     } catch (const std::exception& e) {
       EXPECT_TRUE(has(e.what(), words)) << e.what();
@@ -202,7 +202,7 @@ TEST(Submit, RefusesWhatCannotWork) {
   bad([](SubmitOptions& o) { o.array = 2, o.overrides = {"run.slice=0/2"}; }, "run.slice");
   bad([](SubmitOptions& o) { o.partition = "a b"; }, "--partition");
   bad([](SubmitOptions& o) { o.ntasks = 2, o.nodes = 3; }, "--nodes 3");
-  EXPECT_THROW(dist::plan_submission(options(dir), kBinary, dir / "none", 1001),
+  EXPECT_THROW(farm::plan_submission(options(dir), kBinary, dir / "none", 1001),
                std::invalid_argument);
 
   // An existing sweep of another job would fail in the queue: refuse it now.
@@ -213,7 +213,7 @@ TEST(Submit, RefusesWhatCannotWork) {
   bad([](SubmitOptions&) {}, "train.steps");
   auto same = options(dir);
   same.overrides = {"train.steps=11"};
-  const auto plan = dist::plan_submission(same, kBinary, kTemplates, 1001);
+  const auto plan = farm::plan_submission(same, kBinary, kTemplates, 1001);
   ASSERT_EQ(plan.notes.size(), 1u);
   EXPECT_TRUE(has(plan.notes[0], "--resume"));
   // ... and the array's merge would refuse to replace it.
@@ -232,12 +232,12 @@ echo "$((100 + n));cluster"
   auto o = options(dir);
   o.sbatch = fake;
   o.dry_run = true;
-  EXPECT_EQ(dist::submit_command(o), dist::kDone);
+  EXPECT_EQ(farm::submit_command(o), farm::kDone);
   EXPECT_FALSE(fs::exists(dir / "calls"));
   EXPECT_FALSE(fs::exists(dir / "results"));
 
   o.dry_run = false;
-  EXPECT_EQ(dist::submit_command(o), dist::kDone);
+  EXPECT_EQ(farm::submit_command(o), farm::kDone);
   EXPECT_TRUE(fs::is_directory(dir / "results/sub.slurm/logs"));
   EXPECT_TRUE(fs::exists(dir / "results/sub.slurm/sweep.sbatch"));
   EXPECT_EQ(read(dir / "calls"), "--parsable " + dir / "results/sub.slurm/sweep.sbatch\n" +
@@ -245,7 +245,7 @@ echo "$((100 + n));cluster"
                                      dir / "results/sub.slurm/reduce.sbatch\n");
 
   o.sbatch = dir / "no-such-sbatch";
-  EXPECT_EQ(dist::submit_command(o), dist::kError);
+  EXPECT_EQ(farm::submit_command(o), farm::kError);
   o.time = "soon";
-  EXPECT_EQ(dist::submit_command(o), dist::kUsage);
+  EXPECT_EQ(farm::submit_command(o), farm::kUsage);
 }

@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "config/job.hpp"
-#include "dist/probe_sweep.hpp"
+#include "farm/probe_sweep.hpp"
 #include "probe/runner.hpp"
 
 namespace cfg = depthscale::config;
@@ -175,15 +175,15 @@ TEST(ProbeJob, ShippedJobFilesValidate) {
 
 TEST(ProbeJob, ResumeCompatibility) {
   const auto a = cfg::parse_job(kJob, "job.yaml");
-  EXPECT_EQ(depthscale::dist::incompatible_probe_change(a, a), "");
-  EXPECT_EQ(depthscale::dist::incompatible_probe_change(
+  EXPECT_EQ(depthscale::farm::incompatible_probe_change(a, a), "");
+  EXPECT_EQ(depthscale::farm::incompatible_probe_change(
                 a, cfg::parse_job(kJob, "job.yaml", {"probe.batch=16"})),
             "probe.batch changed from 8 to 16");
-  EXPECT_EQ(depthscale::dist::incompatible_probe_change(
+  EXPECT_EQ(depthscale::farm::incompatible_probe_change(
                 a, cfg::parse_job(kJob, "job.yaml", {"probe.dtype=bfloat16"})),
             "the dtype changed from float32 to bfloat16");
   // A model added to the scan, or the device changed with the dtype pinned, is fine.
-  EXPECT_EQ(depthscale::dist::incompatible_probe_change(
+  EXPECT_EQ(depthscale::farm::incompatible_probe_change(
                 a, cfg::parse_job(with("  dtype: float32\n  device: cuda\n"), "job.yaml")),
             "");
   const std::string more = R"(name: p
@@ -197,5 +197,5 @@ probe:
   documents: 96
   batch: 8
 )";
-  EXPECT_EQ(depthscale::dist::incompatible_probe_change(a, cfg::parse_job(more, "job.yaml")), "");
+  EXPECT_EQ(depthscale::farm::incompatible_probe_change(a, cfg::parse_job(more, "job.yaml")), "");
 }

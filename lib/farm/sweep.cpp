@@ -18,16 +18,16 @@
 #include <variant>
 
 #include "config/job.hpp"
-#include "dist/probe_sweep.hpp"
-#include "dist/ranks.hpp"
-#include "dist/run.hpp"
+#include "farm/probe_sweep.hpp"
+#include "farm/ranks.hpp"
+#include "farm/run.hpp"
 #include "log/log.hpp"
 #include "store/store.hpp"
 #include "toy/unit.hpp"
 
 namespace fs = std::filesystem;
 
-namespace depthscale::dist {
+namespace depthscale::farm {
 
 using config::Job;
 using config::ToyTask;
@@ -700,4 +700,4 @@ int run_sweep(const RunOptions& opt) {
   return code;
 }
 
-}  // namespace depthscale::dist
+}  // namespace depthscale::farm

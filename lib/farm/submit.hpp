@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace depthscale::dist {
+namespace depthscale::farm {
 
 struct SubmitOptions {
   std::string job_path;
@@ -79,4 +79,4 @@ std::string template_dir();
 // 1 sbatch or file errors, 2 bad job or options).
 int submit_command(const SubmitOptions& options);
 
-}  // namespace depthscale::dist
+}  // namespace depthscale::farm

@@ -3,9 +3,9 @@
 #include <atomic>
 #include <csignal>
 
-#include "dist/run.hpp"
+#include "farm/run.hpp"
 
-namespace depthscale::dist {
+namespace depthscale::farm {
 
 namespace {
 std::atomic<int> signals_seen{0};
@@ -40,4 +40,4 @@ CriticalSection::~CriticalSection() {
   if (critical_depth.fetch_sub(1) == 1 && exit_when_safe.load()) _exit(kStopped);
 }
 
-}  // namespace depthscale::dist
+}  // namespace depthscale::farm

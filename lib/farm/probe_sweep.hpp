@@ -7,9 +7,9 @@
 #pragma once
 
 #include "config/job.hpp"
-#include "dist/run.hpp"
+#include "farm/run.hpp"
 
-namespace depthscale::dist {
+namespace depthscale::farm {
 
 // Runs on every rank (MPI initialised); returns the exit code, the same on every rank.
 int run_probe_sweep(const RunOptions& options, const config::Job& job);
@@ -20,4 +20,4 @@ int run_probe_sweep(const RunOptions& options, const config::Job& job);
 // path) may not.
 std::string incompatible_probe_change(const config::Job& before, const config::Job& after);
 
-}  // namespace depthscale::dist
+}  // namespace depthscale::farm

@@ -1,7 +1,7 @@
 // The probe sweep across MPI ranks: planning and resume on rank 0, the coordinator/worker
 // protocol, recording batches (sidecar file first, then the main file, status last) and
 // finalising each model once its batches are in.
-#include "dist/probe_sweep.hpp"
+#include "farm/probe_sweep.hpp"
 
 #include <fcntl.h>
 #include <mpi.h>
@@ -26,7 +26,7 @@
 #include <optional>
 #include <thread>
 
-#include "dist/ranks.hpp"
+#include "farm/ranks.hpp"
 #include "log/log.hpp"
 #include "probe/model.hpp"
 #include "probe/runner.hpp"
@@ -34,7 +34,7 @@
 
 namespace fs = std::filesystem;
 
-namespace depthscale::dist {
+namespace depthscale::farm {
 
 using probe::BatchResult;
 using probe::ProbeSpec;
@@ -882,4 +882,4 @@ int run_probe_sweep(const RunOptions& opt, const config::Job& job) {
   return code;
 }
 
-}  // namespace depthscale::dist
+}  // namespace depthscale::farm

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace depthscale::dist {
+namespace depthscale::farm {
 
 // Sends bytes as one message (throws when it exceeds MPI's int count).
 void send(int dest, int tag, const std::vector<char>& bytes);
@@ -23,4 +23,4 @@ std::vector<char> receive(int source, int tag, MPI_Status* status_out = nullptr)
 // key for the error when no GPU is visible.
 torch::Device setup_compute(bool cuda, int threads, const std::string& what);
 
-}  // namespace depthscale::dist
+}  // namespace depthscale::farm

@@ -7,13 +7,13 @@
 #include <set>
 
 #include "config/job.hpp"
-#include "dist/run.hpp"
+#include "farm/run.hpp"
 #include "store/store.hpp"
 #include "toy/unit.hpp"
 
 namespace fs = std::filesystem;
 
-namespace depthscale::dist {
+namespace depthscale::farm {
 
 namespace {
 struct Counts {
@@ -155,4 +155,4 @@ int print_status(const std::string& path) {
   }
 }
 
-}  // namespace depthscale::dist
+}  // namespace depthscale::farm

@@ -1,4 +1,4 @@
-#include "dist/submit.hpp"
+#include "farm/submit.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -22,12 +22,12 @@
 #include <thread>
 
 #include "config/job.hpp"
-#include "dist/run.hpp"
+#include "farm/run.hpp"
 #include "store/store.hpp"
 
 namespace fs = std::filesystem;
 
-namespace depthscale::dist {
+namespace depthscale::farm {
 
 namespace {
 
@@ -521,4 +521,4 @@ int submit_command(const SubmitOptions& opt) {
   return kDone;
 }
 
-}  // namespace depthscale::dist
+}  // namespace depthscale::farm
