@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 
 #include "farm/merge.hpp"
 #include "farm/run.hpp"
@@ -116,7 +117,13 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : farm::kUsage;
   }
-  if (*run_cmd) return run_command(run);
+  if (*run_cmd) {
+    // The batch scripts hand the allocation's end and the log period through the environment.
+    if (const char* d = std::getenv("DEPTHSCALE_DEADLINE"); d && *d) run.deadline = std::atof(d);
+    if (const char* p = std::getenv("DEPTHSCALE_PROGRESS_SECONDS"); p && *p)
+      run.progress_seconds = std::atof(p);
+    return run_command(run);
+  }
   log::init(-1, log::hostname());
   if (*status_cmd) return farm::print_status(status_path);
   if (*reduce_cmd) return fit::reduce_sweep(reduce);

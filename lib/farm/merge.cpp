@@ -9,6 +9,7 @@
 #include <set>
 
 #include "config/job.hpp"
+#include "farm/probe_sweep.hpp"
 #include "farm/run.hpp"
 #include "store/store.hpp"
 
@@ -103,6 +104,7 @@ MergeReport merge_slices(const MergeOptions& opt) {
   }
 
   MergeReport report;
+  report.probe = first.job.kind == config::JobKind::Probe;
   report.slices = int(slices.size());
   report.slice_count = first.count;
   for (int i = 0; i < first.count; ++i)
@@ -174,6 +176,36 @@ MergeReport merge_slices(const MergeOptions& opt) {
             teachers_done.insert(key);
           }
         }
+        // Probe jobs: each slice holds some batches of every model (or, rarely, a whole model).
+        if (in_root.has("probe")) {
+          store::Group in_probe = in_root.open_group("probe");
+          store::Group out_probe = root.require_group("probe");
+          for (const auto& model : in_probe.children()) {
+            store::Group mg = in_probe.open_group(model);
+            if (attr_or(mg, "status") == "complete") {
+              if (!out_probe.has(model)) store::copy_group(mg, out_probe, model);
+              continue;
+            }
+            if (!mg.has("batches")) continue;
+            store::Group in_batches = mg.open_group("batches");
+            store::Group out_model = out_probe.require_group(model);
+            if (out_model.has_attr("status")) continue;  // another slice had it whole
+            store::Group out_batches = out_model.require_group("batches");
+            for (const auto& key : in_batches.children()) {
+              store::Group g = in_batches.open_group(key);
+              const std::string status = attr_or(g, "status");
+              if (status != "complete" && status != "failed") {
+                ++report.skipped;
+                continue;
+              }
+              if (out_batches.has(key))
+                throw store::StoreError("batch " + key + " of " + model +
+                                        " is in more than one slice (again in " + s.path + ")");
+              store::copy_group(g, out_batches, key);
+              (status == "complete" ? report.complete : report.failed)++;
+            }
+          }
+        }
         from += (from.empty() ? "" : "\n") + fs::absolute(s.path).lexically_normal().string();
       }
       report.teachers = int64_t(teachers_done.size());
@@ -194,14 +226,18 @@ MergeReport merge_slices(const MergeOptions& opt) {
   if (ec) throw store::StoreError(sidecar + ": cannot create (" + ec.message() + ")");
   fs::rename(tmp, opt.out, ec);
   if (ec) throw store::StoreError(opt.out + ": cannot rename into place (" + ec.message() + ")");
+  // A probe model is whole once every batch is in: finalise those as `run --resume` would.
+  if (first.job.kind == config::JobKind::Probe) report.models = finalize_probe_file(first.job, opt.out);
   return report;
 }
 
 int merge_command(const MergeOptions& opt) {
   try {
     const MergeReport r = merge_slices(opt);
-    spdlog::info("merged {} of {} slice(s) into {}: {} complete and {} failed tasks, {} teachers{}",
-                 r.slices, r.slice_count, opt.out, r.complete, r.failed, r.teachers,
+    spdlog::info("merged {} of {} slice(s) into {}: {} complete and {} failed {}, {} {}{}",
+                 r.slices, r.slice_count, opt.out, r.complete, r.failed,
+                 r.probe ? "batches" : "tasks", r.probe ? r.models : r.teachers,
+                 r.probe ? "models finished" : "teachers",
                  r.skipped ? ", " + std::to_string(r.skipped) + " unfinished groups skipped" : "");
     if (!r.missing.empty()) {
       std::string list;

@@ -16,7 +16,9 @@ struct MergeReport {
   int slices = 0;  // of n
   int slice_count = 1;
   std::vector<int> missing;  // slice indices of 0..n-1 not among the inputs
-  int64_t complete = 0, failed = 0, skipped = 0, teachers = 0;
+  int64_t complete = 0, failed = 0, skipped = 0, teachers = 0;  // tasks, or probe batches
+  bool probe = false;      // a probe job: complete/failed count batches
+  int64_t models = 0;      // probe: models finalised by the merge
 };
 
 // Merges the slices into `out`: the same job modulo run.slice (else config::JobError naming the

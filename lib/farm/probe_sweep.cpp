@@ -26,7 +26,7 @@
 #include <optional>
 #include <thread>
 
-#include "farm/ranks.hpp"
+#include "farm/mpi.hpp"
 #include "log/log.hpp"
 #include "probe/model.hpp"
 #include "probe/runner.hpp"
@@ -41,16 +41,6 @@ using probe::ProbeSpec;
 using probe::ResolvedModel;
 
 namespace {
-
-// Tags of the probe protocol (a probe run never mixes with a toy run's messages).
-enum Tag : int {
-  kRequest = 101,  // worker → 0: give me work
-  kUnit,           // 0 → worker: a batch (header and token ids)
-  kNoMoreWork,     // 0 → worker: leave the loop
-  kStop,           // 0 → worker: abandon the batch in progress and leave
-  kResult,         // worker → 0: a batch result image (complete or failed)
-  kUnitEnd,        // worker → 0: "finished" | "stopped"
-};
 
 // A work unit: one batch of one model, with its documents' token ids.
 struct Unit {
@@ -282,7 +272,8 @@ std::pair<uintmax_t, uintmax_t> compact(const std::string& path) {
 
 // ---- the plan -----------------------------------------------------------------------------------
 
-enum class BatchState { Pending, Complete, Failed };
+// Elsewhere: a batch of another slice of a job array (run.slice), left to that slice's run.
+enum class BatchState { Pending, Complete, Failed, Elsewhere };
 
 struct ModelPlan {
   ResolvedModel model;
@@ -387,50 +378,75 @@ void load_states(const std::string& out, ModelPlan& p, int batch, bool retry_fai
   }
 }
 
-// ---- the coordinator ----------------------------------------------------------------------------
+// ---- the probe kind on the farm -----------------------------------------------------------------
+// A unit is one batch of one model (ticket id = model · 2^40 + batch), its payload the batch's
+// token ids; a record is the batch's result as an HDF5 file image.
 
-struct LocalEvent {
-  std::optional<BatchResult> result;  // none: the unit ended without one (stopped)
-  bool stopped = false;
-};
+constexpr int64_t kModelStride = int64_t(1) << 40;
 
-class Coordinator {
+// Rank 0: hands out batches, records results (sidecar file first, then the main file with status
+// last) and finalises each model once all its batches are in.
+class ProbeSource : public farm::UnitSource {
  public:
-  Coordinator(const config::Job& job, const ProbeSpec& spec, std::string out,
-              std::vector<ModelPlan>& plans, int ranks, torch::Device device)
-      : job_(job),
-        spec_(spec),
-        out_(std::move(out)),
-        plans_(plans),
-        ranks_(ranks),
-        device_(device) {
-    int64_t total = 0;
+  ProbeSource(const ProbeSpec& spec, std::string out, std::vector<ModelPlan>& plans)
+      : spec_(spec), out_(std::move(out)), plans_(plans) {}
+
+  // The pending batches in model order (so that each worker loads each model at most once), with
+  // their tokens as cost and work.
+  std::deque<farm::UnitTicket> tickets() const {
+    std::deque<farm::UnitTicket> out;
     for (size_t m = 0; m < plans_.size(); ++m) {
       const auto& p = plans_[m];
       if (p.finalized) continue;
       for (int64_t b = 0; b < p.batches; ++b)
         if (p.state[size_t(b)] == BatchState::Pending) {
-          queue_.push_back({int(m), b});
-          total += batch_tokens(m, b);
+          const int64_t tokens = batch_tokens(m, b);
+          out.push_back(farm::UnitTicket{
+              int64_t(m) * kModelStride + b, double(tokens), tokens,
+              p.model.spec.name + " batch " + std::to_string(b) + " (" +
+                  std::to_string(batch_documents(m, b)) + " documents, " +
+                  std::to_string(tokens) + " tokens)"});
         }
     }
-    if (const char* d = std::getenv("DEPTHSCALE_DEADLINE")) deadline_ = std::atof(d);
-    const char* every = std::getenv("DEPTHSCALE_PROGRESS_SECONDS");
-    progress_ = std::make_unique<log::Progress>(
-        "probe " + job.name, std::max<int64_t>(total, 1), "tokens",
-        std::chrono::duration<double>(every ? std::atof(every) : 10.0));
+    return out;
   }
 
-  int run() {
-    try {
-      return loop();
-    } catch (const std::exception& e) {
-      // The file is safe (sidecar first, status last); the local thread and the other ranks may
-      // be mid-batch, so take the whole job down rather than unwind past a running thread.
-      spdlog::error("{}", e.what());
-      MPI_Abort(MPI_COMM_WORLD, kError);
-      return kError;
-    }
+  // Models whose batches were all complete before this run (a killed finalisation, a merge).
+  void finalize_ready() {
+    for (size_t m = 0; m < plans_.size(); ++m) maybe_finalize(int(m));
+  }
+
+  std::vector<char> payload(const farm::UnitTicket& t) override {
+    const int m = int(t.id / kModelStride);
+    const int64_t b = t.id % kModelStride;
+    const auto& p = plans_[size_t(m)];
+    Unit u;
+    u.model = m;
+    u.batch = b;
+    u.first_doc = p.first_doc + b * spec_.batch;
+    const int64_t end = std::min<int64_t>((b + 1) * spec_.batch, p.documents);
+    for (int64_t d = b * spec_.batch; d < end; ++d) u.docs.push_back(p.docs[size_t(d)]);
+    return encode(u);
+  }
+
+  void record(const farm::UnitTicket&, int, const std::vector<char>& bytes) override {
+    record(probe::batch_from_image(bytes), &bytes);
+  }
+
+  // A runner that threw outside a batch (it catches a batch's own errors): record the failure.
+  void ended(const farm::UnitTicket& t, int worker, bool stopped, const std::string& error) override {
+    if (error.empty()) return;
+    const int m = int(t.id / kModelStride);
+    BatchResult r;
+    r.model = plans_[size_t(m)].model.spec.name;
+    r.batch = t.id % kModelStride;
+    r.first_doc = plans_[size_t(m)].first_doc + r.batch * spec_.batch;
+    r.documents = batch_documents(size_t(m), r.batch);
+    r.tokens = t.work;
+    r.per_token = spec_.store_per_token;
+    r.error = error;
+    r.rank = worker;
+    record(r, nullptr);
   }
 
   int64_t completed() const { return completed_; }
@@ -438,115 +454,15 @@ class Coordinator {
   int64_t finalized() const { return finalized_; }  // models finished in this run
 
  private:
-  int loop() {
-    for (size_t m = 0; m < plans_.size(); ++m) maybe_finalize(int(m));
-    remote_open_ = ranks_ - 1;
-    std::thread local([this] { local_worker(); });
-    bool stop_sent = false;
-    while (remote_open_ > 0 || !local_done_) {
-      bool busy = false;
-      int flag = 0;
-      MPI_Status st;
-      while (MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st), flag) {
-        busy = true;
-        handle_remote(st.MPI_SOURCE, st.MPI_TAG, receive(st.MPI_SOURCE, st.MPI_TAG));
-      }
-      busy |= drain_local();
-      if (stop_requested() && !stop_sent) {
-        stop_sent = true;
-        spdlog::warn(
-            "stop requested: abandoning the batches in progress, then exiting with code 3");
-        std::lock_guard<std::mutex> lock(mutex_);
-        for (const auto& [worker, unit] : active_)
-          if (worker > 0) send(worker, kStop, std::string());
-      }
-      if (!busy) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    local.join();
-    drain_local();
-    if (stopped_any_ || stop_requested() || deadline_hit_) return kStopped;
-    for (const auto& p : plans_)
-      if (!p.finalized) return kSomeFailed;
-    return kDone;
+  int64_t batch_documents(size_t m, int64_t b) const {
+    return std::min<int64_t>(spec_.batch, plans_[m].documents - b * spec_.batch);
   }
-
-  struct Key {
-    int model;
-    int64_t batch;
-  };
-
   int64_t batch_tokens(size_t m, int64_t b) const {
     const auto& p = plans_[m];
     int64_t n = 0;
-    for (int64_t d = b * spec_.batch; d < std::min<int64_t>((b + 1) * spec_.batch, p.documents);
-         ++d)
+    for (int64_t d = b * spec_.batch; d < b * spec_.batch + batch_documents(m, b); ++d)
       n += int64_t(p.docs[size_t(d)].size());
     return n;
-  }
-
-  std::optional<Unit> next_unit(int worker) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (stop_requested() || queue_.empty()) return std::nullopt;
-    if (deadline_ > 0 && measured_batches_ > 0) {
-      // Wall-time guard (SLURM): start a batch only if the mean batch so far fits before the end.
-      const double now =
-          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-              .count();
-      if (now + 1.25 * measured_seconds_ / double(measured_batches_) > deadline_) {
-        if (!deadline_hit_)
-          spdlog::warn(
-              "{} batch(es) cannot finish before the job's deadline: not starting them "
-              "(exit 3 so the job is requeued)",
-              queue_.size());
-        deadline_hit_ = true;
-        return std::nullopt;
-      }
-    }
-    const Key k = queue_.front();
-    queue_.pop_front();
-    const auto& p = plans_[size_t(k.model)];
-    Unit u;
-    u.model = k.model;
-    u.batch = k.batch;
-    u.first_doc = p.first_doc + k.batch * spec_.batch;
-    const int64_t end = std::min<int64_t>((k.batch + 1) * spec_.batch, p.documents);
-    for (int64_t d = k.batch * spec_.batch; d < end; ++d) u.docs.push_back(p.docs[size_t(d)]);
-    active_[worker] = k;
-    spdlog::info("{} batch {} ({} documents, {} tokens) → rank {}", p.model.spec.name, k.batch,
-                 u.docs.size(), u.tokens(), worker);
-    return u;
-  }
-
-  void handle_remote(int src, int tag, const std::vector<char>& bytes) {
-    switch (tag) {
-      case kRequest: {
-        auto u = next_unit(src);
-        if (!u) {
-          send(src, kNoMoreWork, std::string());
-          --remote_open_;
-          return;
-        }
-        send(src, kUnit, encode(*u));
-        return;
-      }
-      case kResult:
-        record(probe::batch_from_image(bytes), &bytes);
-        return;
-      case kUnitEnd: {
-        const bool stopped = std::string(bytes.begin(), bytes.end()) == "stopped";
-        end_unit(src, stopped);
-        if (stopped) --remote_open_;  // a stopped worker asks for nothing more
-        return;
-      }
-      default:
-        spdlog::error("unexpected message tag {} from rank {}", tag, src);
-    }
-  }
-
-  void end_unit(int worker, bool stopped) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    active_.erase(worker);
-    stopped_any_ |= stopped;
   }
 
   // Sidecar file first (the ground truth), then the main file with status last.
@@ -569,16 +485,7 @@ class Coordinator {
       probe::write_batch(bg, r);
     });
     p.state[size_t(r.batch)] = r.complete ? BatchState::Complete : BatchState::Failed;
-    if (r.complete) {
-      ++completed_;
-      tokens_done_ += r.tokens;
-      progress_->update(tokens_done_);
-      std::lock_guard<std::mutex> lock(mutex_);
-      measured_seconds_ += r.wall_seconds;
-      ++measured_batches_;
-    } else {
-      ++failed_;
-    }
+    (r.complete ? completed_ : failed_)++;
     spdlog::info("{} batch {} {} (rank {}, {} sites, {:.1f} s, {:.0f} tokens/s){}", r.model,
                  r.batch, r.complete ? "complete" : "FAILED", r.rank, r.sites, r.wall_seconds,
                  r.wall_seconds > 0 ? double(r.tokens) / r.wall_seconds : 0.0,
@@ -607,97 +514,60 @@ class Coordinator {
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
 
-  void local_worker() {
-    Worker w(spec_, device_, 0);
-    while (auto u = next_unit(0)) {
-      auto r = w.run(*u, [] { return stop_requested(); });
-      const bool stopped = !r;
-      LocalEvent e;
-      e.stopped = stopped;
-      e.result = std::move(r);
-      push(std::move(e));
-      if (stopped) break;
-    }
-    local_done_ = true;
-  }
-
-  void push(LocalEvent e) {
-    std::lock_guard<std::mutex> lock(local_mutex_);
-    local_events_.push_back(std::move(e));
-  }
-
-  bool drain_local() {
-    std::deque<LocalEvent> events;
-    {
-      std::lock_guard<std::mutex> lock(local_mutex_);
-      events.swap(local_events_);
-    }
-    for (auto& e : events) {
-      if (e.result) record(*e.result, nullptr);
-      end_unit(0, e.stopped);
-    }
-    return !events.empty();
-  }
-
-  const config::Job& job_;
   const ProbeSpec& spec_;
   std::string out_;
   std::vector<ModelPlan>& plans_;
-  int ranks_;
-  torch::Device device_;
-  std::mutex mutex_;
-  std::deque<Key> queue_;
-  std::map<int, Key> active_;  // by worker rank
-  int remote_open_ = 0;
-  std::atomic<bool> local_done_{false};
-  bool stopped_any_ = false, deadline_hit_ = false;
-  double deadline_ = 0, measured_seconds_ = 0;
-  int64_t measured_batches_ = 0, completed_ = 0, failed_ = 0, tokens_done_ = 0, finalized_ = 0;
-  std::unique_ptr<log::Progress> progress_;
-  std::mutex local_mutex_;
-  std::deque<LocalEvent> local_events_;
+  int64_t completed_ = 0, failed_ = 0, finalized_ = 0;
 };
 
-// A worker rank (≥ 1): pulls batches until there are none or it is told to stop.
-void remote_worker(const ProbeSpec& spec, int rank, torch::Device device) {
-  Worker w(spec, device, rank);
-  bool told_to_stop = false;
-  while (true) {
-    send(0, kRequest, std::string());
-    // After a kStop the coordinator hands out nothing, so the reply is kNoMoreWork.
-    int tag = 0;
-    while (true) {
-      MPI_Status st;
-      MPI_Probe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
-      tag = st.MPI_TAG;
-      if (tag != kStop) break;
-      receive(0, kStop);
-      told_to_stop = true;
-    }
-    if (tag == kNoMoreWork) {
-      receive(0, kNoMoreWork);
-      return;
-    }
-    const Unit u = decode(receive(0, kUnit));
-    auto stop = [&] {
-      int flag = 0;
-      MPI_Iprobe(0, kStop, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
-      if (flag) {
-        receive(0, kStop);
-        told_to_stop = true;
-      }
-      return told_to_stop || stop_requested();
-    };
-    auto r = w.run(u, stop);
+// Every rank: probes the batches it is given, keeping one model loaded at a time.
+class ProbeRunner : public farm::UnitRunner {
+ public:
+  ProbeRunner(const ProbeSpec& spec, torch::Device device, int rank)
+      : spec_(spec), worker_(spec, device, rank) {}
+
+  farm::UnitOutcome run(const std::vector<char>& payload, farm::WorkerSession& s) override {
+    const Unit u = decode(payload);
+    auto r = worker_.run(u, [&] { return s.stop_requested(); });
     if (!r) {
-      spdlog::info("{} batch {} abandoned (stop requested)", spec.models[size_t(u.model)].name,
+      spdlog::info("{} batch {} abandoned (stop requested)", spec_.models[size_t(u.model)].name,
                    u.batch);
-      send(0, kUnitEnd, std::string("stopped"));
-      return;
+      return farm::UnitOutcome::Stopped;
     }
-    send(0, kResult, probe::to_image(*r));
-    send(0, kUnitEnd, std::string("finished"));
+    s.record(probe::to_image(*r));
+    return farm::UnitOutcome::Finished;
   }
+
+ private:
+  const ProbeSpec& spec_;
+  Worker worker_;
+};
+
+// Every model's documents and the state of its batches in `out` (and its sidecar).
+void read_plans(const ProbeSpec& spec, const std::string& out, bool have_file, bool retry_failed,
+                bool dry_run, std::vector<ModelPlan>& plans) {
+  for (auto& p : plans) {
+    uint64_t first = 0;
+    p.docs = probe::read_documents(spec, p.model, &first);
+    p.first_doc = int64_t(first);
+    p.documents = int64_t(p.docs.size());
+    p.tokens = 0;
+    for (const auto& d : p.docs) p.tokens += int64_t(d.size());
+    p.batches = (p.documents + spec.batch - 1) / spec.batch;
+    p.state.assign(size_t(p.batches), BatchState::Pending);
+    if (have_file) load_states(out, p, spec.batch, retry_failed, dry_run);
+    if (p.finalized) p.docs.clear();
+  }
+}
+
+std::vector<ModelPlan> resolve_plans(const ProbeSpec& spec) {
+  std::vector<ModelPlan> plans;
+  for (auto& m : probe::resolve_models(spec)) {
+    ModelPlan p;
+    p.model = std::move(m);
+    plans.push_back(std::move(p));
+  }
+  return plans;
 }
 
 void print_plan(const std::vector<ModelPlan>& plans, const ProbeSpec& spec, int ranks) {
@@ -720,6 +590,11 @@ void print_plan(const std::vector<ModelPlan>& plans, const ProbeSpec& spec, int 
       (long long)pending, spec.batch, ranks, spec.effective_dtype().c_str(),
       spec.device == probe::ProbeDevice::Cuda ? "cuda" : "cpu", spec.max_tokens,
       spec.store_per_token ? "kept" : "not kept (summaries only)");
+  int64_t elsewhere = 0;
+  for (const auto& p : plans) elsewhere += p.count(BatchState::Elsewhere);
+  if (elsewhere > 0)
+    std::printf("(%lld pending batch(es) belong to the other slices of the job array)\n",
+                (long long)elsewhere);
 }
 
 }  // namespace
@@ -758,6 +633,16 @@ std::string incompatible_probe_change(const config::Job& before, const config::J
   return "";
 }
 
+int64_t finalize_probe_file(const config::Job& job, const std::string& out) {
+  const ProbeSpec spec = probe::parse_probe_spec(job);
+  std::vector<ModelPlan> plans = resolve_plans(spec);
+  read_plans(spec, out, true, false, false, plans);
+  ProbeSource source(spec, out, plans);
+  source.finalize_ready();
+  if (source.finalized() > 0) compact(out);
+  return source.finalized();
+}
+
 int run_probe_sweep(const RunOptions& opt, const config::Job& job) {
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -777,11 +662,7 @@ int run_probe_sweep(const RunOptions& opt, const config::Job& job) {
   std::vector<ModelPlan> plans;
   if (rank == 0) {
     try {
-      for (auto& m : probe::resolve_models(spec)) {
-        ModelPlan p;
-        p.model = std::move(m);
-        plans.push_back(std::move(p));
-      }
+      plans = resolve_plans(spec);
       bool have_file = false;
       if (fs::exists(out)) {
         if (!opt.resume && !opt.dry_run) {
@@ -816,17 +697,15 @@ int run_probe_sweep(const RunOptions& opt, const config::Job& job) {
         have_file = true;
       }
       if (go == kDone) {
-        for (auto& p : plans) {
-          uint64_t first = 0;
-          p.docs = probe::read_documents(spec, p.model, &first);
-          p.first_doc = int64_t(first);
-          p.documents = int64_t(p.docs.size());
-          p.tokens = 0;
-          for (const auto& d : p.docs) p.tokens += int64_t(d.size());
-          p.batches = (p.documents + spec.batch - 1) / spec.batch;
-          p.state.assign(size_t(p.batches), BatchState::Pending);
-          if (have_file) load_states(out, p, spec.batch, opt.retry_failed, opt.dry_run);
-          if (p.finalized) p.docs.clear();
+        read_plans(spec, out, have_file, opt.retry_failed, opt.dry_run, plans);
+        // Job-array shape: every n-th batch of the job (counted across the models in order) is
+        // this slice's; `depthscale merge` joins the slices and finalises the models.
+        if (job.run.slice_count > 1) {
+          int64_t g = 0;
+          for (auto& p : plans)
+            for (auto& st : p.state)
+              if (g++ % job.run.slice_count != job.run.slice_index && st == BatchState::Pending)
+                st = BatchState::Elsewhere;
         }
         if (opt.dry_run) {
           print_plan(plans, spec, size);
@@ -860,18 +739,27 @@ int run_probe_sweep(const RunOptions& opt, const config::Job& job) {
   try {
     const torch::Device device =
         setup_compute(spec.device == probe::ProbeDevice::Cuda, job.run.threads, "probe.device");
+    ProbeRunner runner(spec, device, rank);
+    auto o = coordinator_options(opt, "probe " + job.name, "tokens");
+    o.largest_first = false;  // model order: each worker loads each model at most once
+    o.safety = 1.25;          // a batch's time varies with its documents' lengths
     if (rank == 0) {
-      Coordinator c(job, spec, out, plans, size, device);
-      code = c.run();
-      if (code == kDone && c.finalized() > 0) {
+      ProbeSource source(spec, out, plans);
+      source.finalize_ready();
+      const auto report = farm::run_over_mpi(source.tickets(), &source, runner, o);
+      // A slice of a job array ends with its own batches; its models are finalised by merge.
+      bool any_failed = false;
+      for (const auto& p : plans) any_failed |= !p.finalized && p.count(BatchState::Failed) > 0;
+      code = report.interrupted() ? kStopped : any_failed ? kSomeFailed : kDone;
+      if (code == kDone && source.finalized() > 0) {
         const auto [before, after] = compact(out);
         spdlog::info("{}: compacted from {:.1f} MB to {:.1f} MB (the per-batch copies are gone)",
                      out, double(before) / 1e6, double(after) / 1e6);
       }
       spdlog::info("{}: {} batches completed and {} failed in this run; exit code {}", out,
-                   c.completed(), c.failed(), code);
+                   source.completed(), source.failed(), code);
     } else {
-      remote_worker(spec, rank, device);
+      farm::run_over_mpi({}, nullptr, runner, o);
     }
   } catch (const std::exception& e) {
     // The output is safe (sidecar first, status last); other ranks may wait on this one.

@@ -18,6 +18,11 @@ int run_probe_sweep(const RunOptions& options, const config::Job& job);
 // setting that changed. Models may be added or dropped and the device may change; everything that
 // shapes the batches or their numbers (documents, max_tokens, batch, dtype, shards, a model's
 // path) may not.
+// Finalises every model of a probe sweep file whose batches are all complete (what a `run
+// --resume` does before it runs anything), then compacts the file; returns the models finalised.
+// The model folders and shards must be readable. Used by `depthscale merge`.
+int64_t finalize_probe_file(const config::Job& job, const std::string& out);
+
 std::string incompatible_probe_change(const config::Job& before, const config::Job& after);
 
 }  // namespace depthscale::farm

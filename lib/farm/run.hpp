@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "farm/farm.hpp"
+
 namespace depthscale::farm {
 
 enum ExitCode : int { kDone = 0, kError = 1, kUsage = 2, kStopped = 3, kSomeFailed = 4 };
@@ -22,7 +24,15 @@ struct RunOptions {
   bool retry_failed = false;
   bool dry_run = false;
   double gflops_per_core = 0;  // the cost model's rate (0: the engine's measured default)
+  // The allocation's end as Unix seconds (0: none): units that cannot finish before it are not
+  // started (the sbatch scripts pass SLURM's end time; apps reads DEPTHSCALE_DEADLINE).
+  double deadline = 0;
+  double progress_seconds = 10;  // how often the progress line is logged
 };
+
+// The farm's settings every job kind shares: the deadline, the progress period, the stop signal.
+CoordinatorOptions coordinator_options(const RunOptions& options, const std::string& name,
+                                       const std::string& work_unit);
 
 // Runs on every rank (MPI must be initialised by the caller); returns the process exit code,
 // the same on every rank.

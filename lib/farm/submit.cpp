@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -22,6 +23,7 @@
 #include <thread>
 
 #include "config/job.hpp"
+#include "probe/runner.hpp"
 #include "farm/run.hpp"
 #include "store/store.hpp"
 
@@ -260,9 +262,20 @@ std::string template_dir() {
 SubmitPlan plan_submission(const SubmitOptions& opt, const std::string& binary,
                            const std::string& templates, int max_array_size) {
   const config::Job job = config::load_job(opt.job_path, opt.overrides);
-  if (job.kind != config::JobKind::Toy)
-    throw config::JobError(opt.job_path + ": kind: probe jobs are not supported yet");
-  const size_t n_tasks = config::expand(job).size();
+  const bool probe_job = job.kind == config::JobKind::Probe;
+  // What an array can slice: a toy job's tasks, a probe job's batches (known without reading the
+  // shards only when probe.documents is set; else the check is left to the slices).
+  size_t n_tasks = 0;
+  bool cuda = job.run.device == config::Device::Cuda;
+  if (probe_job) {
+    const auto spec = probe::parse_probe_spec(job);
+    cuda = spec.device == probe::ProbeDevice::Cuda;
+    n_tasks = spec.documents > 0
+                  ? size_t((spec.documents + spec.batch - 1) / spec.batch) * spec.models.size()
+                  : std::numeric_limits<size_t>::max();
+  } else {
+    n_tasks = config::expand(job).size();
+  }
 
   const int64_t limit = parse_slurm_time(opt.time);
   parse_slurm_time(opt.reduce_time);
@@ -280,7 +293,8 @@ SubmitPlan plan_submission(const SubmitOptions& opt, const std::string& binary,
     throw invalid_argument("--array sets run.slice for each element: drop --set run.slice");
   if (array && size_t(opt.array) > n_tasks)
     throw invalid_argument("--array " + std::to_string(opt.array) + " is more slices than the " +
-                           std::to_string(n_tasks) + " tasks of the job");
+                           std::to_string(n_tasks) + (probe_job ? " batches" : " tasks") +
+                           " of the job");
   if (array && opt.nodes > 1)
     throw invalid_argument("--nodes applies to the task farm; an array element runs on one node");
   const int ntasks = opt.ntasks > 0 ? opt.ntasks : std::max(1, array ? 1 : opt.nodes);
@@ -320,7 +334,6 @@ SubmitPlan plan_submission(const SubmitOptions& opt, const std::string& binary,
   // CUDA: one GPU per rank, asked per node (--gres) rather than --gpus-per-task: mpirun starts its
   // ranks through one srun step per node, and --gpus-per-task would bind that whole step, i.e. all
   // ranks of a node, to a single GPU. Each rank picks the GPU of its node-local rank.
-  const bool cuda = job.run.device == config::Device::Cuda;
   std::string gpu_lines;
   if (!array) {
     const int nodes = opt.nodes > 0 ? opt.nodes : (cuda ? 1 : 0);
@@ -401,7 +414,8 @@ SubmitPlan plan_submission(const SubmitOptions& opt, const std::string& binary,
                                 {"DEPTHSCALE", binary},
                                 {"OUT_H5", plan.out},
                                 {"PLOT_DIR", plan.plot_dir},
-                                {"SLICES", std::to_string(array ? opt.array : 0)}})};
+                                {"SLICES", std::to_string(array ? opt.array : 0)},
+                                {"KIND", config::to_string(job.kind)}})};
   return plan;
 }
 

@@ -19,7 +19,8 @@
 
 #include "config/job.hpp"
 #include "farm/probe_sweep.hpp"
-#include "farm/ranks.hpp"
+#include "farm/farm.hpp"
+#include "farm/mpi.hpp"
 #include "farm/run.hpp"
 #include "log/log.hpp"
 #include "store/store.hpp"
@@ -31,420 +32,131 @@ namespace depthscale::farm {
 
 using config::Job;
 using config::ToyTask;
+using farm::UnitTicket;
 using toy::UnitSpec;
 
 namespace {
 
-// MPI message tags of the coordinator/worker protocol.
-enum Tag : int {
-  kRequest = 1,     // worker → 0: give me work
-  kUnit,            // 0 → worker: a unit (text), followed by its checkpoints
-  kUnitCheckpoint,  // 0 → worker: one checkpoint image of the unit being sent
-  kNoMoreWork,      // 0 → worker: leave the loop
-  kStop,            // 0 → worker: checkpoint and stop at the next step boundary
-  kProgress,        // worker → 0: "unit step"
-  kCheckpoint,      // worker → 0: checkpoint image
-  kResult,          // worker → 0: result image
-  kUnitEnd,         // worker → 0: "unit finished|stopped"
-};
+// ---- the toy kind on the farm ----------------------------------------------------------------
+// A unit's payload: its text ("id start_step\nkey\nkey...") then the checkpoint image of every
+// task that resumes. A record is one tag byte (C: checkpoint, R: result) and an HDF5 file image.
 
-std::string encode_unit(const UnitSpec& u, size_t checkpoints) {
+std::vector<char> unit_text(const UnitSpec& u) {
   std::ostringstream s;
-  s << u.id << ' ' << u.start_step << ' ' << checkpoints << '\n';
+  s << u.id << ' ' << u.start_step << '\n';
   for (const auto& t : u.tasks) s << t.key << '\n';
-  return s.str();
+  const std::string text = s.str();
+  return std::vector<char>(text.begin(), text.end());
 }
 
-UnitSpec decode_unit(const std::vector<char>& bytes, const std::map<std::string, ToyTask>& by_key,
-                     size_t* checkpoints) {
-  std::istringstream s(std::string(bytes.begin(), bytes.end()));
-  UnitSpec u;
-  s >> u.id >> u.start_step >> *checkpoints;
-  for (std::string key; s >> key;) u.tasks.push_back(by_key.at(key));
-  u.rho = u.tasks.front().rho;
-  u.teacher = u.tasks.front().teacher;
-  return u;
+std::vector<char> tagged(char tag, std::vector<char> image) {
+  image.insert(image.begin(), tag);
+  return image;
 }
 
-// Events of rank 0's own worker thread, handed to the coordinator thread (the only HDF5 user).
-struct LocalEvent {
-  enum Kind { Checkpoint, Result, Progress, UnitEnd } kind;
-  store::TaskCheckpoint checkpoint;
-  store::TaskResult result;
-  int unit = 0;
-  int64_t step = 0;
-  bool stopped = false;
-};
-
-class Coordinator {
+// Rank 0: hands out units with their checkpoints, records checkpoints and results (the only
+// writer of the sweep file), and fails the tasks of a unit whose runner threw.
+class ToySource : public farm::UnitSource {
  public:
-  Coordinator(const Job& job, store::SweepFile& sweep, std::deque<UnitSpec> units, int ranks,
-              torch::Device device, double flops_per_core)
-      : job_(job),
-        sweep_(sweep),
-        queue_(std::move(units)),
-        ranks_(ranks),
-        device_(device),
-        flops_per_core_(flops_per_core) {
-    for (const auto& u : queue_) {
-      total_steps_ += int64_t(u.tasks.size()) * (job.train.steps - u.start_step);
-      total_tasks_ += int64_t(u.tasks.size());
-    }
-    // DEPTHSCALE_DEADLINE: the job's end as Unix seconds (the sbatch script sets it from SLURM).
-    if (const char* d = std::getenv("DEPTHSCALE_DEADLINE")) deadline_ = std::atof(d);
-    const char* every = std::getenv("DEPTHSCALE_PROGRESS_SECONDS");
-    progress_ = std::make_unique<log::Progress>(
-        "sweep " + job.name, total_steps_, "student-steps",
-        std::chrono::duration<double>(every ? std::atof(every) : 10.0));
+  ToySource(store::SweepFile& sweep, const std::vector<UnitSpec>& units, int rank_of_host)
+      : sweep_(sweep) {
+    for (const auto& u : units) units_[u.id] = u;
+    (void)rank_of_host;
   }
 
-  int run() {
-    remote_open_ = ranks_ - 1;
-    std::thread local([this] { local_worker(); });
-    bool stop_sent = false;
-    while (remote_open_ > 0 || !local_done_) {
-      bool busy = false;
-      int flag = 0;
-      MPI_Status st;
-      while (MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st), flag) {
-        busy = true;
-        auto bytes = receive(st.MPI_SOURCE, st.MPI_TAG);
-        handle_remote(st.MPI_SOURCE, st.MPI_TAG, bytes);
-      }
-      busy |= drain_local();
-      if (stop_requested() && !stop_sent) {
-        stop_sent = true;
-        spdlog::warn("stop requested: checkpointing every running unit, then exiting with code 3");
-        std::lock_guard<std::mutex> lock(mutex_);
-        for (const auto& [id, a] : active_)
-          if (a.worker > 0) send(a.worker, kStop, std::string());
-      }
-      report_progress();
-      if (!busy) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    local.join();
-    drain_local();
-    report_progress(true);
-    if (stopped_any_ || stop_requested() || deadline_hit_) return kStopped;
-    return failed_ > 0 ? kSomeFailed : kDone;
+  std::vector<char> payload(const UnitTicket& t) override {
+    const UnitSpec& u = units_.at(int(t.id));
+    std::vector<std::vector<char>> parts{unit_text(u)};
+    if (u.start_step > 0)
+      for (const auto& task : u.tasks)
+        if (auto c = sweep_.load_checkpoint(task.key)) parts.push_back(store::to_image(*c));
+    return farm::pack(parts);
   }
 
-  int64_t failed() const { return failed_; }
-  int64_t completed() const { return completed_; }
-
- private:
-  struct Active {
-    int worker = 0;
-    int64_t tasks = 0, start = 0, step = 0;
-    double cost = 0;
-    std::chrono::steady_clock::time_point began;
-  };
-
-  std::optional<UnitSpec> next_unit(int worker) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (stop_requested() || queue_.empty()) return std::nullopt;
-    if (deadline_ > 0) {
-      // Wall-time guard (SLURM): hand out a unit only if it can finish before the deadline at
-      // the rate measured so far (the cost model's rate until a unit has finished).
-      const double rate = measured_seconds_ > 0 ? measured_flops_ / measured_seconds_
-                                                : flops_per_core_ * torch::get_num_threads();
-      const double now =
-          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-              .count();
-      auto fits = std::find_if(queue_.begin(), queue_.end(),
-                               [&](const UnitSpec& u) { return now + u.cost / rate < deadline_; });
-      if (fits == queue_.end()) {
-        if (!deadline_hit_)
-          spdlog::warn(
-              "{} unit(s) cannot finish before the job's deadline: not starting them "
-              "(exit 3 so the job is requeued)",
-              queue_.size());
-        deadline_hit_ = true;
-        return std::nullopt;
-      }
-      std::rotate(queue_.begin(), fits, fits + 1);  // the first unit that fits goes next
-    }
-    UnitSpec u = std::move(queue_.front());
-    queue_.pop_front();
-    active_[u.id] = Active{worker, int64_t(u.tasks.size()),         u.start_step, u.start_step,
-                           u.cost, std::chrono::steady_clock::now()};
-    spdlog::info("{} → rank {}", u.describe(), worker);
-    return u;
-  }
-
-  std::map<std::string, store::TaskCheckpoint> checkpoints_of(const UnitSpec& u) {
-    std::map<std::string, store::TaskCheckpoint> out;
-    if (u.start_step == 0) return out;
-    for (const auto& t : u.tasks)
-      if (auto c = sweep_.load_checkpoint(t.key)) out[t.key] = std::move(*c);
-    return out;
-  }
-
-  void handle_remote(int src, int tag, const std::vector<char>& bytes) {
-    switch (tag) {
-      case kRequest: {
-        auto u = next_unit(src);
-        if (!u) {
-          send(src, kNoMoreWork, std::string());
-          --remote_open_;
-          return;
-        }
-        // Checkpoints are read here, on the coordinator thread (the only HDF5 user).
-        auto cks = checkpoints_of(*u);
-        send(src, kUnit, encode_unit(*u, cks.size()));
-        for (const auto& [k, c] : cks) send(src, kUnitCheckpoint, store::to_image(c));
-        return;
-      }
-      case kCheckpoint:
-        save(store::checkpoint_from_image(bytes));
-        return;
-      case kResult:
-        record(store::result_from_image(bytes));
-        return;
-      case kProgress: {
-        std::istringstream s(std::string(bytes.begin(), bytes.end()));
-        int unit = 0;
-        int64_t step = 0;
-        s >> unit >> step;
-        set_step(unit, step);
-        return;
-      }
-      case kUnitEnd: {
-        std::istringstream s(std::string(bytes.begin(), bytes.end()));
-        int unit = 0;
-        std::string how;
-        s >> unit >> how;
-        end_unit(unit, how == "stopped");
-        if (how == "stopped") --remote_open_;  // a stopped worker asks for nothing more
-        return;
-      }
-      default:
-        spdlog::error("unexpected message tag {} from rank {}", tag, src);
-    }
-  }
-
-  void save(const store::TaskCheckpoint& c) {
+  void record(const UnitTicket& t, int, const std::vector<char>& bytes) override {
+    if (bytes.empty()) throw std::runtime_error("toy: an empty record");
+    const std::vector<char> image(bytes.begin() + 1, bytes.end());
     CriticalSection cs;
-    sweep_.save_checkpoint(c);
-  }
-
-  void record(const store::TaskResult& r) {
-    {
-      CriticalSection cs;
-      sweep_.record(r);
+    if (bytes[0] == 'C') {
+      sweep_.save_checkpoint(store::checkpoint_from_image(image));
+      return;
     }
+    const auto r = store::result_from_image(image);
+    sweep_.record(r);
+    recorded_[int(t.id)].insert(r.key);
     (r.complete ? completed_ : failed_)++;
     spdlog::info("task {} {} (rank {}, {:.1f} s){}", r.key, r.complete ? "complete" : "FAILED",
                  r.rank, r.wall_seconds, r.complete ? "" : ": " + r.error);
   }
 
-  void set_step(int unit, int64_t step) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = active_.find(unit);
-    if (it != active_.end()) it->second.step = step;
-  }
-
-  void end_unit(int unit, bool stopped) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = active_.find(unit);
-    if (it != active_.end()) {
-      if (!stopped) {
-        measured_flops_ += it->second.cost;
-        measured_seconds_ +=
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second.began)
-                .count();
-      }
-      if (!stopped)
-        finished_steps_ += it->second.tasks * (job_.train.steps - it->second.start);
-      else
-        finished_steps_ += it->second.tasks * (it->second.step - it->second.start);
-      active_.erase(it);
-    }
-    stopped_any_ |= stopped;
-  }
-
-  void report_progress(bool final = false) {
-    int64_t done = finished_steps_;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      for (const auto& [id, a] : active_) done += a.tasks * (a.step - a.start);
-    }
-    if (final && !stopped_any_) done = total_steps_;
-    if (total_steps_ > 0 && (done > last_reported_ || final)) {
-      if (!final || done != last_reported_) progress_->update(done);
-      last_reported_ = done;
+  // A runner that threw (not one task: the unit as a whole) fails the tasks it had not reported.
+  void ended(const UnitTicket& t, int worker, bool stopped, const std::string& error) override {
+    if (error.empty()) return;
+    const UnitSpec& u = units_.at(int(t.id));
+    spdlog::error("{} failed as a whole: {}", u.describe(), error);
+    for (const auto& task : u.tasks) {
+      if (recorded_[int(t.id)].count(task.key)) continue;
+      auto r = toy::task_result(task, toy::UnitContext{torch::kCPU, "", worker});
+      r.error = error;
+      record(t, worker, tagged('R', store::to_image(r)));
     }
   }
 
-  // Rank 0's own worker: trains units on this thread; all file work goes to the coordinator.
-  void local_worker() {
-    const auto host = log::hostname();
-    while (auto u = next_unit(0)) {
-      // Checkpoints must be read by the coordinator thread: ask it and wait.
-      std::map<std::string, store::TaskCheckpoint> resume;
-      if (u->start_step > 0) {
-        std::unique_lock<std::mutex> lock(local_mutex_);
-        want_checkpoints_ = &*u;
-        local_cv_.wait(lock, [&] { return want_checkpoints_ == nullptr; });
-        resume = std::move(loaded_);
-      }
-      toy::UnitEvents ev;
-      const int id = u->id;
-      ev.checkpoint = [&](const store::TaskCheckpoint& c) {
-        push({LocalEvent::Checkpoint, c, {}, id, 0, false});
-      };
-      ev.result = [&](const store::TaskResult& r) {
-        push({LocalEvent::Result, {}, r, id, 0, false});
-      };
-      ev.progress = [&](int64_t s) { set_step(id, s); };
-      ev.stop_requested = [] { return stop_requested(); };
-      toy::UnitOutcome outcome;
-      try {
-        outcome = toy::run_unit(job_, *u, resume, ev, toy::UnitContext{device_, host, 0});
-      } catch (const std::exception& e) {
-        spdlog::error("{} failed as a whole: {}", u->describe(), e.what());
-        for (const auto& t : u->tasks) {
-          auto r = toy::task_result(t, toy::UnitContext{device_, host, 0});
-          r.error = e.what();
-          push({LocalEvent::Result, {}, r, id, 0, false});
-        }
-        outcome = toy::UnitOutcome::Finished;
-      }
-      push({LocalEvent::UnitEnd, {}, {}, id, 0, outcome == toy::UnitOutcome::Stopped});
-      if (outcome == toy::UnitOutcome::Stopped) break;
-    }
-    local_done_ = true;
-  }
+  int64_t completed() const { return completed_; }
+  int64_t failed() const { return failed_; }
 
-  void push(LocalEvent e) {
-    std::lock_guard<std::mutex> lock(local_mutex_);
-    local_events_.push_back(std::move(e));
-  }
-
-  bool drain_local() {
-    std::deque<LocalEvent> events;
-    {
-      std::lock_guard<std::mutex> lock(local_mutex_);
-      if (want_checkpoints_) {
-        loaded_ = checkpoints_of(*want_checkpoints_);
-        want_checkpoints_ = nullptr;
-        local_cv_.notify_all();
-      }
-      events.swap(local_events_);
-    }
-    for (auto& e : events) {
-      switch (e.kind) {
-        case LocalEvent::Checkpoint:
-          save(e.checkpoint);
-          break;
-        case LocalEvent::Result:
-          record(e.result);
-          break;
-        case LocalEvent::Progress:
-          set_step(e.unit, e.step);
-          break;
-        case LocalEvent::UnitEnd:
-          end_unit(e.unit, e.stopped);
-          break;
-      }
-    }
-    return !events.empty();
-  }
-
-  const Job& job_;
+ private:
   store::SweepFile& sweep_;
-  std::deque<UnitSpec> queue_;
-  int ranks_;
-  torch::Device device_;
-  std::mutex mutex_;
-  std::map<int, Active> active_;
-  int remote_open_ = 0;
-  std::atomic<bool> local_done_{false};
-  bool stopped_any_ = false;
-  double flops_per_core_;  // the cost model's rate, until a unit has finished
-  double deadline_ = 0, measured_flops_ = 0, measured_seconds_ = 0;
-  bool deadline_hit_ = false;
-  int64_t failed_ = 0, completed_ = 0, total_steps_ = 0, total_tasks_ = 0, finished_steps_ = 0;
-  int64_t last_reported_ = -1;
-  std::unique_ptr<log::Progress> progress_;
-  std::mutex local_mutex_;
-  std::condition_variable local_cv_;
-  std::deque<LocalEvent> local_events_;
-  UnitSpec* want_checkpoints_ = nullptr;
-  std::map<std::string, store::TaskCheckpoint> loaded_;
+  std::map<int, UnitSpec> units_;
+  std::map<int, std::set<std::string>> recorded_;
+  int64_t completed_ = 0, failed_ = 0;
 };
 
-// A worker rank (≥ 1): pulls units from rank 0 until there are none or it is told to stop.
-void remote_worker(const Job& job, int rank, torch::Device device) {
-  std::map<std::string, ToyTask> by_key;
-  for (const auto& t : config::expand(job)) by_key[t.key] = t;
-  const auto host = log::hostname();
-  bool told_to_stop = false;
-  while (true) {
-    send(0, kRequest, std::string());
-    MPI_Status st;
-    MPI_Probe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
-    if (st.MPI_TAG == kStop) {  // a stop that crossed our request
-      receive(0, kStop);
-      told_to_stop = true;
-      continue;
+// Every rank: trains the units it is given.
+class ToyRunner : public farm::UnitRunner {
+ public:
+  ToyRunner(const Job& job, torch::Device device) : job_(job), device_(device) {
+    for (const auto& t : config::expand(job)) by_key_[t.key] = t;
+  }
+
+  farm::UnitOutcome run(const std::vector<char>& payload, farm::WorkerSession& s) override {
+    auto parts = farm::unpack(payload);
+    UnitSpec u;
+    {
+      std::istringstream in(std::string(parts.at(0).begin(), parts.at(0).end()));
+      in >> u.id >> u.start_step;
+      for (std::string key; in >> key;) u.tasks.push_back(by_key_.at(key));
+      u.rho = u.tasks.at(0).rho;
+      u.teacher = u.tasks.at(0).teacher;
     }
-    if (st.MPI_TAG == kNoMoreWork) {
-      receive(0, kNoMoreWork);
-      return;
-    }
-    size_t n_checkpoints = 0;
-    UnitSpec u = decode_unit(receive(0, kUnit), by_key, &n_checkpoints);
     std::map<std::string, store::TaskCheckpoint> resume;
-    for (size_t i = 0; i < n_checkpoints; ++i) {
-      auto c = store::checkpoint_from_image(receive(0, kUnitCheckpoint));
+    for (size_t i = 1; i < parts.size(); ++i) {
+      auto c = store::checkpoint_from_image(parts[i]);
       resume[c.key] = std::move(c);
     }
+    const int64_t tasks = int64_t(u.tasks.size());
     toy::UnitEvents ev;
-    auto last = std::chrono::steady_clock::now();
     ev.checkpoint = [&](const store::TaskCheckpoint& c) {
-      send(0, kCheckpoint, store::to_image(c));
+      s.record(tagged('C', store::to_image(c)));
     };
-    ev.result = [&](const store::TaskResult& r) { send(0, kResult, store::to_image(r)); };
-    ev.progress = [&](int64_t s) {
-      auto now = std::chrono::steady_clock::now();
-      if (now - last < std::chrono::milliseconds(500)) return;
-      last = now;
-      send(0, kProgress, std::to_string(u.id) + " " + std::to_string(s));
-    };
-    ev.stop_requested = [&] {
-      int flag = 0;
-      MPI_Iprobe(0, kStop, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
-      if (flag) {
-        receive(0, kStop);
-        told_to_stop = true;
-      }
-      return told_to_stop || stop_requested();
-    };
-    toy::UnitOutcome outcome = toy::UnitOutcome::Finished;
+    ev.result = [&](const store::TaskResult& r) { s.record(tagged('R', store::to_image(r))); };
+    ev.progress = [&](int64_t step) { s.progress(tasks * (step - u.start_step)); };
+    ev.stop_requested = [&] { return s.stop_requested(); };
     spdlog::info("{} started", u.describe());
-    try {
-      outcome = toy::run_unit(job, u, resume, ev, toy::UnitContext{device, host, rank});
-    } catch (const std::exception& e) {
-      spdlog::error("{} failed as a whole: {}", u.describe(), e.what());
-      for (const auto& t : u.tasks) {
-        auto r = toy::task_result(t, toy::UnitContext{device, host, rank});
-        r.error = e.what();
-        send(0, kResult, store::to_image(r));
-      }
-    }
+    const auto outcome =
+        toy::run_unit(job_, u, resume, ev, toy::UnitContext{device_, host_, s.rank()});
     const bool stopped = outcome == toy::UnitOutcome::Stopped;
     spdlog::info("unit {} {}", u.id, stopped ? "stopped after checkpointing" : "finished");
-    send(0, kUnitEnd, std::to_string(u.id) + (stopped ? " stopped" : " finished"));
-    if (stopped) {
-      // Rank 0 counts this worker as gone; drain a kStop that may still be in flight.
-      int flag = 0;
-      MPI_Iprobe(0, kStop, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
-      if (flag) receive(0, kStop);
-      return;
-    }
+    return stopped ? farm::UnitOutcome::Stopped : farm::UnitOutcome::Finished;
   }
-}
+
+ private:
+  const Job& job_;
+  torch::Device device_;
+  std::string host_ = log::hostname();
+  std::map<std::string, ToyTask> by_key_;
+};
+
 
 std::string default_out(const Job& job) {
   return "results/" + job.name + ".h5";
@@ -677,17 +389,29 @@ int run_sweep(const RunOptions& opt) {
 
   int code = kDone;
   try {
-    torch::Device device =
+    const torch::Device device =
         setup_compute(job.run.device == config::Device::Cuda, job.run.threads, "run.device");
+    ToyRunner runner(job, device);
+    farm::CoordinatorOptions o = coordinator_options(opt, "sweep " + job.name, "student-steps");
+    // The cost model's rate until a unit has been measured (FLOPs per second of one worker).
+    o.prior_rate = model.flops_per_core * torch::get_num_threads();
     if (rank == 0) {
-      Coordinator coordinator(job, *sweep, std::move(units), size, device, model.flops_per_core);
-      code = coordinator.run();
-      if (code == kDone && failed_before > 0) code = kSomeFailed;
+      const std::vector<UnitSpec> planned(units.begin(), units.end());
+      std::deque<UnitTicket> tickets;
+      for (const auto& u : planned)
+        tickets.push_back(UnitTicket{u.id, u.cost,
+                                     int64_t(u.tasks.size()) * (job.train.steps - u.start_step),
+                                     u.describe()});
+      ToySource source(*sweep, planned, 0);
+      const auto report = farm::run_over_mpi(std::move(tickets), &source, runner, o);
+      code = report.interrupted()                            ? kStopped
+             : source.failed() > 0 || failed_before > 0 ? kSomeFailed
+                                                          : kDone;
       if (code != kStopped) write_teacher_probes(job, out);
       spdlog::info("{}: {} tasks completed and {} failed in this run; exit code {}", out,
-                   coordinator.completed(), coordinator.failed(), code);
+                   source.completed(), source.failed(), code);
     } else {
-      remote_worker(job, rank, device);
+      farm::run_over_mpi({}, nullptr, runner, o);
     }
   } catch (const std::exception& e) {
     // The sweep file is safe (every write is atomic or recoverable); the other ranks may be

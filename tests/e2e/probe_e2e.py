@@ -11,7 +11,8 @@ tests/reference/llm_reference.py), tokenises a small text set with `depthscale t
      uninterrupted one bit for bit (every dataset and attribute but timings and hosts);
   3. stops a third run with SIGUSR1 (exit 3) and resumes it to the same file;
   4. a model whose weights do not load: failed batches, exit 4, --retry-failed once repaired;
-  5. dry runs: the resumed plan, and a missing model path named in the message (exit 2).
+  5. dry runs: the resumed plan, and a missing model path named in the message (exit 2);
+  6. two slices of a job array (run.slice), merged: bit-identical to the one-run file.
 
     probe_e2e.py BUILD_DIR
 """
@@ -486,6 +487,29 @@ probe:
         check(rc == 2 and "/nonexistent/gone-model does not exist" in log and
               "probe.yaml:(--set): probe.models[0].path" in log,
               "exit 2 naming the missing path and key", log[-800:])
+        print("6. a job array's shape: two slices (run.slice), joined by depthscale merge")
+        slices = [os.path.join(work, "slice%d.h5" % i) for i in range(2)]
+        for i, sl in enumerate(slices):
+            rc, log, secs = pr.run(1, job, sl, "--set", "probe.batch=%d" % BATCH,
+                                   "--set", "run.slice=%d/2" % i)
+            check(rc == 0, "slice %d/2 exits 0 (%.1f s)" % (i, secs), log[-2000:])
+            with h5py.File(sl, "r") as f:
+                mine = sorted(f["probe/tiny/batches"].keys())
+                whole = "status" in f["probe/tiny"].attrs
+            want = ["%06d" % b for b in range(BATCHES) if b % 2 == i]
+            check(mine == want and not whole,
+                  "slice %d holds batches %s..%s of every other one, the model not finalised" %
+                  (i, want[0], want[-1]), str(mine))
+        merged = os.path.join(work, "merged.h5")
+        p = subprocess.run([pr.exe, "merge", *slices, "--out", merged], env=ENV,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        check(p.returncode == 0 and "1 models finished" in p.stdout,
+              "merge joins the slices and finalises the model", p.stdout[-2000:])
+        same_tree(tree(a), tree(merged))
+        rc, st = pr.status(merged)
+        check(rc == 0 and re.search(r"^tiny\s+complete\s", st, re.M) is not None,
+              "depthscale status shows the merged model complete", st)
+
         print("PASS (%.1f s)" % (time.time() - t_start))
         return 0
     except Failure as e:
