@@ -15,6 +15,7 @@ tests/reference/llm_reference.py), tokenises a small text set with `depthscale t
   6. two slices of a job array (run.slice), merged: bit-identical to the one-run file.
 
     probe_e2e.py BUILD_DIR
+    probe_e2e.py BUILD_DIR --fixture DIR    (only writes the inputs to DIR and prints the job file)
 """
 import glob
 import json
@@ -339,31 +340,27 @@ def check_file(path, docs, tokenizer, model):
               "%.1e)" % (len(picks), worst))
 
 
-def main():
-    build = sys.argv[1]
-    work = tempfile.mkdtemp(prefix="probe_e2e_")
-    t_start = time.time()
-    try:
-        pr = Probe(build, work)
-        texts = make_texts(DOCUMENTS + 10)
-        tok = os.path.join(work, "tokenizer.json")
-        vocab = make_tokenizer(tok, texts)
-        assert vocab <= VOCAB
-        model = make_model(os.path.join(work, "tiny-neox"), tok)
-        with open(os.path.join(work, "docs.jsonl"), "w") as f:
-            for t in texts:
-                f.write(json.dumps({"text": t}) + "\n")
-        p = subprocess.run([pr.exe, "tokenize", "--tokenizer", tok,
-                            os.path.join(work, "docs.jsonl"), "--out",
-                            os.path.join(work, "shards", "fw"), "--docs-per-shard", "50"],
-                           env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        check(p.returncode == 0, "depthscale tokenize exits 0", p.stdout[-2000:])
-        docs = read_shards(os.path.join(work, "shards", "fw"))
-        check(len(docs) == len(texts) and len(glob.glob(os.path.join(work, "shards", "*.bin"))) == 3,
-              "3 shards of %d documents" % len(texts))
-        job = os.path.join(work, "probe.yaml")
-        with open(job, "w") as f:
-            f.write("""name: probe-e2e
+def make_fixture(pr, work):
+    """Tokenizer, tiny model, shards and job file in `work`; returns (job, texts' docs, tok, model)."""
+    texts = make_texts(DOCUMENTS + 10)
+    tok = os.path.join(work, "tokenizer.json")
+    vocab = make_tokenizer(tok, texts)
+    assert vocab <= VOCAB
+    model = make_model(os.path.join(work, "tiny-neox"), tok)
+    with open(os.path.join(work, "docs.jsonl"), "w") as f:
+        for t in texts:
+            f.write(json.dumps({"text": t}) + "\n")
+    p = subprocess.run([pr.exe, "tokenize", "--tokenizer", tok,
+                        os.path.join(work, "docs.jsonl"), "--out",
+                        os.path.join(work, "shards", "fw"), "--docs-per-shard", "50"],
+                       env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    check(p.returncode == 0, "depthscale tokenize exits 0", p.stdout[-2000:])
+    docs = read_shards(os.path.join(work, "shards", "fw"))
+    check(len(docs) == len(texts) and len(glob.glob(os.path.join(work, "shards", "*.bin"))) == 3,
+          "3 shards of %d documents" % len(texts))
+    job = os.path.join(work, "probe.yaml")
+    with open(job, "w") as f:
+        f.write("""name: probe-e2e
 kind: probe
 seed: 1
 probe:
@@ -376,6 +373,22 @@ probe:
   device: cpu
 """ % (os.path.join(work, "tiny-neox"), os.path.join(work, "shards", "fw_*.bin"), DOCUMENTS,
        MAX_TOKENS, 12))
+    return job, docs, tok, model
+
+
+def main():
+    build = sys.argv[1]
+    if len(sys.argv) == 4 and sys.argv[2] == "--fixture":
+        # For the SLURM test: only make the inputs, in a folder it owns; print the job file.
+        os.makedirs(sys.argv[3], exist_ok=True)
+        job, _, _, _ = make_fixture(Probe(build, sys.argv[3]), sys.argv[3])
+        print(job)
+        return 0
+    work = tempfile.mkdtemp(prefix="probe_e2e_")
+    t_start = time.time()
+    try:
+        pr = Probe(build, work)
+        job, docs, tok, model = make_fixture(pr, work)
 
         print("1. uninterrupted 2-rank run (--set probe.batch=%d)" % BATCH)
         a = os.path.join(work, "a.h5")

@@ -11,12 +11,14 @@
 #      merges the slices, fits and plots; the merged results equal the reference
 #   5. wall-time guard: a job whose units cannot finish in its time starts none, exits 3, is not requeued
 #   6. merge refuses a slice of another job, naming the key
+#   7. a probe job (tiny GPT-NeoX) as a job array of 2 slices: the reduction merges the slices,
+#      finalises the model and plots; /probe equals an uninterrupted 2-rank run bit for bit
 #
 #   tests/e2e/slurm_cluster_test.sh [BUILD_DIR]     (default: <repo>/build; uses BUILD_DIR/apps/depthscale)
 #
 # Needs root, Debian's slurmctld, slurmd, munge, openmpi-bin and /usr/bin/python3 with h5py; skips (exit
 # 77) otherwise. Starts its own cluster in a fresh state dir (never touches one you run) and always stops
-# it. About 3-4 minutes on 2 cores; hard limit TEST_TIMEOUT (600 s). Prints PASS/FAIL lines.
+# it. About 3-4 minutes on 2 cores; hard limit TEST_TIMEOUT (800 s). Prints PASS/FAIL lines.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${1:-$ROOT/build}
@@ -30,7 +32,7 @@ JOB="$ROOT/jobs/quickstart.yaml"
 SETS=(--set train.steps=400 --set 'grid.depth=[1,2,4,8]' --set model.teacher_depth=16
       --set train.checkpoint_every=50 --set run.threads=1)
 T0=$SECONDS
-DEADLINE=$(( SECONDS + ${TEST_TIMEOUT:-600} ))
+DEADLINE=$(( SECONDS + ${TEST_TIMEOUT:-800} ))
 fails=0
 
 pass() { echo "PASS: $* [t=$((SECONDS - T0))s]"; }
@@ -323,6 +325,57 @@ if [ $rc = 2 ] && grep -q 'train.steps' "$W/merge-mixed.txt" && [ ! -e "$W/mixed
   pass "merge refuses a slice of another job (exit 2, names train.steps)"
 else
   fail "merge of mismatched slices: exit $rc, $(cat "$W/merge-mixed.txt")"
+fi
+
+# ---- 7. a probe job as a job array: slices of its batches, merged and finalised by the reduction ----
+t=$SECONDS
+PW="$W/probe"
+mkdir -p "$PW/logs"
+PSETS=(--set probe.batch=6 --set run.threads=1)
+if PJOB=$("$PY" "$ROOT/tests/e2e/probe_e2e.py" "$BUILD" --fixture "$PW/in" 2>"$PW/logs/fixture.log" | tail -n1) \
+   && [ -f "$PJOB" ] && OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+   mpirun -np 2 --oversubscribe "$DS" run "$PJOB" --out "$PW/ref.h5" "${PSETS[@]}" >"$PW/logs/ref.log" 2>&1; then
+  pass "probe reference: tiny GPT-NeoX, mpirun -np 2 depthscale run ($((SECONDS - t)) s)"
+else
+  cat "$PW/logs/fixture.log"; tail -n 20 "$PW/logs/ref.log"
+  fatal "probe reference run failed"
+fi
+POUT="$PW/out/probe-e2e.h5"
+"$DS" submit "$PJOB" --out "$POUT" --array 2 --time 00:10:00 --signal-seconds 60 "${PSETS[@]}" \
+  >"$PW/submit.txt" 2>&1 || { cat "$PW/submit.txt"; fatal "depthscale submit (probe array)"; }
+parr=$(awk '/^sweep job:/ {print $3}' "$PW/submit.txt" | head -n1)
+pred=$(awk '/^reduce job:/ {print $3}' "$PW/submit.txt")
+if wait_state "$parr" COMPLETED 150 && wait_state "$pred" COMPLETED 90; then
+  pass "probe array $parr of 2 slices and its reduction $pred COMPLETED ($((SECONDS - t)) s)"
+else
+  fail "probe array $parr / reduction $pred"
+fi
+PRLOG="$PW/out/probe-e2e.slurm/logs/probe-e2e-reduce-$pred.out"
+grep -q 'merged 2 of 2 slice(s)' "$PRLOG" && grep -q '1 models finished' "$PRLOG" \
+  && [ "$(figures "$PW/out/probe-e2e-figures")" -ge 1 ] \
+  && pass "the reduction merged the slices, finalised the model and drew $(figures "$PW/out/probe-e2e-figures") figures" \
+  || fail "probe reduction log: $(tail -n 5 "$PRLOG" 2>/dev/null)"
+if "$PY" - "$PW/ref.h5" "$POUT" <<'PY'
+import sys, h5py, numpy as np
+skip = {"wall_seconds", "host", "rank"}
+def tree(path):
+    out = {}
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            out["@" + name] = {k: np.asarray(v).tobytes() for k, v in obj.attrs.items() if k not in skip}
+            if isinstance(obj, h5py.Dataset):
+                out[name] = np.asarray(obj[()]).tobytes()
+        f["probe"].visititems(visit)
+    return out
+a, b = tree(sys.argv[1]), tree(sys.argv[2])
+bad = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+print(f"  {len(a)} objects under /probe compared" + (f"; DIFFER: {bad[:6]}" if bad else ""))
+sys.exit(1 if bad or not a else 0)
+PY
+then
+  pass "merged probe array equals the one-run file bit for bit (/probe)"
+else
+  fail "merged probe array differs from the one-run file"
 fi
 
 [ $fails = 0 ]
