@@ -11,6 +11,8 @@
 #include "fit/fit.hpp"
 #include "fit/reduce.hpp"
 #include "log/log.hpp"
+#include "error/error.hpp"
+#include <spdlog/spdlog.h>
 #include "plot/plot.hpp"
 #include "probe/shards.hpp"
 
@@ -27,7 +29,30 @@ int run_command(const farm::RunOptions& opt) {
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   log::init(rank, log::hostname());
-  const int code = farm::run_sweep(opt);
+  int code = farm::kDone;
+  try {
+    switch (farm::run_sweep(opt)) {
+      case farm::RunOutcome::Done:
+      case farm::RunOutcome::DryRun:
+        code = farm::kDone;
+        break;
+      case farm::RunOutcome::Stopped:
+        code = farm::kStopped;
+        break;
+      case farm::RunOutcome::SomeFailed:
+        code = farm::kSomeFailed;
+        break;
+    }
+    if (rank == 0 && code != farm::kDone) spdlog::info("exit code {}", code);
+  } catch (const farm::RankZeroFailed& e) {
+    code = e.input ? farm::kUsage : farm::kError;  // rank 0 says why
+  } catch (const InputError& e) {
+    if (rank == 0) spdlog::error("{}", e.what());
+    code = farm::kUsage;
+  } catch (const std::exception& e) {
+    if (rank == 0) spdlog::error("{}", e.what());
+    code = farm::kError;
+  }
   MPI_Finalize();
   return code;
 }

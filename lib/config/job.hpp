@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "error/error.hpp"
+
 namespace depthscale::config {
 
 enum class JobKind { Toy, Probe };
@@ -25,9 +27,9 @@ enum class Device { Cpu, Cuda };
 enum class Engine { Fused, Autograd, Batched };
 
 // A bad job file or override: message names file, key and line ("job.yaml:12: train.steps: ...").
-class JobError : public std::runtime_error {
+class JobError : public InputError {
  public:
-  using std::runtime_error::runtime_error;
+  using InputError::InputError;
 };
 
 struct ModelSpec {

@@ -26,7 +26,7 @@
 #include <optional>
 #include <thread>
 
-#include "farm/mpi.hpp"
+#include "farm/kinds.hpp"
 #include "log/log.hpp"
 #include "probe/model.hpp"
 #include "probe/runner.hpp"
@@ -570,32 +570,117 @@ std::vector<ModelPlan> resolve_plans(const ProbeSpec& spec) {
   return plans;
 }
 
-void print_plan(const std::vector<ModelPlan>& plans, const ProbeSpec& spec, int ranks) {
-  std::printf("%-20s %-9s %6s %8s %9s %7s %8s %10s %12s  %s\n", "model", "family", "layers",
-              "batches", "complete", "failed", "pending", "documents", "tokens", "path");
-  int64_t pending = 0, tokens = 0;
+std::string plan_report(const std::vector<ModelPlan>& plans, const ProbeSpec& spec, int ranks) {
+  std::string s = log::sprintf("%-20s %-9s %6s %8s %9s %7s %8s %10s %12s  %s\n", "model",
+                               "family", "layers", "batches", "complete", "failed", "pending",
+                               "documents", "tokens", "path");
+  int64_t pending = 0, elsewhere = 0;
   for (const auto& p : plans) {
     const int64_t todo = p.count(BatchState::Pending);
     pending += todo;
-    tokens += p.finalized ? 0 : p.tokens;
-    std::printf("%-20s %-9s %6lld %8lld %9lld %7lld %8lld %10lld %12lld  %s\n",
-                p.model.spec.name.c_str(), p.model.family.c_str(), (long long)p.model.num_layers,
-                (long long)p.batches, (long long)p.count(BatchState::Complete),
-                (long long)p.count(BatchState::Failed), (long long)todo, (long long)p.documents,
-                (long long)p.tokens, p.model.spec.path.c_str());
+    elsewhere += p.count(BatchState::Elsewhere);
+    s += log::sprintf("%-20s %-9s %6lld %8lld %9lld %7lld %8lld %10lld %12lld  %s\n",
+                      p.model.spec.name.c_str(), p.model.family.c_str(),
+                      (long long)p.model.num_layers, (long long)p.batches,
+                      (long long)p.count(BatchState::Complete),
+                      (long long)p.count(BatchState::Failed), (long long)todo,
+                      (long long)p.documents, (long long)p.tokens, p.model.spec.path.c_str());
   }
-  std::printf(
+  s += log::sprintf(
       "\n%lld batch(es) of %d document(s) to run on %d rank(s); dtype %s on %s; "
       "max_tokens %d; per-token arrays %s\n",
       (long long)pending, spec.batch, ranks, spec.effective_dtype().c_str(),
       spec.device == probe::ProbeDevice::Cuda ? "cuda" : "cpu", spec.max_tokens,
       spec.store_per_token ? "kept" : "not kept (summaries only)");
-  int64_t elsewhere = 0;
-  for (const auto& p : plans) elsewhere += p.count(BatchState::Elsewhere);
   if (elsewhere > 0)
-    std::printf("(%lld pending batch(es) belong to the other slices of the job array)\n",
-                (long long)elsewhere);
+    s += log::sprintf("(%lld pending batch(es) belong to the other slices of the job array)\n",
+                      (long long)elsewhere);
+  return s;
 }
+
+// The probe kind: every model probes the same documents, batch by batch.
+class ProbeSweep : public SweepKind {
+ public:
+  ProbeSweep(const config::Job& job, std::string out, const RunOptions& opt)
+      : job_(job), out_(std::move(out)), spec_(probe::parse_probe_spec(job, opt.overrides)) {}
+
+  void check_inputs() override { plans_ = resolve_plans(spec_); }
+
+  void plan(store::SweepFile* file, const RunOptions& opt, int) override {
+    read_plans(spec_, out_, file != nullptr, opt.retry_failed, opt.dry_run, plans_);
+    // Job-array shape: every n-th batch of the job (counted across the models in order) is this
+    // slice's; `depthscale merge` joins the slices and finalises the models.
+    if (job_.run.slice_count > 1) {
+      int64_t g = 0;
+      for (auto& p : plans_)
+        for (auto& st : p.state)
+          if (g++ % job_.run.slice_count != job_.run.slice_index && st == BatchState::Pending)
+            st = BatchState::Elsewhere;
+    }
+  }
+
+  std::string dry_run_report(int ranks) const override { return plan_report(plans_, spec_, ranks); }
+
+  std::string summary(int ranks) const override {
+    int64_t todo = 0, tokens = 0;
+    for (const auto& p : plans_)
+      if (!p.finalized) {
+        todo += p.count(BatchState::Pending);
+        tokens += p.tokens;
+      }
+    return job_.name + ": " + std::to_string(plans_.size()) + " model(s), " +
+           std::to_string(todo) + " batch(es) to run on " + std::to_string(ranks) +
+           " rank(s) (" + std::to_string(tokens) + " tokens in the unfinished models); writing " +
+           out_;
+  }
+
+  std::deque<UnitTicket> tickets() override { return source_impl().tickets(); }
+  UnitSource& source() override { return source_impl(); }
+
+  RunOutcome finish(const FarmReport& report) override {
+    // A slice of a job array ends with its own batches; its models are finalised by merge.
+    bool any_failed = false;
+    for (const auto& p : plans_) any_failed |= !p.finalized && p.count(BatchState::Failed) > 0;
+    const auto outcome = report.interrupted() ? RunOutcome::Stopped
+                         : any_failed         ? RunOutcome::SomeFailed
+                                              : RunOutcome::Done;
+    if (outcome == RunOutcome::Done && source_->finalized() > 0) {
+      const auto [before, after] = compact(out_);
+      spdlog::info("{}: compacted from {:.1f} MB to {:.1f} MB (the per-batch copies are gone)",
+                   out_, double(before) / 1e6, double(after) / 1e6);
+    }
+    spdlog::info("{}: {} batches completed and {} failed in this run", out_, source_->completed(),
+                 source_->failed());
+    return outcome;
+  }
+
+  bool cuda() const override { return spec_.device == probe::ProbeDevice::Cuda; }
+  std::string device_key() const override { return "probe.device"; }
+  std::unique_ptr<UnitRunner> runner(torch::Device device, int rank) override {
+    return std::make_unique<ProbeRunner>(spec_, device, rank);
+  }
+  void configure(CoordinatorOptions& o) const override {
+    o.name = "probe " + job_.name;
+    o.work_unit = "tokens";
+    o.largest_first = false;  // model order: each worker loads each model at most once
+    o.safety = 1.25;          // a batch's time varies with its documents' lengths
+  }
+
+ private:
+  ProbeSource& source_impl() {
+    if (!source_) {
+      source_ = std::make_unique<ProbeSource>(spec_, out_, plans_);
+      source_->finalize_ready();  // models whose batches were all in before this run
+    }
+    return *source_;
+  }
+
+  const config::Job& job_;
+  std::string out_;
+  ProbeSpec spec_;
+  std::vector<ModelPlan> plans_;
+  std::unique_ptr<ProbeSource> source_;
+};
 
 }  // namespace
 
@@ -643,131 +728,9 @@ int64_t finalize_probe_file(const config::Job& job, const std::string& out) {
   return source.finalized();
 }
 
-int run_probe_sweep(const RunOptions& opt, const config::Job& job) {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-
-  // Every rank validates the job itself; only rank 0 reports.
-  ProbeSpec spec;
-  try {
-    spec = probe::parse_probe_spec(job, opt.overrides);
-  } catch (const config::JobError& e) {
-    if (rank == 0) spdlog::error("{}", e.what());
-    return kUsage;
-  }
-  const std::string out = opt.out.empty() ? "results/" + job.name + ".h5" : opt.out;
-
-  int go = kDone;
-  std::vector<ModelPlan> plans;
-  if (rank == 0) {
-    try {
-      plans = resolve_plans(spec);
-      bool have_file = false;
-      if (fs::exists(out)) {
-        if (!opt.resume && !opt.dry_run) {
-          spdlog::error("{} already exists: add --resume to continue that run, or --out NEW.h5",
-                        out);
-          go = kUsage;
-        } else {
-          auto sweep = store::SweepFile::open_or_recover(out);
-          auto before = config::parse_job(sweep.header().effective, out + ":/job_effective");
-          const auto change = incompatible_probe_change(before, job);
-          if (!change.empty()) {
-            spdlog::error(
-                "{} was written by a different job: {} (start a new --out, or run the "
-                "original job)",
-                out, change);
-            go = kUsage;
-          }
-          have_file = true;
-        }
-      } else if (!opt.dry_run) {
-        if (!fs::path(out).parent_path().empty())
-          fs::create_directories(fs::path(out).parent_path());
-        store::SweepHeader h;
-        h.job_yaml = job.yaml_text;
-        h.effective = job.effective;
-        h.git_commit = DEPTHSCALE_GIT_COMMIT;
-        h.version = DEPTHSCALE_VERSION;
-        h.torch_version = std::to_string(TORCH_VERSION_MAJOR) + "." +
-                          std::to_string(TORCH_VERSION_MINOR) + "." +
-                          std::to_string(TORCH_VERSION_PATCH);
-        store::SweepFile::create(out, h, false);
-        have_file = true;
-      }
-      if (go == kDone) {
-        read_plans(spec, out, have_file, opt.retry_failed, opt.dry_run, plans);
-        // Job-array shape: every n-th batch of the job (counted across the models in order) is
-        // this slice's; `depthscale merge` joins the slices and finalises the models.
-        if (job.run.slice_count > 1) {
-          int64_t g = 0;
-          for (auto& p : plans)
-            for (auto& st : p.state)
-              if (g++ % job.run.slice_count != job.run.slice_index && st == BatchState::Pending)
-                st = BatchState::Elsewhere;
-        }
-        if (opt.dry_run) {
-          print_plan(plans, spec, size);
-          go = -1;
-        } else {
-          int64_t todo = 0, tokens = 0;
-          for (const auto& p : plans)
-            if (!p.finalized) {
-              todo += p.count(BatchState::Pending);
-              tokens += p.tokens;
-            }
-          spdlog::info(
-              "{}: {} model(s), {} batch(es) to run on {} rank(s) ({} tokens in the "
-              "unfinished models); writing {}",
-              job.name, plans.size(), todo, size, tokens, out);
-        }
-      }
-    } catch (const config::JobError& e) {
-      spdlog::error("{}", e.what());
-      go = kUsage;
-    } catch (const std::exception& e) {
-      spdlog::error("{}", e.what());
-      go = kError;
-    }
-  }
-  MPI_Bcast(&go, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  if (go == -1) return kDone;
-  if (go != kDone) return go;
-
-  int code = kDone;
-  try {
-    const torch::Device device =
-        setup_compute(spec.device == probe::ProbeDevice::Cuda, job.run.threads, "probe.device");
-    ProbeRunner runner(spec, device, rank);
-    auto o = coordinator_options(opt, "probe " + job.name, "tokens");
-    o.largest_first = false;  // model order: each worker loads each model at most once
-    o.safety = 1.25;          // a batch's time varies with its documents' lengths
-    if (rank == 0) {
-      ProbeSource source(spec, out, plans);
-      source.finalize_ready();
-      const auto report = farm::run_over_mpi(source.tickets(), &source, runner, o);
-      // A slice of a job array ends with its own batches; its models are finalised by merge.
-      bool any_failed = false;
-      for (const auto& p : plans) any_failed |= !p.finalized && p.count(BatchState::Failed) > 0;
-      code = report.interrupted() ? kStopped : any_failed ? kSomeFailed : kDone;
-      if (code == kDone && source.finalized() > 0) {
-        const auto [before, after] = compact(out);
-        spdlog::info("{}: compacted from {:.1f} MB to {:.1f} MB (the per-batch copies are gone)",
-                     out, double(before) / 1e6, double(after) / 1e6);
-      }
-      spdlog::info("{}: {} batches completed and {} failed in this run; exit code {}", out,
-                   source.completed(), source.failed(), code);
-    } else {
-      farm::run_over_mpi({}, nullptr, runner, o);
-    }
-  } catch (const std::exception& e) {
-    // The output is safe (sidecar first, status last); other ranks may wait on this one.
-    spdlog::error("{}", e.what());
-    MPI_Abort(MPI_COMM_WORLD, kError);
-  }
-  MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  return code;
+std::unique_ptr<SweepKind> make_probe_sweep(const config::Job& job, const std::string& out,
+                                            const RunOptions& options) {
+  return std::make_unique<ProbeSweep>(job, out, options);
 }
 
 }  // namespace depthscale::farm

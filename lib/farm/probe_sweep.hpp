@@ -1,9 +1,9 @@
-// `depthscale run` for `kind: probe` jobs (SPEC.md §2; the schema and HDF5 layout are in
-// probe/runner.hpp). Work units are (model, batch); rank 0 reads the documents and hands a batch's
-// token ids to whichever rank asks next (models in job order, so each rank loads each model at
-// most once), works on a thread of its own, and is the only writer of the output file. Results
-// come back as HDF5 file images. A signal abandons the batches in progress (they are redone on
-// resume) and exits 3; --resume skips complete batches and finished models.
+// The probe kind on the farm (SPEC.md §2; the schema and HDF5 layout are in probe/runner.hpp).
+// Work units are (model, batch); rank 0 reads the documents and hands a batch's token ids to
+// whichever worker asks next (models in job order, so each rank loads each model at most once),
+// and is the only writer of the output file. Results come back as HDF5 file images. A signal
+// abandons the batches in progress (they are redone on resume) and exits 3; --resume skips
+// complete batches and finished models; `run.slice` runs every n-th batch, `merge` joins slices.
 #pragma once
 
 #include "config/job.hpp"
@@ -11,18 +11,15 @@
 
 namespace depthscale::farm {
 
-// Runs on every rank (MPI initialised); returns the exit code, the same on every rank.
-int run_probe_sweep(const RunOptions& options, const config::Job& job);
-
-// "" when a sweep written by `before` may be resumed by `after` (both probe jobs), else the first
-// setting that changed. Models may be added or dropped and the device may change; everything that
-// shapes the batches or their numbers (documents, max_tokens, batch, dtype, shards, a model's
-// path) may not.
 // Finalises every model of a probe sweep file whose batches are all complete (what a `run
 // --resume` does before it runs anything), then compacts the file; returns the models finalised.
 // The model folders and shards must be readable. Used by `depthscale merge`.
 int64_t finalize_probe_file(const config::Job& job, const std::string& out);
 
+// "" when a sweep written by `before` may be resumed by `after` (both probe jobs), else the first
+// setting that changed. Models may be added or dropped and the device may change; everything that
+// shapes the batches or their numbers (documents, max_tokens, batch, dtype, shards, a model's
+// path) may not.
 std::string incompatible_probe_change(const config::Job& before, const config::Job& after);
 
 }  // namespace depthscale::farm

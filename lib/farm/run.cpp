@@ -1,6 +1,78 @@
+// `depthscale run` for every job kind: rank 0 opens (or creates) the sweep file, checks that a
+// resumed file was written by the same job, lets the kind plan, and tells the other ranks whether
+// to go; then every rank takes its device and the farm runs the units.
 #include "farm/run.hpp"
 
+#include <mpi.h>
+#include <spdlog/spdlog.h>
+#include <torch/version.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+
+#include "farm/kinds.hpp"
+#include "farm/mpi.hpp"
+#include "farm/probe_sweep.hpp"
+#include "toy/model.hpp"
+
+namespace fs = std::filesystem;
+
 namespace depthscale::farm {
+
+namespace {
+
+// The go/no-go rank 0 broadcasts after planning.
+enum Go : int { kGo = 0, kDryRunDone = 1, kInputRefused = 2, kFailedToStart = 3 };
+
+store::SweepHeader header_of(const config::Job& job) {
+  store::SweepHeader h;
+  h.job_yaml = job.yaml_text;
+  h.effective = job.effective;
+  h.git_commit = DEPTHSCALE_GIT_COMMIT;
+  h.version = DEPTHSCALE_VERSION;
+  h.torch_version = std::to_string(TORCH_VERSION_MAJOR) + "." +
+                    std::to_string(TORCH_VERSION_MINOR) + "." +
+                    std::to_string(TORCH_VERSION_PATCH);
+  return h;
+}
+
+// Which library LibTorch's matmuls run on: the first thing to check when a run is slow.
+void log_blas() {
+  const std::string blas = toy::blas_library();
+  const bool slow = blas.find("/blas/") != std::string::npos ||
+                    blas.find("atlas") != std::string::npos ||
+                    blas.find("f77blas") != std::string::npos;
+  if (slow)
+    spdlog::warn("BLAS: {} is slow for these shapes: see scripts/setup.sh", blas);
+  else
+    spdlog::info("BLAS: {}", blas.empty() ? "none (LibTorch's own kernels)" : blas);
+}
+
+// Rank 0: the output file as the run needs it, or none in a dry run without one.
+std::optional<store::SweepFile> open_output(const config::Job& job, const std::string& out,
+                                            const RunOptions& opt) {
+  if (fs::exists(out)) {
+    if (!opt.resume && !opt.dry_run)
+      throw InputError(out + " already exists: add --resume to continue that sweep, or --out "
+                             "NEW.h5");
+    auto file = store::SweepFile::open_or_recover(out);
+    // The effective job (overrides included) is itself a valid job file.
+    const auto before = config::parse_job(file.header().effective, out + ":/job_effective");
+    const auto change = job.kind == config::JobKind::Probe
+                            ? incompatible_probe_change(before, job)
+                            : config::incompatible_change(before, job);
+    if (!change.empty())
+      throw InputError(out + " was written by a different job: " + change +
+                       " (start a new --out, or run the original job)");
+    return file;
+  }
+  if (opt.dry_run) return std::nullopt;
+  if (!fs::path(out).parent_path().empty()) fs::create_directories(fs::path(out).parent_path());
+  return store::SweepFile::create(out, header_of(job), false);
+}
+
+}  // namespace
 
 CoordinatorOptions coordinator_options(const RunOptions& options, const std::string& name,
                                        const std::string& work_unit) {
@@ -11,6 +83,73 @@ CoordinatorOptions coordinator_options(const RunOptions& options, const std::str
   o.progress_every = std::chrono::duration<double>(options.progress_seconds);
   o.stop_signal = [] { return stop_requested(); };
   return o;
+}
+
+RunOutcome run_sweep(const RunOptions& opt) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (rank == 0) log_blas();
+
+  // Every rank reads the job itself (same file, same overrides) and builds its kind; a bad job is
+  // the same error everywhere, so every rank throws it and only apps on rank 0 reports it.
+  const config::Job job = config::load_job(opt.job_path, opt.overrides);
+  const std::string out = opt.out.empty() ? "results/" + job.name + ".h5" : opt.out;
+  auto kind = job.kind == config::JobKind::Toy ? make_toy_sweep(job, out, opt)
+                                               : make_probe_sweep(job, out, opt);
+
+  // Rank 0 prepares the file and the plan; the others wait for its go.
+  int go = kGo;
+  std::exception_ptr refused;
+  std::optional<store::SweepFile> file;
+  if (rank == 0) {
+    try {
+      kind->check_inputs();
+      file = open_output(job, out, opt);
+      kind->plan(file ? &*file : nullptr, opt, size);
+      if (opt.dry_run) {
+        std::fputs(kind->dry_run_report(size).c_str(), stdout);
+        std::fflush(stdout);
+        go = kDryRunDone;
+      } else {
+        spdlog::info("{}", kind->summary(size));
+      }
+    } catch (const InputError&) {
+      refused = std::current_exception();
+      go = kInputRefused;
+    } catch (const std::exception&) {
+      refused = std::current_exception();
+      go = kFailedToStart;
+    }
+  }
+  MPI_Bcast(&go, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (go == kDryRunDone) return RunOutcome::DryRun;
+  if (go != kGo) {
+    if (refused) std::rethrow_exception(refused);
+    throw RankZeroFailed(go == kInputRefused);
+  }
+
+  int outcome = int(RunOutcome::Done);
+  try {
+    const torch::Device device = setup_compute(kind->cuda(), job.run.threads, kind->device_key());
+    auto runner = kind->runner(device, rank);
+    CoordinatorOptions o = coordinator_options(opt, job.name, "units");
+    kind->configure(o);
+    if (rank == 0) {
+      const auto report = run_over_mpi(kind->tickets(), &kind->source(), *runner, o);
+      outcome = int(kind->finish(report));
+    } else {
+      run_over_mpi({}, nullptr, *runner, o);
+    }
+  } catch (const std::exception& e) {
+    // The sweep file is safe (every write is atomic or recoverable); the other ranks may be
+    // blocked on this one, so take the whole job down rather than hang.
+    spdlog::error("{}", e.what());
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+  // Every rank leaves with rank 0's verdict.
+  MPI_Bcast(&outcome, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  return RunOutcome(outcome);
 }
 
 }  // namespace depthscale::farm

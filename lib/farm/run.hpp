@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "error/error.hpp"
 #include "farm/farm.hpp"
 
 namespace depthscale::farm {
@@ -34,9 +35,22 @@ struct RunOptions {
 CoordinatorOptions coordinator_options(const RunOptions& options, const std::string& name,
                                        const std::string& work_unit);
 
-// Runs on every rank (MPI must be initialised by the caller); returns the process exit code,
-// the same on every rank.
-int run_sweep(const RunOptions& options);
+// How a run ended (apps maps these to exit codes 0, 0, 3 and 4).
+enum class RunOutcome { Done, DryRun, Stopped, SomeFailed };
+
+// Runs on every rank (MPI must be initialised by the caller) and returns the same outcome on
+// every rank. A bad job or a refused output file throws InputError, anything else that stops the
+// run before it starts throws Error: on rank 0 the error itself, on the other ranks
+// RankZeroFailed (rank 0 has logged why). A failure during the run aborts the MPI job, since
+// other ranks may be blocked on the failed one (every file stays resumable).
+RunOutcome run_sweep(const RunOptions& options);
+
+// Thrown on ranks other than 0 when rank 0 refused to start; `input` says it was the job's fault.
+class RankZeroFailed : public Error {
+ public:
+  RankZeroFailed(bool input) : Error("rank 0 did not start the run"), input(input) {}
+  bool input;
+};
 
 // SIGTERM, SIGUSR1 and SIGINT ask for a stop at the next step boundary (checkpoint, flush, exit
 // 3); a second signal exits at once, but never while rank 0 is in the middle of writing a file.

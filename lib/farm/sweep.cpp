@@ -1,32 +1,24 @@
-#include <mpi.h>
-#include <sched.h>
+// The toy kind on the farm (SPEC.md §1): a (ρ, teacher) grid of students trained in work units
+// that share a teacher; results and checkpoints come back as HDF5 file images and rank 0 records
+// them; the teachers' hidden-state probes are written once at the end.
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
-#include <torch/version.h>
-#include <unistd.h>
 
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <deque>
-#include <filesystem>
-#include <mutex>
+#include <map>
+#include <memory>
 #include <set>
 #include <sstream>
-#include <thread>
-#include <variant>
 
 #include "config/job.hpp"
-#include "farm/probe_sweep.hpp"
 #include "farm/farm.hpp"
-#include "farm/mpi.hpp"
+#include "farm/kinds.hpp"
 #include "farm/run.hpp"
 #include "log/log.hpp"
 #include "store/store.hpp"
 #include "toy/unit.hpp"
 
-namespace fs = std::filesystem;
 
 namespace depthscale::farm {
 
@@ -157,11 +149,6 @@ class ToyRunner : public farm::UnitRunner {
   std::map<std::string, ToyTask> by_key_;
 };
 
-
-std::string default_out(const Job& job) {
-  return "results/" + job.name + ".h5";
-}
-
 const char* state_name(store::TaskState s) {
   switch (s) {
     case store::TaskState::Complete:
@@ -183,18 +170,18 @@ std::string human_hours(double core_seconds) {
 
 // The dry run's estimate: core-hours on this engine, the same tasks the original's way, and the
 // memory of the largest work unit.
-void print_cost(const Job& job, const std::vector<ToyTask>& todo,
-                const std::vector<UnitSpec>& planned, double flops, const toy::CostModel& model,
-                bool rate_given) {
+std::string cost_report(const Job& job, const std::vector<ToyTask>& todo,
+                        const std::vector<UnitSpec>& planned, double flops,
+                        const toy::CostModel& model, bool rate_given) {
   const double ours = flops / model.flops_per_core;
   const double original = toy::reference_core_seconds(job, todo);
-  std::printf("estimated cost: %.3g FLOPs ≈ %s on the %s engine at %.0f GFLOP/s per core (%s)\n",
-              flops, human_hours(ours).c_str(), config::to_string(job.run.engine),
-              model.flops_per_core / 1e9,
-              rate_given ? "--gflops-per-core"
-                         : "measured by bench/run_toy_bench.sh; --gflops-per-core for yours");
+  std::string s = log::sprintf(
+      "estimated cost: %.3g FLOPs ≈ %s on the %s engine at %.0f GFLOP/s per core (%s)\n", flops,
+      human_hours(ours).c_str(), config::to_string(job.run.engine), model.flops_per_core / 1e9,
+      rate_given ? "--gflops-per-core"
+                 : "measured by bench/run_toy_bench.sh; --gflops-per-core for yours");
   if (!todo.empty())
-    std::printf(
+    s += log::sprintf(
         "the original's per-student loop (own teacher forward every step): ≈ %s, %.1fx more\n",
         human_hours(original).c_str(), original / std::max(ours, 1e-9));
   toy::UnitMemory largest;
@@ -203,10 +190,11 @@ void print_cost(const Job& job, const std::vector<ToyTask>& todo,
     if (mem.total() > largest.total()) largest = mem;
   }
   if (!planned.empty())
-    std::printf(
+    s += log::sprintf(
         "memory of the largest work unit: ≈ %.2f GB (student state %.2f GB, activations %.2f GB)"
         " per rank, plus about 0.2 GB for the process\n",
         largest.total() / 1e9, largest.student_state / 1e9, largest.activations / 1e9);
+  return s;
 }
 
 // Teacher probes (SPEC.md §1): θ, θ_Δh and norms of every teacher of the grid, written once.
@@ -246,182 +234,135 @@ void write_teacher_probes(const Job& job, const std::string& path) {
   }
 }
 
+
+// The toy kind: students of a (ρ, teacher) grid trained in work units.
+class ToySweep : public farm::SweepKind {
+ public:
+  ToySweep(const Job& job, std::string out, const RunOptions& opt)
+      : job_(job), out_(std::move(out)), model_(toy::CostModel::of(job)) {
+    if (opt.gflops_per_core > 0) model_.flops_per_core = opt.gflops_per_core * 1e9;
+    rate_given_ = opt.gflops_per_core > 0;
+    tasks_ = config::expand(job);
+    if (job.run.slice_count > 1) {
+      // Array shape: every n-th task of the grid, so each slice gets a similar mix of depths.
+      std::vector<ToyTask> mine;
+      for (size_t i = 0; i < tasks_.size(); ++i)
+        if (int(i % size_t(job.run.slice_count)) == job.run.slice_index) mine.push_back(tasks_[i]);
+      tasks_ = std::move(mine);
+    }
+  }
+
+  void plan(store::SweepFile* file, const RunOptions& opt, int ranks) override {
+    file_ = file;
+    retry_failed_ = opt.retry_failed;
+    if (file) states_ = file->states();
+    std::map<std::string, int64_t> resume_step;
+    for (const auto& t : tasks_) {
+      const auto st = state(t.key);
+      if (st == store::TaskState::Complete) {
+        ++n_complete_;
+        continue;
+      }
+      if (st == store::TaskState::Failed && !opt.retry_failed) {
+        ++n_failed_;
+        continue;
+      }
+      if (st == store::TaskState::Failed && !opt.dry_run) file->forget(t.key);
+      if (st == store::TaskState::Partial && file) {
+        if (auto s = file->checkpoint_step(t.key)) resume_step[t.key] = *s;
+        ++n_partial_;
+      }
+      todo_.push_back(t);
+    }
+    planned_ = toy::plan_units(job_, todo_, resume_step, ranks);
+    for (const auto& u : planned_) flops_ += u.cost;
+  }
+
+  std::string dry_run_report(int ranks) const override {
+    std::string s = log::sprintf("%-40s %12s %6s %6s %8s %10s\n", "task", "temperature", "rho",
+                           "depth", "teacher", "state");
+    for (const auto& t : tasks_)
+      s += log::sprintf("%-40s %12g %6g %6d %8d %10s\n", t.key.c_str(), t.temperature, t.rho, t.depth,
+                  t.teacher, state_name(state(t.key)));
+    s += log::sprintf(
+        "\n%zu tasks: %lld complete, %lld failed%s, %lld partial, %zu to run in %zu work units "
+        "on %d rank(s)\n",
+        tasks_.size(), (long long)n_complete_, (long long)n_failed_,
+        retry_failed_ ? " (to retry)" : "", (long long)n_partial_, todo_.size(), planned_.size(),
+        ranks);
+    return s + cost_report(job_, todo_, planned_, flops_, model_, rate_given_);
+  }
+
+  std::string summary(int ranks) const override {
+    return job_.name + ": " + std::to_string(tasks_.size()) + " tasks (" +
+           std::to_string(n_complete_) + " complete, " + std::to_string(n_failed_) + " failed, " +
+           std::to_string(n_partial_) + " partial); " + std::to_string(todo_.size()) +
+           " to run in " + std::to_string(planned_.size()) + " units on " +
+           std::to_string(ranks) + " rank(s), ≈ " + human_hours(flops_ / model_.flops_per_core) +
+           "; writing " + out_;
+  }
+
+  std::deque<UnitTicket> tickets() override {
+    std::deque<UnitTicket> out;
+    for (const auto& u : planned_)
+      out.push_back(UnitTicket{u.id, u.cost,
+                               int64_t(u.tasks.size()) * (job_.train.steps - u.start_step),
+                               u.describe()});
+    return out;
+  }
+
+  farm::UnitSource& source() override {
+    if (!source_) source_ = std::make_unique<ToySource>(*file_, planned_, 0);
+    return *source_;
+  }
+
+  RunOutcome finish(const farm::FarmReport& report) override {
+    const auto outcome = report.interrupted()                              ? RunOutcome::Stopped
+                         : source_->failed() > 0 || n_failed_ > 0 ? RunOutcome::SomeFailed
+                                                                            : RunOutcome::Done;
+    if (outcome != RunOutcome::Stopped) write_teacher_probes(job_, out_);
+    spdlog::info("{}: {} tasks completed and {} failed in this run", out_, source_->completed(),
+                 source_->failed());
+    return outcome;
+  }
+
+  bool cuda() const override { return job_.run.device == config::Device::Cuda; }
+  std::string device_key() const override { return "run.device"; }
+  std::unique_ptr<farm::UnitRunner> runner(torch::Device device, int) override {
+    return std::make_unique<ToyRunner>(job_, device);
+  }
+  void configure(farm::CoordinatorOptions& o) const override {
+    o.name = "sweep " + job_.name;
+    o.work_unit = "student-steps";
+    o.largest_first = true;
+    // The cost model's rate until a unit has been measured (FLOPs per second of one worker).
+    o.prior_rate = model_.flops_per_core * torch::get_num_threads();
+  }
+
+ private:
+  store::TaskState state(const std::string& key) const {
+    auto it = states_.find(key);
+    return it == states_.end() ? store::TaskState::Pending : it->second;
+  }
+
+  const Job& job_;
+  std::string out_;
+  toy::CostModel model_;
+  bool rate_given_ = false, retry_failed_ = false;
+  std::vector<ToyTask> tasks_, todo_;
+  std::map<std::string, store::TaskState> states_;
+  std::vector<UnitSpec> planned_;
+  double flops_ = 0;
+  int64_t n_complete_ = 0, n_failed_ = 0, n_partial_ = 0;
+  store::SweepFile* file_ = nullptr;
+  std::unique_ptr<ToySource> source_;
+};
+
 }  // namespace
 
-int run_sweep(const RunOptions& opt) {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-
-  if (rank == 0) {  // which library LibTorch's matmuls run on: the first thing to check when slow
-    const std::string blas = toy::blas_library();
-    const bool slow = blas.find("/blas/") != std::string::npos ||
-                      blas.find("atlas") != std::string::npos ||
-                      blas.find("f77blas") != std::string::npos;
-    if (slow)
-      spdlog::warn("BLAS: {} is slow for these shapes: see scripts/setup.sh", blas);
-    else
-      spdlog::info("BLAS: {}", blas.empty() ? "none (LibTorch's own kernels)" : blas);
-  }
-
-  // Every rank reads the job itself (same file, same overrides); only rank 0 reports problems.
-  Job job;
-  try {
-    job = config::load_job(opt.job_path, opt.overrides);
-    if (job.kind != config::JobKind::Toy) return run_probe_sweep(opt, job);
-  } catch (const config::JobError& e) {
-    if (rank == 0) spdlog::error("{}", e.what());
-    return kUsage;
-  }
-  const std::string out = opt.out.empty() ? default_out(job) : opt.out;
-  auto tasks = config::expand(job);
-  if (job.run.slice_count > 1) {
-    // Array shape: every n-th task of the grid, so each slice gets a similar mix of depths.
-    std::vector<ToyTask> mine;
-    for (size_t i = 0; i < tasks.size(); ++i)
-      if (int(i % size_t(job.run.slice_count)) == job.run.slice_index) mine.push_back(tasks[i]);
-    tasks = std::move(mine);
-  }
-
-  // Rank 0 prepares the sweep file and the plan; the others wait for its go.
-  int go = kDone;
-  std::optional<store::SweepFile> sweep;
-  std::deque<UnitSpec> units;
-  toy::CostModel model = toy::CostModel::of(job);
-  if (opt.gflops_per_core > 0) model.flops_per_core = opt.gflops_per_core * 1e9;
-  int64_t failed_before = 0;  // failed tasks left as they are (no --retry-failed)
-  if (rank == 0) {
-    try {
-      std::map<std::string, store::TaskState> states;
-      if (fs::exists(out)) {
-        if (!opt.resume && !opt.dry_run) {
-          spdlog::error("{} already exists: add --resume to continue that sweep, or --out NEW.h5",
-                        out);
-          go = kUsage;
-        } else {
-          sweep.emplace(store::SweepFile::open_or_recover(out));
-          // The effective job (overrides included) is itself a valid job file.
-          auto before = config::parse_job(sweep->header().effective, out + ":/job_effective");
-          auto change = config::incompatible_change(before, job);
-          if (!change.empty()) {
-            spdlog::error(
-                "{} was written by a different job: {} (start a new --out, or run the "
-                "original job)",
-                out, change);
-            go = kUsage;
-          } else {
-            states = sweep->states();
-          }
-        }
-      } else if (!opt.dry_run) {
-        if (!fs::path(out).parent_path().empty())
-          fs::create_directories(fs::path(out).parent_path());
-        store::SweepHeader h;
-        h.job_yaml = job.yaml_text;
-        h.effective = job.effective;
-        h.git_commit = DEPTHSCALE_GIT_COMMIT;
-        h.version = DEPTHSCALE_VERSION;
-        h.torch_version = std::to_string(TORCH_VERSION_MAJOR) + "." +
-                          std::to_string(TORCH_VERSION_MINOR) + "." +
-                          std::to_string(TORCH_VERSION_PATCH);
-        sweep.emplace(store::SweepFile::create(out, h, false));
-      }
-      if (go == kDone) {
-        std::vector<ToyTask> todo;
-        std::map<std::string, int64_t> resume_step;
-        int64_t n_complete = 0, n_failed = 0, n_partial = 0;
-        for (const auto& t : tasks) {
-          auto it = states.find(t.key);
-          auto st = it == states.end() ? store::TaskState::Pending : it->second;
-          if (st == store::TaskState::Complete) {
-            ++n_complete;
-            continue;
-          }
-          if (st == store::TaskState::Failed && !opt.retry_failed) {
-            ++n_failed;
-            continue;
-          }
-          if (st == store::TaskState::Failed && !opt.dry_run) sweep->forget(t.key);
-          if (st == store::TaskState::Partial && sweep) {
-            if (auto s = sweep->checkpoint_step(t.key)) resume_step[t.key] = *s;
-            ++n_partial;
-          }
-          todo.push_back(t);
-        }
-        failed_before = n_failed;
-        auto planned = toy::plan_units(job, todo, resume_step, size);
-        double flops = 0;
-        for (const auto& u : planned) flops += u.cost;
-        if (opt.dry_run) {
-          std::printf("%-40s %12s %6s %6s %8s %10s\n", "task", "temperature", "rho", "depth",
-                      "teacher", "state");
-          for (const auto& t : tasks) {
-            auto it = states.find(t.key);
-            auto st = it == states.end() ? store::TaskState::Pending : it->second;
-            std::printf("%-40s %12g %6g %6d %8d %10s\n", t.key.c_str(), t.temperature, t.rho,
-                        t.depth, t.teacher, state_name(st));
-          }
-          std::printf(
-              "\n%zu tasks: %lld complete, %lld failed%s, %lld partial, %zu to run in %zu "
-              "work units on %d rank(s)\n",
-              tasks.size(), (long long)n_complete, (long long)n_failed,
-              opt.retry_failed ? " (to retry)" : "", (long long)n_partial, todo.size(),
-              planned.size(), size);
-          print_cost(job, todo, planned, flops, model, opt.gflops_per_core > 0);
-          go = -1;  // done, nothing to run
-        } else {
-          spdlog::info(
-              "{}: {} tasks ({} complete, {} failed, {} partial); {} to run in {} units "
-              "on {} rank(s), ≈ {}; writing {}",
-              job.name, tasks.size(), n_complete, n_failed, n_partial, todo.size(), planned.size(),
-              size, human_hours(flops / model.flops_per_core), out);
-          units.assign(planned.begin(), planned.end());
-        }
-      }
-    } catch (const std::exception& e) {
-      spdlog::error("{}", e.what());
-      go = kError;
-    }
-  }
-  MPI_Bcast(&go, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  if (go == -1) return kDone;
-  if (go != kDone) return go;
-
-  int code = kDone;
-  try {
-    const torch::Device device =
-        setup_compute(job.run.device == config::Device::Cuda, job.run.threads, "run.device");
-    ToyRunner runner(job, device);
-    farm::CoordinatorOptions o = coordinator_options(opt, "sweep " + job.name, "student-steps");
-    // The cost model's rate until a unit has been measured (FLOPs per second of one worker).
-    o.prior_rate = model.flops_per_core * torch::get_num_threads();
-    if (rank == 0) {
-      const std::vector<UnitSpec> planned(units.begin(), units.end());
-      std::deque<UnitTicket> tickets;
-      for (const auto& u : planned)
-        tickets.push_back(UnitTicket{u.id, u.cost,
-                                     int64_t(u.tasks.size()) * (job.train.steps - u.start_step),
-                                     u.describe()});
-      ToySource source(*sweep, planned, 0);
-      const auto report = farm::run_over_mpi(std::move(tickets), &source, runner, o);
-      code = report.interrupted()                            ? kStopped
-             : source.failed() > 0 || failed_before > 0 ? kSomeFailed
-                                                          : kDone;
-      if (code != kStopped) write_teacher_probes(job, out);
-      spdlog::info("{}: {} tasks completed and {} failed in this run; exit code {}", out,
-                   source.completed(), source.failed(), code);
-    } else {
-      farm::run_over_mpi({}, nullptr, runner, o);
-    }
-  } catch (const std::exception& e) {
-    // The sweep file is safe (every write is atomic or recoverable); the other ranks may be
-    // blocked on this one, so take the whole job down rather than hang.
-    spdlog::error("{}", e.what());
-    MPI_Abort(MPI_COMM_WORLD, kError);
-  }
-  // Every rank leaves with rank 0's verdict (mpirun reports the first non-zero code).
-  MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  return code;
+std::unique_ptr<SweepKind> make_toy_sweep(const config::Job& job, const std::string& out,
+                                          const RunOptions& options) {
+  return std::make_unique<ToySweep>(job, out, options);
 }
 
 }  // namespace depthscale::farm

@@ -3,6 +3,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <unistd.h>
 
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -89,6 +90,19 @@ bool Progress::update(int64_t done) {
   spdlog::info("{}: {}/{} {} ({:.1f}%), {:.3g} {}/s, ETA {}", what_, done, total_, unit_, pct, rate,
                unit_, last ? "done" : human_seconds(eta));
   return true;
+}
+
+std::string sprintf(const char* format, ...) {
+  va_list args, again;
+  va_start(args, format);
+  va_copy(again, args);
+  const int n = std::vsnprintf(nullptr, 0, format, args);
+  va_end(args);
+  std::string s(size_t(n > 0 ? n : 0) + 1, '\0');
+  std::vsnprintf(s.data(), s.size(), format, again);
+  va_end(again);
+  s.resize(size_t(n > 0 ? n : 0));
+  return s;
 }
 
 }  // namespace depthscale::log

@@ -59,4 +59,7 @@ class Progress {
   std::chrono::steady_clock::time_point start_, last_;
 };
 
+// printf into a std::string: tables and reports that a command prints.
+std::string sprintf(const char* format, ...) __attribute__((format(printf, 1, 2)));
+
 }  // namespace depthscale::log
