@@ -1,6 +1,5 @@
 #include "farm/merge.hpp"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -34,10 +33,8 @@ std::string attr_or(const store::Group& g, const char* name) {
 Slice read_slice(const std::string& path) {
   Slice s;
   s.path = path;
-  store::File f = store::open_for_reading(path);
+  store::File f = store::open_sweep(path);
   store::Group root = f.root();
-  if (attr_or(root, "format") != "depthscale-sweep")
-    throw store::StoreError(path + " is not a depthscale sweep file");
   s.header.job_yaml = attr_or(root, "job_yaml");
   s.header.effective = attr_or(root, "job_effective");
   s.header.git_commit = attr_or(root, "git_commit");
@@ -58,14 +55,6 @@ std::string job_difference(const Slice& a, const Slice& b) {
   std::string d = config::incompatible_change(a.job, b.job);
   if (d.empty()) d = config::incompatible_change(b.job, a.job);
   return d;
-}
-
-void fsync_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) throw store::StoreError(path + ": cannot open to sync");
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) throw store::StoreError(path + ": fsync failed");
 }
 
 bool same_file(const std::string& a, const std::string& b) {
@@ -114,7 +103,7 @@ MergeReport merge_slices(const MergeOptions& opt) {
   if (fs::exists(opt.out, ec)) {
     bool merged = false;
     try {
-      store::File f = store::open_for_reading(opt.out);
+      store::File f = store::open_sweep(opt.out);
       merged = f.root().has_attr(kMergedFrom);
     } catch (const store::StoreError&) {
     }
@@ -143,7 +132,7 @@ MergeReport merge_slices(const MergeOptions& opt) {
       store::Group tasks = root.require_group("tasks");
       std::set<std::string> teachers_done;
       for (const auto& s : slices) {
-        store::File in = store::open_for_reading(s.path);
+        store::File in = store::open_sweep(s.path);
         store::Group in_root = in.root();
         if (in_root.has("tasks")) {
           store::Group in_tasks = in_root.open_group("tasks");
@@ -180,7 +169,7 @@ MergeReport merge_slices(const MergeOptions& opt) {
       root.set_attr(kMergedFrom, from);
     }
     f.close();  // after every group is closed, so a failed close is reported here
-    fsync_file(tmp);
+    store::fsync_path(tmp);
   } catch (...) {
     cleanup();
     throw;
@@ -194,6 +183,7 @@ MergeReport merge_slices(const MergeOptions& opt) {
   if (ec) throw store::StoreError(sidecar + ": cannot create (" + ec.message() + ")");
   fs::rename(tmp, opt.out, ec);
   if (ec) throw store::StoreError(opt.out + ": cannot rename into place (" + ec.message() + ")");
+  store::fsync_parent(opt.out);  // the renames are durable only once the folder is synced
   return report;
 }
 
