@@ -1,6 +1,5 @@
 #include "farm/merge.hpp"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -35,10 +34,8 @@ std::string attr_or(const store::Group& g, const char* name) {
 Slice read_slice(const std::string& path) {
   Slice s;
   s.path = path;
-  store::File f = store::open_for_reading(path);
+  store::File f = store::open_sweep(path);
   store::Group root = f.root();
-  if (attr_or(root, "format") != "depthscale-sweep")
-    throw store::StoreError(path + " is not a depthscale sweep file");
   s.header.job_yaml = attr_or(root, "job_yaml");
   s.header.effective = attr_or(root, "job_effective");
   s.header.git_commit = attr_or(root, "git_commit");
@@ -59,14 +56,6 @@ std::string job_difference(const Slice& a, const Slice& b) {
   std::string d = config::incompatible_change(a.job, b.job);
   if (d.empty()) d = config::incompatible_change(b.job, a.job);
   return d;
-}
-
-void fsync_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) throw store::StoreError(path + ": cannot open to sync");
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) throw store::StoreError(path + ": fsync failed");
 }
 
 bool same_file(const std::string& a, const std::string& b) {
@@ -116,7 +105,7 @@ MergeReport merge_slices(const MergeOptions& opt) {
   if (fs::exists(opt.out, ec)) {
     bool merged = false;
     try {
-      store::File f = store::open_for_reading(opt.out);
+      store::File f = store::open_sweep(opt.out);
       merged = f.root().has_attr(kMergedFrom);
     } catch (const store::StoreError&) {
     }
@@ -145,7 +134,7 @@ MergeReport merge_slices(const MergeOptions& opt) {
       store::Group tasks = root.require_group("tasks");
       std::set<std::string> teachers_done;
       for (const auto& s : slices) {
-        store::File in = store::open_for_reading(s.path);
+        store::File in = store::open_sweep(s.path);
         store::Group in_root = in.root();
         if (in_root.has("tasks")) {
           store::Group in_tasks = in_root.open_group("tasks");
@@ -212,7 +201,7 @@ MergeReport merge_slices(const MergeOptions& opt) {
       root.set_attr(kMergedFrom, from);
     }
     f.close();  // after every group is closed, so a failed close is reported here
-    fsync_file(tmp);
+    store::fsync_path(tmp);
   } catch (...) {
     cleanup();
     throw;
@@ -226,8 +215,10 @@ MergeReport merge_slices(const MergeOptions& opt) {
   if (ec) throw store::StoreError(sidecar + ": cannot create (" + ec.message() + ")");
   fs::rename(tmp, opt.out, ec);
   if (ec) throw store::StoreError(opt.out + ": cannot rename into place (" + ec.message() + ")");
+  store::fsync_parent(opt.out);  // the renames are durable only once the folder is synced
   // A probe model is whole once every batch is in: finalise those as `run --resume` would.
-  if (first.job.kind == config::JobKind::Probe) report.models = finalize_probe_file(first.job, opt.out);
+  if (first.job.kind == config::JobKind::Probe)
+    report.models = finalize_probe_file(first.job, opt.out);
   return report;
 }
 

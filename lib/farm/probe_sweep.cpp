@@ -3,7 +3,6 @@
 // finalising each model once its batches are in.
 #include "farm/probe_sweep.hpp"
 
-#include <fcntl.h>
 #include <mpi.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -18,8 +17,6 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,6 +27,7 @@
 #include "log/log.hpp"
 #include "probe/model.hpp"
 #include "probe/runner.hpp"
+#include "store/probe_file.hpp"
 #include "store/store.hpp"
 
 namespace fs = std::filesystem;
@@ -162,112 +160,19 @@ class Worker {
 
 // ---- files ------------------------------------------------------------------------------------
 
-void fsync_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
-
-// Opens the output file, runs `body` on /probe/<model>, flushes, closes, syncs: between writes the
-// file is closed, so readers can open it and a kill finds nothing half-open.
+// Runs `body` on /probe/<model> of the output file (store opens, flushes, closes and syncs it);
+// signals wait until the file is closed.
 template <class F>
 void with_model_group(const std::string& path, const std::string& model, F&& body) {
   CriticalSection cs;
-  auto f = store::File::open(path, store::Mode::ReadWrite);
-  {
-    auto root = f.root();
-    auto mg = root.require_group("probe").require_group(model);
-    body(mg);
-  }
-  f.flush();
-  f.close();
-  fsync_file(path);
+  store::ProbeFile(path).with_model(model, body);
 }
 
-std::string sidecar_dir(const std::string& out, const std::string& model) {
-  return out + ".ckpt/probe/" + model;
-}
-std::string sidecar_file(const std::string& out, const std::string& model, int64_t batch) {
-  return sidecar_dir(out, model) + "/" + probe::batch_key(batch) + ".h5";
-}
-
-std::vector<char> read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw store::StoreError(path + ": cannot open");
-  return std::vector<char>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-// Batch files of the sidecar (temporaries of a killed writer are removed when their process is
-// gone).
-std::map<int64_t, std::string> sidecar_batches(const std::string& dir) {
-  std::map<int64_t, std::string> out;
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return out;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    const auto tmp = name.rfind(".tmp.");
-    if (tmp != std::string::npos) {
-      const long pid = std::strtol(name.c_str() + tmp + 5, nullptr, 10);
-      if (pid > 0 && pid != getpid() && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH)
-        fs::remove(e.path(), ec);
-      continue;
-    }
-    if (name.size() == 9 && name.compare(6, 3, ".h5") == 0 &&
-        std::all_of(name.begin(), name.begin() + 6, ::isdigit))
-      out[std::stoll(name.substr(0, 6))] = e.path().string();
-  }
-  return out;
-}
-
-// Rewrites the file without the space of its unlinked batch groups, which HDF5 does not give back:
-// the root's attributes and children are copied into a temporary file, synced, and renamed over
-// the original, so a kill leaves one whole file or the other (store's recovery removes a stale
-// temporary). Returns the sizes before and after.
+// Rewrites the file without the space of its unlinked batch groups (store::ProbeFile::compact);
+// signals wait until the new file is in place.
 std::pair<uintmax_t, uintmax_t> compact(const std::string& path) {
   CriticalSection cs;
-  const uintmax_t before = fs::file_size(path);
-  const std::string tmp = path + ".compact.tmp." + std::to_string(getpid());
-  {
-    auto src = store::File::open(path, store::Mode::ReadOnly);
-    auto dst = store::File::create(tmp);
-    {
-      const auto from = src.root();
-      auto to = dst.root();
-      for (const auto& name : from.attr_names()) {
-        if (from.attr_is_string(name)) {
-          to.set_attr(name, from.attr_string(name));
-          continue;
-        }
-        store::Handle a(H5Aopen(from.id(), name.c_str(), H5P_DEFAULT));
-        store::Handle t(a.valid() ? H5Aget_type(a.id()) : H5I_INVALID_HID);
-        const H5T_class_t c = t.valid() ? H5Tget_class(t.id()) : H5T_NO_CLASS;
-        if (c == H5T_INTEGER)
-          to.set_attr(name, from.attr_int(name));
-        else if (c == H5T_FLOAT)
-          to.set_attr(name, from.attr_double(name));
-        else
-          throw store::StoreError(path + ": cannot compact: root attribute " + name +
-                                  " is neither text nor a number");
-      }
-      for (const auto& child : from.children())
-        if (H5Ocopy(from.id(), child.c_str(), to.id(), child.c_str(), H5P_DEFAULT, H5P_DEFAULT) < 0)
-          throw store::StoreError(path + ": cannot compact: copying /" + child + " failed");
-    }
-    dst.flush();
-    dst.close();
-  }
-  fsync_file(tmp);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    throw store::StoreError(path + ": cannot rename the compacted copy (" + std::strerror(err) +
-                            ")");
-  }
-  const std::string dir = fs::path(path).parent_path().string();
-  fsync_file(dir.empty() ? "." : dir);
-  return {before, fs::file_size(path)};
+  return store::ProbeFile(path).compact();
 }
 
 // ---- the plan -----------------------------------------------------------------------------------
@@ -302,59 +207,47 @@ void check_batch(const ModelPlan& p, int64_t b, int64_t first_doc, int64_t docum
 void load_states(const std::string& out, ModelPlan& p, int batch, bool retry_failed, bool dry_run) {
   const std::string name = p.model.spec.name;
   std::map<int64_t, std::string> in_file;  // status by batch
+  const store::ProbeFile file(out);
   {
-    auto f = store::File::open(out, store::Mode::ReadOnly);
-    auto root = f.root();
-    if (root.has("probe") && root.open_group("probe").has(name)) {
-      auto mg = root.open_group("probe").open_group(name);
-      if (mg.has_attr("status") && mg.attr_string("status") == "complete") {
-        p.finalized = true;
-        p.documents = mg.attr_int("documents");
-        p.tokens = mg.attr_int("tokens");
-        p.batches = mg.attr_int("batches");
-        p.state.assign(size_t(p.batches), BatchState::Complete);
-        return;
-      }
-      if (mg.has("batches")) {
-        auto bg = mg.open_group("batches");
-        for (const auto& key : bg.children()) {
-          auto g = bg.open_group(key);
-          if (!g.has_attr("status")) continue;  // a copy a kill interrupted
-          const int64_t b = g.attr_int("batch");
-          check_batch(p, b, g.attr_int("first_doc"), g.attr_int("documents"), batch, g.path());
-          in_file[b] = g.attr_string("status");
-        }
-      }
+    const auto stored = file.model_status(name);
+    if (stored.finalized) {
+      p.finalized = true;
+      p.documents = stored.documents;
+      p.tokens = stored.tokens;
+      p.batches = stored.batches;
+      p.state.assign(size_t(p.batches), BatchState::Complete);
+      return;
+    }
+    for (const auto& b : stored.stored) {
+      check_batch(p, b.batch, b.first_doc, b.documents, batch, b.where);
+      in_file[b.batch] = b.status;
     }
   }
   // Sidecar results the file lacks, one batch in memory at a time.
   std::map<int64_t, std::string> to_copy;
-  for (const auto& [b, path] : sidecar_batches(sidecar_dir(out, name)))
+  for (const auto& [b, path] : file.sidecar_batches(name))
     if (!in_file.count(b)) to_copy[b] = path;
-  auto copy_in = [&](store::Group* batches) {
+  auto copy_in = [&](store::ProbeModelGroup* mg) {
     for (const auto& entry : to_copy) {
       const std::string& path = entry.second;
       BatchResult r;
       try {
-        r = probe::batch_from_image(read_bytes(path));
+        r = store::probe_batch_from_image(store::read_bytes(path));
       } catch (const store::StoreError& e) {
         spdlog::warn("{}: unreadable, the batch will be redone ({})", path, e.what());
         continue;
       }
       check_batch(p, r.batch, r.first_doc, r.documents, batch, path);
-      if (batches) probe::write_batch(*batches, r);
+      if (mg) mg->write_batch(r);
       in_file[r.batch] = r.complete ? "complete" : "failed";
     }
   };
   if (dry_run) {
     copy_in(nullptr);
   } else if (!to_copy.empty()) {
-    with_model_group(out, name, [&](store::Group& mg) {
-      auto bg = mg.require_group("batches");
-      copy_in(&bg);
-    });
+    with_model_group(out, name, [&](store::ProbeModelGroup& mg) { copy_in(&mg); });
     spdlog::info("{}: copied {} {} batch results from {} that the last run did not finish writing",
-                 out, to_copy.size(), name, sidecar_dir(out, name));
+                 out, to_copy.size(), name, file.sidecar_dir(name));
   }
   p.state.assign(size_t(p.batches), BatchState::Pending);
   std::vector<int64_t> forget;
@@ -368,13 +261,10 @@ void load_states(const std::string& out, ModelPlan& p, int batch, bool retry_fai
     }
   }
   if (!dry_run && !forget.empty()) {
-    with_model_group(out, name, [&](store::Group& mg) {
-      auto bg = mg.require_group("batches");
-      for (int64_t b : forget)
-        if (bg.has(probe::batch_key(b))) bg.remove(probe::batch_key(b));
+    with_model_group(out, name, [&](store::ProbeModelGroup& mg) {
+      for (int64_t b : forget) mg.remove_batch(b);
     });
-    std::error_code ec;
-    for (int64_t b : forget) fs::remove(sidecar_file(out, name, b), ec);
+    for (int64_t b : forget) file.remove_sidecar(name, b);
   }
 }
 
@@ -430,7 +320,7 @@ class ProbeSource : public farm::UnitSource {
   }
 
   void record(const farm::UnitTicket&, int, const std::vector<char>& bytes) override {
-    record(probe::batch_from_image(bytes), &bytes);
+    record(store::probe_batch_from_image(bytes), &bytes);
   }
 
   // A runner that threw outside a batch (it catches a batch's own errors): record the failure.
@@ -476,14 +366,9 @@ class ProbeSource : public farm::UnitSource {
     auto& p = plans_[size_t(m)];
     {
       CriticalSection cs;
-      fs::create_directories(sidecar_dir(out_, r.model));
-      store::write_file_atomically(sidecar_file(out_, r.model, r.batch),
-                                   image ? *image : probe::to_image(r));
+      store::ProbeFile(out_).save_sidecar(r, image);
     }
-    with_model_group(out_, r.model, [&](store::Group& mg) {
-      auto bg = mg.require_group("batches");
-      probe::write_batch(bg, r);
-    });
+    with_model_group(out_, r.model, [&](store::ProbeModelGroup& mg) { mg.write_batch(r); });
     p.state[size_t(r.batch)] = r.complete ? BatchState::Complete : BatchState::Failed;
     (r.complete ? completed_ : failed_)++;
     spdlog::info("{} batch {} {} (rank {}, {} sites, {:.1f} s, {:.0f} tokens/s){}", r.model,
@@ -498,17 +383,20 @@ class ProbeSource : public farm::UnitSource {
     if (p.finalized || p.count(BatchState::Complete) != p.batches) return;
     const auto t0 = std::chrono::steady_clock::now();
     int64_t sites = 0;
-    with_model_group(out_, p.model.spec.name, [&](store::Group& mg) {
-      sites = probe::finalize_model(mg, p.model, spec_,
-                                    probe::ModelRun{p.documents, p.first_doc, p.batches});
+    with_model_group(out_, p.model.spec.name, [&](store::ProbeModelGroup& mg) {
+      // probe merges the batches' summary states; store concatenates and writes.
+      const auto summary = probe::summarize(mg.summary_states(p.batches, p.model.num_layers),
+                                            int(p.model.num_layers));
+      sites = mg.finalize(
+          probe::model_attrs(p.model, spec_, probe::ModelRun{p.documents, p.first_doc, p.batches}),
+          summary);
     });
     p.finalized = true;
     ++finalized_;
     p.docs.clear();
     p.docs.shrink_to_fit();
     // The main file now holds the model whole and flushed: its batch files are redundant.
-    std::error_code ec;
-    fs::remove_all(sidecar_dir(out_, p.model.spec.name), ec);
+    store::ProbeFile(out_).remove_sidecar(p.model.spec.name);
     spdlog::info("{}: {} finished: {} documents, {} tokens, {} sites (written in {:.1f} s)", out_,
                  p.model.spec.name, p.documents, p.tokens, sites,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
@@ -534,7 +422,7 @@ class ProbeRunner : public farm::UnitRunner {
                    u.batch);
       return farm::UnitOutcome::Stopped;
     }
-    s.record(probe::to_image(*r));
+    s.record(store::to_image(*r));
     return farm::UnitOutcome::Finished;
   }
 

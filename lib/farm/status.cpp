@@ -71,12 +71,8 @@ int print_status(const std::string& path) {
     std::map<std::string, std::string> status;  // key → complete | failed
     std::map<std::string, double> wall;
     {
-      auto f = store::open_for_reading(path);
+      auto f = store::open_sweep(path);
       auto root = f.root();
-      if (!root.has_attr("format") || root.attr_string("format") != "depthscale-sweep") {
-        spdlog::error("{} is not a depthscale sweep file (no format=depthscale-sweep)", path);
-        return kError;
-      }
       // The effective job (overrides included) says which tasks the sweep has.
       job = config::parse_job(root.attr_string("job_effective"), path + ":/job_effective");
       if (job.kind == config::JobKind::Probe) return print_probe_status(path, root, job);

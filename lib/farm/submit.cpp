@@ -159,7 +159,7 @@ void check_existing(const std::string& path, const config::Job& job) {
   if (!fs::exists(path, ec)) return;
   std::string effective;
   try {
-    store::File f = store::open_for_reading(path);
+    store::File f = store::open_sweep(path);
     effective = f.root().attr_string("job_effective");
   } catch (const store::StoreError& e) {
     throw invalid_argument(path + " exists but is not a readable sweep file (" + e.what() +
@@ -396,7 +396,7 @@ SubmitPlan plan_submission(const SubmitOptions& opt, const std::string& binary,
     if (fs::exists(plan.out, ec)) {
       bool merged = false;
       try {
-        merged = store::open_for_reading(plan.out).root().has_attr("merged_from");
+        merged = store::open_sweep(plan.out).root().has_attr("merged_from");
       } catch (const store::StoreError&) {
       }
       if (!merged)

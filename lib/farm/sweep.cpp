@@ -207,30 +207,19 @@ void write_teacher_probes(const Job& job, const std::string& path) {
     t.rho = rho;
     t.teacher = rep;
     const std::string key = t.teacher_key();
-    {
-      auto f = store::open_for_reading(path);
-      auto root = f.root();
-      if (root.has("teachers") && root.open_group("teachers").has(key) &&
-          root.open_group("teachers").open_group(key).has_attr("status"))
-        continue;
-    }
+    if (store::has_teacher(path, key)) continue;
     toy::Teacher teacher(job, rho, rep);
     auto p = toy::probe_hidden(teacher.hidden_states(toy::rms_norm(toy::probe_inputs(job, key))));
+    store::TeacherProbes probes;
+    probes.rho = rho;
+    probes.teacher = rep;
+    probes.depth = teacher.depth();
+    probes.inputs = p.inputs;
+    probes.theta = std::move(p.theta);
+    probes.theta_dh = std::move(p.theta_dh);
+    probes.norms = std::move(p.norms);
     CriticalSection cs;
-    auto f = store::File::open(path, store::Mode::ReadWrite);
-    auto teachers_group = f.root().require_group("teachers");
-    if (teachers_group.has(key)) teachers_group.remove(key);
-    auto g = teachers_group.create_group(key);
-    g.set_attr("rho", rho);
-    g.set_attr("teacher", int64_t(rep));
-    g.set_attr("depth", int64_t(teacher.depth()));
-    auto h = g.create_group("hidden");
-    const auto N = hsize_t(p.inputs), L = hsize_t(p.depth);
-    h.write("theta", p.theta, {N, L});
-    h.write("theta_dh", p.theta_dh, {N, L - 1});
-    h.write("norms", p.norms, {N, L + 1});
-    g.set_attr("status", "complete");
-    f.flush();
+    store::write_teacher(path, key, probes);
   }
 }
 

@@ -26,12 +26,8 @@ struct Group {
   std::vector<Student> students;
 };
 
-// The fit of one group at every step that all its depths evaluated.
-struct Series {
-  std::vector<int64_t> step, n_points;
-  std::vector<double> alpha, alpha_se, c, c_se, L0, L0_se, rss;
-  std::string final_message;
-};
+// The fit of one group at every step that all its depths evaluated (/fits/<group>/).
+using Series = store::FitSeries;
 
 Series fit_series(const Group& g, const PowerLawOptions& opt, std::vector<int64_t> steps) {
   Series s;
@@ -64,20 +60,6 @@ Series fit_series(const Group& g, const PowerLawOptions& opt, std::vector<int64_
   return s;
 }
 
-void write_series(store::Group& parent, const std::string& name, const Series& s) {
-  auto g = parent.create_group(name);
-  g.write(s.step, "step");
-  g.write(s.n_points, "n_points");
-  g.write("alpha", s.alpha);
-  g.write("alpha_se", s.alpha_se);
-  g.write("c", s.c);
-  g.write("c_se", s.c_se);
-  g.write("L0", s.L0);
-  g.write("L0_se", s.L0_se);
-  g.write("rss", s.rss);
-  g.set_attr("final_message", s.final_message);
-}
-
 std::string fmt_pm(double v, double se) {
   char buf[64];
   if (!std::isfinite(v)) return "—";
@@ -95,7 +77,7 @@ int reduce_sweep(const ReduceOptions& options) {
   try {
     std::map<std::string, Group> groups;
     {
-      auto f = store::open_for_reading(path);
+      auto f = store::open_sweep(path);
       auto root = f.root();
       if (!root.has("tasks")) {
         spdlog::error("{}: no /tasks in this file: nothing to reduce", path);
@@ -151,79 +133,62 @@ int reduce_sweep(const ReduceOptions& options) {
       sm.groups.push_back(&g);
     }
 
-    {
-      auto f = store::File::open(path, store::Mode::ReadWrite);
-      auto root = f.root();
-      if (root.has("fits")) root.remove("fits");
-      if (root.has("fits_summary")) root.remove("fits_summary");
-      auto fg = root.create_group("fits");
-      fg.set_attr("model", "L(depth) = c * (depth - depth_offset)^-alpha + L0");
-      fg.set_attr("depth_offset", options.depth_offset);
-      fg.set_attr("standard_errors", "Ceres covariance scaled by s^2 = RSS/(n - 3)");
-      for (const auto& [name, s] : fits) {
-        write_series(fg, name, s);
-        auto g = fg.open_group(name);
-        const auto& grp = groups.at(name);
-        g.set_attr("rho", grp.rho);
-        g.set_attr("temperature", grp.temperature);
-        g.set_attr("teacher", int64_t(grp.teacher));
-        g.set_attr("n_depths", int64_t(grp.students.size()));
-        g.set_attr("depth_offset", options.depth_offset);
-      }
-      auto sg = root.create_group("fits_summary");
-      sg.set_attr("what",
-                  "alpha across teacher replicates: mean and standard error of the mean; "
-                  "alpha_pooled: weighted fit of the replicate-mean losses (1/SEM^2)");
-      for (auto& [name, sm] : summaries) {
-        // Steps every replicate has.
-        std::map<int64_t, int> count;
-        for (const auto* s : sm.series)
-          for (auto st : s->step) ++count[st];
-        std::vector<int64_t> steps;
-        std::vector<double> mean, sem, nrep, pooled, pooled_se;
-        for (const auto& [st, n] : count) {
-          if (n != int(sm.series.size())) continue;
-          std::vector<double> alphas;
-          for (const auto* s : sm.series)
-            for (size_t i = 0; i < s->step.size(); ++i)
-              if (s->step[i] == st) alphas.push_back(s->alpha[i]);
-          auto ms = mean_se(alphas);
-          steps.push_back(st);
-          mean.push_back(ms.mean);
-          sem.push_back(ms.se);
-          nrep.push_back(ms.n);
-          // Weighted fit of the mean loss per depth, weights 1/SEM² across replicates.
-          std::map<int, std::vector<double>> by_depth;
-          for (const auto* g : sm.groups)
-            for (const auto& stu : g->students) {
-              auto it = stu.test_loss.find(st);
-              if (it != stu.test_loss.end()) by_depth[stu.depth].push_back(it->second);
-            }
-          std::vector<double> d, l, w;
-          bool weighted = true;
-          for (const auto& [depth, ls] : by_depth) {
-            auto m = mean_se(ls);
-            d.push_back(depth);
-            l.push_back(m.mean);
-            if (!(m.se > 0)) weighted = false;
-            w.push_back(m.se > 0 ? 1.0 / (m.se * m.se) : 1.0);
-          }
-          auto pf = fit_power_law(d, l, weighted ? w : std::vector<double>{}, opt);
-          pooled.push_back(pf.alpha);
-          pooled_se.push_back(pf.alpha_se);
-        }
-        auto g = sg.create_group(name);
-        g.set_attr("rho", sm.rho);
-        g.set_attr("temperature", sm.temperature);
-        g.write(steps, "step");
-        g.write("alpha_mean", mean);
-        g.write("alpha_sem", sem);
-        g.write("n_replicates", nrep);
-        g.write("alpha_pooled", pooled);
-        g.write("alpha_pooled_se", pooled_se);
-      }
-      f.flush();
+    store::Fits out;
+    out.model = "L(depth) = c * (depth - depth_offset)^-alpha + L0";
+    out.depth_offset = options.depth_offset;
+    out.standard_errors = "Ceres covariance scaled by s^2 = RSS/(n - 3)";
+    for (auto& [name, s] : fits) {
+      const auto& grp = groups.at(name);
+      s.rho = grp.rho;
+      s.temperature = grp.temperature;
+      s.teacher = grp.teacher;
+      s.n_depths = int64_t(grp.students.size());
+      out.groups[name] = s;
     }
+    out.summary_what =
+        "alpha across teacher replicates: mean and standard error of the mean; "
+        "alpha_pooled: weighted fit of the replicate-mean losses (1/SEM^2)";
+    for (auto& [name, sm] : summaries) {
+      // Steps every replicate has.
+      std::map<int64_t, int> count;
+      for (const auto* s : sm.series)
+        for (auto st : s->step) ++count[st];
+      store::FitSummary& fs = out.summaries[name];
+      fs.rho = sm.rho;
+      fs.temperature = sm.temperature;
+      for (const auto& [st, n] : count) {
+        if (n != int(sm.series.size())) continue;
+        std::vector<double> alphas;
+        for (const auto* s : sm.series)
+          for (size_t i = 0; i < s->step.size(); ++i)
+            if (s->step[i] == st) alphas.push_back(s->alpha[i]);
+        auto ms = mean_se(alphas);
+        fs.step.push_back(st);
+        fs.alpha_mean.push_back(ms.mean);
+        fs.alpha_sem.push_back(ms.se);
+        fs.n_replicates.push_back(ms.n);
+        // Weighted fit of the mean loss per depth, weights 1/SEM² across replicates.
+        std::map<int, std::vector<double>> by_depth;
+        for (const auto* g : sm.groups)
+          for (const auto& stu : g->students) {
+            auto it = stu.test_loss.find(st);
+            if (it != stu.test_loss.end()) by_depth[stu.depth].push_back(it->second);
+          }
+        std::vector<double> d, l, w;
+        bool weighted = true;
+        for (const auto& [depth, ls] : by_depth) {
+          auto m = mean_se(ls);
+          d.push_back(depth);
+          l.push_back(m.mean);
+          if (!(m.se > 0)) weighted = false;
+          w.push_back(m.se > 0 ? 1.0 / (m.se * m.se) : 1.0);
+        }
+        auto pf = fit_power_law(d, l, weighted ? w : std::vector<double>{}, opt);
+        fs.alpha_pooled.push_back(pf.alpha);
+        fs.alpha_pooled_se.push_back(pf.alpha_se);
+      }
+    }
+    store::write_fits(path, out);
 
     // The α table at the final step.
     std::printf("depth fits of %s: L(depth) = c*(depth-%g)^-alpha + L0 (final evaluated step)\n",

@@ -191,38 +191,6 @@ bool layer_means(const std::vector<ProbeModel>& models, const std::string& path,
 
 // ---- probe_pca -------------------------------------------------------------------------------
 
-// Rows 0, s, 2s, ... of the float [N, cols] dataset `name`, with the stride s the smallest that
-// keeps at most max_rows of them: one strided hyperslab read, never the whole dataset.
-std::vector<float> read_strided_rows(const store::Group& g, const std::string& name,
-                                     std::size_t max_rows, hsize_t* rows, hsize_t* cols,
-                                     hsize_t* stride, hsize_t* total) {
-  const std::string where = g.path() + "/" + name;
-  const auto check = [&](hid_t id, const char* what) {
-    if (id < 0) throw store::StoreError(fmt::format("{}: cannot {}", where, what));
-    return id;
-  };
-  store::Handle ds(check(H5Dopen2(g.id(), name.c_str(), H5P_DEFAULT), "open the dataset"));
-  store::Handle space(check(H5Dget_space(ds.id()), "get its dataspace"));
-  hsize_t dims[2] = {0, 0};
-  if (H5Sget_simple_extent_ndims(space.id()) != 2) {
-    throw store::StoreError(where + ": expected a 2-D dataset [sites, layers]");
-  }
-  H5Sget_simple_extent_dims(space.id(), dims, nullptr);
-  *total = dims[0];
-  *cols = dims[1];
-  *stride = std::max<hsize_t>(1, (dims[0] + max_rows - 1) / max_rows);
-  *rows = dims[0] == 0 ? 0 : (dims[0] + *stride - 1) / *stride;
-  std::vector<float> out(static_cast<std::size_t>(*rows * *cols));
-  if (out.empty()) return out;
-  const hsize_t start[2] = {0, 0}, step[2] = {*stride, 1}, count[2] = {*rows, *cols};
-  check(H5Sselect_hyperslab(space.id(), H5S_SELECT_SET, start, step, count, nullptr),
-        "select rows");
-  store::Handle mem(check(H5Screate_simple(2, count, nullptr), "create a memory dataspace"));
-  check(H5Dread(ds.id(), H5T_NATIVE_FLOAT, mem.id(), space.id(), H5P_DEFAULT, out.data()),
-        "read rows");
-  return out;
-}
-
 bool pca_figure(const std::vector<ProbeModel>& models, const std::string& path,
                 const fs::path& dir) {
   struct Panel {
@@ -307,9 +275,9 @@ bool pca_figure(const std::vector<ProbeModel>& models, const std::string& path,
     const Panel& panel = panels[p];
     const ProbeModel& m = *panel.model;
     const std::size_t L = panel.mean.size();
-    hsize_t rows = 0, cols = 0, stride = 1, total = 0;
-    const auto theta =
-        read_strided_rows(m.group, "theta", kMaxSites, &rows, &cols, &stride, &total);
+    const store::StridedRows sampled = store::read_strided_rows(m.group, "theta", kMaxSites);
+    const auto& theta = sampled.data;
+    const hsize_t rows = sampled.rows, cols = sampled.cols, stride = sampled.stride;
     if (cols != L) {
       throw PlotError(fmt::format("{}:/probe/{}/theta has {} columns but pca/mean has {}", path,
                                   m.name, cols, L));

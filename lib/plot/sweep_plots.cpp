@@ -156,17 +156,11 @@ Sweep load(const std::string& path) {
         "{} is not an HDF5 file (no HDF5 signature), so not a depthscale sweep file", path));
   }
   try {
-    s.file = store::open_for_reading(path);
+    s.file = store::open_sweep(path);
   } catch (const store::StoreError& e) {
     throw PlotError(fmt::format("cannot read {}: {}", path, e.what()));
   }
   const store::Group root = s.file.root();
-  if (!root.has_attr("format") || !root.attr_is_string("format") ||
-      root.attr_string("format") != "depthscale-sweep") {
-    throw PlotError(fmt::format(
-        "{} is not a depthscale sweep file (its root has no format=\"depthscale-sweep\" attribute)",
-        path));
-  }
 
   if (root.has("tasks")) {
     const store::Group tasks = root.open_group("tasks");

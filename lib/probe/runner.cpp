@@ -450,166 +450,9 @@ std::optional<BatchResult> run_batch(const CausalLM& model, const ProbeSpec& spe
   return r;
 }
 
-// ---- HDF5 form of a batch
-// -------------------------------------------------------------------------
-
-std::string batch_key(int64_t batch) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%06lld", static_cast<long long>(batch));
-  return buf;
-}
+// ---- finalising a model ------------------------------------------------------------------------
 
 namespace {
-
-struct Column {
-  const char* name;
-  int64_t extra;  // columns = L + extra
-};
-constexpr Column kColumns[] = {{"norms", 1},        {"theta", 0},         {"theta_dh", -1},
-                               {"angle_to_end", 0}, {"cross_entropy", 0}, {"proj_s", 1}};
-
-std::vector<float>& field(BatchResult& r, int i) {
-  std::vector<float>* f[] = {&r.norms,        &r.theta,         &r.theta_dh,
-                             &r.angle_to_end, &r.cross_entropy, &r.proj_s};
-  return *f[i];
-}
-const std::vector<float>& field(const BatchResult& r, int i) {
-  return field(const_cast<BatchResult&>(r), i);  // same members, read only
-}
-
-}  // namespace
-
-void write_batch(store::Group& parent, const BatchResult& r) {
-  const std::string key = batch_key(r.batch);
-  const hsize_t N = hsize_t(r.sites), L = hsize_t(r.layers);
-  // Refuse inconsistent results before touching the file.
-  if (r.complete && r.per_token) {
-    for (int i = 0; i < 6; ++i)
-      if (field(r, i).size() != N * hsize_t(int64_t(L) + kColumns[i].extra))
-        throw store::StoreError("batch " + key + ": " + kColumns[i].name + " has the wrong size");
-    if (r.token.size() != N || r.doc.size() != N || r.position.size() != N)
-      throw store::StoreError("batch " + key + ": token/doc/position have the wrong size");
-  }
-  if (parent.has(key)) parent.remove(key);
-  auto g = parent.create_group(key);
-  g.set_attr("model", r.model);
-  g.set_attr("batch", r.batch);
-  g.set_attr("first_doc", r.first_doc);
-  g.set_attr("documents", r.documents);
-  g.set_attr("tokens", r.tokens);
-  g.set_attr("sites", r.sites);
-  g.set_attr("num_layers", r.layers);
-  g.set_attr("wall_seconds", r.wall_seconds);
-  g.set_attr("host", r.host);
-  g.set_attr("rank", int64_t(r.rank));
-  g.set_attr("store_per_token", int64_t(r.per_token));
-  if (r.complete) {
-    if (r.per_token) {
-      for (int i = 0; i < 6; ++i)
-        g.write(kColumns[i].name, field(r, i), {N, hsize_t(int64_t(L) + kColumns[i].extra)});
-      g.write("token", r.token, {N});
-      g.write("doc", r.doc, {N});
-      g.write("position", r.position, {N});
-    }
-    g.write("summary_state", r.state, {hsize_t(r.state.size())});
-    g.set_attr("status", "complete");
-  } else {
-    g.set_attr("error", r.error);
-    g.set_attr("status", "failed");
-  }
-}
-
-namespace {
-
-BatchResult read_batch(const store::Group& g) {
-  BatchResult r;
-  r.model = g.attr_string("model");
-  r.batch = g.attr_int("batch");
-  r.first_doc = g.attr_int("first_doc");
-  r.documents = g.attr_int("documents");
-  r.tokens = g.attr_int("tokens");
-  r.sites = g.attr_int("sites");
-  r.layers = g.attr_int("num_layers");
-  r.wall_seconds = g.attr_double("wall_seconds");
-  r.host = g.attr_string("host");
-  r.rank = int(g.attr_int("rank"));
-  r.per_token = g.attr_int("store_per_token") != 0;
-  const std::string status = g.has_attr("status") ? g.attr_string("status") : "";
-  r.complete = status == "complete";
-  if (status == "failed") r.error = g.attr_string("error");
-  if (r.complete) {
-    if (r.per_token) {
-      for (int i = 0; i < 6; ++i) field(r, i) = g.read_float(kColumns[i].name);
-      r.token = g.read_int64("token");
-      r.doc = g.read_int64("doc");
-      r.position = g.read_int64("position");
-    }
-    r.state = g.read_int64("summary_state");
-  }
-  return r;
-}
-
-}  // namespace
-
-std::vector<char> to_image(const BatchResult& r) {
-  auto f = store::File::create_in_memory("batch " + batch_key(r.batch));
-  {
-    auto root = f.root();
-    root.set_attr("format", "depthscale-probe-batch");
-    write_batch(root, r);
-  }
-  return f.image();
-}
-
-BatchResult batch_from_image(const std::vector<char>& image) {
-  auto f = store::File::open_image(image, "probe batch image");
-  auto root = f.root();
-  if (!root.has_attr("format") || root.attr_string("format") != "depthscale-probe-batch")
-    throw store::StoreError("not a depthscale probe batch image");
-  const auto children = root.children();
-  if (children.size() != 1) throw store::StoreError("a probe batch image holds one batch");
-  return read_batch(root.open_group(children.front()));
-}
-
-BatchResult read_batch_group(const store::Group& g) {
-  return read_batch(g);
-}
-
-// ---- finalising a model -----------------------------------------------------------------------
-
-namespace {
-
-void check_h5(herr_t rc, const std::string& what) {
-  if (rc < 0) throw store::StoreError(what);
-}
-
-// A fixed-size dataset [rows] or [rows, cols], replacing one of that name (a finalisation a kill
-// interrupted may have left it half-written).
-store::Handle create_rows(store::Group& g, const std::string& name, hid_t file_type, hsize_t rows,
-                          std::optional<hsize_t> cols) {
-  if (g.has(name)) g.remove(name);
-  hsize_t dims[2] = {rows, cols.value_or(0)};
-  store::Handle space(H5Screate_simple(cols ? 2 : 1, dims, nullptr));
-  if (!space.valid()) throw store::StoreError(g.path() + "/" + name + ": cannot create dataspace");
-  store::Handle d(H5Dcreate2(g.id(), name.c_str(), file_type, space.id(), H5P_DEFAULT, H5P_DEFAULT,
-                             H5P_DEFAULT));
-  if (!d.valid()) throw store::StoreError(g.path() + "/" + name + ": cannot create dataset");
-  return d;
-}
-
-// Writes rows [row0, row0 + rows) of a dataset created by create_rows.
-void write_rows(const store::Handle& d, hid_t mem_type, hsize_t row0, hsize_t rows,
-                std::optional<hsize_t> cols, const void* data, const std::string& what) {
-  if (rows == 0 || (cols && *cols == 0)) return;
-  const int rank = cols ? 2 : 1;
-  hsize_t start[2] = {row0, 0}, count[2] = {rows, cols.value_or(0)};
-  store::Handle file_space(H5Dget_space(d.id()));
-  check_h5(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start, nullptr, count, nullptr),
-           what + ": cannot select rows");
-  store::Handle mem_space(H5Screate_simple(rank, count, nullptr));
-  check_h5(H5Dwrite(d.id(), mem_type, mem_space.id(), file_space.id(), H5P_DEFAULT, data),
-           what + ": cannot write rows");
-}
 
 constexpr Metric kMetricOrder[] = {Metric::norms,        Metric::theta,         Metric::theta_dh,
                                    Metric::angle_to_end, Metric::cross_entropy, Metric::proj_s};
@@ -628,112 +471,49 @@ std::string joined(const std::vector<std::string>& v) {
 
 }  // namespace
 
-int64_t finalize_model(store::Group& mg, const ResolvedModel& model, const ProbeSpec& spec,
-                       const ModelRun& run) {
-  auto batches = mg.open_group("batches");
-  const int L = int(model.num_layers);
-  std::vector<int64_t> sites(size_t(run.batches));
-  int64_t N = 0, tokens = 0, documents = 0;
-  double wall = 0;
+ModelAttrs model_attrs(const ResolvedModel& model, const ProbeSpec& spec, const ModelRun& run) {
+  ModelAttrs a;
+  a.model_path = model.spec.path;
+  a.family = model.family;
+  a.num_layers = model.num_layers;
+  a.hidden_size = model.hidden_size;
+  a.vocab_size = model.vocab_size;
+  a.dtype = spec.effective_dtype();
+  a.device = spec.device == ProbeDevice::Cuda ? "cuda" : "cpu";
+  a.hidden_convention = kHiddenConvention;
+  a.tokenizer_hash = hex(model.tokenizer_hash);
+  a.shards = joined(model.shard_paths);
+  a.first_doc = run.first_doc;
+  a.documents = run.documents;
+  a.max_tokens = spec.max_tokens;
+  a.batch = spec.batch;
+  a.batches = run.batches;
+  a.store_per_token = spec.store_per_token;
+  return a;
+}
+
+ModelSummary summarize(const std::vector<std::vector<int64_t>>& states, int num_layers) {
+  const int L = num_layers;
   Summary total(L);
-  // Pass 1: the attributes and the summary states (small); sites fix the datasets' sizes.
-  for (int64_t b = 0; b < run.batches; ++b) {
-    const auto g = batches.open_group(batch_key(b));
-    if (!g.has_attr("status") || g.attr_string("status") != "complete")
-      throw store::StoreError(g.path() + " is not complete");
-    if (g.attr_int("num_layers") != L)
-      throw store::StoreError(g.path() + ": num_layers differs from the model's");
-    sites[size_t(b)] = g.attr_int("sites");
-    N += sites[size_t(b)];
-    tokens += g.attr_int("tokens");
-    documents += g.attr_int("documents");
-    wall += g.attr_double("wall_seconds");
-    total.merge(Summary::from_state(g.read_int64("summary_state")));
-  }
-  if (documents != run.documents)
-    throw store::StoreError(mg.path() + ": the batches hold " + std::to_string(documents) +
-                            " documents, the plan " + std::to_string(run.documents));
-  if (total.count() != N)
-    throw store::StoreError(mg.path() + ": the batches' summaries count " +
-                            std::to_string(total.count()) + " sites, their datasets " +
-                            std::to_string(N));
-
-  // Pass 2: per-site datasets, one batch in memory at a time.
-  if (spec.store_per_token) {
-    std::vector<store::Handle> cols;
-    for (const auto& c : kColumns)
-      cols.push_back(create_rows(mg, c.name, H5T_IEEE_F32LE, hsize_t(N), hsize_t(L + c.extra)));
-    store::Handle token = create_rows(mg, "token", H5T_STD_I64LE, hsize_t(N), std::nullopt);
-    store::Handle doc = create_rows(mg, "doc", H5T_STD_I64LE, hsize_t(N), std::nullopt);
-    store::Handle position = create_rows(mg, "position", H5T_STD_I64LE, hsize_t(N), std::nullopt);
-    hsize_t row = 0;
-    for (int64_t b = 0; b < run.batches; ++b) {
-      const auto g = batches.open_group(batch_key(b));
-      const hsize_t n = hsize_t(sites[size_t(b)]);
-      const std::string what = g.path();
-      for (size_t i = 0; i < std::size(kColumns); ++i) {
-        const auto data = g.read_float(kColumns[i].name);
-        const hsize_t c = hsize_t(L + kColumns[i].extra);
-        if (data.size() != n * c)
-          throw store::StoreError(what + ": wrong size of " + kColumns[i].name);
-        write_rows(cols[i], H5T_NATIVE_FLOAT, row, n, c, data.data(), what);
-      }
-      const std::pair<const char*, store::Handle*> ints[] = {
-          {"token", &token}, {"doc", &doc}, {"position", &position}};
-      for (const auto& [name, h] : ints) {
-        const auto data = g.read_int64(name);
-        if (data.size() != n) throw store::StoreError(what + ": wrong size of " + name);
-        write_rows(*h, H5T_NATIVE_INT64, row, n, std::nullopt, data.data(), what);
-      }
-      row += n;
-    }
-  }
-
-  // Summaries (probe/metrics.hpp): exact per-layer means, PCA of the θ vectors, early stop.
-  if (mg.has("summary")) mg.remove("summary");
-  auto sg = mg.create_group("summary");
-  for (auto m : kMetricOrder) sg.write(metric_name(m), total.mean(m));
-  sg.set_attr("theta_middle_mean", total.theta_middle_mean());
-  sg.set_attr("sites", total.count());
-  if (mg.has("pca")) mg.remove("pca");
-  auto pg = mg.create_group("pca");
-  pg.set_attr("early_stop_fraction", total.early_stop_fraction());
-  pg.set_attr("early_stop_count", total.early_stop_count());
-  pg.set_attr("sites", total.count());
-  pg.write("early_stop_reference", early_stop_reference(L));
-  pg.write("even_reference", even_reference(L));
+  for (const auto& state : states) total.merge(Summary::from_state(state));
+  ModelSummary s;
+  s.sites = total.count();
+  for (auto m : kMetricOrder) s.means.emplace_back(metric_name(m), total.mean(m));
+  s.theta_middle_mean = total.theta_middle_mean();
+  s.early_stop_fraction = total.early_stop_fraction();
+  s.early_stop_count = total.early_stop_count();
+  s.early_stop_reference = early_stop_reference(L);
+  s.even_reference = even_reference(L);
   if (total.count() >= 2) {
     const Pca p = total.pca();
-    std::vector<double> comps;
-    for (const auto& row : p.components) comps.insert(comps.end(), row.begin(), row.end());
-    pg.write("components", comps, {hsize_t(L), hsize_t(L)});
-    pg.write("explained", p.explained_ratio);
-    pg.write("explained_variance", p.explained_variance);
-    pg.write("mean", p.mean);
+    s.has_pca = true;
+    for (const auto& row : p.components)
+      s.components.insert(s.components.end(), row.begin(), row.end());
+    s.explained = p.explained_ratio;
+    s.explained_variance = p.explained_variance;
+    s.mean = p.mean;
   }
-
-  mg.set_attr("model_path", model.spec.path);
-  mg.set_attr("family", model.family);
-  mg.set_attr("num_layers", model.num_layers);
-  mg.set_attr("hidden_size", model.hidden_size);
-  mg.set_attr("vocab_size", model.vocab_size);
-  mg.set_attr("dtype", spec.effective_dtype());
-  mg.set_attr("device", spec.device == ProbeDevice::Cuda ? "cuda" : "cpu");
-  mg.set_attr("hidden_convention", kHiddenConvention);
-  mg.set_attr("tokenizer_hash", hex(model.tokenizer_hash));
-  mg.set_attr("shards", joined(model.shard_paths));
-  mg.set_attr("first_doc", run.first_doc);
-  mg.set_attr("documents", documents);
-  mg.set_attr("tokens", tokens);
-  mg.set_attr("sites", N);
-  mg.set_attr("max_tokens", int64_t(spec.max_tokens));
-  mg.set_attr("batch", int64_t(spec.batch));
-  mg.set_attr("batches", run.batches);
-  mg.set_attr("store_per_token", int64_t(spec.store_per_token));
-  mg.set_attr("wall_seconds", wall);
-  mg.set_attr("status", "complete");
-  mg.remove("batches");
-  return N;
+  return s;
 }
 
 }  // namespace depthscale::probe

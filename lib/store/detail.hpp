@@ -43,7 +43,4 @@ void check_key(const std::string& key);
 // first object HDF5 cannot read back: a deep check that a file a kill interrupted is whole.
 void read_everything(const Group& g);
 
-// fsync of an existing file or folder; errors are reported.
-void fsync_path(const std::string& path);
-
 }  // namespace depthscale::store::detail

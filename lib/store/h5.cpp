@@ -77,18 +77,6 @@ void check_key(const std::string& key) {
   }
 }
 
-void fsync_path(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw StoreError(path + ": cannot open for fsync (" + std::strerror(errno) + ")");
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  // Some file systems refuse fsync on folders; the data itself was synced before.
-  if (rc != 0 && err != EINVAL && err != EBADF) {
-    throw StoreError(path + ": fsync failed (" + std::strerror(err) + ")");
-  }
-}
-
 }  // namespace detail
 
 using detail::check;
@@ -599,35 +587,33 @@ void detail::read_everything(const Group& g) {
   read_tree(g.id(), g.path());
 }
 
-// ---- plain files ------------------------------------------------------------------------------
-void write_file_atomically(const std::string& path, const std::vector<char>& bytes) {
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  auto failed = [&](const std::string& what) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw StoreError(path + ": " + what + " (" + std::strerror(err) + ")");
+StridedRows read_strided_rows(const Group& g, const std::string& name, size_t max_rows) {
+  const std::string where = g.path() + "/" + name;
+  const auto check = [&](hid_t id, const char* what) {
+    if (id < 0) throw StoreError(where + ": cannot " + what);
+    return id;
   };
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) failed("cannot create " + tmp);
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      failed("cannot write " + tmp);
-    }
-    done += static_cast<size_t>(n);
+  Handle ds(check(H5Dopen2(g.id(), name.c_str(), H5P_DEFAULT), "open the dataset"));
+  Handle space(check(H5Dget_space(ds.id()), "get its dataspace"));
+  hsize_t dims[2] = {0, 0};
+  if (H5Sget_simple_extent_ndims(space.id()) != 2) {
+    throw StoreError(where + ": expected a 2-D dataset [sites, layers]");
   }
-  // Data before name: after a crash the path holds either the old bytes or all the new ones.
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    failed("cannot fsync " + tmp);
-  }
-  if (::close(fd) != 0) failed("cannot close " + tmp);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) failed("cannot rename " + tmp);
-  std::string dir = fs::path(path).parent_path().string();
-  detail::fsync_path(dir.empty() ? "." : dir);
+  H5Sget_simple_extent_dims(space.id(), dims, nullptr);
+  StridedRows r;
+  r.total = dims[0];
+  r.cols = dims[1];
+  r.stride = std::max<hsize_t>(1, (dims[0] + max_rows - 1) / max_rows);
+  r.rows = dims[0] == 0 ? 0 : (dims[0] + r.stride - 1) / r.stride;
+  r.data.resize(static_cast<size_t>(r.rows * r.cols));
+  if (r.data.empty()) return r;
+  const hsize_t start[2] = {0, 0}, step[2] = {r.stride, 1}, count[2] = {r.rows, r.cols};
+  check(H5Sselect_hyperslab(space.id(), H5S_SELECT_SET, start, step, count, nullptr),
+        "select rows");
+  Handle mem(check(H5Screate_simple(2, count, nullptr), "create a memory dataspace"));
+  check(H5Dread(ds.id(), H5T_NATIVE_FLOAT, mem.id(), space.id(), H5P_DEFAULT, r.data.data()),
+        "read rows");
+  return r;
 }
 
 File open_for_reading(const std::string& path, double retry_seconds) {

@@ -13,17 +13,14 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
-namespace depthscale::store {
+#include "store/error.hpp"
+#include "store/files.hpp"
+#include "toy/result.hpp"
 
-// Any HDF5 failure: the message names the file and the object.
-class StoreError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+namespace depthscale::store {
 
 // ---- RAII handles --------------------------------------------------------------------------
 class Handle {
@@ -124,43 +121,23 @@ class File {
   std::string path_;
 };
 
+// Rows 0, s, 2s, ... of the 2-D float dataset `name` [total, cols] of `g`, with the stride s the
+// smallest that keeps at most max_rows of them: one strided read, never the whole dataset (figures
+// of per-site arrays too large to hold).
+struct StridedRows {
+  std::vector<float> data;  // [rows, cols] row-major
+  hsize_t rows = 0, cols = 0, stride = 1, total = 0;
+};
+StridedRows read_strided_rows(const Group& g, const std::string& name, size_t max_rows);
+
 // Copies `src` (a group of any file) to `dst_parent/name`, recursively with attributes.
 void copy_group(const Group& src, Group& dst_parent, const std::string& name);
 
-// Writes bytes to `path` atomically: path.tmp, fsync, rename, fsync of the folder.
-void write_file_atomically(const std::string& path, const std::vector<char>& bytes);
-
 // ---- what the study stores ----------------------------------------------------------------
 
-// The outcome of one student (toy task). Rank 0 receives these as file images from workers.
-struct TaskResult {
-  std::string key;
-  std::map<std::string, double> params;  // grid parameters: temperature, rho, depth, teacher, ...
-  bool complete = false;                 // false: failed, with `error`
-  std::string error;
-  double wall_seconds = 0;
-  std::string host;
-  int rank = 0;
-  std::vector<float> train_loss;  // [steps]
-  std::vector<int64_t> eval_step;
-  std::vector<float> test_loss;
-  // Hidden-state probes of the trained student (written only when probe_inputs > 0):
-  // theta [inputs, depth], theta_dh [inputs, depth-1], norms [inputs, depth+1].
-  int64_t probe_inputs = 0;
-  std::vector<float> theta, theta_dh, norms;
-};
-
-// Everything needed to continue one student bit-for-bit.
-struct TaskCheckpoint {
-  std::string key;
-  int64_t step = 0;           // updates done; also the position in the counter-based input stream
-  std::vector<float> params;  // the flat parameter buffer
-  std::vector<float> adam_m, adam_v;
-  std::vector<float> train_loss;  // [step]
-  std::vector<int64_t> eval_step;
-  std::vector<float> test_loss;
-  double wall_seconds = 0;  // spent so far
-};
+// The toy's value types (toy/result.hpp), persisted here; the names stay usable as store::.
+using toy::TaskCheckpoint;
+using toy::TaskResult;
 
 // Field-by-field equality, comparing floats by their bits (NaN losses are equal to themselves).
 bool bitwise_equal(const TaskResult& a, const TaskResult& b);
@@ -220,9 +197,51 @@ class SweepFile {
   std::string path_;
 };
 
+// ---- /teachers: hidden-state probes of each teacher (SPEC.md §1), written once per teacher ----
+struct TeacherProbes {
+  double rho = 0;
+  int64_t teacher = 0, depth = 0;
+  int64_t inputs = 0;                  // rows of the arrays below
+  std::vector<float> theta, theta_dh;  // [inputs, depth], [inputs, depth-1]
+  std::vector<float> norms;            // [inputs, depth+1]
+};
+// Whether /teachers/<key> of the sweep at `path` is written (has its status).
+bool has_teacher(const std::string& path, const std::string& key);
+// Writes /teachers/<key>/ (replacing a partial one), status last, and flushes.
+void write_teacher(const std::string& path, const std::string& key, const TeacherProbes& p);
+
+// ---- /fits and /fits_summary: the depth fits of `depthscale reduce` ----------------------------
+struct FitSeries {  // /fits/<group>/: one entry per evaluated step, the last is the final fit
+  double rho = 0, temperature = 0;
+  int64_t teacher = 0, n_depths = 0;
+  std::vector<int64_t> step, n_points;
+  std::vector<double> alpha, alpha_se, c, c_se, L0, L0_se, rss;
+  std::string final_message;
+};
+struct FitSummary {  // /fits_summary/<rho_T>/: α across teacher replicates
+  double rho = 0, temperature = 0;
+  std::vector<int64_t> step;
+  std::vector<double> alpha_mean, alpha_sem, n_replicates, alpha_pooled, alpha_pooled_se;
+};
+struct Fits {
+  std::string model;            // attribute of /fits: the fitted law, in words
+  double depth_offset = 0;      // attribute of /fits and of each /fits/<group>
+  std::string standard_errors;  // attribute of /fits: how the SEs are computed
+  std::map<std::string, FitSeries> groups;
+  std::string summary_what;  // attribute `what` of /fits_summary
+  std::map<std::string, FitSummary> summaries;
+};
+// Replaces /fits and /fits_summary of the sweep at `path` and flushes.
+void write_fits(const std::string& path, const Fits& fits);
+
 // Read-only view for `status`/`reduce`/`plot`, safe while a run writes (no file locking; retries
 // while the writer holds the file mid-update). Throws StoreError with a clear message when the
 // file is truncated or corrupt.
 File open_for_reading(const std::string& path, double retry_seconds = 2.0);
+
+// The one entry for readers of a sweep file (status, reduce, plot, merge): open_for_reading, then
+// checks that the root says format="depthscale-sweep" and a format_version this build reads.
+// Throws StoreError naming the file otherwise.
+File open_sweep(const std::string& path, double retry_seconds = 2.0);
 
 }  // namespace depthscale::store

@@ -37,14 +37,6 @@ std::string utc_time(const char* format) {
   return buf;
 }
 
-std::vector<char> read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw StoreError(path + ": cannot open (" + std::strerror(errno) + ")");
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw StoreError(path + ": read error");
-  return bytes;
-}
-
 void ensure_dir(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -104,6 +96,23 @@ void remove_stale_temporaries(const std::string& dir, const std::string& prefix 
   }
 }
 
+// A sweep file's root: the format name, then a version this build reads.
+void check_sweep_format(const Group& root, const std::string& label) {
+  if (!root.has_attr("format") || !root.attr_is_string("format") ||
+      root.attr_string("format") != kSweepFormat) {
+    throw StoreError(label + " is not a depthscale sweep file (no format=\"" +
+                     std::string(kSweepFormat) + "\" attribute)");
+  }
+  if (!root.has_attr("format_version")) {
+    throw StoreError(label + ": a depthscale sweep file without a format_version attribute");
+  }
+  int64_t version = root.attr_int("format_version");
+  if (version != kFormatVersion) {
+    throw StoreError(label + ": sweep format_version " + std::to_string(version) +
+                     " is not supported (this build reads " + std::to_string(kFormatVersion) + ")");
+  }
+}
+
 // The sweep's root attributes, as found in the file or in the sidecar's header copy.
 struct HeaderAttrs {
   SweepHeader header;
@@ -111,15 +120,7 @@ struct HeaderAttrs {
 };
 
 HeaderAttrs read_header_attrs(const Group& root, const std::string& label) {
-  if (!root.has_attr("format") || root.attr_string("format") != kSweepFormat) {
-    throw StoreError(label + " is not a depthscale sweep file (no format=\"" +
-                     std::string(kSweepFormat) + "\" attribute)");
-  }
-  int64_t version = root.attr_int("format_version");
-  if (version != kFormatVersion) {
-    throw StoreError(label + ": sweep format_version " + std::to_string(version) +
-                     " is not supported (this build reads " + std::to_string(kFormatVersion) + ")");
-  }
+  check_sweep_format(root, label);
   HeaderAttrs h;
   h.header.job_yaml = root.attr_string("job_yaml");
   h.header.effective = root.attr_string("job_effective");
@@ -175,7 +176,7 @@ void with_sweep_for_writing(const std::string& path, F&& body) {
   }
   f.flush();
   f.close();
-  detail::fsync_path(path);
+  fsync_path(path);
 }
 
 // Why a sweep file cannot be trusted, or "" when every task in it reads back whole.
@@ -319,7 +320,7 @@ void rebuild(const std::string& path, const std::string& reason) {
     out.flush();
     out.close();
   }
-  detail::fsync_path(tmp);
+  fsync_path(tmp);
 
   std::string kept;
   if (damaged_exists) {
@@ -333,8 +334,7 @@ void rebuild(const std::string& path, const std::string& reason) {
     throw StoreError(path + ": cannot put the rebuilt file in place (" + std::strerror(errno) +
                      ")");
   }
-  std::string dir = fs::path(path).parent_path().string();
-  detail::fsync_path(dir.empty() ? "." : dir);
+  fsync_parent(path);
   spdlog::warn("{} was damaged ({}); rebuilt it from {} results in {}{}{}", path, reason, imported,
                sc.done_dir(),
                salvaged ? " plus " + std::to_string(salvaged) + " salvaged groups" : "",
@@ -568,6 +568,12 @@ std::map<std::string, TaskState> SweepFile::states() const {
     if (!out.count(key)) out[key] = TaskState::Partial;
   }
   return out;
+}
+
+File open_sweep(const std::string& path, double retry_seconds) {
+  File f = open_for_reading(path, retry_seconds);
+  check_sweep_format(f.root(), path);
+  return f;
 }
 
 }  // namespace depthscale::store

@@ -62,8 +62,8 @@ std::string UnitSpec::describe() const {
          std::to_string(start_step) + ")";
 }
 
-store::TaskResult task_result(const ToyTask& task, const UnitContext& ctx) {
-  store::TaskResult r;
+TaskResult task_result(const ToyTask& task, const UnitContext& ctx) {
+  TaskResult r;
   r.key = task.key;
   r.params = {{"temperature", task.temperature},
               {"rho", task.rho},
@@ -213,7 +213,7 @@ struct Trainee {
   bool active = true;
 };
 
-store::TaskResult base_result(const Trainee& t, const UnitContext& ctx) {
+TaskResult base_result(const Trainee& t, const UnitContext& ctx) {
   auto r = task_result(t.task, ctx);
   r.wall_seconds = t.seconds;
   return r;
@@ -232,7 +232,7 @@ std::vector<float> read_losses(const Trainee& t, int64_t n) {
 }  // namespace
 
 UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
-                     const std::map<std::string, store::TaskCheckpoint>& resume, UnitEvents& events,
+                     const std::map<std::string, TaskCheckpoint>& resume, UnitEvents& events,
                      const UnitContext& ctx) {
   const torch::Device dev = ctx.device;
   const int64_t S = job.train.steps, start = unit.start_step;
@@ -356,7 +356,7 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
     check_losses(step);
     for (auto& t : trainees) {
       if (!t.active) continue;
-      store::TaskCheckpoint c;
+      TaskCheckpoint c;
       c.key = t.task.key;
       c.step = step;
       t.student->save_state(c.params, c.adam_m, c.adam_v);

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "config/job.hpp"
-#include "store/store.hpp"
 #include "toy/model.hpp"
+#include "toy/result.hpp"
 
 namespace depthscale::toy {
 
@@ -65,8 +65,8 @@ std::vector<UnitSpec> plan_units(const config::Job& job, const std::vector<confi
                                  const std::map<std::string, int64_t>& resume_step, int workers);
 
 struct UnitEvents {
-  std::function<void(const store::TaskCheckpoint&)> checkpoint;
-  std::function<void(const store::TaskResult&)> result;
+  std::function<void(const TaskCheckpoint&)> checkpoint;
+  std::function<void(const TaskResult&)> result;
   std::function<void(int64_t step)> progress;  // after every step (callers throttle)
   std::function<bool()> stop_requested;        // polled at step boundaries
 };
@@ -83,12 +83,12 @@ struct UnitContext {
 // requested (then every unfinished student is checkpointed first). A task that throws or whose
 // loss turns non-finite is reported failed and the others go on.
 UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
-                     const std::map<std::string, store::TaskCheckpoint>& resume, UnitEvents& events,
+                     const std::map<std::string, TaskCheckpoint>& resume, UnitEvents& events,
                      const UnitContext& ctx);
 
 // A result for `task` carrying its grid parameters and where it ran (not yet complete: the caller
 // fills in the arrays, or the error of a failure).
-store::TaskResult task_result(const config::ToyTask& task, const UnitContext& ctx);
+TaskResult task_result(const config::ToyTask& task, const UnitContext& ctx);
 
 // The random input batches of the study (all counter-based: the position is the step index).
 torch::Tensor training_inputs(const config::Job& job, const std::string& stream, int64_t step);

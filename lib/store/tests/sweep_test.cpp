@@ -103,6 +103,53 @@ TEST(Sweep, CreateWritesTheHeader) {
   EXPECT_TRUE(s.states().empty());
 }
 
+// Every reader (status, reduce, plot, merge) opens through open_sweep: it names the file and says
+// what is wrong with a file of another format or of another format_version.
+TEST(Sweep, OpenSweepChecksFormatAndVersion) {
+  ScratchDir dir;
+  const std::string good = dir / "good.h5";
+  SweepFile::create(good, make_header(), false);
+  EXPECT_TRUE(open_sweep(good, 0.0).root().has("tasks"));
+
+  const std::string other = dir / "other.h5";
+  {
+    File f = File::create(other);
+    f.root().set_attr("format", "someone-else");
+    f.root().set_attr("format_version", int64_t{1});
+    f.close();
+  }
+  try {
+    open_sweep(other, 0.0);
+    FAIL() << "a file of another format was opened";
+  } catch (const depthscale::Error& e) {  // StoreError, under the library's one base
+    const std::string m = e.what();
+    EXPECT_NE(m.find(other + " is not a depthscale sweep file"), std::string::npos) << m;
+  }
+
+  const std::string future = dir / "future.h5";
+  {
+    File f = File::create(future);
+    f.root().set_attr("format", "depthscale-sweep");
+    f.root().set_attr("format_version", int64_t{2});
+    f.close();
+  }
+  try {
+    open_sweep(future, 0.0);
+    FAIL() << "a file of another format_version was opened";
+  } catch (const StoreError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find(future + ": sweep format_version 2 is not supported"), std::string::npos) << m;
+  }
+
+  const std::string unversioned = dir / "unversioned.h5";
+  {
+    File f = File::create(unversioned);
+    f.root().set_attr("format", "depthscale-sweep");
+    f.close();
+  }
+  EXPECT_THROW(open_sweep(unversioned, 0.0), StoreError);
+}
+
 TEST(Sweep, CreateRefusesToOverwriteResultsOrForeignFiles) {
   ScratchDir dir;
   const std::string path = dir / "s.h5";

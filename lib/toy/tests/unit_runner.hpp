@@ -22,18 +22,18 @@ inline config::Job job_from(const std::string& yaml, const std::string& extra,
 }
 
 struct Collected {
-  std::map<std::string, store::TaskResult> results;
-  std::map<std::string, store::TaskCheckpoint> checkpoints;
+  std::map<std::string, TaskResult> results;
+  std::map<std::string, TaskCheckpoint> checkpoints;
 };
 
 // Runs the unit; with stop_at ≥ 0, a stop is requested once that step is done.
 inline UnitOutcome run(const config::Job& job, const UnitSpec& unit, Collected& out,
-                       const std::map<std::string, store::TaskCheckpoint>& resume = {},
+                       const std::map<std::string, TaskCheckpoint>& resume = {},
                        int64_t stop_at = -1, torch::Device device = torch::kCPU) {
   UnitEvents ev;
   int64_t step = unit.start_step;
-  ev.result = [&](const store::TaskResult& r) { out.results[r.key] = r; };
-  ev.checkpoint = [&](const store::TaskCheckpoint& c) { out.checkpoints[c.key] = c; };
+  ev.result = [&](const TaskResult& r) { out.results[r.key] = r; };
+  ev.checkpoint = [&](const TaskCheckpoint& c) { out.checkpoints[c.key] = c; };
   ev.progress = [&](int64_t s) { step = s; };
   ev.stop_requested = [&] { return stop_at >= 0 && step >= stop_at; };
   UnitContext ctx;

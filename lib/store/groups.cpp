@@ -1,0 +1,80 @@
+// The sweep file's derived groups: /teachers (written by the toy coordinator once the students are
+// done) and /fits, /fits_summary (written by `depthscale reduce`).
+#include "store/store.hpp"
+
+namespace depthscale::store {
+
+namespace {
+constexpr const char* kTeachers = "teachers";
+}  // namespace
+
+bool has_teacher(const std::string& path, const std::string& key) {
+  auto f = open_for_reading(path);
+  auto root = f.root();
+  return root.has(kTeachers) && root.open_group(kTeachers).has(key) &&
+         root.open_group(kTeachers).open_group(key).has_attr("status");
+}
+
+void write_teacher(const std::string& path, const std::string& key, const TeacherProbes& p) {
+  const auto N = hsize_t(p.inputs), L = hsize_t(p.depth);
+  if (p.theta.size() != N * L || p.theta_dh.size() != N * (L - 1) || p.norms.size() != N * (L + 1))
+    throw StoreError(path + ": teacher " + key + ": probe arrays of the wrong size");
+  auto f = File::open(path, Mode::ReadWrite);
+  auto teachers_group = f.root().require_group(kTeachers);
+  if (teachers_group.has(key)) teachers_group.remove(key);
+  auto g = teachers_group.create_group(key);
+  g.set_attr("rho", p.rho);
+  g.set_attr("teacher", p.teacher);
+  g.set_attr("depth", p.depth);
+  auto h = g.create_group("hidden");
+  h.write("theta", p.theta, {N, L});
+  h.write("theta_dh", p.theta_dh, {N, L - 1});
+  h.write("norms", p.norms, {N, L + 1});
+  g.set_attr("status", "complete");
+  f.flush();
+}
+
+void write_fits(const std::string& path, const Fits& fits) {
+  auto f = File::open(path, Mode::ReadWrite);
+  auto root = f.root();
+  if (root.has("fits")) root.remove("fits");
+  if (root.has("fits_summary")) root.remove("fits_summary");
+  auto fg = root.create_group("fits");
+  fg.set_attr("model", fits.model);
+  fg.set_attr("depth_offset", fits.depth_offset);
+  fg.set_attr("standard_errors", fits.standard_errors);
+  for (const auto& [name, s] : fits.groups) {
+    auto g = fg.create_group(name);
+    g.write(s.step, "step");
+    g.write(s.n_points, "n_points");
+    g.write("alpha", s.alpha);
+    g.write("alpha_se", s.alpha_se);
+    g.write("c", s.c);
+    g.write("c_se", s.c_se);
+    g.write("L0", s.L0);
+    g.write("L0_se", s.L0_se);
+    g.write("rss", s.rss);
+    g.set_attr("final_message", s.final_message);
+    g.set_attr("rho", s.rho);
+    g.set_attr("temperature", s.temperature);
+    g.set_attr("teacher", s.teacher);
+    g.set_attr("n_depths", s.n_depths);
+    g.set_attr("depth_offset", fits.depth_offset);
+  }
+  auto sg = root.create_group("fits_summary");
+  sg.set_attr("what", fits.summary_what);
+  for (const auto& [name, sm] : fits.summaries) {
+    auto g = sg.create_group(name);
+    g.set_attr("rho", sm.rho);
+    g.set_attr("temperature", sm.temperature);
+    g.write(sm.step, "step");
+    g.write("alpha_mean", sm.alpha_mean);
+    g.write("alpha_sem", sm.alpha_sem);
+    g.write("n_replicates", sm.n_replicates);
+    g.write("alpha_pooled", sm.alpha_pooled);
+    g.write("alpha_pooled_se", sm.alpha_pooled_se);
+  }
+  f.flush();
+}
+
+}  // namespace depthscale::store
