@@ -4,6 +4,7 @@
 //
 // depthscale shard format, version 1 (all integers little-endian):
 //
+// clang-format off
 //   offset  size  field
 //        0     8  magic "DSTOKSHD"
 //        8     4  version (1)
@@ -11,14 +12,17 @@
 //       16     4  vocab_size: one more than the largest id the tokenizer can produce
 //       20     4  reserved (0)
 //       24     8  tokenizer_hash: FNV-1a 64 of the tokenizer.json bytes, or of vocab.json +
-//       merges.txt (GPT-2 form) 32     8  doc_count 40     8  token_count 48     8  first_doc:
-//       stream index of this shard's first document (shard k of a prefix
+//                 merges.txt (GPT-2 form)
+//       32     8  doc_count
+//       40     8  token_count
+//       48     8  first_doc: stream index of this shard's first document (shard k of a prefix
 //                 starts where shard k-1 ended)
 //       56     8  payload_hash: FNV-1a 64 of everything after the header (index, then tokens)
 //       64  8*(doc_count+1)   document index: uint64 offsets into the tokens, offsets[0] = 0,
 //                             non-decreasing, offsets[doc_count] = token_count; document i is
 //                             tokens [offsets[i], offsets[i+1])
 //        …  token_width*token_count   the tokens
+// clang-format on
 //
 // No separator tokens are stored: a document is exactly the tokenizer's output for its text
 // (post-processor included), and the index carries the boundaries. Reading checks every field
