@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "error/error.hpp"
+
 namespace CLI {
 class App;
 }
@@ -94,9 +96,9 @@ MeanSe mean_se(const std::vector<double>& values);
 // ============================================================================================
 
 // A bad data file: the message names the file, the 1-based line and the column.
-class DataError : public std::runtime_error {
+class DataError : public depthscale::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using depthscale::Error::Error;
 };
 
 // The rows of a scaling-law CSV (columns model_size, FLOP, loss, num_tokens, d_model, n_layers in

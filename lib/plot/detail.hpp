@@ -6,12 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "error/error.hpp"
+
 namespace depthscale::plot::detail {
 
 // Anything that stops one figure; the message names the file concerned.
-class PlotError : public std::runtime_error {
+class PlotError : public depthscale::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using depthscale::Error::Error;
 };
 
 inline constexpr int kWidth = 900, kHeight = 600;  // PNG size in pixels

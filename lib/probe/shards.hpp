@@ -44,6 +44,8 @@
 #include <string>
 #include <vector>
 
+#include "error/error.hpp"
+
 namespace CLI {
 class App;
 }
@@ -51,9 +53,9 @@ class App;
 namespace depthscale::probe {
 
 // A bad or incompatible shard; the message names the file and the field.
-class ShardError : public std::runtime_error {
+class ShardError : public depthscale::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using depthscale::Error::Error;
 };
 
 constexpr char kShardMagic[8] = {'D', 'S', 'T', 'O', 'K', 'S', 'H', 'D'};
