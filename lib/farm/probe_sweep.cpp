@@ -718,59 +718,19 @@ void print_plan(const std::vector<ModelPlan>& plans, const ProbeSpec& spec, int 
       "\n%lld batch(es) of %d document(s) to run on %d rank(s); dtype %s on %s; "
       "max_tokens %d; per-token arrays %s\n",
       (long long)pending, spec.batch, ranks, spec.effective_dtype().c_str(),
-      spec.device == probe::ProbeDevice::Cuda ? "cuda" : "cpu", spec.max_tokens,
+      config::to_string(spec.device), spec.max_tokens,
       spec.store_per_token ? "kept" : "not kept (summaries only)");
 }
 
 }  // namespace
-
-std::string incompatible_probe_change(const config::Job& before, const config::Job& after) {
-  if (before.kind != config::JobKind::Probe) return "kind changed from toy to probe";
-  const ProbeSpec a = probe::parse_probe_spec(before), b = probe::parse_probe_spec(after);
-  auto text = [](const std::vector<std::string>& v) {
-    std::string s = "[";
-    for (const auto& x : v) s += (s.size() > 1 ? ", " : "") + x;
-    return s + "]";
-  };
-  auto num = [](int64_t v) { return v == 0 ? std::string("all") : std::to_string(v); };
-  if (a.documents != b.documents)
-    return "probe.documents changed from " + num(a.documents) + " to " + num(b.documents);
-  if (a.max_tokens != b.max_tokens)
-    return "probe.max_tokens changed from " + std::to_string(a.max_tokens) + " to " +
-           std::to_string(b.max_tokens);
-  if (a.batch != b.batch)
-    return "probe.batch changed from " + std::to_string(a.batch) + " to " + std::to_string(b.batch);
-  if (a.effective_dtype() != b.effective_dtype())
-    return "the dtype changed from " + a.effective_dtype() + " to " + b.effective_dtype();
-  if (a.store_per_token != b.store_per_token) return "probe.store_per_token changed";
-  if (a.separator != b.separator || a.keep_separator != b.keep_separator)
-    return "probe.separator or probe.keep_separator changed";
-  for (const auto& mb : b.models)
-    for (const auto& ma : a.models) {
-      if (ma.name != mb.name) continue;
-      if (ma.path != mb.path)
-        return "the path of model " + ma.name + " changed from " + ma.path + " to " + mb.path;
-      const auto& sa = ma.shards.empty() ? a.shards : ma.shards;
-      const auto& sb = mb.shards.empty() ? b.shards : mb.shards;
-      if (sa != sb)
-        return "the shards of model " + ma.name + " changed from " + text(sa) + " to " + text(sb);
-    }
-  return "";
-}
 
 int run_probe_sweep(const RunOptions& opt, const config::Job& job) {
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
 
-  // Every rank validates the job itself; only rank 0 reports.
-  ProbeSpec spec;
-  try {
-    spec = probe::parse_probe_spec(job, opt.overrides);
-  } catch (const config::JobError& e) {
-    if (rank == 0) spdlog::error("{}", e.what());
-    return kUsage;
-  }
+  // config::parse_job validated the probe: settings on every rank.
+  const ProbeSpec& spec = job.probe;
   const std::string out = opt.out.empty() ? "results/" + job.name + ".h5" : opt.out;
 
   int go = kDone;
@@ -791,7 +751,7 @@ int run_probe_sweep(const RunOptions& opt, const config::Job& job) {
         } else {
           auto sweep = store::SweepFile::open_or_recover(out);
           auto before = config::parse_job(sweep.header().effective, out + ":/job_effective");
-          const auto change = incompatible_probe_change(before, job);
+          const auto change = config::incompatible_change(before, job);
           if (!change.empty()) {
             spdlog::error(
                 "{} was written by a different job: {} (start a new --out, or run the "
@@ -859,7 +819,7 @@ int run_probe_sweep(const RunOptions& opt, const config::Job& job) {
   int code = kDone;
   try {
     const torch::Device device =
-        setup_compute(spec.device == probe::ProbeDevice::Cuda, job.run.threads, "probe.device");
+        setup_compute(spec.device == config::Device::Cuda, job.run.threads, "probe.device");
     if (rank == 0) {
       Coordinator c(job, spec, out, plans, size, device);
       code = c.run();

@@ -14,10 +14,4 @@ namespace depthscale::farm {
 // Runs on every rank (MPI initialised); returns the exit code, the same on every rank.
 int run_probe_sweep(const RunOptions& options, const config::Job& job);
 
-// "" when a sweep written by `before` may be resumed by `after` (both probe jobs), else the first
-// setting that changed. Models may be added or dropped and the device may change; everything that
-// shapes the batches or their numbers (documents, max_tokens, batch, dtype, shards, a model's
-// path) may not.
-std::string incompatible_probe_change(const config::Job& before, const config::Job& after);
-
 }  // namespace depthscale::farm

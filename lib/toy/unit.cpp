@@ -1,6 +1,7 @@
 #include "toy/unit.hpp"
 
 #include "toy/cohort.hpp"
+#include "toy/schedule.hpp"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
@@ -75,23 +76,21 @@ store::TaskResult task_result(const ToyTask& task, const UnitContext& ctx) {
 }
 
 uint64_t student_seed(const config::Job& job, const ToyTask& task) {
-  return config::derive_seed(job.seed, "student", task.key);
+  return derive_seed(job.seed, "student", task.key);
 }
 
 torch::Tensor training_inputs(const config::Job& job, const std::string& stream, int64_t step) {
-  return gaussian(config::derive_seed(job.seed, "inputs", stream, step), job.train.batch,
-                  job.model.width);
+  return gaussian(derive_seed(job.seed, "inputs", stream, step), job.train.batch, job.model.width);
 }
 
 torch::Tensor eval_inputs(const config::Job& job, const std::string& stream, int64_t step,
                           int batch) {
   const int64_t index = step * 1000 + batch;  // distinct fresh batches at every evaluation
-  return gaussian(config::derive_seed(job.seed, "eval", stream, index), job.train.batch,
-                  job.model.width);
+  return gaussian(derive_seed(job.seed, "eval", stream, index), job.train.batch, job.model.width);
 }
 
 torch::Tensor probe_inputs(const config::Job& job, const std::string& teacher_key) {
-  return gaussian(config::derive_seed(job.seed, "probe", teacher_key), job.probe_hidden.inputs,
+  return gaussian(derive_seed(job.seed, "probe", teacher_key), job.probe_hidden.inputs,
                   job.model.width);
 }
 
