@@ -46,10 +46,6 @@
 
 #include "error/error.hpp"
 
-namespace CLI {
-class App;
-}
-
 namespace depthscale::probe {
 
 // A bad or incompatible shard; the message names the file and the field.
@@ -205,8 +201,22 @@ struct TokenizeOptions {
   bool overwrite = false;          // replace existing PREFIX_*.bin (else they are an error)
 };
 
-void add_tokenize_options(CLI::App& command, TokenizeOptions& options);
-// Returns 0 on success, 1 on an error (message on stderr naming the file, line or field).
-int run_tokenize(const TokenizeOptions& options);
+// What a tokenize run did (apps/ prints it).
+struct TokenizeReport {
+  uint64_t documents = 0, tokens = 0, truncated = 0;  // truncated: documents cut to max_tokens
+  size_t text_bytes = 0;
+  std::vector<std::string> shards;  // the files written
+  double seconds = 0, encode_seconds = 0;
+  unsigned threads = 0;
+  std::string tokenizer_origin;  // the file(s) the tokenizer came from
+  uint64_t tokenizer_hash = 0;
+  uint32_t vocab_size = 0, token_width = 0;
+  // The special tokens put before and after each document (empty without add_special_tokens).
+  std::vector<uint32_t> special_prefix, special_suffix;
+};
+
+// Tokenises the inputs into PREFIX_000000.bin, ... Throws depthscale::Error (TokenizerError,
+// ShardError, ...) naming the file, line or field.
+TokenizeReport tokenize_files(const TokenizeOptions& options);
 
 }  // namespace depthscale::probe

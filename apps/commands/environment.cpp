@@ -1,0 +1,30 @@
+// The environment variables the library's behaviour depends on, and the exception → exit code map.
+#include <cstdio>
+#include <cstdlib>
+
+#include "commands/commands.hpp"
+#include "commands/exit_codes.hpp"
+#include "error/error.hpp"
+
+namespace depthscale::app {
+
+namespace {
+std::string env_or_empty(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+}  // namespace
+
+Environment read_environment() {
+  Environment env;
+  env.log_level = env_or_empty("DEPTHSCALE_LOG");
+  env.gnuplot = env_or_empty("DEPTHSCALE_GNUPLOT");
+  return env;
+}
+
+int exit_code_for(const std::exception& e, const std::string& prefix) {
+  std::fprintf(stderr, "%serror: %s\n", prefix.c_str(), e.what());
+  return dynamic_cast<const InputError*>(&e) ? kUsage : kError;
+}
+
+}  // namespace depthscale::app
