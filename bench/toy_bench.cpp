@@ -65,8 +65,8 @@ int main(int argc, char** argv) {
   Clock::time_point t_start, t_end;
   int64_t finished_results = 0;
   toy::UnitEvents ev;
-  ev.result = [&](const store::TaskResult& r) { finished_results += r.complete; };
-  ev.checkpoint = [](const store::TaskCheckpoint&) {};
+  ev.result = [&](const toy::TaskResult& r) { finished_results += r.complete; };
+  ev.checkpoint = [](const toy::TaskCheckpoint&) {};
   toy::matmul::Tally mm;
   ev.progress = [&](int64_t s) {
     if (cuda) torch::cuda::synchronize();  // the steps are queued, not done, until then

@@ -1,4 +1,4 @@
-// Job files: parsing, validation, overrides, canonical form, grid expansion, seeds, schedules.
+// Job files: parsing, validation (toy and probe keys), overrides, canonical form, grid expansion.
 #include "config/job.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -26,7 +27,10 @@ namespace {
 struct Schema {
   std::string name;
   std::vector<Schema> children;
-  bool opaque = false;  // a mapping whose insides are not validated (probe:)
+  // --set paths below this key are not checked when the override is parsed but when the section
+  // is read, as "file:(--set): key: ...": probe: holds a list of mappings (probe.models[0].path),
+  // which dotted --set paths cannot name.
+  bool deferred = false;
   const Schema* child(const std::string& key) const {
     for (const auto& c : children)
       if (c.name == key) return &c;
@@ -54,7 +58,13 @@ const Schema& job_schema() {
            section("probe_hidden", {leaf("inputs")}),
            section("run", {leaf("unit_size"), leaf("threads"), leaf("device"), leaf("slice"),
                            leaf("engine")}),
-           Schema{"probe", {}, true}});
+           Schema{"probe",
+                  {// the keys of one models[i] mapping
+                   section("models", {leaf("name"), leaf("path"), leaf("shards")}), leaf("shards"),
+                   leaf("documents"), leaf("max_tokens"), leaf("batch"), leaf("dtype"),
+                   leaf("device"), leaf("store_per_token"), leaf("check_tokenizer"),
+                   leaf("separator"), leaf("keep_separator")},
+                  true}});
   return s;
 }
 
@@ -137,7 +147,8 @@ std::string quote(const std::string& s) {
   return out + "\"";
 }
 
-// Flow-style canonical form of an arbitrary node (keys sorted), for the opaque probe: mapping.
+// Flow-style canonical form of an arbitrary node (keys sorted): the probe: mapping's effective
+// form, which keeps what was written (a model given as a path stays a path).
 std::string canonical_flow(const YAML::Node& n) {
   if (!n.IsDefined() || n.IsNull()) return "null";
   if (n.IsScalar()) return quote(n.Scalar());
@@ -192,14 +203,22 @@ class Reader {
     return false;
   }
 
+  // "job.yaml:12", "job.yaml:(--set)", or "job.yaml" without a line.
+  std::string where(const std::string& path, const YAML::Mark& mark) const {
+    if (from_override(path)) return source_ + ":(--set)";
+    if (!mark.is_null()) return source_ + ":" + std::to_string(mark.line + 1);
+    return source_;
+  }
+  // "job.yaml:7: probe.shards": where a key is written, for messages only a later stage can give
+  // (a missing file); the key's line, or the value's for list elements.
+  std::string where_key(const Item& it) const {
+    return where(it.path, it.key_mark.is_null() ? it.mark() : it.key_mark) + ": " + it.path;
+  }
+
   [[noreturn]] void fail(const std::string& path, const YAML::Mark& mark,
                          const std::string& msg) const {
-    std::string where = source_;
-    if (from_override(path))
-      where += ":(--set)";
-    else if (!mark.is_null())
-      where += ":" + std::to_string(mark.line + 1);
-    throw JobError(where + ": " + (path.empty() ? std::string("(top level)") : path) + ": " + msg);
+    throw JobError(where(path, mark) + ": " + (path.empty() ? std::string("(top level)") : path) +
+                   ": " + msg);
   }
   [[noreturn]] void fail(const Item& it, const std::string& msg) const {
     fail(it.path, it.mark(), msg);
@@ -236,8 +255,13 @@ class Reader {
   }
 
   int64_t int64_at_least(const Item& it, int64_t lo) const {
+    return int64_in(it, lo, std::numeric_limits<int64_t>::max());
+  }
+
+  int64_t int64_in(const Item& it, int64_t lo, int64_t hi) const {
     const int64_t v = integer(it);
     if (v < lo) fail(it, "must be >= " + std::to_string(lo) + " (got " + std::to_string(v) + ")");
+    if (v > hi) fail(it, "must be <= " + std::to_string(hi) + " (got " + std::to_string(v) + ")");
     return v;
   }
 
@@ -302,8 +326,11 @@ class Section {
                "keys must be plain names (got " + describe(kv.first) + ")");
       const std::string key = kv.first.Scalar();
       const std::string path = join(item.path, key);
-      if (!schema.child(key))
-        r.fail(path, kv.first.Mark(), "unknown key" + suggestion(key, known, item.path));
+      if (!schema.child(key)) {
+        const std::string hint = suggestion(key, known, item.path);
+        r.fail(path, kv.first.Mark(),
+               "unknown key" + (hint.empty() ? " (known: " + list_text(known) + ")" : hint));
+      }
       auto [it, fresh] = entries_.emplace(key, Item{kv.second, path, kv.first.Mark()});
       if (!fresh)
         r.fail(
@@ -436,11 +463,11 @@ Override parse_override(const std::string& source, const std::string& text) {
     throw bad("value is not valid YAML: " + e.msg);
   }
 
-  // The path must name a known key; anything under the opaque probe: mapping is allowed.
+  // The path must name a known key; below a deferred one (probe:) the section's reader checks it.
   const Schema* s = &job_schema();
   std::string prefix;
   for (const auto& p : o.path) {
-    if (s->opaque) break;
+    if (s->deferred) break;
     const Schema* c = s->child(p);
     if (!c) {
       throw bad("unknown key " + join(prefix, p) + suggestion(p, names(*s), prefix));
@@ -501,7 +528,8 @@ std::optional<Field> axis_field(const char* name, const std::vector<T>& values) 
   return f;
 }
 
-std::vector<Field> fields(const Job& j) {
+// `probe_flow`: the canonical_flow text of the probe: mapping ("" for toy jobs).
+std::vector<Field> fields(const Job& j, const std::string& probe_flow) {
   auto i = [](int64_t v) { return std::to_string(v); };
   auto b = [](bool v) { return std::string(v ? "true" : "false"); };
   std::vector<Field> f = {
@@ -537,17 +565,15 @@ std::vector<Field> fields(const Job& j) {
   for (auto axis : {axis_field("temperature", j.grid.temperature), axis_field("rho", j.grid.rho),
                     axis_field("depth", j.grid.depth), axis_field("teacher", j.grid.teacher)})
     if (axis) f.push_back(*axis);
-  if (!j.probe_yaml.empty()) {
-    f.push_back({{"probe"}, canonical_flow(YAML::Load(j.probe_yaml)), {}, false});
-  }
+  if (!probe_flow.empty()) f.push_back({{"probe"}, probe_flow, {}, false});
   std::sort(f.begin(), f.end(), [](const Field& a, const Field& b) { return a.path < b.path; });
   return f;
 }
 
-std::string emit_effective(const Job& j) {
+std::string emit_effective(const Job& j, const std::string& probe_flow) {
   std::string out;
   std::vector<std::string> open;  // the mapping headers currently open
-  for (const auto& f : fields(j)) {
+  for (const auto& f : fields(j, probe_flow)) {
     const std::vector<std::string> parents(f.path.begin(), f.path.end() - 1);
     size_t common = 0;
     while (common < open.size() && common < parents.size() && open[common] == parents[common])
@@ -572,7 +598,107 @@ bool operational(const std::string& key) {
 template <class E>
 using Options = std::vector<std::pair<std::string, E>>;
 
-Job build(const Reader& r, const YAML::Node& root) {
+// --- probe: ----------------------------------------------------------------------------------
+
+bool valid_name(const std::string& n) {
+  return !n.empty() && n != "." && n != ".." && std::all_of(n.begin(), n.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+}
+
+std::string folder_name(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return std::filesystem::path(path).filename().string();
+}
+
+// A path or glob, or a list of them (at least one).
+std::vector<std::string> paths(const Reader& r, const Item& it) {
+  std::vector<std::string> out;
+  if (it.node.IsSequence()) {
+    for (size_t i = 0; i < it.node.size(); ++i)
+      out.push_back(r.scalar(Item{it.node[i], it.path + "[" + std::to_string(i) + "]", it.mark()},
+                             "a path or glob"));
+    if (out.empty()) r.fail(it, "empty list (needs at least one path or glob)");
+  } else {
+    out.push_back(r.scalar(it, "a path or glob, or a list of them"));
+  }
+  for (const auto& p : out)
+    if (p.empty()) r.fail(it, "empty path");
+  return out;
+}
+
+ProbeSpec read_probe(const Reader& r, const Item& item, const Schema& schema, Device run_device) {
+  const Section p(r, item, schema);
+  ProbeSpec spec;
+  if (auto v = p.get("shards")) {
+    spec.shards = paths(r, *v);
+    spec.shards_where = r.where_key(*v);
+  }
+  const Item models = p.require("models", " (a list of model folders)");
+  if (!models.node.IsSequence() || models.node.size() == 0)
+    r.fail(models, "must be a non-empty list of model folders or {name, path} mappings (got " +
+                       describe(models.node) + ")");
+  std::set<std::string> names;
+  for (size_t i = 0; i < models.node.size(); ++i) {
+    const YAML::Node n = models.node[i];
+    const Item at{n, models.path + "[" + std::to_string(i) + "]", n.Mark()};
+    ProbeModelSpec m;
+    m.where = r.where_key(at);
+    if (n.IsScalar()) {
+      m.path = r.scalar(at, "a model folder");
+      m.name = folder_name(m.path);
+      m.path_where = m.where;
+    } else if (n.IsMap()) {
+      const Section e(r, at, *schema.child("models"));
+      const Item path = e.require("path", " (the model folder)");
+      m.path = r.scalar(path, "a model folder");
+      m.path_where = r.where_key(path);
+      if (auto v = e.get("name")) {
+        m.name = r.scalar(*v, "a name");
+        if (!valid_name(m.name))
+          r.fail(*v, "must be letters, digits, '-', '_' or '.' (got '" + m.name + "')");
+      } else {
+        m.name = folder_name(m.path);
+      }
+      if (auto v = e.get("shards")) {
+        m.shards = paths(r, *v);
+        m.shards_where = r.where_key(*v);
+      }
+    } else {
+      r.fail(at, "must be a model folder or a {name, path} mapping (got " + describe(n) + ")");
+    }
+    if (m.path.empty()) r.fail(at, "empty model path");
+    if (!valid_name(m.name))
+      r.fail(at, "the folder name '" + m.name +
+                     "' cannot name an HDF5 group: give the model a name (letters, digits, '-', "
+                     "'_', '.')");
+    if (!names.insert(m.name).second)
+      r.fail(at, "duplicate model name '" + m.name + "' (names must be unique)");
+    if (m.shards.empty() && spec.shards.empty())
+      r.fail("probe.shards", item.key_mark,
+             "missing required key (token shards for " + m.name + ")");
+    spec.models.push_back(std::move(m));
+  }
+  if (auto v = p.get("documents")) spec.documents = r.int64_at_least(*v, 1);
+  if (auto v = p.get("max_tokens")) spec.max_tokens = int(r.int64_in(*v, 2, 1 << 24));
+  if (auto v = p.get("batch")) spec.batch = int(r.int64_in(*v, 1, 1 << 20));
+  if (auto v = p.get("dtype"))
+    spec.dtype =
+        r.choice(*v, Options<std::string>{
+                         {"float32", "float32"}, {"bfloat16", "bfloat16"}, {"float16", "float16"}});
+  spec.device = run_device;
+  if (auto v = p.get("device"))
+    spec.device = r.choice(*v, Options<Device>{{"cpu", Device::Cpu}, {"cuda", Device::Cuda}});
+  if (auto v = p.get("store_per_token")) spec.store_per_token = r.boolean(*v);
+  if (auto v = p.get("check_tokenizer")) spec.check_tokenizer = r.boolean(*v);
+  if (auto v = p.get("separator"))
+    spec.separator = uint32_t(r.int64_in(*v, 0, std::numeric_limits<uint32_t>::max()));
+  if (auto v = p.get("keep_separator")) spec.keep_separator = r.boolean(*v);
+  return spec;
+}
+
+// `probe_flow` receives the probe: mapping's canonical text for the effective form.
+Job build(const Reader& r, const YAML::Node& root, std::string& probe_flow) {
   Job job;
   const Section top(r, Item{root, "", YAML::Mark::null_mark()}, job_schema());
   const Schema& S = job_schema();
@@ -718,10 +844,11 @@ Job build(const Reader& r, const YAML::Node& root) {
 
   if (auto p = top.get("probe")) {
     if (toy) r.fail(*p, "only allowed with kind: probe");
-    if (p->node.IsDefined() && !p->node.IsNull() && !p->node.IsMap())
-      r.fail(*p, "must be a mapping (got " + describe(p->node) + ")");
-    // Stored as written; its keys are validated by the probe part when it lands.
-    job.probe_yaml = p->node.IsMap() ? YAML::Dump(p->node) : "{}";
+    job.probe = read_probe(r, *p, *S.child("probe"), job.run.device);
+    probe_flow = p->node.IsMap() ? canonical_flow(p->node) : "{}";
+  } else if (!toy) {
+    r.fail("probe", YAML::Mark::null_mark(),
+           "missing required key (kind probe needs probe.models and probe.shards)");
   }
 
   // A KL loss needs logits; head none outputs the m-dim hidden state.
@@ -818,8 +945,15 @@ std::string ToyTask::teacher_key() const {
   return "rho" + format_number(rho) + "_t" + std::to_string(teacher);
 }
 
-Job parse_job(const std::string& yaml_text, const std::string& source_name,
-              const std::vector<std::string>& overrides) {
+namespace {
+
+struct Parsed {
+  Job job;
+  std::string probe_flow;
+};
+
+Parsed parse(const std::string& yaml_text, const std::string& source_name,
+             const std::vector<std::string>& overrides) {
   YAML::Node root;
   try {
     const auto docs = YAML::LoadAll(yaml_text);
@@ -841,11 +975,24 @@ Job parse_job(const std::string& yaml_text, const std::string& source_name,
   for (const auto& text : overrides)
     apply_override(root, parse_override(source_name, text), source_name, touched);
 
-  Job job = build(Reader(source_name, touched), root);
-  job.source_path = source_name;
-  job.yaml_text = yaml_text;
-  job.effective = emit_effective(job);
-  return job;
+  Parsed p;
+  p.job = build(Reader(source_name, touched), root, p.probe_flow);
+  p.job.source_path = source_name;
+  p.job.yaml_text = yaml_text;
+  p.job.effective = emit_effective(p.job, p.probe_flow);
+  return p;
+}
+
+}  // namespace
+
+std::string ProbeSpec::effective_dtype() const {
+  if (!dtype.empty()) return dtype;
+  return device == Device::Cuda ? "bfloat16" : "float32";
+}
+
+Job parse_job(const std::string& yaml_text, const std::string& source_name,
+              const std::vector<std::string>& overrides) {
+  return parse(yaml_text, source_name, overrides).job;
 }
 
 Job load_job(const std::string& path, const std::vector<std::string>& overrides) {
@@ -880,15 +1027,54 @@ namespace {
 std::vector<Field> effective_fields(const Job& j) {
   if (!j.effective.empty()) {
     try {
-      return fields(parse_job(j.effective, "effective"));
+      const Parsed p = parse(j.effective, "effective", {});
+      return fields(p.job, p.probe_flow);
     } catch (const JobError&) {
     }
   }
-  return fields(j);
+  return fields(j, "");
+}
+
+// Probe jobs compare what shapes the batches and their numbers; models may come and go, and the
+// device may change (with the dtype pinned).
+std::string incompatible_probe_change(const Job& before, const Job& after) {
+  if (before.kind != JobKind::Probe) return "kind changed from toy to probe";
+  const ProbeSpec& a = before.probe;
+  const ProbeSpec& b = after.probe;
+  auto text = [](const std::vector<std::string>& v) {
+    std::string s = "[";
+    for (const auto& x : v) s += (s.size() > 1 ? ", " : "") + x;
+    return s + "]";
+  };
+  auto num = [](int64_t v) { return v == 0 ? std::string("all") : std::to_string(v); };
+  if (a.documents != b.documents)
+    return "probe.documents changed from " + num(a.documents) + " to " + num(b.documents);
+  if (a.max_tokens != b.max_tokens)
+    return "probe.max_tokens changed from " + std::to_string(a.max_tokens) + " to " +
+           std::to_string(b.max_tokens);
+  if (a.batch != b.batch)
+    return "probe.batch changed from " + std::to_string(a.batch) + " to " + std::to_string(b.batch);
+  if (a.effective_dtype() != b.effective_dtype())
+    return "the dtype changed from " + a.effective_dtype() + " to " + b.effective_dtype();
+  if (a.store_per_token != b.store_per_token) return "probe.store_per_token changed";
+  if (a.separator != b.separator || a.keep_separator != b.keep_separator)
+    return "probe.separator or probe.keep_separator changed";
+  for (const auto& mb : b.models)
+    for (const auto& ma : a.models) {
+      if (ma.name != mb.name) continue;
+      if (ma.path != mb.path)
+        return "the path of model " + ma.name + " changed from " + ma.path + " to " + mb.path;
+      const auto& sa = ma.shards.empty() ? a.shards : ma.shards;
+      const auto& sb = mb.shards.empty() ? b.shards : mb.shards;
+      if (sa != sb)
+        return "the shards of model " + ma.name + " changed from " + text(sa) + " to " + text(sb);
+    }
+  return "";
 }
 }  // namespace
 
 std::string incompatible_change(const Job& before, const Job& after) {
+  if (after.kind == JobKind::Probe) return incompatible_probe_change(before, after);
   const auto a = effective_fields(before);
   const auto b = effective_fields(after);
   std::map<std::vector<std::string>, const Field*> in_b;
@@ -922,58 +1108,6 @@ std::string incompatible_change(const Job& before, const Job& after) {
     if (old_text != new_text) return key + " changed from " + old_text + " to " + new_text;
   }
   return "";
-}
-
-double learning_rate(const TrainSpec& train, int depth, int64_t step) {
-  // Same operation order as the reference (optimizer lr = base/√ℓ, then a LambdaLR factor).
-  double lr = train.lr.base;
-  if (train.lr.depth_scaling == DepthScaling::InvSqrt)
-    lr = lr / std::sqrt(static_cast<double>(std::max(depth, 1)));
-  if (train.lr.schedule == Schedule::LinearTail) {
-    const double S = static_cast<double>(train.steps);
-    const double s = static_cast<double>(step);
-    if (!(s < 0.8 * S)) {
-      // Past the last step the factor stays at its floor of 0.1 rather than going negative.
-      const double left = std::max(S - s, 0.0);
-      lr = lr * (left / (0.2 * S) * 0.9 + 0.1);
-    }
-  }
-  return lr;
-}
-
-namespace {
-uint64_t splitmix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-void fnv1a(uint64_t& h, const void* data, size_t n) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  for (size_t i = 0; i < n; ++i) {
-    h ^= p[i];
-    h *= 0x100000001b3ULL;
-  }
-}
-void fnv1a_u64(uint64_t& h, uint64_t v) {
-  unsigned char le[8];  // little-endian bytes whatever the host order
-  for (int i = 0; i < 8; ++i) le[i] = static_cast<unsigned char>(v >> (8 * i));
-  fnv1a(h, le, 8);
-}
-}  // namespace
-
-uint64_t derive_seed(uint64_t master, const std::string& purpose, const std::string& key,
-                     int64_t index) {
-  constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
-  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a offset basis
-  // Length prefixes keep ("ab", "c") and ("a", "bc") apart.
-  fnv1a_u64(h, purpose.size());
-  fnv1a(h, purpose.data(), purpose.size());
-  fnv1a_u64(h, key.size());
-  fnv1a(h, key.data(), key.size());
-  uint64_t s = splitmix64(master + kGolden);
-  s = splitmix64((s ^ h) + kGolden);
-  s = splitmix64((s ^ static_cast<uint64_t>(index)) + kGolden);
-  return s;
 }
 
 }  // namespace depthscale::config

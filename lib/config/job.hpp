@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "config/probe.hpp"
 #include "error/error.hpp"
 
 namespace depthscale::config {
@@ -20,16 +21,15 @@ enum class Loss { Kl, Mse };
 enum class DepthScaling { None, InvSqrt };  // lr = base · depth^-1/2 for inv_sqrt
 enum class Schedule { Constant, LinearTail };
 enum class Inputs { Shared, Independent };  // one input batch per (teacher, step), or per student
-enum class Device { Cpu, Cuda };
 // The toy training step: hand-derived loops per student (CPU; on CUDA it means batched), LibTorch
 // autograd per student (the reference path), or every student of one depth and input stream as
 // one batched autograd program over stacked parameters (bmm; the GPU path).
 enum class Engine { Fused, Autograd, Batched };
 
 // A bad job file or override: message names file, key and line ("job.yaml:12: train.steps: ...").
-class JobError : public InputError {
+class JobError : public depthscale::InputError {
  public:
-  using InputError::InputError;
+  using depthscale::InputError::InputError;
 };
 
 struct ModelSpec {
@@ -100,8 +100,8 @@ struct Job {
   std::string source_path;  // the file it came from ("<string>" for text)
   std::string yaml_text;    // the exact text of the file
   std::string effective;    // canonical YAML of the job after overrides (for resume comparison)
-  // kind probe: the `probe:` mapping as YAML text, not validated here (empty when absent).
-  std::string probe_yaml;
+  // kind probe: the validated `probe:` mapping (config/probe.hpp); empty for toy jobs.
+  ProbeSpec probe;
 };
 
 // One student: a point of the grid. The key is stable across runs of the same job and safe as an
@@ -139,23 +139,14 @@ std::vector<double> logspace(double lo_exp, double hi_exp, int count);
 
 // Compares the effective settings of an earlier job with a new one. Returns "" when the new job
 // is the same or only adds grid points; otherwise a message naming the first key that changed.
+// A probe job (`after`) is compared by its probe: settings only: models may be added or dropped
+// and the device may change; documents, max_tokens, batch, the dtype, separators, the shards and
+// a model's path may not (they shape the batches or their numbers).
 // Compares the `effective` texts (so a Job parsed from a stored job_yaml, with `effective` replaced
 // by the stored one, compares with its overrides); a Job whose `effective` is empty or unreadable
 // is compared by its fields. Keys are compared in the sorted order of `effective`. Settings that
 // cannot change a result (run.unit_size, run.threads, train.checkpoint_every) may change freely.
 std::string incompatible_change(const Job& before, const Job& after);
-
-// Learning rate of a student of `depth` at `step` (0-based) under the job's schedule (SPEC.md §1).
-// linear_tail: base for step < 0.8·S, then base·((S − step)/(0.2·S)·0.9 + 0.1), floored at 0.1·base
-// for step > S.
-double learning_rate(const TrainSpec& train, int depth, int64_t step);
-
-// Derives a 64-bit seed for one random stream from the master seed, the stream's purpose and a key.
-// h = FNV-1a-64 over (le64 |purpose|, purpose, le64 |key|, key); with G = 0x9e3779b97f4a7c15 and
-// mix = the splitmix64 finaliser: s = mix(master + G); s = mix((s ^ h) + G);
-// seed = mix((s ^ uint64(index)) + G). Pure integer arithmetic: the same on every platform.
-uint64_t derive_seed(uint64_t master, const std::string& purpose, const std::string& key,
-                     int64_t index = 0);
 
 const char* to_string(Loss);
 const char* to_string(Head);

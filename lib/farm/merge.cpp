@@ -222,30 +222,4 @@ MergeReport merge_slices(const MergeOptions& opt) {
   return report;
 }
 
-int merge_command(const MergeOptions& opt) {
-  try {
-    const MergeReport r = merge_slices(opt);
-    spdlog::info("merged {} of {} slice(s) into {}: {} complete and {} failed {}, {} {}{}",
-                 r.slices, r.slice_count, opt.out, r.complete, r.failed,
-                 r.probe ? "batches" : "tasks", r.probe ? r.models : r.teachers,
-                 r.probe ? "models finished" : "teachers",
-                 r.skipped ? ", " + std::to_string(r.skipped) + " unfinished groups skipped" : "");
-    if (!r.missing.empty()) {
-      std::string list;
-      for (int i : r.missing) list += (list.empty() ? "" : ", ") + std::to_string(i);
-      spdlog::warn(
-          "slices missing from the merge: {} (of {}); their tasks show as pending in "
-          "`depthscale status {}`",
-          list, r.slice_count, opt.out);
-    }
-    return kDone;
-  } catch (const config::JobError& e) {
-    spdlog::error("{}", e.what());
-    return kUsage;
-  } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
-    return kError;
-  }
-}
-
 }  // namespace depthscale::farm

@@ -28,7 +28,5 @@ struct MergeReport {
 // Throws config::JobError for jobs that do not match, store::StoreError for anything else.
 MergeReport merge_slices(const MergeOptions& options);
 
-// The command: logs the outcome, returns the exit code (0 done, 1 error, 2 mismatched jobs).
-int merge_command(const MergeOptions& options);
 
 }  // namespace depthscale::farm

@@ -478,7 +478,7 @@ std::string plan_report(const std::vector<ModelPlan>& plans, const ProbeSpec& sp
       "\n%lld batch(es) of %d document(s) to run on %d rank(s); dtype %s on %s; "
       "max_tokens %d; per-token arrays %s\n",
       (long long)pending, spec.batch, ranks, spec.effective_dtype().c_str(),
-      spec.device == probe::ProbeDevice::Cuda ? "cuda" : "cpu", spec.max_tokens,
+      config::to_string(spec.device), spec.max_tokens,
       spec.store_per_token ? "kept" : "not kept (summaries only)");
   if (elsewhere > 0)
     s += log::sprintf("(%lld pending batch(es) belong to the other slices of the job array)\n",
@@ -490,7 +490,7 @@ std::string plan_report(const std::vector<ModelPlan>& plans, const ProbeSpec& sp
 class ProbeSweep : public SweepKind {
  public:
   ProbeSweep(const config::Job& job, std::string out, const RunOptions& opt)
-      : job_(job), out_(std::move(out)), spec_(probe::parse_probe_spec(job, opt.overrides)) {}
+      : job_(job), out_(std::move(out)), spec_(job.probe) {}
 
   void check_inputs() override { plans_ = resolve_plans(spec_); }
 
@@ -542,7 +542,7 @@ class ProbeSweep : public SweepKind {
     return outcome;
   }
 
-  bool cuda() const override { return spec_.device == probe::ProbeDevice::Cuda; }
+  bool cuda() const override { return spec_.device == config::Device::Cuda; }
   std::string device_key() const override { return "probe.device"; }
   std::unique_ptr<UnitRunner> runner(torch::Device device, int rank) override {
     return std::make_unique<ProbeRunner>(spec_, device, rank);
@@ -572,42 +572,8 @@ class ProbeSweep : public SweepKind {
 
 }  // namespace
 
-std::string incompatible_probe_change(const config::Job& before, const config::Job& after) {
-  if (before.kind != config::JobKind::Probe) return "kind changed from toy to probe";
-  const ProbeSpec a = probe::parse_probe_spec(before), b = probe::parse_probe_spec(after);
-  auto text = [](const std::vector<std::string>& v) {
-    std::string s = "[";
-    for (const auto& x : v) s += (s.size() > 1 ? ", " : "") + x;
-    return s + "]";
-  };
-  auto num = [](int64_t v) { return v == 0 ? std::string("all") : std::to_string(v); };
-  if (a.documents != b.documents)
-    return "probe.documents changed from " + num(a.documents) + " to " + num(b.documents);
-  if (a.max_tokens != b.max_tokens)
-    return "probe.max_tokens changed from " + std::to_string(a.max_tokens) + " to " +
-           std::to_string(b.max_tokens);
-  if (a.batch != b.batch)
-    return "probe.batch changed from " + std::to_string(a.batch) + " to " + std::to_string(b.batch);
-  if (a.effective_dtype() != b.effective_dtype())
-    return "the dtype changed from " + a.effective_dtype() + " to " + b.effective_dtype();
-  if (a.store_per_token != b.store_per_token) return "probe.store_per_token changed";
-  if (a.separator != b.separator || a.keep_separator != b.keep_separator)
-    return "probe.separator or probe.keep_separator changed";
-  for (const auto& mb : b.models)
-    for (const auto& ma : a.models) {
-      if (ma.name != mb.name) continue;
-      if (ma.path != mb.path)
-        return "the path of model " + ma.name + " changed from " + ma.path + " to " + mb.path;
-      const auto& sa = ma.shards.empty() ? a.shards : ma.shards;
-      const auto& sb = mb.shards.empty() ? b.shards : mb.shards;
-      if (sa != sb)
-        return "the shards of model " + ma.name + " changed from " + text(sa) + " to " + text(sb);
-    }
-  return "";
-}
-
 int64_t finalize_probe_file(const config::Job& job, const std::string& out) {
-  const ProbeSpec spec = probe::parse_probe_spec(job);
+  const ProbeSpec& spec = job.probe;
   std::vector<ModelPlan> plans = resolve_plans(spec);
   read_plans(spec, out, true, false, false, plans);
   ProbeSource source(spec, out, plans);

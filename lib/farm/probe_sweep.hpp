@@ -16,10 +16,4 @@ namespace depthscale::farm {
 // The model folders and shards must be readable. Used by `depthscale merge`.
 int64_t finalize_probe_file(const config::Job& job, const std::string& out);
 
-// "" when a sweep written by `before` may be resumed by `after` (both probe jobs), else the first
-// setting that changed. Models may be added or dropped and the device may change; everything that
-// shapes the batches or their numbers (documents, max_tokens, batch, dtype, shards, a model's
-// path) may not.
-std::string incompatible_probe_change(const config::Job& before, const config::Job& after);
-
 }  // namespace depthscale::farm

@@ -13,7 +13,6 @@
 
 #include "farm/kinds.hpp"
 #include "farm/mpi.hpp"
-#include "farm/probe_sweep.hpp"
 #include "toy/model.hpp"
 
 namespace fs = std::filesystem;
@@ -59,9 +58,7 @@ std::optional<store::SweepFile> open_output(const config::Job& job, const std::s
     auto file = store::SweepFile::open_or_recover(out);
     // The effective job (overrides included) is itself a valid job file.
     const auto before = config::parse_job(file.header().effective, out + ":/job_effective");
-    const auto change = job.kind == config::JobKind::Probe
-                            ? incompatible_probe_change(before, job)
-                            : config::incompatible_change(before, job);
+    const auto change = config::incompatible_change(before, job);
     if (!change.empty())
       throw InputError(out + " was written by a different job: " + change +
                        " (start a new --out, or run the original job)");

@@ -2,9 +2,6 @@
 // file; it also trains on a worker thread of its own, so `mpirun -np 1` and `-np N` take the same
 // path. Idle workers pull the next work unit (most expensive first); results, checkpoints and
 // progress flow back to rank 0 as HDF5 file images.
-//
-// Exit codes (DESIGN.md): 0 done, 1 error, 2 usage / invalid job, 3 stopped on a signal after
-// checkpointing, 4 finished with failed tasks.
 #pragma once
 
 #include <string>
@@ -14,8 +11,6 @@
 #include "farm/farm.hpp"
 
 namespace depthscale::farm {
-
-enum ExitCode : int { kDone = 0, kError = 1, kUsage = 2, kStopped = 3, kSomeFailed = 4 };
 
 struct RunOptions {
   std::string job_path;
@@ -29,6 +24,7 @@ struct RunOptions {
   // started (the sbatch scripts pass SLURM's end time; apps reads DEPTHSCALE_DEADLINE).
   double deadline = 0;
   double progress_seconds = 10;  // how often the progress line is logged
+  std::string fail_task;         // toy fault injection for tests: "<key>[@step]" (UnitContext)
 };
 
 // The farm's settings every job kind shares: the deadline, the progress period, the stop signal.
@@ -52,9 +48,11 @@ class RankZeroFailed : public Error {
   bool input;
 };
 
-// SIGTERM, SIGUSR1 and SIGINT ask for a stop at the next step boundary (checkpoint, flush, exit
-// 3); a second signal exits at once, but never while rank 0 is in the middle of writing a file.
-void install_signal_handlers();
+// SIGTERM, SIGUSR1 and SIGINT ask for a stop at the next step boundary (the run then checkpoints
+// and returns RunOutcome::Stopped); a second signal ends the process at once with
+// `second_signal_exit_code` (apps passes its code for "stopped"), but never while rank 0 is in
+// the middle of writing a file.
+void install_signal_handlers(int second_signal_exit_code);
 bool stop_requested();
 // Brackets a write that must not be cut by the second signal's immediate exit.
 class CriticalSection {
@@ -63,7 +61,8 @@ class CriticalSection {
   ~CriticalSection();
 };
 
-// `depthscale status FILE.h5`: prints the per-group table; returns an exit code.
-int print_status(const std::string& path);
+// `depthscale status FILE.h5`: the per-group table (toy) or per-model table (probe) as text.
+// Throws StoreError for a file that is not a readable sweep.
+std::string status_report(const std::string& path);
 
 }  // namespace depthscale::farm

@@ -8,6 +8,7 @@
 
 #include "config/job.hpp"
 #include "farm/run.hpp"
+#include "log/log.hpp"
 #include "store/store.hpp"
 #include "toy/unit.hpp"
 
@@ -25,20 +26,21 @@ struct Counts {
 
 // Probe sweeps: per model, finished or how many batches are in the file (complete, failed)
 // and how many more wait in the sidecar (finished by a worker, not yet copied in by rank 0).
-int print_probe_status(const std::string& path, const store::Group& root, const config::Job& job) {
-  std::printf("%s: probe job %s\n", path.c_str(), job.name.c_str());
-  std::printf("%-24s %10s %10s %8s %9s %12s %12s\n", "model", "state", "complete", "failed",
+std::string probe_status(const std::string& path, const store::Group& root, const config::Job& job) {
+  std::string out;
+  out += log::sprintf("%s: probe job %s\n", path.c_str(), job.name.c_str());
+  out += log::sprintf("%-24s %10s %10s %8s %9s %12s %12s\n", "model", "state", "complete", "failed",
               "sidecar", "documents", "tokens");
   if (!root.has("probe")) {
-    std::printf("(no model started yet)\n");
-    return kDone;
+    out += log::sprintf("(no model started yet)\n");
+    return out;
   }
   auto probe = root.open_group("probe");
   for (const auto& name : probe.children()) {
     auto mg = probe.open_group(name);
     if (mg.has_attr("status") && mg.attr_string("status") == "complete") {
       const auto batches = mg.attr_int("batches");
-      std::printf("%-24s %10s %10lld %8d %9d %12lld %12lld\n", name.c_str(), "complete",
+      out += log::sprintf("%-24s %10s %10lld %8d %9d %12lld %12lld\n", name.c_str(), "complete",
                   (long long)batches, 0, 0, (long long)mg.attr_int("documents"),
                   (long long)mg.attr_int("tokens"));
       continue;
@@ -59,14 +61,15 @@ int print_probe_status(const std::string& path, const store::Group& root, const 
     if (fs::is_directory(side, ec))
       for (const auto& e : fs::directory_iterator(side, ec))
         if (e.path().extension() == ".h5" && !in_file.count(e.path().stem().string())) ++sidecar;
-    std::printf("%-24s %10s %10d %8d %9d %12s %12s\n", name.c_str(), "running", complete, failed,
+    out += log::sprintf("%-24s %10s %10d %8d %9d %12s %12s\n", name.c_str(), "running", complete, failed,
                 sidecar, "", "");
   }
-  return kDone;
+  return out;
 }
 
-int print_status(const std::string& path) {
-  try {
+std::string status_report(const std::string& path) {
+  std::string out;
+  {
     config::Job job;
     std::map<std::string, std::string> status;  // key → complete | failed
     std::map<std::string, double> wall;
@@ -75,7 +78,7 @@ int print_status(const std::string& path) {
       auto root = f.root();
       // The effective job (overrides included) says which tasks the sweep has.
       job = config::parse_job(root.attr_string("job_effective"), path + ":/job_effective");
-      if (job.kind == config::JobKind::Probe) return print_probe_status(path, root, job);
+      if (job.kind == config::JobKind::Probe) return probe_status(path, root, job);
       if (root.has("tasks")) {
         auto tasks = root.open_group("tasks");
         for (const auto& key : tasks.children()) {
@@ -122,12 +125,12 @@ int print_status(const std::string& path) {
         g.cost_left += cost;
       }
     }
-    std::printf("%s: job %s, %lld steps per task\n", path.c_str(), job.name.c_str(),
+    out += log::sprintf("%s: job %s, %lld steps per task\n", path.c_str(), job.name.c_str(),
                 (long long)job.train.steps);
-    std::printf("%-34s %9s %9s %7s %8s %12s\n", "group", "complete", "partial", "failed", "pending",
+    out += log::sprintf("%-34s %9s %9s %7s %8s %12s\n", "group", "complete", "partial", "failed", "pending",
                 "partial at");
     for (const auto& [name, g] : groups) {
-      std::printf("%-34s %9d %9d %7d %8d %12s\n", name.c_str(), g.complete, g.partial, g.failed,
+      out += log::sprintf("%-34s %9d %9d %7d %8d %12s\n", name.c_str(), g.complete, g.partial, g.failed,
                   g.pending, g.min_step >= 0 ? ("step " + std::to_string(g.min_step)).c_str() : "");
       total.complete += g.complete;
       total.partial += g.partial;
@@ -137,18 +140,15 @@ int print_status(const std::string& path) {
       total.cost_done += g.cost_done;
       total.cost_left += g.cost_left;
     }
-    std::printf("%-34s %9d %9d %7d %8d\n", "total", total.complete, total.partial, total.failed,
+    out += log::sprintf("%-34s %9d %9d %7d %8d\n", "total", total.complete, total.partial, total.failed,
                 total.pending);
     if (total.cost_done > 0 && total.cost_left > 0) {
       const double core_seconds = total.cost_left * total.seconds / total.cost_done;
-      std::printf("remaining: about %.2f core-hours at the rate of the finished tasks\n",
+      out += log::sprintf("remaining: about %.2f core-hours at the rate of the finished tasks\n",
                   core_seconds / 3600.0);
     }
-    return kDone;
-  } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
-    return kError;
   }
+  return out;
 }
 
 }  // namespace depthscale::farm

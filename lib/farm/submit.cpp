@@ -23,7 +23,6 @@
 #include <thread>
 
 #include "config/job.hpp"
-#include "probe/runner.hpp"
 #include "farm/run.hpp"
 #include "store/store.hpp"
 
@@ -33,7 +32,7 @@ namespace depthscale::farm {
 
 namespace {
 
-using std::invalid_argument;
+using invalid_argument = OptionError;  // every bad option is an InputError (exit 2)
 
 // Paths go into double quotes and #SBATCH lines of the scripts, where these would break or expand
 // ('%' is a filename pattern in --output).
@@ -59,11 +58,11 @@ std::string absolute(const std::string& p) {
 }
 
 // "results/x.h5" -> "results/x"
-std::string stem_of(const std::string& out) {
+std::string stem_of_impl(const std::string& out) {
   return out.substr(0, out.size() - 3);
 }
 
-std::string join_ids(const std::vector<std::string>& ids, const char* sep) {
+std::string join_ids_impl(const std::vector<std::string>& ids, const char* sep) {
   std::string s;
   for (const auto& id : ids) s += (s.empty() ? "" : sep) + id;
   return s;
@@ -174,6 +173,13 @@ void check_existing(const std::string& path, const config::Job& job) {
 
 }  // namespace
 
+std::string stem_of(const std::string& out) {
+  return stem_of_impl(out);
+}
+std::string join_ids(const std::vector<std::string>& ids, const char* sep) {
+  return join_ids_impl(ids, sep);
+}
+
 std::vector<ArrayChunk> array_chunks(int slices, int max_array_size) {
   if (max_array_size < 1) throw invalid_argument("MaxArraySize must be at least 1");
   std::vector<ArrayChunk> chunks;
@@ -254,9 +260,8 @@ std::string shell_quote(const std::string& word) {
   return q + "'";
 }
 
-std::string template_dir() {
-  if (const char* d = std::getenv("DEPTHSCALE_SLURM_TEMPLATES"); d && *d) return d;
-  return std::string(DEPTHSCALE_SOURCE_DIR) + "/slurm";
+std::string template_dir(const std::string& given) {
+  return given.empty() ? std::string(DEPTHSCALE_SOURCE_DIR) + "/slurm" : given;
 }
 
 SubmitPlan plan_submission(const SubmitOptions& opt, const std::string& binary,
@@ -268,8 +273,8 @@ SubmitPlan plan_submission(const SubmitOptions& opt, const std::string& binary,
   size_t n_tasks = 0;
   bool cuda = job.run.device == config::Device::Cuda;
   if (probe_job) {
-    const auto spec = probe::parse_probe_spec(job);
-    cuda = spec.device == probe::ProbeDevice::Cuda;
+    const auto& spec = job.probe;
+    cuda = spec.device == config::Device::Cuda;
     n_tasks = spec.documents > 0
                   ? size_t((spec.documents + spec.batch - 1) / spec.batch) * spec.models.size()
                   : std::numeric_limits<size_t>::max();
@@ -419,120 +424,51 @@ SubmitPlan plan_submission(const SubmitOptions& opt, const std::string& binary,
   return plan;
 }
 
-int submit_command(const SubmitOptions& opt) {
-  const std::string binary = fs::read_symlink("/proc/self/exe").string();
-  int max_array_size = 1001;  // SLURM's default
-  if (opt.array > 0) {
-    const Captured c = run_program({"scontrol", "show", "config"}, 30);
-    if (c.status == 0) {
-      max_array_size = parse_max_array_size(c.out, max_array_size);
-    } else {
-      spdlog::warn("`scontrol show config` failed: assuming MaxArraySize = {}", max_array_size);
-    }
-  }
-  SubmitPlan plan;
-  try {
-    plan = plan_submission(opt, binary, template_dir(), max_array_size);
-  } catch (const config::JobError& e) {
-    spdlog::error("{}", e.what());
-    return kUsage;
-  } catch (const invalid_argument& e) {
-    spdlog::error("{}", e.what());
-    return kUsage;
-  } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
-    return kError;
-  }
-  for (const auto& n : plan.notes) spdlog::info("{}", n);
+int cluster_max_array_size(int fallback) {
+  const Captured c = run_program({"scontrol", "show", "config"}, 30);
+  if (c.status == 0) return parse_max_array_size(c.out, fallback);
+  spdlog::warn("`scontrol show config` failed: assuming MaxArraySize = {}", fallback);
+  return fallback;
+}
 
-  if (opt.dry_run) {
-    for (const auto& s : plan.sweep) std::printf("# ==== %s\n%s\n", s.path.c_str(), s.text.c_str());
-    std::printf("# ==== %s\n%s\n", plan.reduce.path.c_str(), plan.reduce.text.c_str());
-    std::printf("# dry run: nothing written or submitted. Would run:\n");
-    std::vector<std::string> vars;
-    for (size_t k = 0; k < plan.sweep.size(); ++k) {
-      vars.push_back("$j" + std::to_string(k));
-      std::printf("#   j%zu=$(%s --parsable %s)\n", k, opt.sbatch.c_str(),
-                  plan.sweep[k].path.c_str());
-    }
-    std::printf("#   %s --parsable --dependency=afterok:%s %s\n", opt.sbatch.c_str(),
-                join_ids(vars, ":").c_str(), plan.reduce.path.c_str());
-    return kDone;
+void write_scripts(const SubmitPlan& plan) {
+  // SLURM opens the log file before the script runs: a missing folder fails the job.
+  fs::create_directories(plan.log_dir);
+  fs::create_directories(fs::path(plan.out).parent_path());
+  std::vector<const Script*> all;
+  for (const auto& x : plan.sweep) all.push_back(&x);
+  all.push_back(&plan.reduce);
+  for (const auto* s : all) {
+    std::ofstream f(s->path, std::ios::binary | std::ios::trunc);
+    f << s->text;
+    f.close();
+    if (!f) throw Error("cannot write " + s->path);
   }
+}
 
-  try {
-    // SLURM opens the log file before the script runs: a missing folder fails the job.
-    fs::create_directories(plan.log_dir);
-    fs::create_directories(fs::path(plan.out).parent_path());
-    for (const auto* s : [&] {
-           std::vector<const Script*> all;
-           for (const auto& x : plan.sweep) all.push_back(&x);
-           all.push_back(&plan.reduce);
-           return all;
-         }()) {
-      std::ofstream f(s->path, std::ios::binary | std::ios::trunc);
-      f << s->text;
-      f.close();
-      if (!f) throw std::runtime_error("cannot write " + s->path);
-    }
-  } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
-    return kError;
-  }
-
-  std::vector<std::string> ids;
+Submitted submit_plan(const SubmitPlan& plan, const std::string& sbatch_program) {
+  Submitted done;
   auto sbatch = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {opt.sbatch, "--parsable"});
+    args.insert(args.begin(), {sbatch_program, "--parsable"});
     const Captured c = run_program(args, 300);
     if (c.status != 0) {
       std::string cmd;
       for (const auto& a : args) cmd += (cmd.empty() ? "" : " ") + a;
-      throw std::runtime_error(cmd + " failed" +
-                               (c.status < 0 ? std::string(" (killed after 300 s)")
-                                             : " with exit " + std::to_string(c.status)) +
-                               (trim(c.err).empty() ? "" : ": " + trim(c.err)));
+      std::string what = cmd + " failed" +
+                         (c.status < 0 ? std::string(" (killed after 300 s)")
+                                       : " with exit " + std::to_string(c.status)) +
+                         (trim(c.err).empty() ? "" : ": " + trim(c.err));
+      if (!done.sweep_ids.empty())
+        what += "; already submitted: " + join_ids(done.sweep_ids, ", ") + " (cancel with `scancel " +
+                join_ids(done.sweep_ids, " ") + "`, or submit " + plan.reduce.path +
+                " yourself with --dependency=afterok:" + join_ids(done.sweep_ids, ":") + ")";
+      throw Error(what);
     }
     return parse_job_id(c.out);
   };
-  std::string reduce_id;
-  try {
-    for (const auto& s : plan.sweep) ids.push_back(sbatch({s.path}));
-    reduce_id = sbatch({"--dependency=afterok:" + join_ids(ids, ":"), plan.reduce.path});
-  } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
-    if (!ids.empty())
-      spdlog::error(
-          "already submitted: {} (cancel with `scancel {}`, or submit {} yourself with "
-          "--dependency=afterok:{})",
-          join_ids(ids, ", "), join_ids(ids, " "), plan.reduce.path, join_ids(ids, ":"));
-    return kError;
-  }
-
-  const bool array = opt.array > 0;
-  for (size_t k = 0; k < ids.size(); ++k) std::printf("sweep job: %s\n", ids[k].c_str());
-  std::printf("reduce job: %s\n", reduce_id.c_str());
-  std::printf(
-      "\n%s: %s into %s\n", array ? "job array" : "task farm",
-      (array ? std::to_string(opt.array) + " slices of " + std::to_string(plan.ntasks) + " rank(s)"
-             : std::to_string(plan.ntasks) + " MPI rank(s)")
-          .c_str(),
-      plan.out.c_str());
-  std::printf("  scripts   %s/\n", plan.script_dir.c_str());
-  std::printf("  logs      %s/\n", plan.log_dir.c_str());
-  std::printf("  figures   %s/ (after the reduction job)\n", plan.plot_dir.c_str());
-  std::printf("watch:\n");
-  std::printf("  squeue -j %s,%s\n", join_ids(ids, ",").c_str(), reduce_id.c_str());
-  if (array) {
-    std::printf("  depthscale status %s-slice<i>.h5   (the merged %s after the reduction)\n",
-                stem_of(plan.out).c_str(), plan.out.c_str());
-  } else {
-    std::printf("  depthscale status %s\n", plan.out.c_str());
-  }
-  std::printf("  tail -f %s/%s\n", plan.log_dir.c_str(), array ? "*_*.out" : "*.out");
-  std::printf("stop early (checkpoint, requeue, resume): scancel --batch --signal=USR1 %s\n",
-              join_ids(ids, " ").c_str());
-  std::printf("cancel: scancel %s %s\n", join_ids(ids, " ").c_str(), reduce_id.c_str());
-  return kDone;
+  for (const auto& s : plan.sweep) done.sweep_ids.push_back(sbatch({s.path}));
+  done.reduce_id = sbatch({"--dependency=afterok:" + join_ids(done.sweep_ids, ":"), plan.reduce.path});
+  return done;
 }
 
 }  // namespace depthscale::farm

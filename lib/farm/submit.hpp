@@ -8,7 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "error/error.hpp"
+
 namespace depthscale::farm {
+
+// A bad submit option (--time, --array, ...): the message names it.
+class OptionError : public InputError {
+ public:
+  using InputError::InputError;
+};
 
 struct SubmitOptions {
   std::string job_path;
@@ -23,6 +31,7 @@ struct SubmitOptions {
   std::string partition;
   bool dry_run = false;
   std::string sbatch = "sbatch";  // the sbatch program (tests substitute a stand-in)
+  std::string templates;          // the templates' folder; empty: <source>/slurm
 };
 
 // A filled batch script and where it goes.
@@ -56,11 +65,11 @@ std::vector<ArrayChunk> array_chunks(int slices, int max_array_size);
 int parse_max_array_size(const std::string& scontrol_show_config, int fallback = 1001);
 
 // Seconds of a SLURM time spec (sbatch --time: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S); throws
-// std::invalid_argument for anything else (and for 0).
+// OptionError for anything else (and for 0).
 int64_t parse_slurm_time(const std::string& spec);
 
 // Fills a template: drops lines starting with "##", replaces every @NAME@ by values[NAME]; throws
-// std::invalid_argument naming any @NAME@ left over.
+// OptionError naming any @NAME@ left over.
 std::string fill_template(const std::string& text,
                           const std::map<std::string, std::string>& values);
 
@@ -68,15 +77,31 @@ std::string fill_template(const std::string& text,
 std::string shell_quote(const std::string& word);
 
 // Works out the scripts without touching the cluster or the disk (besides reading the job and the
-// templates). Throws config::JobError for a bad job and std::invalid_argument for bad options.
+// templates). Throws config::JobError for a bad job and OptionError for bad options.
 SubmitPlan plan_submission(const SubmitOptions& options, const std::string& depthscale_binary,
                            const std::string& template_dir, int max_array_size);
 
-// The folder of the templates: $DEPTHSCALE_SLURM_TEMPLATES, else <source dir>/slurm.
-std::string template_dir();
+// The folder of the templates: `given` (apps passes $DEPTHSCALE_SLURM_TEMPLATES), else
+// <source dir>/slurm.
+std::string template_dir(const std::string& given = "");
 
-// The command: plan, then print (--dry-run) or write + sbatch; returns the exit code (0 submitted,
-// 1 sbatch or file errors, 2 bad job or options).
-int submit_command(const SubmitOptions& options);
+// MaxArraySize as the cluster says (`scontrol show config`), else `fallback` (with a warning).
+int cluster_max_array_size(int fallback = 1001);
+
+// Writes the plan's scripts beside the sweep file, with the log folder SLURM needs before a job
+// starts. Throws Error.
+void write_scripts(const SubmitPlan& plan);
+
+// Submits the plan: every sweep script, then the reduction afterok all of them. Throws Error
+// naming the failed sbatch call and the jobs already submitted.
+struct Submitted {
+  std::vector<std::string> sweep_ids;
+  std::string reduce_id;
+};
+Submitted submit_plan(const SubmitPlan& plan, const std::string& sbatch = "sbatch");
+
+// <out without .h5>, and ids joined by `sep` (for what the command prints).
+std::string stem_of(const std::string& out);
+std::string join_ids(const std::vector<std::string>& ids, const char* sep);
 
 }  // namespace depthscale::farm

@@ -107,7 +107,8 @@ class ToySource : public farm::UnitSource {
 // Every rank: trains the units it is given.
 class ToyRunner : public farm::UnitRunner {
  public:
-  ToyRunner(const Job& job, torch::Device device) : job_(job), device_(device) {
+  ToyRunner(const Job& job, torch::Device device, std::string fail_task)
+      : job_(job), device_(device), fail_task_(std::move(fail_task)) {
     for (const auto& t : config::expand(job)) by_key_[t.key] = t;
   }
 
@@ -121,22 +122,22 @@ class ToyRunner : public farm::UnitRunner {
       u.rho = u.tasks.at(0).rho;
       u.teacher = u.tasks.at(0).teacher;
     }
-    std::map<std::string, store::TaskCheckpoint> resume;
+    std::map<std::string, toy::TaskCheckpoint> resume;
     for (size_t i = 1; i < parts.size(); ++i) {
       auto c = store::checkpoint_from_image(parts[i]);
       resume[c.key] = std::move(c);
     }
     const int64_t tasks = int64_t(u.tasks.size());
     toy::UnitEvents ev;
-    ev.checkpoint = [&](const store::TaskCheckpoint& c) {
+    ev.checkpoint = [&](const toy::TaskCheckpoint& c) {
       s.record(tagged('C', store::to_image(c)));
     };
-    ev.result = [&](const store::TaskResult& r) { s.record(tagged('R', store::to_image(r))); };
+    ev.result = [&](const toy::TaskResult& r) { s.record(tagged('R', store::to_image(r))); };
     ev.progress = [&](int64_t step) { s.progress(tasks * (step - u.start_step)); };
     ev.stop_requested = [&] { return s.stop_requested(); };
     spdlog::info("{} started", u.describe());
     const auto outcome =
-        toy::run_unit(job_, u, resume, ev, toy::UnitContext{device_, host_, s.rank()});
+        toy::run_unit(job_, u, resume, ev, toy::UnitContext{device_, host_, s.rank(), fail_task_});
     const bool stopped = outcome == toy::UnitOutcome::Stopped;
     spdlog::info("unit {} {}", u.id, stopped ? "stopped after checkpointing" : "finished");
     return stopped ? farm::UnitOutcome::Stopped : farm::UnitOutcome::Finished;
@@ -145,6 +146,7 @@ class ToyRunner : public farm::UnitRunner {
  private:
   const Job& job_;
   torch::Device device_;
+  std::string fail_task_;
   std::string host_ = log::hostname();
   std::map<std::string, ToyTask> by_key_;
 };
@@ -231,6 +233,7 @@ class ToySweep : public farm::SweepKind {
       : job_(job), out_(std::move(out)), model_(toy::CostModel::of(job)) {
     if (opt.gflops_per_core > 0) model_.flops_per_core = opt.gflops_per_core * 1e9;
     rate_given_ = opt.gflops_per_core > 0;
+    fail_task_ = opt.fail_task;
     tasks_ = config::expand(job);
     if (job.run.slice_count > 1) {
       // Array shape: every n-th task of the grid, so each slice gets a similar mix of depths.
@@ -318,7 +321,7 @@ class ToySweep : public farm::SweepKind {
   bool cuda() const override { return job_.run.device == config::Device::Cuda; }
   std::string device_key() const override { return "run.device"; }
   std::unique_ptr<farm::UnitRunner> runner(torch::Device device, int) override {
-    return std::make_unique<ToyRunner>(job_, device);
+    return std::make_unique<ToyRunner>(job_, device, fail_task_);
   }
   void configure(farm::CoordinatorOptions& o) const override {
     o.name = "sweep " + job_.name;
@@ -338,6 +341,7 @@ class ToySweep : public farm::SweepKind {
   std::string out_;
   toy::CostModel model_;
   bool rate_given_ = false, retry_failed_ = false;
+  std::string fail_task_;
   std::vector<ToyTask> tasks_, todo_;
   std::map<std::string, store::TaskState> states_;
   std::vector<UnitSpec> planned_;

@@ -15,9 +15,7 @@
 #include <string>
 #include <vector>
 
-namespace CLI {
-class App;
-}
+#include "error/error.hpp"
 
 namespace depthscale::fit {
 
@@ -94,9 +92,9 @@ MeanSe mean_se(const std::vector<double>& values);
 // ============================================================================================
 
 // A bad data file: the message names the file, the 1-based line and the column.
-class DataError : public std::runtime_error {
+class DataError : public depthscale::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using depthscale::Error::Error;
 };
 
 // The rows of a scaling-law CSV (columns model_size, FLOP, loss, num_tokens, d_model, n_layers in
@@ -245,7 +243,7 @@ OptimalShape optimal_shape(const ScalingFit& fit, const std::vector<double>& wid
 double optimal_depth(const ScalingParams& p, double width, double depth_offset = 0.0);
 
 // ============================================================================================
-// The `depthscale fit-scaling` command
+// The `depthscale fit-scaling` analysis (apps/ parses its command line)
 // ============================================================================================
 
 struct FitScalingOptions {
@@ -263,14 +261,9 @@ struct FitScalingOptions {
 // "0,20,40,60" → {0, 20, 40, 60}; throws std::invalid_argument naming the bad item.
 std::vector<int> parse_int_list(const std::string& text);
 
-// Adds the fit-scaling arguments to a CLI11 (sub)command: DATA.csv, --depth-offset, --bootstrap,
-// --holdout, --exclude-top (a comma list), --out, --seed. Bad values are CLI11 usage errors.
-void add_fit_scaling_options(CLI::App& command, FitScalingOptions& options);
-
 // Runs the whole analysis, prints the tables to `out`, writes fit.csv, parts.csv and (when
 // requested) bootstrap.csv, holdout.csv, exclusion_scan.csv, optimal_shape.csv into out_dir.
-// Returns 0, or 1 after printing "error: ..." (naming row and column for bad data) to `err`.
-int run_fit_scaling(const FitScalingOptions& options, std::ostream& out, std::ostream& err);
-int run_fit_scaling(const FitScalingOptions& options);  // std::cout / std::cerr
+// Throws DataError for bad data (naming row and column), Error for anything else that stops it.
+void fit_scaling_report(const FitScalingOptions& options, std::ostream& out);
 
 }  // namespace depthscale::fit

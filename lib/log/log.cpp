@@ -5,7 +5,6 @@
 
 #include <cstdarg>
 #include <cstdio>
-#include <cstdlib>
 #include <mutex>
 
 namespace depthscale::log {
@@ -38,13 +37,12 @@ std::string hostname() {
   return dot == std::string::npos ? h : h.substr(0, dot);
 }
 
-void init(int rank, const std::string& host) {
+void init(int rank, const std::string& host, const std::string& level) {
   auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   auto logger = std::make_shared<spdlog::logger>("depthscale", sink);
   std::string who = rank >= 0 ? "rank " + std::to_string(rank) + "@" + host : host;
   logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%^%l%$] [" + who + "] %v");
-  const char* level = std::getenv("DEPTHSCALE_LOG");
-  logger->set_level(level ? spdlog::level::from_str(level) : spdlog::level::info);
+  logger->set_level(level.empty() ? spdlog::level::info : spdlog::level::from_str(level));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
 }

@@ -15,9 +15,10 @@
 namespace depthscale::log {
 
 // Installs the default logger: "[time] [level] [rank R@host] message" on stderr. Call once per
-// process, after MPI_Init (rank -1 means "not under MPI"). Level from DEPTHSCALE_LOG (info
-// default).
-void init(int rank, const std::string& host);
+// process, after MPI_Init (rank -1 means "not under MPI"). `level` is an spdlog level name
+// (trace, debug, info, warn, error, critical, off); empty means info. apps/ passes
+// $DEPTHSCALE_LOG.
+void init(int rank, const std::string& host, const std::string& level = "");
 
 // The short host name of this machine.
 std::string hostname();

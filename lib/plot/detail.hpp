@@ -6,12 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "error/error.hpp"
+
 namespace depthscale::plot::detail {
 
 // Anything that stops one figure; the message names the file concerned.
-class PlotError : public std::runtime_error {
+class PlotError : public depthscale::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using depthscale::Error::Error;
 };
 
 inline constexpr int kWidth = 900, kHeight = 600;  // PNG size in pixels
@@ -82,15 +84,16 @@ class Csv {
   std::vector<std::vector<std::string>> rows_;
 };
 
-// The gnuplot program used: $DEPTHSCALE_GNUPLOT if set and non-empty, else the one found at
-// configure time, else `gnuplot` on PATH.
-std::string gnuplot_executable();
+// The gnuplot program used: `configured` if non-empty (apps/ passes $DEPTHSCALE_GNUPLOT), else the
+// one found at configure time, else `gnuplot` on PATH.
+std::string gnuplot_executable(const std::string& configured);
 
 // Writes dir/NAME.csv and dir/NAME.gp (a preamble selecting pngcairo, or png where this gnuplot
 // lacks cairo, at kWidth×kHeight, output NAME.png, comma-separated data, then `body`), runs
-// gnuplot on it in `dir` (so the script refers to its files by plain name and can be rerun
-// there) and checks that dir/NAME.png exists and is non-empty. Throws PlotError naming the file.
+// gnuplot (gnuplot_executable(gnuplot)) on it in `dir` (so the script refers to its files by plain
+// name and can be rerun there) and checks that dir/NAME.png exists and is non-empty. Throws
+// PlotError naming the file.
 void render(const std::filesystem::path& dir, const std::string& name, const Csv& csv,
-            const std::string& body);
+            const std::string& body, const std::string& gnuplot);
 
 }  // namespace depthscale::plot::detail

@@ -308,10 +308,8 @@ std::pair<int, std::string> run_in(const fs::path& dir, const std::string& progr
 
 }  // namespace
 
-std::string gnuplot_executable() {
-  if (const char* env = std::getenv("DEPTHSCALE_GNUPLOT"); env != nullptr && *env != '\0') {
-    return env;
-  }
+std::string gnuplot_executable(const std::string& configured) {
+  if (!configured.empty()) return configured;
 #ifdef DEPTHSCALE_GNUPLOT_EXECUTABLE
   return DEPTHSCALE_GNUPLOT_EXECUTABLE;
 #else
@@ -319,7 +317,8 @@ std::string gnuplot_executable() {
 #endif
 }
 
-void render(const fs::path& dir, const std::string& name, const Csv& csv, const std::string& body) {
+void render(const fs::path& dir, const std::string& name, const Csv& csv, const std::string& body,
+            const std::string& gnuplot) {
   const fs::path csv_path = dir / (name + ".csv");
   const fs::path gp_path = dir / (name + ".gp");
   const fs::path png_path = dir / (name + ".png");
@@ -331,7 +330,7 @@ void render(const fs::path& dir, const std::string& name, const Csv& csv, const 
   std::error_code ec;
   fs::remove(png_path, ec);
 
-  const std::string program = gnuplot_executable();
+  const std::string program = gnuplot_executable(gnuplot);
   auto [code, output] = run_in(dir, program, gp_path.filename().string());
   if (code == 127 && output.rfind("exec failed", 0) == 0) {
     throw PlotError(fmt::format(

@@ -11,6 +11,7 @@ namespace depthscale::plot {
 struct PlotOptions {
   std::string path;     // the sweep file
   std::string out_dir;  // empty: <path without .h5>-figures
+  std::string gnuplot;  // the gnuplot program; empty: the one found at configure time, or PATH's
 };
 
 // Draws every figure the file has data for (DESIGN.md, `depthscale plot`):
@@ -28,6 +29,7 @@ int plot_sweep(const PlotOptions& options);
 // l is shifted by the depth_offset found in the fit.csv beside parts.csv, if any): the depth,
 // width and data parts against ℓ, m and D, and predicted against observed loss.
 // Returns 0, or 1 after logging an error naming the file, line and column.
-int plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir);
+int plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir,
+                       const std::string& gnuplot = "");
 
 }  // namespace depthscale::plot

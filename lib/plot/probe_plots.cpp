@@ -110,7 +110,7 @@ const MetricPanel kMetricPanels[] = {
 };
 
 bool layer_means(const std::vector<ProbeModel>& models, const std::string& path,
-                 const fs::path& dir) {
+                 const fs::path& dir, const std::string& gnuplot) {
   Csv csv({"series", "model", "num_layers", "metric", "layer", "relative_depth", "mean"});
   struct Panel {
     const MetricPanel* metric;
@@ -185,14 +185,14 @@ bool layer_means(const std::vector<ProbeModel>& models, const std::string& path,
   }
   body += key_strip(layout, key);
   body += "unset multiplot\n";
-  render(dir, "probe_layer_means", csv, body);
+  render(dir, "probe_layer_means", csv, body, gnuplot);
   return true;
 }
 
 // ---- probe_pca -------------------------------------------------------------------------------
 
-bool pca_figure(const std::vector<ProbeModel>& models, const std::string& path,
-                const fs::path& dir) {
+bool pca_figure(const std::vector<ProbeModel>& models, const std::string& path, const fs::path& dir,
+                const std::string& gnuplot) {
   struct Panel {
     const ProbeModel* model;
     std::vector<double> mean, c0, c1, early, even;
@@ -361,14 +361,14 @@ bool pca_figure(const std::vector<ProbeModel>& models, const std::string& path,
                      {"with points pt 5 ps 1.3 lc rgb '#D55E00'", "early-stop reference"},
                      {"with points pt 9 ps 1.4 lc rgb '#009E73'", "even-in-the-middle reference"}});
   body += "unset multiplot\n";
-  render(dir, "probe_pca", csv, body);
+  render(dir, "probe_pca", csv, body, gnuplot);
   return true;
 }
 
 // ---- probe_theta_middle_vs_depth -------------------------------------------------------------
 
 bool theta_middle_vs_depth(const std::vector<ProbeModel>& models, const std::string& path,
-                           const fs::path& dir) {
+                           const fs::path& dir, const std::string& gnuplot) {
   Csv csv({"series", "model", "family", "num_layers", "hidden_size", "sites", "theta_middle_mean"});
   std::map<std::string, std::size_t> families;  // family → series (colour)
   struct Point {
@@ -460,7 +460,7 @@ bool theta_middle_vs_depth(const std::vector<ProbeModel>& models, const std::str
   body += "plot " + join(plots, ", \\\n     ") + "\n";
   body += key_strip(layout, key);
   body += "unset multiplot\n";
-  render(dir, "probe_theta_middle_vs_depth", csv, body);
+  render(dir, "probe_theta_middle_vs_depth", csv, body, gnuplot);
   return true;
 }
 
@@ -486,15 +486,16 @@ std::vector<std::string> complete_probe_models(const store::Group& root) {
 }
 
 void probe_figures(const store::Group& root, const std::string& path, const fs::path& dir,
+                   const std::string& gnuplot,
                    const std::function<void(const std::function<bool()>&)>& attempt) {
   const std::vector<ProbeModel> models = load_models(root, path);
   if (models.empty()) {
     spdlog::info("{} has no usable complete /probe/<model> groups: probe figures skipped", path);
     return;
   }
-  attempt([&] { return layer_means(models, path, dir); });
-  attempt([&] { return pca_figure(models, path, dir); });
-  attempt([&] { return theta_middle_vs_depth(models, path, dir); });
+  attempt([&] { return layer_means(models, path, dir, gnuplot); });
+  attempt([&] { return pca_figure(models, path, dir, gnuplot); });
+  attempt([&] { return theta_middle_vs_depth(models, path, dir, gnuplot); });
 }
 
 }  // namespace depthscale::plot::detail

@@ -20,7 +20,7 @@ std::vector<std::string> complete_probe_models(const store::Group& root);
 // Draws each probe figure through `attempt`, which runs it, counts it when it returns true and
 // reports its PlotError / StoreError. Figures without data log why and return false.
 void probe_figures(const store::Group& root, const std::string& path,
-                   const std::filesystem::path& dir,
+                   const std::filesystem::path& dir, const std::string& gnuplot,
                    const std::function<void(const std::function<bool()>&)>& attempt);
 
 }  // namespace depthscale::plot::detail

@@ -135,7 +135,8 @@ double depth_offset_beside(const std::string& parts_csv) {
 
 }  // namespace
 
-int plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir) {
+int plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir,
+                       const std::string& gnuplot) {
   try {
     Parts read = read_parts(parts_csv);
     auto& parts = read.values;
@@ -220,7 +221,7 @@ int plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir)
         "rgb '#555555' dt 2 notitle\n",
         col("loss"), col("predicted"));
     body += "unset multiplot\n";
-    detail::render(out_dir, "scaling_parts", csv, body);
+    detail::render(out_dir, "scaling_parts", csv, body, gnuplot);
     return 0;
   } catch (const PlotError& e) {
     spdlog::error("{}", e.what());

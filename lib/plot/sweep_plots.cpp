@@ -73,6 +73,7 @@ struct Sweep {
   std::vector<FitInfo> fits;
   std::vector<TeacherInfo> teachers;
   bool has_fits_group = false;
+  std::string gnuplot;  // PlotOptions::gnuplot
 };
 
 std::string fmt_param(double v) {
@@ -462,7 +463,7 @@ bool alpha_vs_temperature(const Sweep& s, const fs::path& dir) {
         fmt::arg("title", quote(rho_label(rhos[i])))));
   }
   body += "plot " + detail::join(plots, ", \\\n     ") + "\n";
-  detail::render(dir, "alpha_vs_temperature", csv, body);
+  detail::render(dir, "alpha_vs_temperature", csv, body, s.gnuplot);
   return true;
 }
 
@@ -568,7 +569,7 @@ bool alpha_vs_step(const Sweep& s, const fs::path& dir) {
         fmt::arg("c", l.color), fmt::arg("t", quote(l.title))));
   }
   body += "plot " + detail::join(plots, ", \\\n     ") + "\n";
-  detail::render(dir, "alpha_vs_step", csv, body);
+  detail::render(dir, "alpha_vs_step", csv, body, s.gnuplot);
   return true;
 }
 
@@ -690,7 +691,7 @@ bool loss_vs_depth(const Sweep& s, const fs::path& dir) {
   body += "plot " + detail::join(plots, ", \\\n     ") + "\n";
   body += detail::key_strip(layout, key);
   body += "unset multiplot\n";
-  detail::render(dir, "loss_vs_depth", csv, body);
+  detail::render(dir, "loss_vs_depth", csv, body, s.gnuplot);
   return true;
 }
 
@@ -805,7 +806,7 @@ bool training_curves(const Sweep& s, const fs::path& dir) {
   for (int64_t d : shown) key.push_back({style(d), fmt::format("ℓ = {}", d)});
   body += detail::key_strip(layout, key);
   body += "unset multiplot\n";
-  detail::render(dir, "training_curves", csv, body);
+  detail::render(dir, "training_curves", csv, body, s.gnuplot);
   return true;
 }
 
@@ -939,7 +940,7 @@ bool hidden_figure(const Sweep& s, const fs::path& dir, bool dh) {
   for (const auto& [_, entry] : key_by_curve) key.push_back(entry);
   body += detail::key_strip(layout, key);
   body += "unset multiplot\n";
-  detail::render(dir, name, csv, body);
+  detail::render(dir, name, csv, body, s.gnuplot);
   return true;
 }
 
@@ -956,7 +957,8 @@ std::string default_out_dir(const std::string& path) {
 int plot_sweep(const PlotOptions& options) {
   const std::string out = options.out_dir.empty() ? default_out_dir(options.path) : options.out_dir;
   try {
-    const Sweep s = load(options.path);
+    Sweep s = load(options.path);
+    s.gnuplot = options.gnuplot;
     // An LLM probe run (SPEC.md §2) writes /probe/<model> groups and leaves /tasks empty.
     const bool has_probe = !detail::complete_probe_models(s.file.root()).empty();
     if (s.tasks.empty() && s.fits.empty() && !has_probe) {
@@ -1003,7 +1005,8 @@ int plot_sweep(const PlotOptions& options) {
       attempt([&] { return hidden_figure(s, out, false); });
       attempt([&] { return hidden_figure(s, out, true); });
     }
-    if (has_probe) detail::probe_figures(s.file.root(), options.path, out, attempt);
+    if (has_probe)
+      detail::probe_figures(s.file.root(), options.path, out, options.gnuplot, attempt);
     if (failed > 0) {
       spdlog::error("{} of {} figures for {} failed (see above)", failed, failed + made,
                     options.path);

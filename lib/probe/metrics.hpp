@@ -31,13 +31,14 @@
 #include <string>
 #include <vector>
 
+#include "error/error.hpp"
 #include "probe/model.hpp"
 
 namespace depthscale::probe {
 
-class MetricsError : public std::runtime_error {
+class MetricsError : public depthscale::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using depthscale::Error::Error;
 };
 
 // The per-site metrics of SPEC.md §2, in the order the sweep file lists them.

@@ -35,13 +35,14 @@
 #include <string>
 #include <vector>
 
+#include "error/error.hpp"
 #include "probe/safetensors.hpp"
 
 namespace depthscale::probe {
 
-class ModelError : public std::runtime_error {
+class ModelError : public depthscale::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using depthscale::Error::Error;
 };
 
 enum class Family { gpt_neox, qwen2, opt };

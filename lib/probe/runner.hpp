@@ -1,31 +1,9 @@
 // The probe runner (SPEC.md §2): a `kind: probe` job names Hugging Face model folders and token
 // shards; every model reads the same documents in stream order, batch by batch, and records the
 // hidden-state metrics of every valid prediction site. lib/farm/probe_sweep.cpp spreads the
-// batches over MPI ranks; this part holds the job schema and one batch's computation, neither of
-// which needs MPI or HDF5.
-//
-// Job file (`probe:` mapping; unknown keys are errors naming file, line and dotted key):
-//
-//   probe:
-//     models:                     # HF model folders; a plain string is a path named by its folder
-//       - {name: pythia-70m, path: /data/models/pythia-70m}
-//       - /data/models/pythia-160m
-//       - {path: /data/models/qwen2.5-0.5b, shards: /data/fineweb-qwen/fw_*.bin}   # own shards
-//     shards: /data/fineweb/fw_*.bin   # glob or list of globs/paths (sorted per glob), made by
-//                                      # `depthscale tokenize` or llm.c (then see separator)
-//     documents: 4800             # the first N documents of the stream (default: all of them)
-//     max_tokens: 1024            # documents are truncated to this; batches are right-padded
-//     batch: 48                   # documents per batch (the unit of work and of resume)
-//     dtype: float32              # float32 | bfloat16 | float16 (default: bfloat16 on cuda, else
-//                                 # float32); angles are computed in float64, CEs in float32
-//     device: cpu                 # cpu | cuda (each rank takes the GPU of its node-local rank)
-//     store_per_token: true       # false keeps only summary/ and pca/ (no (N, L) arrays)
-//     check_tokenizer: true       # the shards' tokenizer hash must be the model folder's
-//                                 # (tokenizer.json, else vocab.json + merges.txt)
-//     separator: 50256            # llm.c shards only: the document separator token
-//     keep_separator: false       # llm.c shards only: keep it as each document's first token
-//   Relative paths are relative to the current folder. Model names become HDF5 group names:
-//   letters, digits, '-', '_', '.'.
+// batches over MPI ranks; this part holds one batch's computation, which needs neither MPI nor
+// HDF5. The `probe:` keys of the job file are config's (config/probe.hpp), validated with the
+// rest of the job; relative paths there are relative to the current folder.
 //
 // The results are plain values (probe/batch.hpp); lib/store persists them under /probe/<model>/
 // of the run's sweep file, with the layout and crash-safety rules in store/probe_file.hpp.
@@ -55,38 +33,9 @@ namespace depthscale::probe {
 
 class CausalLM;
 
-struct ProbeModelSpec {
-  std::string name;                 // HDF5 group name
-  std::string path;                 // the model folder, as written
-  std::vector<std::string> shards;  // empty: the job's probe.shards
-  std::string where;                // "job.yaml:7: probe.models[0]" for messages
-  std::string path_where, shards_where;
-};
-
-enum class ProbeDevice { Cpu, Cuda };
-
-struct ProbeSpec {
-  std::vector<ProbeModelSpec> models;
-  std::vector<std::string> shards;  // globs or paths, as written
-  std::string shards_where;
-  int64_t documents = 0;  // 0: every document of the shards
-  int max_tokens = 1024;
-  int batch = 48;
-  std::string dtype;  // float32 | bfloat16 | float16; "" = the device's default
-  ProbeDevice device = ProbeDevice::Cpu;
-  bool store_per_token = true;
-  bool check_tokenizer = true;
-  std::optional<uint32_t> separator;
-  bool keep_separator = false;
-
-  // The dtype this spec runs in (resolving the default from the device).
-  std::string effective_dtype() const;
-};
-
-// Validates job.probe_yaml (which already holds the --set overrides). Line numbers come from
-// re-reading job.yaml_text with marks; keys that `overrides` set report "(--set)". Throws
-// config::JobError ("file:line: probe.key: message"). Touches no file.
-ProbeSpec parse_probe_spec(const config::Job& job, const std::vector<std::string>& overrides = {});
+// The job's `probe:` settings, validated by config::parse_job.
+using ProbeSpec = config::ProbeSpec;
+using ProbeModelSpec = config::ProbeModelSpec;
 
 // A model with its files checked: config.json read, shard globs expanded.
 struct ResolvedModel {

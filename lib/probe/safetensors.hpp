@@ -22,11 +22,13 @@
 #include <string>
 #include <vector>
 
+#include "error/error.hpp"
+
 namespace depthscale::probe {
 
-class SafetensorsError : public std::runtime_error {
+class SafetensorsError : public depthscale::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using depthscale::Error::Error;
 };
 
 struct TensorInfo {

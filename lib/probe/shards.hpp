@@ -4,6 +4,7 @@
 //
 // depthscale shard format, version 1 (all integers little-endian):
 //
+// clang-format off
 //   offset  size  field
 //        0     8  magic "DSTOKSHD"
 //        8     4  version (1)
@@ -11,14 +12,17 @@
 //       16     4  vocab_size: one more than the largest id the tokenizer can produce
 //       20     4  reserved (0)
 //       24     8  tokenizer_hash: FNV-1a 64 of the tokenizer.json bytes, or of vocab.json +
-//       merges.txt (GPT-2 form) 32     8  doc_count 40     8  token_count 48     8  first_doc:
-//       stream index of this shard's first document (shard k of a prefix
+//                 merges.txt (GPT-2 form)
+//       32     8  doc_count
+//       40     8  token_count
+//       48     8  first_doc: stream index of this shard's first document (shard k of a prefix
 //                 starts where shard k-1 ended)
 //       56     8  payload_hash: FNV-1a 64 of everything after the header (index, then tokens)
 //       64  8*(doc_count+1)   document index: uint64 offsets into the tokens, offsets[0] = 0,
 //                             non-decreasing, offsets[doc_count] = token_count; document i is
 //                             tokens [offsets[i], offsets[i+1])
 //        …  token_width*token_count   the tokens
+// clang-format on
 //
 // No separator tokens are stored: a document is exactly the tokenizer's output for its text
 // (post-processor included), and the index carries the boundaries. Reading checks every field
@@ -40,16 +44,14 @@
 #include <string>
 #include <vector>
 
-namespace CLI {
-class App;
-}
+#include "error/error.hpp"
 
 namespace depthscale::probe {
 
 // A bad or incompatible shard; the message names the file and the field.
-class ShardError : public std::runtime_error {
+class ShardError : public depthscale::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using depthscale::Error::Error;
 };
 
 constexpr char kShardMagic[8] = {'D', 'S', 'T', 'O', 'K', 'S', 'H', 'D'};
@@ -199,8 +201,22 @@ struct TokenizeOptions {
   bool overwrite = false;          // replace existing PREFIX_*.bin (else they are an error)
 };
 
-void add_tokenize_options(CLI::App& command, TokenizeOptions& options);
-// Returns 0 on success, 1 on an error (message on stderr naming the file, line or field).
-int run_tokenize(const TokenizeOptions& options);
+// What a tokenize run did (apps/ prints it).
+struct TokenizeReport {
+  uint64_t documents = 0, tokens = 0, truncated = 0;  // truncated: documents cut to max_tokens
+  size_t text_bytes = 0;
+  std::vector<std::string> shards;  // the files written
+  double seconds = 0, encode_seconds = 0;
+  unsigned threads = 0;
+  std::string tokenizer_origin;  // the file(s) the tokenizer came from
+  uint64_t tokenizer_hash = 0;
+  uint32_t vocab_size = 0, token_width = 0;
+  // The special tokens put before and after each document (empty without add_special_tokens).
+  std::vector<uint32_t> special_prefix, special_suffix;
+};
+
+// Tokenises the inputs into PREFIX_000000.bin, ... Throws depthscale::Error (TokenizerError,
+// ShardError, ...) naming the file, line or field.
+TokenizeReport tokenize_files(const TokenizeOptions& options);
 
 }  // namespace depthscale::probe

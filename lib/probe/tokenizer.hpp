@@ -43,13 +43,15 @@
 #include <string_view>
 #include <vector>
 
+#include "error/error.hpp"
+
 namespace depthscale::probe {
 
 // A malformed or unsupported tokenizer file; the message names the file and the JSON key (for
 // vocab.json / merges.txt, the file and line).
-class TokenizerError : public std::runtime_error {
+class TokenizerError : public depthscale::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using depthscale::Error::Error;
 };
 
 // FNV-1a 64-bit over raw bytes (offset basis 0xcbf29ce484222325, prime 0x100000001b3). Pass the

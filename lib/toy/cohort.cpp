@@ -1,5 +1,7 @@
 #include "toy/cohort.hpp"
 
+#include "toy/schedule.hpp"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -120,8 +122,8 @@ torch::Tensor Cohort::train_step(const torch::Tensor& h0,
     if (s->step_ + 1 != step) throw std::logic_error("Cohort: members at different steps");
     s->step_ = step;
   }
-  adam_update(params_, grads_, adam_m_, adam_v_,
-              config::learning_rate(spec_.train, spec_.depth, step - 1), step);
+  adam_update(params_, grads_, adam_m_, adam_v_, learning_rate(spec_.train, spec_.depth, step - 1),
+              step);
   return losses.detach();
 }
 

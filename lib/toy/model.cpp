@@ -1,6 +1,7 @@
 #include "toy/model.hpp"
 
 #include "toy/fused.hpp"
+#include "toy/schedule.hpp"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <dlfcn.h>
@@ -31,9 +32,9 @@ torch::Tensor correlate(const torch::Tensor& shared, const torch::Tensor& own, d
 Mlp draw_mlp(int64_t m, uint64_t seed) {
   Mlp mlp;
   const double bound_a = 1.0 / std::sqrt(double(m)), bound_b = 1.0 / std::sqrt(4.0 * double(m));
-  mlp.A = uniform({4 * m, m}, bound_a, config::derive_seed(seed, "A", ""));
-  mlp.b = uniform({4 * m}, bound_a, config::derive_seed(seed, "b", ""));
-  mlp.B = uniform({m, 4 * m}, bound_b, config::derive_seed(seed, "B", ""));
+  mlp.A = uniform({4 * m, m}, bound_a, derive_seed(seed, "A", ""));
+  mlp.b = uniform({4 * m}, bound_a, derive_seed(seed, "b", ""));
+  mlp.B = uniform({m, 4 * m}, bound_b, derive_seed(seed, "B", ""));
   return mlp;
 }
 
@@ -73,20 +74,20 @@ Teacher::Teacher(const config::Job& job, double rho, int replicate, torch::Devic
   // Own draws depend on (replicate, layer) only, so teachers of one replicate at different ρ
   // interpolate between the same two extremes.
   const std::string rep = "t" + std::to_string(replicate);
-  const uint64_t shared_seed = config::derive_seed(job.seed, "teacher-shared", rep);
+  const uint64_t shared_seed = derive_seed(job.seed, "teacher-shared", rep);
   Mlp shared;
   if (rho > 0.0) shared = draw_mlp(m, shared_seed);
   const double scale = 1.0 / std::sqrt(double(L));
   for (int l = 0; l < L; ++l) {
     Mlp own;
-    if (rho < 1.0) own = draw_mlp(m, config::derive_seed(job.seed, "teacher-layer", rep, l));
+    if (rho < 1.0) own = draw_mlp(m, derive_seed(job.seed, "teacher-layer", rep, l));
     Layer blk;
     blk.first.A = correlate(shared.A, own.A, rho).to(device);
     blk.first.b = correlate(shared.b, own.b, rho).to(device);
     blk.first.B = correlate(shared.B, own.B, rho).mul(scale).to(device);
     layers_.push_back(std::move(blk));
   }
-  const uint64_t head_seed = config::derive_seed(job.seed, "teacher-head", rep);
+  const uint64_t head_seed = derive_seed(job.seed, "teacher-head", rep);
   if (job.model.head == Head::Teacher) {
     // exp9-3: a fixed random head W ~ N(0,1)/√m shared by teacher and students.
     auto gen = generator(head_seed);
@@ -154,8 +155,7 @@ Student::Student(const StudentSpec& spec, uint64_t init_seed, torch::Tensor teac
   int64_t off = 0;
   for (int l = 0; l < spec.depth; ++l) {
     for (int k = 0; k < mlps; ++k) {
-      const Mlp drawn =
-          draw_mlp(m, config::derive_seed(init_seed, "mlp", "", int64_t(l) * mlps + k));
+      const Mlp drawn = draw_mlp(m, derive_seed(init_seed, "mlp", "", int64_t(l) * mlps + k));
       flat.narrow(0, off, 4 * m * m).copy_(drawn.A.view({-1}));
       flat.narrow(0, off + 4 * m * m, 4 * m).copy_(drawn.b);
       off += per_mlp;  // B stays zero: a fresh student is the identity map
@@ -265,15 +265,15 @@ torch::Tensor Student::train_step(const torch::Tensor& h0, const torch::Tensor& 
     const double l = loss_and_gradients(h0, target);
     ++step_;
     fused::adam_step(params_, grads_, adam_m_, adam_v_,
-                     config::learning_rate(spec_.train, spec_.depth, step_ - 1), step_);
+                     learning_rate(spec_.train, spec_.depth, step_ - 1), step_);
     return torch::scalar_tensor(float(l));
   }
   grads_.zero_();
   auto l = loss(h0, target);
   l.backward();
   ++step_;
-  adam_update(params_, grads_, adam_m_, adam_v_,
-              config::learning_rate(spec_.train, spec_.depth, step_ - 1), step_);
+  adam_update(params_, grads_, adam_m_, adam_v_, learning_rate(spec_.train, spec_.depth, step_ - 1),
+              step_);
   return l.detach();
 }
 

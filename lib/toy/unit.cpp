@@ -1,6 +1,7 @@
 #include "toy/unit.hpp"
 
 #include "toy/cohort.hpp"
+#include "toy/schedule.hpp"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
@@ -35,14 +36,12 @@ double mlp_flops(const config::Job& job) {
   return 2.0 * 2.0 * 4.0 * m * m * job.train.batch;
 }
 
-// A test hook for the failure path: DEPTHSCALE_FAIL_TASK=<key>[@step] makes that task throw.
-std::optional<std::pair<std::string, int64_t>> injected_failure() {
-  const char* v = std::getenv("DEPTHSCALE_FAIL_TASK");
-  if (!v || !*v) return std::nullopt;
-  std::string s(v);
-  auto at = s.find('@');
-  if (at == std::string::npos) return std::make_pair(s, int64_t(0));
-  return std::make_pair(s.substr(0, at), std::stoll(s.substr(at + 1)));
+// The failure-path test hook, UnitContext::fail_task = "<key>[@step]": that task throws.
+std::optional<std::pair<std::string, int64_t>> injected_failure(const std::string& spec) {
+  if (spec.empty()) return std::nullopt;
+  auto at = spec.find('@');
+  if (at == std::string::npos) return std::make_pair(spec, int64_t(0));
+  return std::make_pair(spec.substr(0, at), std::stoll(spec.substr(at + 1)));
 }
 
 }  // namespace
@@ -75,23 +74,21 @@ TaskResult task_result(const ToyTask& task, const UnitContext& ctx) {
 }
 
 uint64_t student_seed(const config::Job& job, const ToyTask& task) {
-  return config::derive_seed(job.seed, "student", task.key);
+  return derive_seed(job.seed, "student", task.key);
 }
 
 torch::Tensor training_inputs(const config::Job& job, const std::string& stream, int64_t step) {
-  return gaussian(config::derive_seed(job.seed, "inputs", stream, step), job.train.batch,
-                  job.model.width);
+  return gaussian(derive_seed(job.seed, "inputs", stream, step), job.train.batch, job.model.width);
 }
 
 torch::Tensor eval_inputs(const config::Job& job, const std::string& stream, int64_t step,
                           int batch) {
   const int64_t index = step * 1000 + batch;  // distinct fresh batches at every evaluation
-  return gaussian(config::derive_seed(job.seed, "eval", stream, index), job.train.batch,
-                  job.model.width);
+  return gaussian(derive_seed(job.seed, "eval", stream, index), job.train.batch, job.model.width);
 }
 
 torch::Tensor probe_inputs(const config::Job& job, const std::string& teacher_key) {
-  return gaussian(config::derive_seed(job.seed, "probe", teacher_key), job.probe_hidden.inputs,
+  return gaussian(derive_seed(job.seed, "probe", teacher_key), job.probe_hidden.inputs,
                   job.model.width);
 }
 
@@ -237,7 +234,7 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
   const torch::Device dev = ctx.device;
   const int64_t S = job.train.steps, start = unit.start_step;
   const std::string teacher_key = unit.tasks.empty() ? "" : unit.tasks.front().teacher_key();
-  auto fault = injected_failure();
+  auto fault = injected_failure(ctx.fail_task);
 
   auto t0 = Clock::now();
   Teacher teacher(job, unit.rho, unit.teacher, dev);
@@ -413,7 +410,7 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
       for (auto& t : trainees)
         if (t.active && t.stream == stream && fault && fault->first == t.task.key &&
             s >= fault->second)
-          fail(t, "step " + std::to_string(s) + ": injected failure (DEPTHSCALE_FAIL_TASK)");
+          fail(t, "step " + std::to_string(s) + ": injected failure (fail_task)");
       // Students on their own (fused or autograd engine): with intra-op threads, each thread
       // takes a fixed share of the students (deepest first onto the least loaded), and every
       // student runs its whole step on one thread. A student's numbers do not depend on the

@@ -77,6 +77,9 @@ struct UnitContext {
   torch::Device device = torch::kCPU;
   std::string host;
   int rank = 0;
+  // Fault injection for the failure-path tests: "<key>[@step]" makes that task fail at that step
+  // (apps sets it from DEPTHSCALE_FAIL_TASK); empty: none.
+  std::string fail_task;
 };
 
 // Trains the unit to the end (results through events.result, one per task) or until a stop is

@@ -136,7 +136,7 @@ TEST(Parse, Defaults) {
   EXPECT_EQ(j.train.eval.every, 0);
   EXPECT_EQ(j.run.unit_size, 0);
   EXPECT_EQ(j.run.device, cfg::Device::Cpu);
-  EXPECT_TRUE(j.probe_yaml.empty());
+  EXPECT_TRUE(j.probe.models.empty());
 }
 
 TEST(Parse, EnumsAndFlowForms) {
@@ -169,16 +169,17 @@ TEST(Parse, EmptySectionsMeanDefaults) {
 
 TEST(Parse, ProbeKind) {
   const auto j = cfg::parse_job(
-      "name: p\nkind: probe\nseed: 3\nprobe:\n  models: [pythia-70m]\n  anything: {x: 1}\n",
-      "p.yaml");
+      "name: p\nkind: probe\nseed: 3\nprobe:\n  models: [pythia-70m]\n  shards: s.bin\n", "p.yaml");
   EXPECT_EQ(j.kind, cfg::JobKind::Probe);
   EXPECT_EQ(j.seed, 3u);
-  EXPECT_TRUE(contains(j.probe_yaml, "pythia-70m"));
-  EXPECT_TRUE(contains(j.probe_yaml, "anything"));
+  ASSERT_EQ(j.probe.models.size(), 1u);
+  EXPECT_EQ(j.probe.models[0].path, "pythia-70m");
+  EXPECT_EQ(j.probe.shards, std::vector<std::string>{"s.bin"});
   EXPECT_TRUE(cfg::expand(j).empty());
   EXPECT_EQ(cfg::parse_job(j.effective, "effective").effective, j.effective);
   EXPECT_FALSE(contains(j.effective, "  depth: ["));
-  EXPECT_TRUE(contains(j.effective, "probe: {anything: {x: 1}, models: [pythia-70m]}"));
+  // The probe: mapping as written, keys sorted.
+  EXPECT_TRUE(contains(j.effective, "probe: {models: [pythia-70m], shards: s.bin}")) << j.effective;
   // A probe job needs no grid; the probe mapping must be a mapping.
   EXPECT_TRUE(contains(error_of("name: p\nkind: probe\nprobe: [1, 2]\n"),
                        "t.yaml:3: probe: must be a mapping (got a list)"));
@@ -585,9 +586,11 @@ TEST(Overrides, Malformed) {
                        "--set train.steps=3: cannot set train.steps: train is not a mapping"));
 }
 
-TEST(Overrides, ProbeMappingIsOpen) {
-  const auto j = cfg::parse_job("name: p\nkind: probe\n", "p.yaml", {"probe.models=[a, b]"});
-  EXPECT_TRUE(contains(j.effective, "probe: {models: [a, b]}"));
+TEST(Overrides, ProbeMappingBySet) {
+  const auto j = cfg::parse_job("name: p\nkind: probe\n", "p.yaml",
+                                {"probe.models=[a, b]", "probe.shards=s.bin"});
+  EXPECT_TRUE(contains(j.effective, "probe: {models: [a, b], shards: s.bin}")) << j.effective;
+  EXPECT_EQ(j.probe.models.size(), 2u);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -849,68 +852,6 @@ TEST(Spaces, MatchNumpy) {
   // The endpoints are exact, as in numpy.
   EXPECT_EQ(cfg::logspace(-2, 0, 16).front(), 0.01);
   EXPECT_EQ(cfg::logspace(-2, 0, 16).back(), 1.0);
-}
-
-// ------------------------------------------------------------------------------------------
-// Learning rate (SPEC.md §1)
-
-TEST(LearningRate, Constant) {
-  cfg::TrainSpec t;
-  t.lr.base = 6e-4;
-  EXPECT_EQ(cfg::learning_rate(t, 6, 0), 6e-4);
-  EXPECT_EQ(cfg::learning_rate(t, 48, 39999), 6e-4);
-  t.lr.depth_scaling = cfg::DepthScaling::InvSqrt;
-  EXPECT_DOUBLE_EQ(cfg::learning_rate(t, 16, 0), 6e-4 / 4);
-  EXPECT_DOUBLE_EQ(cfg::learning_rate(t, 6, 123), 6e-4 / std::sqrt(6.0));
-}
-
-TEST(LearningRate, LinearTailBoundaries) {
-  cfg::TrainSpec t;
-  t.lr.base = 1.0;
-  t.lr.schedule = cfg::Schedule::LinearTail;
-  t.steps = 1000;
-  EXPECT_EQ(cfg::learning_rate(t, 6, 0), 1.0);
-  EXPECT_EQ(cfg::learning_rate(t, 6, 799), 1.0);
-  EXPECT_DOUBLE_EQ(cfg::learning_rate(t, 6, 800), 1.0);  // the tail starts continuously
-  EXPECT_DOUBLE_EQ(cfg::learning_rate(t, 6, 900), 0.55);
-  EXPECT_DOUBLE_EQ(cfg::learning_rate(t, 6, 999), 0.1 + 0.9 / 200);
-  EXPECT_DOUBLE_EQ(cfg::learning_rate(t, 6, 1000), 0.1);
-  EXPECT_DOUBLE_EQ(cfg::learning_rate(t, 6, 5000), 0.1);  // floored past the end
-  t.steps = 40000;
-  EXPECT_EQ(cfg::learning_rate(t, 6, 31999), 1.0);
-  EXPECT_DOUBLE_EQ(cfg::learning_rate(t, 6, 32000), 1.0);
-  EXPECT_DOUBLE_EQ(cfg::learning_rate(t, 6, 36000), 0.55);
-  EXPECT_DOUBLE_EQ(cfg::learning_rate(t, 6, 39999), 0.1 + 0.9 / 8000);
-  // exp9-3: 2.4e-3/√ℓ with the tail.
-  t.lr.base = 2.4e-3;
-  t.lr.depth_scaling = cfg::DepthScaling::InvSqrt;
-  t.steps = 80000;
-  EXPECT_DOUBLE_EQ(cfg::learning_rate(t, 16, 0), 6e-4);
-  EXPECT_DOUBLE_EQ(cfg::learning_rate(t, 16, 72000), 6e-4 * 0.55);
-}
-
-// ------------------------------------------------------------------------------------------
-// Seeds
-
-TEST(DeriveSeed, Differs) {
-  const uint64_t s = cfg::derive_seed(1, "teacher", "rho0_t0", 0);
-  EXPECT_EQ(s, cfg::derive_seed(1, "teacher", "rho0_t0", 0));
-  EXPECT_NE(s, cfg::derive_seed(2, "teacher", "rho0_t0", 0));
-  EXPECT_NE(s, cfg::derive_seed(1, "student", "rho0_t0", 0));
-  EXPECT_NE(s, cfg::derive_seed(1, "teacher", "rho0_t1", 0));
-  EXPECT_NE(s, cfg::derive_seed(1, "teacher", "rho0_t0", 1));
-  EXPECT_NE(cfg::derive_seed(1, "ab", "c"), cfg::derive_seed(1, "a", "bc"));
-  std::set<uint64_t> seen;
-  for (int i = 0; i < 1000; ++i) seen.insert(cfg::derive_seed(7, "inputs", "k", i));
-  EXPECT_EQ(seen.size(), 1000u);
-}
-
-// Regression pins: these values must never change, or every sweep's random streams change.
-TEST(DeriveSeed, Pinned) {
-  EXPECT_EQ(cfg::derive_seed(0, "", ""), 15204941910910651876ULL);
-  EXPECT_EQ(cfg::derive_seed(20260122, "teacher", "rho0_t0"), 11501679221610743984ULL);
-  EXPECT_EQ(cfg::derive_seed(20260122, "student", "rho0_T0.01_t0_d6", 3), 12063588599854948207ULL);
-  EXPECT_EQ(cfg::derive_seed(UINT64_MAX, "inputs", "rho1_t2", -1), 3878671307391141769ULL);
 }
 
 // ------------------------------------------------------------------------------------------

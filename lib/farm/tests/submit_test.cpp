@@ -70,7 +70,7 @@ TEST(Submit, SlurmTimeSpecs) {
   EXPECT_EQ(farm::parse_slurm_time("1-02:03"), 86400 + 2 * 3600 + 3 * 60);
   EXPECT_EQ(farm::parse_slurm_time("1-02:03:04"), 86400 + 2 * 3600 + 3 * 60 + 4);
   for (const char* bad : {"", "abc", "1:2:3:4", "0", "00:00:00", "-1", "1h"})
-    EXPECT_THROW(farm::parse_slurm_time(bad), std::invalid_argument) << bad;
+    EXPECT_THROW(farm::parse_slurm_time(bad), farm::OptionError) << bad;
 }
 
 TEST(Submit, ArraysStayBelowMaxArraySize) {
@@ -104,7 +104,7 @@ TEST(Submit, FillingDropsDocsAndRefusesLeftovers) {
   try {
     farm::fill_template("@A@ @MISSING@ @OTHER_ONE@\n", {{"A", "1"}});
     FAIL();
-  } catch (const std::invalid_argument& e) {
+  } catch (const farm::OptionError& e) {
     EXPECT_TRUE(has(e.what(), "@MISSING@ @OTHER_ONE@")) << e.what();
   }
   EXPECT_EQ(farm::shell_quote("a'b c"), "'a'\\''b c'");
@@ -203,7 +203,7 @@ TEST(Submit, RefusesWhatCannotWork) {
   bad([](SubmitOptions& o) { o.partition = "a b"; }, "--partition");
   bad([](SubmitOptions& o) { o.ntasks = 2, o.nodes = 3; }, "--nodes 3");
   EXPECT_THROW(farm::plan_submission(options(dir), kBinary, dir / "none", 1001),
-               std::invalid_argument);
+               farm::OptionError);
 
   // An existing sweep of another job would fail in the queue: refuse it now.
   store::SweepHeader h;
@@ -230,22 +230,27 @@ echo "$((100 + n));cluster"
 )");
   chmod(fake.c_str(), 0755);
   auto o = options(dir);
-  o.sbatch = fake;
-  o.dry_run = true;
-  EXPECT_EQ(farm::submit_command(o), farm::kDone);
-  EXPECT_FALSE(fs::exists(dir / "calls"));
-  EXPECT_FALSE(fs::exists(dir / "results"));
+  const auto plan = farm::plan_submission(o, kBinary, kTemplates, 1001);
+  EXPECT_FALSE(fs::exists(dir / "results"));  // planning writes nothing (what --dry-run prints)
 
-  o.dry_run = false;
-  EXPECT_EQ(farm::submit_command(o), farm::kDone);
+  farm::write_scripts(plan);
+  const auto jobs = farm::submit_plan(plan, fake);
+  EXPECT_EQ(jobs.sweep_ids, std::vector<std::string>{"101"});
+  EXPECT_EQ(jobs.reduce_id, "102");
   EXPECT_TRUE(fs::is_directory(dir / "results/sub.slurm/logs"));
   EXPECT_TRUE(fs::exists(dir / "results/sub.slurm/sweep.sbatch"));
   EXPECT_EQ(read(dir / "calls"), "--parsable " + dir / "results/sub.slurm/sweep.sbatch\n" +
                                      "--parsable --dependency=afterok:101 " +
                                      dir / "results/sub.slurm/reduce.sbatch\n");
 
-  o.sbatch = dir / "no-such-sbatch";
-  EXPECT_EQ(farm::submit_command(o), farm::kError);
+  try {
+    farm::submit_plan(plan, dir / "no-such-sbatch");
+    FAIL() << "a missing sbatch was not reported";
+  } catch (const depthscale::InputError&) {
+    FAIL() << "a failed sbatch is not the user's input (exit 1, not 2)";
+  } catch (const depthscale::Error& e) {
+    EXPECT_TRUE(has(e.what(), "no-such-sbatch")) << e.what();
+  }
   o.time = "soon";
-  EXPECT_EQ(farm::submit_command(o), farm::kUsage);
+  EXPECT_THROW(farm::plan_submission(o, kBinary, kTemplates, 1001), depthscale::InputError);
 }

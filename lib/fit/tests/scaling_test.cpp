@@ -4,8 +4,6 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
-
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -430,8 +428,8 @@ TEST(FitScalingCommand, PrintsTablesAndWritesCsvs) {
   o.holdout = 2;
   o.exclude_top = {40, 0};
   o.out_dir = (t.path() / "out").string();
-  std::ostringstream out, err;
-  ASSERT_EQ(run_fit_scaling(o, out, err), 0) << err.str();
+  std::ostringstream out;
+  ASSERT_NO_THROW(fit_scaling_report(o, out));
   const std::string text = out.str();
   for (const char* s :
        {"alpha_m", "alpha_l", "alpha_D", "L0", "gradient norm", "objective", "rows kept      203",
@@ -460,11 +458,11 @@ TEST(FitScalingCommand, PrintsTablesAndWritesCsvs) {
   // Without --out nothing is written.
   FitScalingOptions quiet;
   quiet.data_path = path;
-  std::ostringstream out2, err2;
-  EXPECT_EQ(run_fit_scaling(quiet, out2, err2), 0) << err2.str();
+  std::ostringstream out2;
+  EXPECT_NO_THROW(fit_scaling_report(quiet, out2));
 }
 
-TEST(FitScalingCommand, BadDataIsExitCodeOneNamingRowAndColumn) {
+TEST(FitScalingCommand, BadDataThrowsNamingRowAndColumn) {
   TempDir t;
   const std::string p = t.write("bad.csv",
                                 "model_size,FLOP,loss,num_tokens,d_model,n_layers\n"
@@ -472,44 +470,23 @@ TEST(FitScalingCommand, BadDataIsExitCodeOneNamingRowAndColumn) {
                                 "1e8,6e18,3.0,1e9,five,12\n");
   FitScalingOptions o;
   o.data_path = p;
-  std::ostringstream out, err;
-  EXPECT_EQ(run_fit_scaling(o, out, err), 1);
-  EXPECT_NE(err.str().find("bad.csv:3:"), std::string::npos) << err.str();
-  EXPECT_NE(err.str().find("column 'd_model'"), std::string::npos) << err.str();
+  // The message of what fit_scaling_report throws ("" when it does not).
+  auto error_of = [](const FitScalingOptions& options) -> std::string {
+    std::ostringstream out;
+    try {
+      fit_scaling_report(options, out);
+    } catch (const depthscale::Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const std::string err = error_of(o);
+  EXPECT_NE(err.find("bad.csv:3:"), std::string::npos) << err;
+  EXPECT_NE(err.find("column 'd_model'"), std::string::npos) << err;
 
   o.data_path = (t.path() / "missing.csv").string();
-  std::ostringstream out2, err2;
-  EXPECT_EQ(run_fit_scaling(o, out2, err2), 1);
-  EXPECT_NE(err2.str().find("cannot open"), std::string::npos) << err2.str();
-}
-
-TEST(FitScalingCommand, CommandLineOptions) {
-  auto parse = [](std::vector<const char*> args, FitScalingOptions& o) {
-    CLI::App app("t");
-    add_fit_scaling_options(app, o);
-    args.insert(args.begin(), "fit-scaling");
-    app.parse(static_cast<int>(args.size()), args.data());
-  };
-  FitScalingOptions o;
-  parse({"data.csv", "--depth-offset", "2", "--bootstrap", "100", "--holdout", "5", "--exclude-top",
-         "40,0,20,60", "--out", "dir", "--seed", "9"},
-        o);
-  EXPECT_EQ(o.data_path, "data.csv");
-  EXPECT_EQ(o.depth_offset, 2.0);
-  EXPECT_EQ(o.bootstrap, 100);
-  EXPECT_EQ(o.holdout, 5);
-  EXPECT_EQ(o.exclude_top, std::vector<int>({40, 0, 20, 60}));
-  EXPECT_EQ(o.out_dir, "dir");
-  EXPECT_EQ(o.seed, 9u);
-  FitScalingOptions d;
-  parse({"data.csv"}, d);
-  EXPECT_EQ(d.exclude_top, std::vector<int>({40}));
-  EXPECT_EQ(d.bootstrap, 0);
-  EXPECT_TRUE(d.out_dir.empty());
-  FitScalingOptions bad;
-  EXPECT_THROW(parse({"data.csv", "--exclude-top", "4x"}, bad), CLI::ParseError);
-  EXPECT_THROW(parse({"data.csv", "--bootstrap", "-3"}, bad), CLI::ParseError);
-  EXPECT_THROW(parse({}, bad), CLI::ParseError);
+  const std::string err2 = error_of(o);
+  EXPECT_NE(err2.find("cannot open"), std::string::npos) << err2;
 }
 
 }  // namespace

@@ -272,7 +272,6 @@ class PlotTest : public ::testing::Test {
   void TearDown() override {
     auto& sinks = spdlog::default_logger()->sinks();
     sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
-    unsetenv("DEPTHSCALE_GNUPLOT");
     if (!HasFailure()) fs::remove_all(dir_);
   }
   std::string log() const { return log_.str(); }
@@ -562,13 +561,12 @@ TEST_F(PlotTest, GnuplotFailureIsAnErrorNamingTheScript) {
   spec.probe_inputs = 0;
   const std::string path = (dir_ / "s.h5").string();
   write_sweep(path, spec);
-  setenv("DEPTHSCALE_GNUPLOT", "false", 1);
-  EXPECT_EQ(plot::plot_sweep({path, (dir_ / "f").string()}), 1);
+  EXPECT_EQ(plot::plot_sweep({path, (dir_ / "f").string(), "false"}), 1);
   EXPECT_TRUE(contains(log(), (dir_ / "f" / "alpha_vs_temperature.gp").string())) << log();
   EXPECT_TRUE(contains(log(), "exit status 1")) << log();
 
-  setenv("DEPTHSCALE_GNUPLOT", (dir_ / "no-such-gnuplot").c_str(), 1);
-  EXPECT_EQ(plot::plot_sweep({path, (dir_ / "g").string()}), 1);
+  EXPECT_EQ(plot::plot_sweep({path, (dir_ / "g").string(), (dir_ / "no-such-gnuplot").string()}),
+            1);
   EXPECT_TRUE(contains(log(), "set DEPTHSCALE_GNUPLOT")) << log();
 }
 

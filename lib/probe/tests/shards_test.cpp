@@ -417,11 +417,11 @@ TEST(TokenizeCommand, TextAndJsonLinesIntoShards) {
   o.out_prefix = dir / "out/shard";
   o.docs_per_shard = 2;
   o.threads = 2;
-  testing::internal::CaptureStdout();
-  ASSERT_EQ(run_tokenize(o), 0);
-  const std::string printed = testing::internal::GetCapturedStdout();
-  EXPECT_NE(printed.find("5 documents"), std::string::npos) << printed;
-  EXPECT_NE(printed.find("tokens/s"), std::string::npos) << printed;
+  TokenizeReport report;
+  ASSERT_NO_THROW(report = tokenize_files(o));
+  EXPECT_EQ(report.documents, 5u);
+  EXPECT_EQ(report.shards.size(), 3u);
+  EXPECT_GT(report.tokens, 0u);
 
   const auto tok = Tokenizer::from_file(dir / "tok.json");
   const auto files = list_shards(o.out_prefix);
@@ -439,16 +439,17 @@ TEST(TokenizeCommand, TextAndJsonLinesIntoShards) {
   EXPECT_EQ(info.vocab_size, 258u);
 
   // Existing shards are not overwritten unless asked; --max-docs and truncation.
-  testing::internal::CaptureStderr();
-  EXPECT_EQ(run_tokenize(o), 1);
-  EXPECT_NE(testing::internal::GetCapturedStderr().find("--overwrite"), std::string::npos);
+  try {
+    tokenize_files(o);
+    ADD_FAILURE() << "expected an error";
+  } catch (const depthscale::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--overwrite"), std::string::npos) << e.what();
+  }
   o.overwrite = true;
   o.max_docs = 2;
   o.max_tokens_per_doc = 3;
   o.docs_per_shard = 10;
-  testing::internal::CaptureStdout();
-  ASSERT_EQ(run_tokenize(o), 0);
-  testing::internal::GetCapturedStdout();
+  ASSERT_NO_THROW(tokenize_files(o));
   const auto again = all_docs(list_shards(o.out_prefix));
   ASSERT_EQ(again.size(), 2u);
   EXPECT_EQ(again[0], std::vector<uint32_t>(docs[0].begin(), docs[0].begin() + 3));
@@ -464,11 +465,13 @@ TEST(TokenizeCommand, BadInputsNameFileAndLine) {
     o.tokenizer = dir / "tok.json";
     o.inputs = {dir / name};
     o.out_prefix = dir / ("out_" + name);
-    testing::internal::CaptureStderr();
-    testing::internal::CaptureStdout();
-    EXPECT_EQ(run_tokenize(o), 1) << name;
-    testing::internal::GetCapturedStdout();
-    return testing::internal::GetCapturedStderr();
+    try {
+      tokenize_files(o);
+    } catch (const depthscale::Error& e) {
+      return std::string(e.what());
+    }
+    ADD_FAILURE() << name << ": accepted";
+    return std::string();
   };
   std::string err = run("bad.jsonl", "{\"text\": \"ok\"}\n{\"text\": oops}\n");
   EXPECT_NE(err.find("bad.jsonl:2: not a JSON line"), std::string::npos) << err;

@@ -549,10 +549,10 @@ TEST(VocabMerges, TokenizeCommandTakesThePairOrTheFolder) {
     o.out_prefix = dir / "out/shard";
     o.overwrite = true;
     o.threads = 1;
-    testing::internal::CaptureStdout();
-    ASSERT_EQ(run_tokenize(o), 0) << arg;
-    const std::string printed = testing::internal::GetCapturedStdout();
-    EXPECT_NE(printed.find("before 2, after none"), std::string::npos) << printed;
+    TokenizeReport report;
+    ASSERT_NO_THROW(report = tokenize_files(o)) << arg;
+    EXPECT_EQ(report.special_prefix, std::vector<uint32_t>{2}) << arg;
+    EXPECT_TRUE(report.special_suffix.empty()) << arg;
     const auto files = list_shards(o.out_prefix);
     ASSERT_EQ(files.size(), 1u);
     const auto shard = TokenShard::open(files[0]);

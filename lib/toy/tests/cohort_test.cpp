@@ -150,10 +150,8 @@ TEST(Cohort, FailedMemberFailsAlone) {
   auto job = job_with("");
   job.run.engine = config::Engine::Batched;
   auto tasks = config::expand(job);
-  setenv("DEPTHSCALE_FAIL_TASK", (tasks[1].key + "@5").c_str(), 1);
   Collected out;
-  run(job, unit_of(tasks), out);
-  unsetenv("DEPTHSCALE_FAIL_TASK");
+  run(job, unit_of(tasks), out, {}, -1, torch::kCPU, tasks[1].key + "@5");
   ASSERT_EQ(out.results.size(), 3u);
   EXPECT_FALSE(out.results.at(tasks[1].key).complete);
   EXPECT_TRUE(out.results.at(tasks[0].key).complete);

@@ -29,7 +29,8 @@ struct Collected {
 // Runs the unit; with stop_at ≥ 0, a stop is requested once that step is done.
 inline UnitOutcome run(const config::Job& job, const UnitSpec& unit, Collected& out,
                        const std::map<std::string, TaskCheckpoint>& resume = {},
-                       int64_t stop_at = -1, torch::Device device = torch::kCPU) {
+                       int64_t stop_at = -1, torch::Device device = torch::kCPU,
+                       const std::string& fail_task = "") {
   UnitEvents ev;
   int64_t step = unit.start_step;
   ev.result = [&](const TaskResult& r) { out.results[r.key] = r; };
@@ -38,6 +39,7 @@ inline UnitOutcome run(const config::Job& job, const UnitSpec& unit, Collected& 
   ev.stop_requested = [&] { return stop_at >= 0 && step >= stop_at; };
   UnitContext ctx;
   ctx.device = device;
+  ctx.fail_task = fail_task;
   return run_unit(job, unit, resume, ev, ctx);
 }
 

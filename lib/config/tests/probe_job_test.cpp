@@ -2,14 +2,9 @@
 // overrides; the shipped jobs/ files validate; resume compatibility.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
 #include "config/job.hpp"
-#include "farm/probe_sweep.hpp"
-#include "probe/runner.hpp"
 
 namespace cfg = depthscale::config;
-namespace probe = depthscale::probe;
 
 namespace {
 
@@ -24,9 +19,8 @@ probe:
   batch: 8
 )";
 
-probe::ProbeSpec spec_of(const std::string& text, const std::vector<std::string>& overrides = {}) {
-  const auto job = cfg::parse_job(text, "job.yaml", overrides);
-  return probe::parse_probe_spec(job, overrides);
+cfg::ProbeSpec spec_of(const std::string& text, const std::vector<std::string>& overrides = {}) {
+  return cfg::parse_job(text, "job.yaml", overrides).probe;
 }
 
 // The JobError message, or "" when accepted.
@@ -69,7 +63,8 @@ TEST(ProbeJob, ErrorsNameFileLineAndKey) {
             "job.yaml:10: probe.dtype: unknown value 'fp8' (allowed: float32, bfloat16, float16)");
   EXPECT_EQ(error_of(with("  store_per_token: maybe\n")),
             "job.yaml:10: probe.store_per_token: must be true or false (got 'maybe')");
-  EXPECT_EQ(error_of(with("  batch: 4\n")), "job.yaml:10: probe.batch: duplicate key");
+  EXPECT_EQ(error_of(with("  batch: 4\n")),
+            "job.yaml:10: probe.batch: duplicate key (first at line 9)");
   // Inside a model entry: the entry's own key.
   EXPECT_EQ(error_of(R"(name: p
 kind: probe
@@ -117,26 +112,6 @@ TEST(ProbeJob, Overrides) {
             "job.yaml:10: probe.dtype: unknown value 'fp8' (allowed: float32, bfloat16, float16)");
 }
 
-TEST(ProbeJob, MissingPathsAreNamed) {
-  const auto s = spec_of(kJob);
-  try {
-    probe::resolve_models(s);
-    FAIL() << "expected JobError";
-  } catch (const cfg::JobError& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "job.yaml:5: probe.models[0].path: /nowhere/tiny does not exist (point it at your "
-              "copy of the model: a Hugging Face model folder with config.json and "
-              "*.safetensors)");
-  }
-  try {
-    probe::expand_shards(s.shards, s.shards_where);
-    FAIL() << "expected JobError";
-  } catch (const cfg::JobError& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "job.yaml:7: probe.shards: no file matches /nowhere/shards_*.bin");
-  }
-}
-
 TEST(ProbeJob, ShippedJobFilesValidate) {
   const std::string dir = std::string(DEPTHSCALE_SOURCE_DIR) + "/jobs/";
   struct Expect {
@@ -149,41 +124,30 @@ TEST(ProbeJob, ShippedJobFilesValidate) {
        {Expect{"pythia-scan.yaml", 8, 48, "pythia-70m"},
         Expect{"qwen2.5.yaml", 5, 24, "qwen2.5-0.5b"}, Expect{"opt.yaml", 5, 48, "opt-125m"}}) {
     SCOPED_TRACE(x.file);
-    const auto job = cfg::load_job(dir + x.file);
-    probe::ProbeSpec s;
-    ASSERT_NO_THROW(s = probe::parse_probe_spec(job));
+    cfg::Job job;
+    ASSERT_NO_THROW(job = cfg::load_job(dir + x.file));
+    const cfg::ProbeSpec& s = job.probe;
     EXPECT_EQ(s.models.size(), x.models);
     EXPECT_EQ(s.models.front().name, x.first);
     EXPECT_EQ(s.batch, x.batch);
     EXPECT_EQ(s.documents, 4800);
     EXPECT_EQ(s.max_tokens, 1024);
     EXPECT_EQ(s.effective_dtype(), "bfloat16");
-    // The placeholders are not on this machine: resolving names the first missing one, honestly.
-    if (!std::filesystem::exists(s.models.front().path)) {
-      try {
-        probe::resolve_models(s);
-        ADD_FAILURE() << "expected JobError";
-      } catch (const cfg::JobError& e) {
-        EXPECT_NE(std::string(e.what()).find(dir + x.file + ":"), std::string::npos) << e.what();
-        EXPECT_NE(std::string(e.what()).find(s.models.front().path + " does not exist"),
-                  std::string::npos)
-            << e.what();
-      }
-    }
+    // Where a missing model folder will be reported: the job file and the entry's line.
+    EXPECT_EQ(s.models.front().path_where.rfind(dir + x.file + ":", 0), 0u)
+        << s.models.front().path_where;
   }
 }
 
 TEST(ProbeJob, ResumeCompatibility) {
   const auto a = cfg::parse_job(kJob, "job.yaml");
-  EXPECT_EQ(depthscale::farm::incompatible_probe_change(a, a), "");
-  EXPECT_EQ(depthscale::farm::incompatible_probe_change(
-                a, cfg::parse_job(kJob, "job.yaml", {"probe.batch=16"})),
+  EXPECT_EQ(cfg::incompatible_change(a, a), "");
+  EXPECT_EQ(cfg::incompatible_change(a, cfg::parse_job(kJob, "job.yaml", {"probe.batch=16"})),
             "probe.batch changed from 8 to 16");
-  EXPECT_EQ(depthscale::farm::incompatible_probe_change(
-                a, cfg::parse_job(kJob, "job.yaml", {"probe.dtype=bfloat16"})),
+  EXPECT_EQ(cfg::incompatible_change(a, cfg::parse_job(kJob, "job.yaml", {"probe.dtype=bfloat16"})),
             "the dtype changed from float32 to bfloat16");
   // A model added to the scan, or the device changed with the dtype pinned, is fine.
-  EXPECT_EQ(depthscale::farm::incompatible_probe_change(
+  EXPECT_EQ(cfg::incompatible_change(
                 a, cfg::parse_job(with("  dtype: float32\n  device: cuda\n"), "job.yaml")),
             "");
   const std::string more = R"(name: p
@@ -197,5 +161,5 @@ probe:
   documents: 96
   batch: 8
 )";
-  EXPECT_EQ(depthscale::farm::incompatible_probe_change(a, cfg::parse_job(more, "job.yaml")), "");
+  EXPECT_EQ(cfg::incompatible_change(a, cfg::parse_job(more, "job.yaml")), "");
 }

@@ -1,0 +1,58 @@
+// The `depthscale` subcommands, one file each under apps/commands/. Each add_* function declares
+// its CLI11 options on a new subcommand and returns how to run it; main.cpp parses, runs the one
+// given and maps what it throws to an exit code (exit_code_for).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <exception>
+#include <functional>
+#include <string>
+#include <utility>
+
+namespace depthscale::fit {
+struct FitScalingOptions;
+}
+
+namespace depthscale::app {
+
+// Settings the library takes as parameters, read from the environment once, here.
+struct Environment {
+  std::string log_level;  // DEPTHSCALE_LOG: an spdlog level name; empty: info
+  std::string gnuplot;    // DEPTHSCALE_GNUPLOT: the gnuplot program; empty: the configured one
+  // DEPTHSCALE_DEADLINE: the allocation's end as Unix seconds (the sbatch scripts set it); 0: none
+  double deadline = 0;
+  double progress_seconds = 10;  // DEPTHSCALE_PROGRESS_SECONDS: how often progress is logged
+  std::string fail_task;         // DEPTHSCALE_FAIL_TASK=<key>[@step]: a test hook (see README)
+  std::string slurm_templates;   // DEPTHSCALE_SLURM_TEMPLATES: sbatch templates; empty: <source>/slurm
+};
+Environment read_environment();
+
+struct Command {
+  Command(CLI::App* cli_, std::function<int()> run_, std::string error_prefix_ = "")
+      : cli(cli_), run(std::move(run_)), error_prefix(std::move(error_prefix_)) {}
+  CLI::App* cli = nullptr;
+  // Runs the command once its options are parsed; returns an exit code (exit_codes.hpp) or
+  // throws.
+  std::function<int()> run;
+  // Printed before "error: " when `run` throws ("tokenize: "); "" for none.
+  std::string error_prefix;
+};
+
+Command add_run(CLI::App& app, const Environment& env);
+Command add_status(CLI::App& app);
+Command add_reduce(CLI::App& app);
+Command add_plot(CLI::App& app, const Environment& env);
+Command add_fit_scaling(CLI::App& app, const Environment& env);
+Command add_tokenize(CLI::App& app);
+Command add_submit(CLI::App& app, const Environment& env);
+Command add_merge(CLI::App& app);
+
+// The fit-scaling options alone (apps/tests parse command lines with them).
+void add_fit_scaling_options(CLI::App& command, fit::FitScalingOptions& options);
+
+// The one mapping of exceptions to exit codes: depthscale::InputError → 2 (usage, invalid job
+// file), any other exception → 1. Prints "<prefix>error: <what>" on stderr first.
+int exit_code_for(const std::exception& e, const std::string& prefix = "");
+
+}  // namespace depthscale::app

@@ -1,0 +1,59 @@
+// `depthscale fit-scaling DATA.csv`: the LLM scaling-law decomposition (tables, CSVs, figure).
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+
+#include "commands/commands.hpp"
+#include "commands/exit_codes.hpp"
+#include "fit/fit.hpp"
+#include "plot/plot.hpp"
+
+namespace depthscale::app {
+
+void add_fit_scaling_options(CLI::App& cmd, fit::FitScalingOptions& o) {
+  cmd.add_option("data", o.data_path,
+                 "scaling-law CSV (model_size, FLOP, loss, num_tokens, "
+                 "d_model, n_layers)")
+      ->required();
+  cmd.add_option("--depth-offset", o.depth_offset,
+                 "fit the depth term in (n_layers - offset); 2 excludes first and last layers")
+      ->capture_default_str();
+  cmd.add_option("--bootstrap", o.bootstrap, "bootstrap resamples over points (0: none)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd.add_option("--holdout", o.holdout, "repeats of the 80/20 held-out validation (0: none)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd.add_option_function<std::string>(
+         "--exclude-top",
+         [&o](const std::string& text) {
+           try {
+             o.exclude_top = fit::parse_int_list(text);
+           } catch (const std::invalid_argument& e) {
+             throw CLI::ValidationError("--exclude-top", e.what());
+           }
+         },
+         "drop the K highest losses (default 40); a comma list (40,0,20,60) also runs the "
+         "exclusion scan, the first value is the main fit")
+      ->type_name("K[,K...]");
+  cmd.add_option("--out", o.out_dir, "write the CSVs into this folder (default: none written)");
+  cmd.add_option("--seed", o.seed, "seed of the bootstrap and held-out splits")
+      ->capture_default_str();
+}
+
+Command add_fit_scaling(CLI::App& app, const Environment& env) {
+  auto opt = std::make_shared<fit::FitScalingOptions>();
+  auto* cmd = app.add_subcommand("fit-scaling", "fit the LLM scaling-law decomposition");
+  add_fit_scaling_options(*cmd, *opt);
+  const std::string gnuplot = env.gnuplot;
+  return {cmd, [opt, gnuplot]() -> int {
+            fit::fit_scaling_report(*opt, std::cout);
+            if (opt->out_dir.empty()) return kDone;
+            // plot_scaling_parts logs its errors and says whether the figure was drawn (0).
+            return plot::plot_scaling_parts(opt->out_dir + "/parts.csv", opt->out_dir, gnuplot) == 0
+                       ? kDone
+                       : kError;
+          }};
+}
+
+}  // namespace depthscale::app

@@ -1,0 +1,37 @@
+// `depthscale merge SLICE.h5... --out FILE.h5`: join the slice files of a job array.
+#include <spdlog/spdlog.h>
+
+#include <memory>
+
+#include "commands/commands.hpp"
+#include "commands/exit_codes.hpp"
+#include "farm/merge.hpp"
+
+namespace depthscale::app {
+
+Command add_merge(CLI::App& app) {
+  auto opt = std::make_shared<farm::MergeOptions>();
+  auto* cmd = app.add_subcommand("merge", "join the slice files of a job array into one sweep");
+  cmd->add_option("slices", opt->inputs, "slice files")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--out", opt->out, "merged sweep file")->required();
+  return {cmd, [opt]() -> int {
+            const farm::MergeReport r = farm::merge_slices(*opt);
+            spdlog::info("merged {} of {} slice(s) into {}: {} complete and {} failed {}, {} {}{}",
+                         r.slices, r.slice_count, opt->out, r.complete, r.failed,
+                         r.probe ? "batches" : "tasks", r.probe ? r.models : r.teachers,
+                         r.probe ? "models finished" : "teachers",
+                         r.skipped ? ", " + std::to_string(r.skipped) + " unfinished groups skipped"
+                                   : "");
+            if (!r.missing.empty()) {
+              std::string list;
+              for (int i : r.missing) list += (list.empty() ? "" : ", ") + std::to_string(i);
+              spdlog::warn(
+                  "slices missing from the merge: {} (of {}); their {} show as pending in "
+                  "`depthscale status {}`",
+                  list, r.slice_count, r.probe ? "batches" : "tasks", opt->out);
+            }
+            return kDone;
+          }};
+}
+
+}  // namespace depthscale::app
