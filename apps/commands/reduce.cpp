@@ -1,4 +1,5 @@
 // `depthscale reduce FILE.h5`: depth fits per group and step into /fits; prints the α table.
+#include <cstdio>
 #include <memory>
 
 #include "commands/commands.hpp"
@@ -12,8 +13,10 @@ Command add_reduce(CLI::App& app) {
   auto* cmd = app.add_subcommand("reduce", "fit L(depth) per group and step into /fits");
   cmd->add_option("file", opt->path, "sweep file")->required()->check(CLI::ExistingFile);
   cmd->add_option("--depth-offset", opt->depth_offset, "fit (depth - offset)");
-  // reduce_sweep logs its errors and says whether it succeeded (0) or not.
-  return {cmd, [opt]() -> int { return fit::reduce_sweep(*opt) == 0 ? kDone : kError; }};
+  return {cmd, [opt]() -> int {
+            std::fputs(fit::reduce_sweep(*opt).c_str(), stdout);
+            return kDone;
+          }};
 }
 
 }  // namespace depthscale::app

@@ -9,6 +9,7 @@
 
 #include "config/job.hpp"
 #include "fit/fit.hpp"
+#include "log/log.hpp"
 #include "store/store.hpp"
 
 namespace depthscale::fit {
@@ -72,42 +73,28 @@ std::string fmt_pm(double v, double se) {
 
 }  // namespace
 
-int reduce_sweep(const ReduceOptions& options) {
+std::string reduce_sweep(const ReduceOptions& options) {
   const std::string& path = options.path;
-  try {
+  std::string report;
+  {
     std::map<std::string, Group> groups;
-    {
-      auto f = store::open_sweep(path);
-      auto root = f.root();
-      if (!root.has("tasks")) {
-        spdlog::error("{}: no /tasks in this file: nothing to reduce", path);
-        return 1;
-      }
-      auto tasks = root.open_group("tasks");
-      for (const auto& key : tasks.children()) {
-        auto t = tasks.open_group(key);
-        if (!t.has_attr("status") || t.attr_string("status") != "complete") continue;
-        config::ToyTask task;
-        task.rho = t.attr_double("rho");
-        task.temperature = t.attr_double("temperature");
-        task.teacher = int(t.attr_int("teacher"));
-        auto& g = groups[task.group()];
-        g.rho = task.rho;
-        g.temperature = task.temperature;
-        g.teacher = task.teacher;
-        Student s;
-        s.depth = int(t.attr_int("depth"));
-        auto steps = t.read_int64("eval_step");
-        auto losses = t.read_float("test_loss");
-        for (size_t i = 0; i < steps.size() && i < losses.size(); ++i)
-          s.test_loss[steps[i]] = losses[i];
-        g.students.push_back(std::move(s));
-      }
+    for (const auto& r : store::read_tasks(path, store::TaskFields::Losses)) {
+      if (!r.complete) continue;
+      config::ToyTask task;
+      task.rho = r.params.at("rho");
+      task.temperature = r.params.at("temperature");
+      task.teacher = int(r.params.at("teacher"));
+      auto& g = groups[task.group()];
+      g.rho = task.rho;
+      g.temperature = task.temperature;
+      g.teacher = task.teacher;
+      Student s;
+      s.depth = int(r.params.at("depth"));
+      for (size_t i = 0; i < r.eval_step.size() && i < r.test_loss.size(); ++i)
+        s.test_loss[r.eval_step[i]] = r.test_loss[i];
+      g.students.push_back(std::move(s));
     }
-    if (groups.empty()) {
-      spdlog::error("{}: no complete tasks yet: nothing to reduce", path);
-      return 1;
-    }
+    if (groups.empty()) throw ReduceError(path + ": no complete tasks yet: nothing to reduce");
     PowerLawOptions opt;
     opt.depth_offset = options.depth_offset;
 
@@ -191,31 +178,28 @@ int reduce_sweep(const ReduceOptions& options) {
     store::write_fits(path, out);
 
     // The α table at the final step.
-    std::printf("depth fits of %s: L(depth) = c*(depth-%g)^-alpha + L0 (final evaluated step)\n",
+    report += log::sprintf("depth fits of %s: L(depth) = c*(depth-%g)^-alpha + L0 (final evaluated step)\n",
                 path.c_str(), options.depth_offset);
-    std::printf("%-30s %7s %18s %22s %22s  %s\n", "group", "depths", "alpha", "c", "L0", "note");
+    report += log::sprintf("%-30s %7s %18s %22s %22s  %s\n", "group", "depths", "alpha", "c", "L0", "note");
     for (const auto& [name, s] : fits) {
       if (s.step.empty()) continue;
       const size_t i = s.step.size() - 1;
-      std::printf("%-30s %7lld %18s %22s %22s  %s\n", name.c_str(), (long long)s.n_points[i],
+      report += log::sprintf("%-30s %7lld %18s %22s %22s  %s\n", name.c_str(), (long long)s.n_points[i],
                   fmt_pm(s.alpha[i], s.alpha_se[i]).c_str(), fmt_pm(s.c[i], s.c_se[i]).c_str(),
                   fmt_pm(s.L0[i], s.L0_se[i]).c_str(), s.final_message.c_str());
     }
-    std::printf("\nacross teacher replicates (mean ± SEM of alpha):\n");
-    std::printf("%-6s %-12s %6s %18s\n", "rho", "temperature", "n", "alpha");
+    report += log::sprintf("\nacross teacher replicates (mean ± SEM of alpha):\n");
+    report += log::sprintf("%-6s %-12s %6s %18s\n", "rho", "temperature", "n", "alpha");
     for (const auto& [name, sm] : summaries) {
       std::vector<double> finals;
       for (const auto* s : sm.series)
         if (!s->alpha.empty()) finals.push_back(s->alpha.back());
       auto ms = mean_se(finals);
-      std::printf("%-6g %-12g %6d %18s\n", sm.rho, sm.temperature, ms.n,
+      report += log::sprintf("%-6g %-12g %6d %18s\n", sm.rho, sm.temperature, ms.n,
                   fmt_pm(ms.mean, ms.se).c_str());
     }
-    return 0;
-  } catch (const std::exception& e) {
-    spdlog::error("{}: {}", path, e.what());
-    return 1;
   }
+  return report;
 }
 
 }  // namespace depthscale::fit

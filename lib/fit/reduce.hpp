@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "error/error.hpp"
+
 namespace depthscale::fit {
 
 struct ReduceOptions {
@@ -14,7 +16,14 @@ struct ReduceOptions {
   double depth_offset = 0.0;  // 2: fit ℓ − 2 (first and last layers excluded)
 };
 
-// Returns an exit code: 0, or 1 with a message naming the file.
-int reduce_sweep(const ReduceOptions& options);
+// A sweep file with nothing to reduce (the message names it).
+class ReduceError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Fits, writes /fits and /fits_summary, and returns the tables it found (per group, and across
+// replicates) as text. Throws ReduceError, or store::StoreError for a file that cannot be read.
+std::string reduce_sweep(const ReduceOptions& options);
 
 }  // namespace depthscale::fit

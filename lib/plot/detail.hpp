@@ -7,14 +7,11 @@
 #include <vector>
 
 #include "error/error.hpp"
+#include "plot/plot.hpp"
 
 namespace depthscale::plot::detail {
 
-// Anything that stops one figure; the message names the file concerned.
-class PlotError : public depthscale::Error {
- public:
-  using depthscale::Error::Error;
-};
+using plot::PlotError;
 
 inline constexpr int kWidth = 900, kHeight = 600;  // PNG size in pixels
 

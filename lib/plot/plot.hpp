@@ -6,7 +6,15 @@
 
 #include <string>
 
+#include "error/error.hpp"
+
 namespace depthscale::plot {
+
+// Anything that stops a figure; the message names the file concerned.
+class PlotError : public depthscale::Error {
+ public:
+  using depthscale::Error::Error;
+};
 
 struct PlotOptions {
   std::string path;     // the sweep file
@@ -19,8 +27,9 @@ struct PlotOptions {
 //   training_curves, hidden_angles, hidden_dh_angles     (need complete tasks / hidden probes).
 //   probe_layer_means, probe_pca, probe_theta_middle_vs_depth  (need complete /probe/<model>
 //   groups of an LLM probe run; probe_pca needs their theta, i.e. store_per_token: true).
-// Figures without data are skipped with a log line saying why. Returns 0, or 1 after logging
-// an error that names the file (unreadable or not a sweep, nothing to plot, gnuplot failed).
+// Figures without data are skipped with a log line saying why. Returns the figures drawn; throws
+// PlotError naming the file (unreadable or not a sweep, nothing to plot, gnuplot failed; a
+// figure that fails is logged and the others are still drawn before the throw).
 int plot_sweep(const PlotOptions& options);
 
 // scaling_parts.png (+ .csv, .gp) in out_dir from the scaling fit's parts.csv (columns m, l, D,
@@ -28,8 +37,8 @@ int plot_sweep(const PlotOptions& options);
 // m, l, D may also be called d_model, n_layers, num_tokens as `fit-scaling` writes them, and then
 // l is shifted by the depth_offset found in the fit.csv beside parts.csv, if any): the depth,
 // width and data parts against ℓ, m and D, and predicted against observed loss.
-// Returns 0, or 1 after logging an error naming the file, line and column.
-int plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir,
+// Throws PlotError naming the file, line and column.
+void plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir,
                        const std::string& gnuplot = "");
 
 }  // namespace depthscale::plot

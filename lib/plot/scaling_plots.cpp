@@ -135,8 +135,8 @@ double depth_offset_beside(const std::string& parts_csv) {
 
 }  // namespace
 
-int plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir,
-                       const std::string& gnuplot) {
+void plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir,
+                        const std::string& gnuplot) {
   try {
     Parts read = read_parts(parts_csv);
     auto& parts = read.values;
@@ -222,13 +222,11 @@ int plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir,
         col("loss"), col("predicted"));
     body += "unset multiplot\n";
     detail::render(out_dir, "scaling_parts", csv, body, gnuplot);
-    return 0;
-  } catch (const PlotError& e) {
-    spdlog::error("{}", e.what());
+  } catch (const PlotError&) {
+    throw;
   } catch (const std::exception& e) {
-    spdlog::error("plotting {}: {}", parts_csv, e.what());
+    throw PlotError("plotting " + parts_csv + ": " + e.what());
   }
-  return 1;
 }
 
 }  // namespace depthscale::plot

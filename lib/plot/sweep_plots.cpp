@@ -956,70 +956,63 @@ std::string default_out_dir(const std::string& path) {
 
 int plot_sweep(const PlotOptions& options) {
   const std::string out = options.out_dir.empty() ? default_out_dir(options.path) : options.out_dir;
+  Sweep s;
   try {
-    Sweep s = load(options.path);
-    s.gnuplot = options.gnuplot;
-    // An LLM probe run (SPEC.md §2) writes /probe/<model> groups and leaves /tasks empty.
-    const bool has_probe = !detail::complete_probe_models(s.file.root()).empty();
-    if (s.tasks.empty() && s.fits.empty() && !has_probe) {
-      spdlog::error(
-          "{} has no complete tasks or probed models yet (status=complete): nothing to plot",
-          options.path);
-      return 1;
-    }
-    std::error_code ec;
-    fs::create_directories(out, ec);
-    if (ec) {
-      spdlog::error("cannot create the figure folder {}: {}", out, ec.message());
-      return 1;
-    }
-
-    int made = 0, failed = 0;
-    const auto attempt = [&](const std::function<bool()>& figure) {
-      try {
-        if (figure()) ++made;
-      } catch (const PlotError& e) {
-        spdlog::error("{}", e.what());
-        ++failed;
-      } catch (const store::StoreError& e) {
-        spdlog::error("reading {}: {}", options.path, e.what());
-        ++failed;
-      }
-    };
-    if (s.fits.empty()) {
-      // A probe-only file has no toy sweep to reduce: no advice about /fits for it.
-      if (!s.tasks.empty() || s.has_fits_group) {
-        spdlog::info(
-            "{} has no {}: skipping alpha_vs_temperature, alpha_vs_step and loss_vs_depth; run "
-            "`depthscale reduce {}` first to fit L(ℓ) = c·ℓ^-α + L0",
-            options.path, s.has_fits_group ? "usable fits under /fits" : "/fits group",
-            options.path);
-      }
-    } else {
-      attempt([&] { return alpha_vs_temperature(s, out); });
-      attempt([&] { return alpha_vs_step(s, out); });
-      attempt([&] { return loss_vs_depth(s, out); });
-    }
-    if (!s.tasks.empty()) {
-      attempt([&] { return training_curves(s, out); });
-      attempt([&] { return hidden_figure(s, out, false); });
-      attempt([&] { return hidden_figure(s, out, true); });
-    }
-    if (has_probe)
-      detail::probe_figures(s.file.root(), options.path, out, options.gnuplot, attempt);
-    if (failed > 0) {
-      spdlog::error("{} of {} figures for {} failed (see above)", failed, failed + made,
-                    options.path);
-      return 1;
-    }
-    spdlog::info("{} figure(s) from {} in {}", made, options.path, out);
-    return 0;
-  } catch (const PlotError& e) {
-    spdlog::error("{}", e.what());
+    s = load(options.path);
+  } catch (const PlotError&) {
+    throw;
   } catch (const std::exception& e) {
-    spdlog::error("plotting {}: {}", options.path, e.what());
+    throw PlotError("plotting " + options.path + ": " + e.what());
   }
-  return 1;
+  s.gnuplot = options.gnuplot;
+  // An LLM probe run (SPEC.md §2) writes /probe/<model> groups and leaves /tasks empty.
+  const bool has_probe = !detail::complete_probe_models(s.file.root()).empty();
+  if (s.tasks.empty() && s.fits.empty() && !has_probe)
+    throw PlotError(options.path +
+                    " has no complete tasks or probed models yet (status=complete): nothing to "
+                    "plot");
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec) throw PlotError("cannot create the figure folder " + out + ": " + ec.message());
+
+  int made = 0, failed = 0;
+  const auto attempt = [&](const std::function<bool()>& figure) {
+    try {
+      if (figure()) ++made;
+    } catch (const PlotError& e) {
+      spdlog::error("{}", e.what());
+      ++failed;
+    } catch (const store::StoreError& e) {
+      spdlog::error("reading {}: {}", options.path, e.what());
+      ++failed;
+    }
+  };
+  if (s.fits.empty()) {
+    // A probe-only file has no toy sweep to reduce: no advice about /fits for it.
+    if (!s.tasks.empty() || s.has_fits_group) {
+      spdlog::info(
+          "{} has no {}: skipping alpha_vs_temperature, alpha_vs_step and loss_vs_depth; run "
+          "`depthscale reduce {}` first to fit L(ℓ) = c·ℓ^-α + L0",
+          options.path, s.has_fits_group ? "usable fits under /fits" : "/fits group",
+          options.path);
+    }
+  } else {
+    attempt([&] { return alpha_vs_temperature(s, out); });
+    attempt([&] { return alpha_vs_step(s, out); });
+    attempt([&] { return loss_vs_depth(s, out); });
+  }
+  if (!s.tasks.empty()) {
+    attempt([&] { return training_curves(s, out); });
+    attempt([&] { return hidden_figure(s, out, false); });
+    attempt([&] { return hidden_figure(s, out, true); });
+  }
+  if (has_probe)
+    detail::probe_figures(s.file.root(), options.path, out, options.gnuplot, attempt);
+  if (failed > 0)
+    throw PlotError(std::to_string(failed) + " of " + std::to_string(failed + made) +
+                    " figures for " + options.path + " failed (see above)");
+  spdlog::info("{} figure(s) from {} in {}", made, options.path, out);
+  return made;
 }
 
 }  // namespace depthscale::plot

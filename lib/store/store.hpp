@@ -154,6 +154,15 @@ TaskCheckpoint checkpoint_from_image(const std::vector<char>& image);
 void write_task(Group& tasks_group, const TaskResult& r);
 TaskResult read_task(const Group& task_group);
 
+// What read_tasks reads of each task: its attributes (key, grid parameters, status, error,
+// timing), plus eval_step and test_loss, plus everything (train_loss, hidden/).
+enum class TaskFields { Attributes, Losses, Everything };
+
+// The one reader of /tasks: every task group of the sweep at `path` that has its status (a group
+// without one is a write a kill interrupted, not a result), sorted by key. The file is opened
+// with open_sweep (format checked); no /tasks yet is an empty list.
+std::vector<TaskResult> read_tasks(const std::string& path, TaskFields fields);
+
 struct SweepHeader {
   std::string job_yaml;   // exact text of the job file
   std::string effective;  // canonical job after overrides

@@ -120,7 +120,9 @@ void write_task(Group& tasks_group, const TaskResult& r) {
   g.set_attr("status", r.complete ? "complete" : "failed");
 }
 
-TaskResult read_task(const Group& g) {
+namespace {
+
+TaskResult read_task_fields(const Group& g, TaskFields fields) {
   TaskResult r;
   r.key = last_component(g.path());
   if (!g.has_attr("status")) {
@@ -139,9 +141,11 @@ TaskResult read_task(const Group& g) {
   r.wall_seconds = g.attr_double("wall_seconds");
   r.host = g.attr_string("host");
   r.rank = static_cast<int>(g.attr_int("rank"));
-  r.train_loss = g.read_float("train_loss");
+  if (fields == TaskFields::Attributes) return r;
   r.eval_step = g.read_int64("eval_step");
   r.test_loss = g.read_float("test_loss");
+  if (fields == TaskFields::Losses) return r;
+  r.train_loss = g.read_float("train_loss");
   if (g.has("hidden")) {
     Group h = g.open_group("hidden");
     std::vector<hsize_t> dims;
@@ -151,6 +155,25 @@ TaskResult read_task(const Group& g) {
     r.norms = h.read_float("norms");
   }
   return r;
+}
+
+}  // namespace
+
+TaskResult read_task(const Group& g) {
+  return read_task_fields(g, TaskFields::Everything);
+}
+
+std::vector<TaskResult> read_tasks(const std::string& path, TaskFields fields) {
+  std::vector<TaskResult> out;
+  const File f = open_sweep(path);
+  const Group root = f.root();
+  if (!root.has("tasks")) return out;
+  const Group tasks = root.open_group("tasks");
+  for (const auto& key : tasks.children()) {
+    const Group g = tasks.open_group(key);
+    if (g.has_attr("status")) out.push_back(read_task_fields(g, fields));
+  }
+  return out;
 }
 
 // ---- images

@@ -154,6 +154,21 @@ void run(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t s
     return;
   }
 #endif
+  if (M * N * K >= (1 << 20)) {
+    // Large products on the BLAS: blocks of rows of a fixed size, spread over the intra-op
+    // threads. Every block is the same sgemm call whatever the number of threads (the BLAS runs
+    // single-threaded inside a parallel region, and with one thread), so the result is
+    // bit-identical for any run.threads, as on the native path; a BLAS left to thread one big
+    // call itself picks kernels and splits by its thread count (it differs in the last bits).
+    constexpr int64_t kRows = 256;
+    at::parallel_for(0, (M + kRows - 1) / kRows, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t blk = b0; blk < b1; ++blk) {
+        const int64_t i0 = blk * kRows, rows = std::min(kRows, M - i0);
+        blas(rows, N, K, alpha, a + i0 * sa_i, sa_i, sa_k, b, ldb, beta, c + i0 * ldc, ldc);
+      }
+    });
+    return;
+  }
   blas(M, N, K, alpha, a, sa_i, sa_k, b, ldb, beta, c, ldc);
 }
 

@@ -27,6 +27,27 @@ using namespace depthscale;
 
 namespace {
 
+// The figures' outcome as the command sees it: 0, or 1 with the thrown error logged (the tests
+// read messages from the log).
+int plot_status(const plot::PlotOptions& options) {
+  try {
+    plot::plot_sweep(options);
+    return 0;
+  } catch (const depthscale::Error& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+}
+int parts_status(const std::string& parts, const std::string& out) {
+  try {
+    plot::plot_scaling_parts(parts, out);
+    return 0;
+  } catch (const depthscale::Error& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+}
+
 // ---- the synthetic sweep ---------------------------------------------------------------------
 
 struct SweepSpec {
@@ -291,7 +312,7 @@ TEST_F(PlotTest, FullSweepDrawsEveryFigureWithItsNumbers) {
   const std::string path = (dir_ / "sweep.h5").string();
   write_sweep(path, spec);
   const fs::path out = dir_ / "figs";
-  ASSERT_EQ(plot::plot_sweep({path, out.string()}), 0) << log();
+  ASSERT_EQ(plot_status({path, out.string()}), 0) << log();
 
   for (const auto& names : {kFitFigures, kTaskFigures}) {
     for (const auto& name : names) {
@@ -417,7 +438,7 @@ TEST_F(PlotTest, OneReplicateUsesTheFitStandardError) {
   spec.teachers = {0};
   const std::string path = (dir_ / "one.h5").string();
   write_sweep(path, spec);
-  ASSERT_EQ(plot::plot_sweep({path, (dir_ / "f").string()}), 0) << log();
+  ASSERT_EQ(plot_status({path, (dir_ / "f").string()}), 0) << log();
   const auto alphas = read_csv(dir_ / "f" / "alpha_vs_temperature.csv");
   ASSERT_EQ(alphas.size(), 6u);
   for (const auto& r : alphas) {
@@ -435,7 +456,7 @@ TEST_F(PlotTest, WithoutFitsSkipsFitFiguresAndSaysRunReduce) {
   const std::string path = (dir_ / "nofits.h5").string();
   write_sweep(path, spec);
   const fs::path out = dir_ / "figs";
-  ASSERT_EQ(plot::plot_sweep({path, out.string()}), 0) << log();
+  ASSERT_EQ(plot_status({path, out.string()}), 0) << log();
   for (const auto& name : kFitFigures) EXPECT_FALSE(fs::exists(out / (name + ".png"))) << name;
   for (const auto& name : kTaskFigures) expect_png(out / (name + ".png"));
   EXPECT_TRUE(contains(log(), "depthscale reduce " + path)) << log();
@@ -447,7 +468,7 @@ TEST_F(PlotTest, WithoutHiddenProbesSkipsAngleFigures) {
   const std::string path = (dir_ / "nohidden.h5").string();
   write_sweep(path, spec);
   const fs::path out = dir_ / "figs";
-  ASSERT_EQ(plot::plot_sweep({path, out.string()}), 0) << log();
+  ASSERT_EQ(plot_status({path, out.string()}), 0) << log();
   EXPECT_FALSE(fs::exists(out / "hidden_angles.png"));
   EXPECT_FALSE(fs::exists(out / "hidden_dh_angles.png"));
   expect_png(out / "training_curves.png");
@@ -465,7 +486,7 @@ TEST_F(PlotTest, ManyTemperaturesShowSixSpreadOverTheRange) {
   const std::string path = (dir_ / "many.h5").string();
   write_sweep(path, spec);
   const fs::path out = dir_ / "figs";
-  ASSERT_EQ(plot::plot_sweep({path, out.string()}), 0) << log();
+  ASSERT_EQ(plot_status({path, out.string()}), 0) << log();
   std::set<double> temps;
   for (const auto& r : read_csv(out / "alpha_vs_step.csv")) temps.insert(d(r, "temperature"));
   EXPECT_EQ(temps.size(), 6u);
@@ -484,7 +505,7 @@ TEST_F(PlotTest, FinalFitsOnlySkipAlphaVsStepSayingWhy) {
   const std::string path = (dir_ / "final.h5").string();
   write_sweep(path, spec);
   const fs::path out = dir_ / "figs";
-  ASSERT_EQ(plot::plot_sweep({path, out.string()}), 0) << log();
+  ASSERT_EQ(plot_status({path, out.string()}), 0) << log();
   EXPECT_FALSE(fs::exists(out / "alpha_vs_step.png"));
   EXPECT_TRUE(contains(log(), "alpha_vs_step skipped")) << log();
   expect_png(out / "alpha_vs_temperature.png");
@@ -504,7 +525,7 @@ TEST_F(PlotTest, GridWithoutTemperatureDrawsWhatItCan) {
   const std::string path = (dir_ / "mse.h5").string();
   write_sweep(path, spec);
   const fs::path out = dir_ / "figs";
-  ASSERT_EQ(plot::plot_sweep({path, out.string()}), 0) << log();
+  ASSERT_EQ(plot_status({path, out.string()}), 0) << log();
   EXPECT_FALSE(fs::exists(out / "alpha_vs_temperature.png"));
   EXPECT_TRUE(contains(log(), "have no temperature")) << log();
   for (const auto& name :
@@ -521,7 +542,7 @@ TEST_F(PlotTest, DefaultFolderIsTheFileNameWithoutH5) {
   spec.probe_inputs = 0;
   const std::string path = (dir_ / "run7.h5").string();
   write_sweep(path, spec);
-  ASSERT_EQ(plot::plot_sweep({path, ""}), 0) << log();
+  ASSERT_EQ(plot_status({path, ""}), 0) << log();
   expect_png(dir_ / "run7-figures" / "loss_vs_depth.png");
 }
 
@@ -532,16 +553,16 @@ TEST_F(PlotTest, NotASweepFileIsAnErrorNamingTheFile) {
     f.root().create_group("something");
     f.close();
   }
-  EXPECT_EQ(plot::plot_sweep({h5, (dir_ / "a").string()}), 1);
+  EXPECT_EQ(plot_status({h5, (dir_ / "a").string()}), 1);
   EXPECT_TRUE(contains(log(), h5 + " is not a depthscale sweep file")) << log();
 
   const std::string text = (dir_ / "notes.h5").string();
   std::ofstream(text) << "not hdf5 at all\n";
-  EXPECT_EQ(plot::plot_sweep({text, (dir_ / "b").string()}), 1);
+  EXPECT_EQ(plot_status({text, (dir_ / "b").string()}), 1);
   EXPECT_TRUE(contains(log(), text + " is not an HDF5 file")) << log();
 
   const std::string missing = (dir_ / "missing.h5").string();
-  EXPECT_EQ(plot::plot_sweep({missing, (dir_ / "c").string()}), 1);
+  EXPECT_EQ(plot_status({missing, (dir_ / "c").string()}), 1);
   EXPECT_TRUE(contains(log(), missing)) << log();
 }
 
@@ -552,7 +573,7 @@ TEST_F(PlotTest, SweepWithoutResultsHasNothingToPlot) {
   spec.failed_task = true;
   const std::string path = (dir_ / "empty.h5").string();
   write_sweep(path, spec);
-  EXPECT_EQ(plot::plot_sweep({path, (dir_ / "f").string()}), 1);
+  EXPECT_EQ(plot_status({path, (dir_ / "f").string()}), 1);
   EXPECT_TRUE(contains(log(), "nothing to plot")) << log();
 }
 
@@ -561,11 +582,11 @@ TEST_F(PlotTest, GnuplotFailureIsAnErrorNamingTheScript) {
   spec.probe_inputs = 0;
   const std::string path = (dir_ / "s.h5").string();
   write_sweep(path, spec);
-  EXPECT_EQ(plot::plot_sweep({path, (dir_ / "f").string(), "false"}), 1);
+  EXPECT_EQ(plot_status({path, (dir_ / "f").string(), "false"}), 1);
   EXPECT_TRUE(contains(log(), (dir_ / "f" / "alpha_vs_temperature.gp").string())) << log();
   EXPECT_TRUE(contains(log(), "exit status 1")) << log();
 
-  EXPECT_EQ(plot::plot_sweep({path, (dir_ / "g").string(), (dir_ / "no-such-gnuplot").string()}),
+  EXPECT_EQ(plot_status({path, (dir_ / "g").string(), (dir_ / "no-such-gnuplot").string()}),
             1);
   EXPECT_TRUE(contains(log(), "set DEPTHSCALE_GNUPLOT")) << log();
 }
@@ -589,7 +610,7 @@ TEST_F(PlotTest, ScalingPartsFigureHoldsThePartsItWasGiven) {
     }
   }
   const fs::path out = dir_ / "fit";
-  ASSERT_EQ(plot::plot_scaling_parts(parts.string(), out.string()), 0) << log();
+  ASSERT_EQ(parts_status(parts.string(), out.string()), 0) << log();
   expect_png(out / "scaling_parts.png");
   const auto back = read_csv(out / "scaling_parts.csv");
   ASSERT_EQ(back.size(), rows.size());
@@ -620,7 +641,7 @@ TEST_F(PlotTest, ScalingPartsReadsTheFitScalingOutput) {
     }
   }
   const fs::path out = dir_ / "fig";
-  ASSERT_EQ(plot::plot_scaling_parts((dir_ / "parts.csv").string(), out.string()), 0) << log();
+  ASSERT_EQ(parts_status((dir_ / "parts.csv").string(), out.string()), 0) << log();
   expect_png(out / "scaling_parts.png");
   const auto back = read_csv(out / "scaling_parts.csv");
   ASSERT_EQ(back.size(), 10u);
@@ -635,20 +656,20 @@ TEST_F(PlotTest, ScalingPartsReadsTheFitScalingOutput) {
 TEST_F(PlotTest, ScalingPartsRejectsBadFilesNamingLineAndColumn) {
   const fs::path parts = dir_ / "parts.csv";
   std::ofstream(parts) << "m,l,D,loss,depth_part,width_part,data_part,predicted\n1,2,3,4,5,6,7,8\n";
-  EXPECT_EQ(plot::plot_scaling_parts(parts.string(), (dir_ / "o").string()), 1);
+  EXPECT_EQ(parts_status(parts.string(), (dir_ / "o").string()), 1);
   EXPECT_TRUE(contains(log(), parts.string() + ":1: no column 'L0'")) << log();
   std::ofstream(parts)
       << "l,D,loss,depth_part,width_part,data_part,L0,predicted\n1,2,3,4,5,6,7,8\n";
-  EXPECT_EQ(plot::plot_scaling_parts(parts.string(), (dir_ / "o").string()), 1);
+  EXPECT_EQ(parts_status(parts.string(), (dir_ / "o").string()), 1);
   EXPECT_TRUE(contains(log(), parts.string() + ":1: no column 'm' or 'd_model'")) << log();
 
   std::ofstream(parts) << "m,l,D,loss,depth_part,width_part,data_part,L0,predicted\n"
                           "1,2,3,4,5,6,7,8,9\n1,2,3,abc,5,6,7,8,9\n";
-  EXPECT_EQ(plot::plot_scaling_parts(parts.string(), (dir_ / "o").string()), 1);
+  EXPECT_EQ(parts_status(parts.string(), (dir_ / "o").string()), 1);
   EXPECT_TRUE(contains(log(), parts.string() + ":3: column 'loss': 'abc' is not a number"))
       << log();
 
-  EXPECT_EQ(plot::plot_scaling_parts((dir_ / "none.csv").string(), (dir_ / "o").string()), 1);
+  EXPECT_EQ(parts_status((dir_ / "none.csv").string(), (dir_ / "o").string()), 1);
   EXPECT_TRUE(contains(log(), (dir_ / "none.csv").string())) << log();
 }
 
@@ -851,7 +872,7 @@ TEST_F(PlotTest, ProbeOnlyFileDrawsTheProbeFiguresWithTheirNumbers) {
   const std::string path = (dir_ / "probe.h5").string();
   probe_data::write_probe_file(path, {a, b, running});
   const fs::path out = dir_ / "figs";
-  ASSERT_EQ(plot::plot_sweep({path, out.string()}), 0) << log();
+  ASSERT_EQ(plot_status({path, out.string()}), 0) << log();
   EXPECT_FALSE(contains(log(), "nothing to plot")) << log();
   EXPECT_FALSE(contains(log(), "depthscale reduce")) << log();  // no toy-sweep advice
   for (const auto& name : kProbeFigures) {
@@ -935,7 +956,7 @@ TEST_F(PlotTest, ProbeBesideAToySweepDrawsEveryFigure) {
     f.close();
   }
   const fs::path out = dir_ / "figs";
-  ASSERT_EQ(plot::plot_sweep({path, out.string()}), 0) << log();
+  ASSERT_EQ(plot_status({path, out.string()}), 0) << log();
   for (const auto& names : {kFitFigures, kTaskFigures, kProbeFigures}) {
     for (const auto& name : names) expect_png(out / (name + ".png"));
   }
@@ -954,7 +975,7 @@ TEST_F(PlotTest, ProbeWithoutThetaAnywhereSkipsOnlyThePcaFigure) {
   const std::string path = (dir_ / "summaries.h5").string();
   probe_data::write_probe_file(path, {{"m1", "opt", 12, 100, false, true}});
   const fs::path out = dir_ / "figs";
-  ASSERT_EQ(plot::plot_sweep({path, out.string()}), 0) << log();
+  ASSERT_EQ(plot_status({path, out.string()}), 0) << log();
   expect_png(out / "probe_layer_means.png");
   expect_png(out / "probe_theta_middle_vs_depth.png");
   EXPECT_FALSE(fs::exists(out / "probe_pca.png"));
@@ -965,7 +986,7 @@ TEST_F(PlotTest, ProbeFileWithoutCompleteModelsHasNothingToPlot) {
   using probe_data::Model;
   const std::string path = (dir_ / "running.h5").string();
   probe_data::write_probe_file(path, {{"m1", "opt", 12, 100, true, false}});
-  EXPECT_EQ(plot::plot_sweep({path, (dir_ / "f").string()}), 1);
+  EXPECT_EQ(plot_status({path, (dir_ / "f").string()}), 1);
   EXPECT_TRUE(contains(log(), "nothing to plot")) << log();
 }
 

@@ -101,7 +101,10 @@ TEST(Cohort, StepEqualsSeparateAutogradStudents) {
       cohort.member(int64_t(k)).save_state(pc, mc, vc);
       alone[k]->save_state(pa, ma, va);
       auto a = torch::tensor(pc), b = torch::tensor(pa);
-      EXPECT_LT(max_rel(a, b), 1e-5) << v << " member " << k;
+      // Five Adam steps amplify float32 rounding where a gradient is tiny (m/√v ~ 1 for any
+      // gradient size): 1e-5 held with OpenBLAS's SkylakeX kernels, 1.3e-5 is seen with its
+      // Haswell/Zen ones; a dropped temperature or a wrong gradient is orders of magnitude off.
+      EXPECT_LT(max_rel(a, b), 5e-5) << v << " member " << k;
       EXPECT_GT(b.abs().max().item<double>(), 0);
     }
     // Members really differ (temperature), so the comparison above can fail.
