@@ -158,8 +158,7 @@ void check_existing(const std::string& path, const config::Job& job) {
   if (!fs::exists(path, ec)) return;
   std::string effective;
   try {
-    store::File f = store::open_sweep(path);
-    effective = f.root().attr_string("job_effective");
+    effective = store::read_header(store::open_sweep(path)).effective;
   } catch (const store::StoreError& e) {
     throw invalid_argument(path + " exists but is not a readable sweep file (" + e.what() +
                            "): remove it or choose another --out");
@@ -399,12 +398,7 @@ SubmitPlan plan_submission(const SubmitOptions& opt, const std::string& binary,
       check_existing(slice_out, config::load_job(opt.job_path, overrides));
     }
     if (fs::exists(plan.out, ec)) {
-      bool merged = false;
-      try {
-        merged = store::open_sweep(plan.out).root().has_attr("merged_from");
-      } catch (const store::StoreError&) {
-      }
-      if (!merged)
+      if (!store::written_by_merge(plan.out))
         throw invalid_argument(plan.out +
                                " exists and is not a merge of slices: the reduction's merge would "
                                "refuse to overwrite it (remove it or choose another --out)");

@@ -360,6 +360,23 @@ std::string ProbeFile::sidecar_file(const std::string& model, int64_t batch) con
 }
 
 std::map<int64_t, std::string> ProbeFile::sidecar_batches(const std::string& model) const {
+  return list_sidecar(model, true);
+}
+
+std::vector<int64_t> ProbeFile::sidecar_batch_numbers(const std::string& model) const {
+  std::vector<int64_t> out;
+  for (const auto& entry : list_sidecar(model, false)) out.push_back(entry.first);
+  return out;
+}
+
+std::vector<std::string> ProbeFile::models() const {
+  const File f = open_sweep(path_);
+  const Group root = f.root();
+  return root.has("probe") ? root.open_group("probe").children() : std::vector<std::string>{};
+}
+
+std::map<int64_t, std::string> ProbeFile::list_sidecar(const std::string& model,
+                                                       bool remove_stale) const {
   const std::string dir = sidecar_dir(model);
   std::map<int64_t, std::string> out;
   std::error_code ec;
@@ -369,7 +386,8 @@ std::map<int64_t, std::string> ProbeFile::sidecar_batches(const std::string& mod
     const auto tmp = name.rfind(".tmp.");
     if (tmp != std::string::npos) {
       const long pid = std::strtol(name.c_str() + tmp + 5, nullptr, 10);
-      if (pid > 0 && pid != getpid() && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH)
+      if (remove_stale && pid > 0 && pid != getpid() && ::kill(pid_t(pid), 0) != 0 &&
+          errno == ESRCH)
         fs::remove(e.path(), ec);
       continue;
     }

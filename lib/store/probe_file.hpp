@@ -118,6 +118,11 @@ class ProbeFile {
   std::string sidecar_file(const std::string& model, int64_t batch) const;
   // Batch files present (by batch); temporaries of a writer that is gone are removed.
   std::map<int64_t, std::string> sidecar_batches(const std::string& model) const;
+  // The same batches, touching nothing (for readers such as `status`, which may run on another
+  // host than the writer, where a process id says nothing).
+  std::vector<int64_t> sidecar_batch_numbers(const std::string& model) const;
+  // The models under /probe (opened with open_sweep: format checked), sorted.
+  std::vector<std::string> models() const;
   // Writes the batch's sidecar file atomically (`image`: its to_image(r) when already at hand).
   void save_sidecar(const probe::BatchResult& r, const std::vector<char>* image = nullptr) const;
   void remove_sidecar(const std::string& model, int64_t batch) const;  // if present
@@ -130,6 +135,7 @@ class ProbeFile {
   std::pair<uintmax_t, uintmax_t> compact() const;
 
  private:
+  std::map<int64_t, std::string> list_sidecar(const std::string& model, bool remove_stale) const;
   std::string path_;
 };
 

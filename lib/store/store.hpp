@@ -163,6 +163,10 @@ enum class TaskFields { Attributes, Losses, Everything };
 // with open_sweep (format checked); no /tasks yet is an empty list.
 std::vector<TaskResult> read_tasks(const std::string& path, TaskFields fields);
 
+// The step of every task checkpoint in the sidecar of the sweep at `path`, by key. Read-only, so
+// safe while a run writes: a checkpoint being replaced at that moment is left out.
+std::map<std::string, int64_t> checkpoint_steps(const std::string& path);
+
 struct SweepHeader {
   std::string job_yaml;   // exact text of the job file
   std::string effective;  // canonical job after overrides
@@ -252,5 +256,24 @@ File open_for_reading(const std::string& path, double retry_seconds = 2.0);
 // checks that the root says format="depthscale-sweep" and a format_version this build reads.
 // Throws StoreError naming the file otherwise.
 File open_sweep(const std::string& path, double retry_seconds = 2.0);
+
+// ---- merging sweep files (the slices of a job array) ---------------------------------------
+struct MergedCounts {
+  int64_t complete = 0, failed = 0;  // results copied: tasks, or probe batches
+  int64_t skipped = 0;               // groups without status (a kill's interrupted writes)
+  int64_t teachers = 0;
+};
+// Writes the sweep `out` with `header` and every result of the `sources`: /tasks/<key> and
+// /probe/<model>/batches/<key> groups with a status, whole finalised /probe/<model> groups, and
+// the first copy of each /teachers/<key>; root attribute merged_from lists the sources. Written
+// aside and renamed into place with a fresh sidecar. A result in two sources, or an existing
+// `out` that no merge wrote, is a StoreError.
+MergedCounts merge_sweeps(const std::vector<std::string>& sources, const SweepHeader& header,
+                          const std::string& out);
+// Whether merge_sweeps wrote the sweep at `path` (false for anything unreadable).
+bool written_by_merge(const std::string& path);
+
+// The header of an open sweep file (its root attributes: job_yaml, job_effective, versions).
+SweepHeader read_header(const File& sweep);
 
 }  // namespace depthscale::store

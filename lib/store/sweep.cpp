@@ -476,6 +476,10 @@ SweepFile SweepFile::open_or_recover(const std::string& path) {
   return SweepFile(path);
 }
 
+SweepHeader read_header(const File& f) {
+  return read_header_attrs(f.root(), f.path()).header;
+}
+
 SweepHeader SweepFile::header() const {
   File f = File::open(path_, Mode::ReadOnly);
   return read_header_attrs(f.root(), path_).header;
@@ -523,6 +527,25 @@ std::optional<int64_t> SweepFile::checkpoint_step(const std::string& key) const 
     throw StoreError(file + " is not a depthscale task checkpoint");
   }
   return root.attr_int("step");
+}
+
+std::map<std::string, int64_t> checkpoint_steps(const std::string& path) {
+  std::map<std::string, int64_t> out;
+  const std::string dir = Sidecar(path).tasks_dir();
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return out;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() != ".h5") continue;
+    try {
+      const File f = File::open(e.path().string(), Mode::ReadOnly);
+      const Group root = f.root();
+      if (root.has_attr("format") && root.attr_string("format") == "depthscale-task-checkpoint")
+        out[e.path().stem().string()] = root.attr_int("step");
+    } catch (const StoreError&) {
+      // being replaced right now: counted next time
+    }
+  }
+  return out;
 }
 
 void SweepFile::forget(const std::string& key) {
