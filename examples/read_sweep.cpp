@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
       const store::Group g = tasks.open_group(key);
       if (!g.has_attr("status")) continue;  // a write a kill interrupted: not a result
       const auto r = store::read_task(g);
-      std::printf("%-20s %-9s final test loss %s\n", key.c_str(), r.complete ? "complete" : "failed",
+      std::printf("%-20s %-9s final test loss %s\n", key.c_str(),
+                  r.complete ? "complete" : "failed",
                   r.test_loss.empty() ? "-" : std::to_string(r.test_loss.back()).c_str());
       complete += r.complete;
     }

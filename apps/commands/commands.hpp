@@ -24,7 +24,8 @@ struct Environment {
   double deadline = 0;
   double progress_seconds = 10;  // DEPTHSCALE_PROGRESS_SECONDS: how often progress is logged
   std::string fail_task;         // DEPTHSCALE_FAIL_TASK=<key>[@step]: a test hook (see README)
-  std::string slurm_templates;   // DEPTHSCALE_SLURM_TEMPLATES: sbatch templates; empty: <source>/slurm
+  std::string
+      slurm_templates;  // DEPTHSCALE_SLURM_TEMPLATES: sbatch templates; empty: <source>/slurm
 };
 Environment read_environment();
 

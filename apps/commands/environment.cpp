@@ -19,7 +19,8 @@ Environment read_environment() {
   Environment env;
   env.log_level = env_or_empty("DEPTHSCALE_LOG");
   env.gnuplot = env_or_empty("DEPTHSCALE_GNUPLOT");
-  if (const auto d = env_or_empty("DEPTHSCALE_DEADLINE"); !d.empty()) env.deadline = std::atof(d.c_str());
+  if (const auto d = env_or_empty("DEPTHSCALE_DEADLINE"); !d.empty())
+    env.deadline = std::atof(d.c_str());
   if (const auto p = env_or_empty("DEPTHSCALE_PROGRESS_SECONDS"); !p.empty())
     env.progress_seconds = std::atof(p.c_str());
   env.fail_task = env_or_empty("DEPTHSCALE_FAIL_TASK");

@@ -16,12 +16,11 @@ Command add_merge(CLI::App& app) {
   cmd->add_option("--out", opt->out, "merged sweep file")->required();
   return {cmd, [opt]() -> int {
             const farm::MergeReport r = farm::merge_slices(*opt);
-            spdlog::info("merged {} of {} slice(s) into {}: {} complete and {} failed {}, {} {}{}",
-                         r.slices, r.slice_count, opt->out, r.complete, r.failed,
-                         r.probe ? "batches" : "tasks", r.probe ? r.models : r.teachers,
-                         r.probe ? "models finished" : "teachers",
-                         r.skipped ? ", " + std::to_string(r.skipped) + " unfinished groups skipped"
-                                   : "");
+            spdlog::info(
+                "merged {} of {} slice(s) into {}: {} complete and {} failed {}, {} {}{}", r.slices,
+                r.slice_count, opt->out, r.complete, r.failed, r.probe ? "batches" : "tasks",
+                r.probe ? r.models : r.teachers, r.probe ? "models finished" : "teachers",
+                r.skipped ? ", " + std::to_string(r.skipped) + " unfinished groups skipped" : "");
             if (!r.missing.empty()) {
               std::string list;
               for (int i : r.missing) list += (list.empty() ? "" : ", ") + std::to_string(i);

@@ -50,8 +50,7 @@ void print_submitted(const farm::SubmitPlan& plan, const farm::Submitted& jobs, 
   std::printf("  tail -f %s/%s\n", plan.log_dir.c_str(), array ? "*_*.out" : "*.out");
   std::printf("stop early (checkpoint, requeue, resume): scancel --batch --signal=USR1 %s\n",
               farm::join_ids(ids, " ").c_str());
-  std::printf("cancel: scancel %s %s\n", farm::join_ids(ids, " ").c_str(),
-              jobs.reduce_id.c_str());
+  std::printf("cancel: scancel %s %s\n", farm::join_ids(ids, " ").c_str(), jobs.reduce_id.c_str());
 }
 
 }  // namespace
@@ -77,11 +76,10 @@ Command add_submit(CLI::App& app, const Environment& env) {
   cmd->add_option("--sbatch", opt->sbatch, "the sbatch program")->capture_default_str();
   opt->templates = env.slurm_templates;
   return {cmd, [opt]() -> int {
-            const std::string binary =
-                std::filesystem::read_symlink("/proc/self/exe").string();
+            const std::string binary = std::filesystem::read_symlink("/proc/self/exe").string();
             const int max_array = opt->array > 0 ? farm::cluster_max_array_size() : 1001;
-            const auto plan = farm::plan_submission(*opt, binary,
-                                                    farm::template_dir(opt->templates), max_array);
+            const auto plan =
+                farm::plan_submission(*opt, binary, farm::template_dir(opt->templates), max_array);
             for (const auto& n : plan.notes) spdlog::info("{}", n);
             if (opt->dry_run) {
               print_dry_run(plan, opt->sbatch);

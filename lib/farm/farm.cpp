@@ -34,8 +34,7 @@ int64_t bytes_int(const std::vector<char>& b) {
 }
 
 double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -139,8 +138,7 @@ FarmReport run_coordinator(Hub& hub, std::deque<UnitTicket> units, UnitSource& s
   const auto clock = opt.clock ? opt.clock : unix_now;
   int64_t total = 0;
   for (const auto& u : units) total += u.work;
-  log::Progress progress(opt.name, std::max<int64_t>(total, 1), opt.work_unit,
-                         opt.progress_every);
+  log::Progress progress(opt.name, std::max<int64_t>(total, 1), opt.work_unit, opt.progress_every);
 
   struct Busy {
     UnitTicket unit;
@@ -383,8 +381,7 @@ FarmReport run_in_process(std::deque<UnitTicket> units, UnitSource& source, Unit
   InProcessHub hub(workers);
   std::vector<std::thread> threads;
   for (int w = 0; w < workers; ++w)
-    threads.emplace_back(
-        [&, w] { serve(hub.link(w), runner, w, options.stop_signal); });
+    threads.emplace_back([&, w] { serve(hub.link(w), runner, w, options.stop_signal); });
   try {
     auto report = run_coordinator(hub, std::move(units), source, options);
     for (auto& t : threads) t.join();

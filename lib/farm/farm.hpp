@@ -2,17 +2,21 @@
 // whatever the units compute. It owns the loop, the worker handshake, the stop signal, the
 // wall-time deadline and the progress line; a job kind plugs in through two small interfaces:
 //
+// clang-format off
 //   UnitSource  (rank 0, coordinator thread): the bytes of a unit, and what to do with a record
 //               a worker sends back (the only place that writes files);
 //   UnitRunner  (every worker, any thread): computes a unit from its bytes, sending records.
+// clang-format on
 //
 // Workers reach the coordinator through a transport: in-process queues (rank 0's own worker
 // thread, and the unit tests, which need no mpirun) or MPI (farm/mpi.hpp). The protocol:
 //
+// clang-format off
 //   worker → coordinator   Request                       give me work
 //   coordinator → worker   Unit(payload) | NoMoreWork
 //   worker → coordinator   Record(bytes)*, Progress(done)*, then UnitEnd(finished|stopped|failed)
 //   coordinator → worker   Stop                          (only while the worker runs a unit)
+// clang-format on
 //
 // A worker whose unit stopped sends nothing more; one told NoMoreWork leaves. The coordinator
 // returns when every worker has left.
@@ -115,7 +119,7 @@ class UnitRunner {
 void serve(Link& link, UnitRunner& runner, int rank, std::function<bool()> stop_signal);
 
 struct CoordinatorOptions {
-  std::string name = "farm";     // the progress line's label
+  std::string name = "farm";  // the progress line's label
   std::string work_unit = "units";
   // Hand out the most costly unit first (else in the order given: a probe sweep keeps model
   // order so that each worker loads each model once).

@@ -17,8 +17,8 @@ struct MergeReport {
   int slice_count = 1;
   std::vector<int> missing;  // slice indices of 0..n-1 not among the inputs
   int64_t complete = 0, failed = 0, skipped = 0, teachers = 0;  // tasks, or probe batches
-  bool probe = false;      // a probe job: complete/failed count batches
-  int64_t models = 0;      // probe: models finalised by the merge
+  bool probe = false;  // a probe job: complete/failed count batches
+  int64_t models = 0;  // probe: models finalised by the merge
 };
 
 // Merges the slices into `out`: the same job modulo run.slice (else config::JobError naming the
@@ -27,6 +27,5 @@ struct MergeReport {
 // place; an existing `out` is replaced only if an earlier merge wrote it (root attr merged_from).
 // Throws config::JobError for jobs that do not match, store::StoreError for anything else.
 MergeReport merge_slices(const MergeOptions& options);
-
 
 }  // namespace depthscale::farm

@@ -122,7 +122,8 @@ torch::Device setup_compute(bool cuda, int threads, const std::string& what) {
   }
   torch::set_num_threads(threads);
   if (cuda) {
-    if (!torch::cuda::is_available()) throw InputError(what + " is cuda but this LibTorch sees no GPU");
+    if (!torch::cuda::is_available())
+      throw InputError(what + " is cuda but this LibTorch sees no GPU");
     return torch::Device(torch::kCUDA, local_rank % int(torch::cuda::device_count()));
   }
   return torch::kCPU;

@@ -291,11 +291,10 @@ class ProbeSource : public farm::UnitSource {
       for (int64_t b = 0; b < p.batches; ++b)
         if (p.state[size_t(b)] == BatchState::Pending) {
           const int64_t tokens = batch_tokens(m, b);
-          out.push_back(farm::UnitTicket{
-              int64_t(m) * kModelStride + b, double(tokens), tokens,
-              p.model.spec.name + " batch " + std::to_string(b) + " (" +
-                  std::to_string(batch_documents(m, b)) + " documents, " +
-                  std::to_string(tokens) + " tokens)"});
+          out.push_back(farm::UnitTicket{int64_t(m) * kModelStride + b, double(tokens), tokens,
+                                         p.model.spec.name + " batch " + std::to_string(b) + " (" +
+                                             std::to_string(batch_documents(m, b)) +
+                                             " documents, " + std::to_string(tokens) + " tokens)"});
         }
     }
     return out;
@@ -324,7 +323,8 @@ class ProbeSource : public farm::UnitSource {
   }
 
   // A runner that threw outside a batch (it catches a batch's own errors): record the failure.
-  void ended(const farm::UnitTicket& t, int worker, bool stopped, const std::string& error) override {
+  void ended(const farm::UnitTicket& t, int worker, bool stopped,
+             const std::string& error) override {
     if (error.empty()) return;
     const int m = int(t.id / kModelStride);
     BatchResult r;
@@ -459,20 +459,19 @@ std::vector<ModelPlan> resolve_plans(const ProbeSpec& spec) {
 }
 
 std::string plan_report(const std::vector<ModelPlan>& plans, const ProbeSpec& spec, int ranks) {
-  std::string s = log::sprintf("%-20s %-9s %6s %8s %9s %7s %8s %10s %12s  %s\n", "model",
-                               "family", "layers", "batches", "complete", "failed", "pending",
-                               "documents", "tokens", "path");
+  std::string s =
+      log::sprintf("%-20s %-9s %6s %8s %9s %7s %8s %10s %12s  %s\n", "model", "family", "layers",
+                   "batches", "complete", "failed", "pending", "documents", "tokens", "path");
   int64_t pending = 0, elsewhere = 0;
   for (const auto& p : plans) {
     const int64_t todo = p.count(BatchState::Pending);
     pending += todo;
     elsewhere += p.count(BatchState::Elsewhere);
-    s += log::sprintf("%-20s %-9s %6lld %8lld %9lld %7lld %8lld %10lld %12lld  %s\n",
-                      p.model.spec.name.c_str(), p.model.family.c_str(),
-                      (long long)p.model.num_layers, (long long)p.batches,
-                      (long long)p.count(BatchState::Complete),
-                      (long long)p.count(BatchState::Failed), (long long)todo,
-                      (long long)p.documents, (long long)p.tokens, p.model.spec.path.c_str());
+    s += log::sprintf(
+        "%-20s %-9s %6lld %8lld %9lld %7lld %8lld %10lld %12lld  %s\n", p.model.spec.name.c_str(),
+        p.model.family.c_str(), (long long)p.model.num_layers, (long long)p.batches,
+        (long long)p.count(BatchState::Complete), (long long)p.count(BatchState::Failed),
+        (long long)todo, (long long)p.documents, (long long)p.tokens, p.model.spec.path.c_str());
   }
   s += log::sprintf(
       "\n%lld batch(es) of %d document(s) to run on %d rank(s); dtype %s on %s; "
@@ -516,10 +515,9 @@ class ProbeSweep : public SweepKind {
         todo += p.count(BatchState::Pending);
         tokens += p.tokens;
       }
-    return job_.name + ": " + std::to_string(plans_.size()) + " model(s), " +
-           std::to_string(todo) + " batch(es) to run on " + std::to_string(ranks) +
-           " rank(s) (" + std::to_string(tokens) + " tokens in the unfinished models); writing " +
-           out_;
+    return job_.name + ": " + std::to_string(plans_.size()) + " model(s), " + std::to_string(todo) +
+           " batch(es) to run on " + std::to_string(ranks) + " rank(s) (" + std::to_string(tokens) +
+           " tokens in the unfinished models); writing " + out_;
   }
 
   std::deque<UnitTicket> tickets() override { return source_impl().tickets(); }

@@ -31,8 +31,7 @@ store::SweepHeader header_of(const config::Job& job) {
   h.git_commit = DEPTHSCALE_GIT_COMMIT;
   h.version = DEPTHSCALE_VERSION;
   h.torch_version = std::to_string(TORCH_VERSION_MAJOR) + "." +
-                    std::to_string(TORCH_VERSION_MINOR) + "." +
-                    std::to_string(TORCH_VERSION_PATCH);
+                    std::to_string(TORCH_VERSION_MINOR) + "." + std::to_string(TORCH_VERSION_PATCH);
   return h;
 }
 
@@ -53,8 +52,9 @@ std::optional<store::SweepFile> open_output(const config::Job& job, const std::s
                                             const RunOptions& opt) {
   if (fs::exists(out)) {
     if (!opt.resume && !opt.dry_run)
-      throw InputError(out + " already exists: add --resume to continue that sweep, or --out "
-                             "NEW.h5");
+      throw InputError(out +
+                       " already exists: add --resume to continue that sweep, or --out "
+                       "NEW.h5");
     auto file = store::SweepFile::open_or_recover(out);
     // The effective job (overrides included) is itself a valid job file.
     const auto before = config::parse_job(file.header().effective, out + ":/job_effective");

@@ -24,17 +24,17 @@ struct Counts {
 // wait in the sidecar (finished by a worker, not yet copied in by rank 0).
 std::string probe_status(const std::string& path, const config::Job& job) {
   std::string out = log::sprintf("%s: probe job %s\n", path.c_str(), job.name.c_str());
-  out += log::sprintf("%-24s %10s %10s %8s %9s %12s %12s\n", "model", "state", "complete",
-                      "failed", "sidecar", "documents", "tokens");
+  out += log::sprintf("%-24s %10s %10s %8s %9s %12s %12s\n", "model", "state", "complete", "failed",
+                      "sidecar", "documents", "tokens");
   const store::ProbeFile file(path);
   const auto models = file.models();
   if (models.empty()) return out + "(no model started yet)\n";
   for (const auto& name : models) {
     const auto st = file.model_status(name);
     if (st.finalized) {
-      out += log::sprintf("%-24s %10s %10lld %8d %9d %12lld %12lld\n", name.c_str(), "complete",
-                          (long long)st.batches, 0, 0, (long long)st.documents,
-                          (long long)st.tokens);
+      out +=
+          log::sprintf("%-24s %10s %10lld %8d %9d %12lld %12lld\n", name.c_str(), "complete",
+                       (long long)st.batches, 0, 0, (long long)st.documents, (long long)st.tokens);
       continue;
     }
     int complete = 0, failed = 0, sidecar = 0;

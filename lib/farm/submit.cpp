@@ -453,15 +453,17 @@ Submitted submit_plan(const SubmitPlan& plan, const std::string& sbatch_program)
                                        : " with exit " + std::to_string(c.status)) +
                          (trim(c.err).empty() ? "" : ": " + trim(c.err));
       if (!done.sweep_ids.empty())
-        what += "; already submitted: " + join_ids(done.sweep_ids, ", ") + " (cancel with `scancel " +
-                join_ids(done.sweep_ids, " ") + "`, or submit " + plan.reduce.path +
+        what += "; already submitted: " + join_ids(done.sweep_ids, ", ") +
+                " (cancel with `scancel " + join_ids(done.sweep_ids, " ") + "`, or submit " +
+                plan.reduce.path +
                 " yourself with --dependency=afterok:" + join_ids(done.sweep_ids, ":") + ")";
       throw Error(what);
     }
     return parse_job_id(c.out);
   };
   for (const auto& s : plan.sweep) done.sweep_ids.push_back(sbatch({s.path}));
-  done.reduce_id = sbatch({"--dependency=afterok:" + join_ids(done.sweep_ids, ":"), plan.reduce.path});
+  done.reduce_id =
+      sbatch({"--dependency=afterok:" + join_ids(done.sweep_ids, ":"), plan.reduce.path});
   return done;
 }
 

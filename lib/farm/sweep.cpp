@@ -19,7 +19,6 @@
 #include "store/store.hpp"
 #include "toy/unit.hpp"
 
-
 namespace depthscale::farm {
 
 using config::Job;
@@ -225,7 +224,6 @@ void write_teacher_probes(const Job& job, const std::string& path) {
   }
 }
 
-
 // The toy kind: students of a (ρ, teacher) grid trained in work units.
 class ToySweep : public farm::SweepKind {
  public:
@@ -272,10 +270,10 @@ class ToySweep : public farm::SweepKind {
 
   std::string dry_run_report(int ranks) const override {
     std::string s = log::sprintf("%-40s %12s %6s %6s %8s %10s\n", "task", "temperature", "rho",
-                           "depth", "teacher", "state");
+                                 "depth", "teacher", "state");
     for (const auto& t : tasks_)
-      s += log::sprintf("%-40s %12g %6g %6d %8d %10s\n", t.key.c_str(), t.temperature, t.rho, t.depth,
-                  t.teacher, state_name(state(t.key)));
+      s += log::sprintf("%-40s %12g %6g %6d %8d %10s\n", t.key.c_str(), t.temperature, t.rho,
+                        t.depth, t.teacher, state_name(state(t.key)));
     s += log::sprintf(
         "\n%zu tasks: %lld complete, %lld failed%s, %lld partial, %zu to run in %zu work units "
         "on %d rank(s)\n",
@@ -289,17 +287,15 @@ class ToySweep : public farm::SweepKind {
     return job_.name + ": " + std::to_string(tasks_.size()) + " tasks (" +
            std::to_string(n_complete_) + " complete, " + std::to_string(n_failed_) + " failed, " +
            std::to_string(n_partial_) + " partial); " + std::to_string(todo_.size()) +
-           " to run in " + std::to_string(planned_.size()) + " units on " +
-           std::to_string(ranks) + " rank(s), ≈ " + human_hours(flops_ / model_.flops_per_core) +
-           "; writing " + out_;
+           " to run in " + std::to_string(planned_.size()) + " units on " + std::to_string(ranks) +
+           " rank(s), ≈ " + human_hours(flops_ / model_.flops_per_core) + "; writing " + out_;
   }
 
   std::deque<UnitTicket> tickets() override {
     std::deque<UnitTicket> out;
     for (const auto& u : planned_)
-      out.push_back(UnitTicket{u.id, u.cost,
-                               int64_t(u.tasks.size()) * (job_.train.steps - u.start_step),
-                               u.describe()});
+      out.push_back(UnitTicket{
+          u.id, u.cost, int64_t(u.tasks.size()) * (job_.train.steps - u.start_step), u.describe()});
     return out;
   }
 
@@ -309,9 +305,9 @@ class ToySweep : public farm::SweepKind {
   }
 
   RunOutcome finish(const farm::FarmReport& report) override {
-    const auto outcome = report.interrupted()                              ? RunOutcome::Stopped
+    const auto outcome = report.interrupted()                     ? RunOutcome::Stopped
                          : source_->failed() > 0 || n_failed_ > 0 ? RunOutcome::SomeFailed
-                                                                            : RunOutcome::Done;
+                                                                  : RunOutcome::Done;
     if (outcome != RunOutcome::Stopped) write_teacher_probes(job_, out_);
     spdlog::info("{}: {} tasks completed and {} failed in this run", out_, source_->completed(),
                  source_->failed());

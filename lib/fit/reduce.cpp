@@ -178,15 +178,18 @@ std::string reduce_sweep(const ReduceOptions& options) {
     store::write_fits(path, out);
 
     // The α table at the final step.
-    report += log::sprintf("depth fits of %s: L(depth) = c*(depth-%g)^-alpha + L0 (final evaluated step)\n",
-                path.c_str(), options.depth_offset);
-    report += log::sprintf("%-30s %7s %18s %22s %22s  %s\n", "group", "depths", "alpha", "c", "L0", "note");
+    report += log::sprintf(
+        "depth fits of %s: L(depth) = c*(depth-%g)^-alpha + L0 (final evaluated step)\n",
+        path.c_str(), options.depth_offset);
+    report += log::sprintf("%-30s %7s %18s %22s %22s  %s\n", "group", "depths", "alpha", "c", "L0",
+                           "note");
     for (const auto& [name, s] : fits) {
       if (s.step.empty()) continue;
       const size_t i = s.step.size() - 1;
-      report += log::sprintf("%-30s %7lld %18s %22s %22s  %s\n", name.c_str(), (long long)s.n_points[i],
-                  fmt_pm(s.alpha[i], s.alpha_se[i]).c_str(), fmt_pm(s.c[i], s.c_se[i]).c_str(),
-                  fmt_pm(s.L0[i], s.L0_se[i]).c_str(), s.final_message.c_str());
+      report +=
+          log::sprintf("%-30s %7lld %18s %22s %22s  %s\n", name.c_str(), (long long)s.n_points[i],
+                       fmt_pm(s.alpha[i], s.alpha_se[i]).c_str(), fmt_pm(s.c[i], s.c_se[i]).c_str(),
+                       fmt_pm(s.L0[i], s.L0_se[i]).c_str(), s.final_message.c_str());
     }
     report += log::sprintf("\nacross teacher replicates (mean ± SEM of alpha):\n");
     report += log::sprintf("%-6s %-12s %6s %18s\n", "rho", "temperature", "n", "alpha");
@@ -196,7 +199,7 @@ std::string reduce_sweep(const ReduceOptions& options) {
         if (!s->alpha.empty()) finals.push_back(s->alpha.back());
       auto ms = mean_se(finals);
       report += log::sprintf("%-6g %-12g %6d %18s\n", sm.rho, sm.temperature, ms.n,
-                  fmt_pm(ms.mean, ms.se).c_str());
+                             fmt_pm(ms.mean, ms.se).c_str());
     }
   }
   return report;

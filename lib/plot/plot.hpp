@@ -39,6 +39,6 @@ int plot_sweep(const PlotOptions& options);
 // width and data parts against ℓ, m and D, and predicted against observed loss.
 // Throws PlotError naming the file, line and column.
 void plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir,
-                       const std::string& gnuplot = "");
+                        const std::string& gnuplot = "");
 
 }  // namespace depthscale::plot

@@ -993,8 +993,7 @@ int plot_sweep(const PlotOptions& options) {
       spdlog::info(
           "{} has no {}: skipping alpha_vs_temperature, alpha_vs_step and loss_vs_depth; run "
           "`depthscale reduce {}` first to fit L(ℓ) = c·ℓ^-α + L0",
-          options.path, s.has_fits_group ? "usable fits under /fits" : "/fits group",
-          options.path);
+          options.path, s.has_fits_group ? "usable fits under /fits" : "/fits group", options.path);
     }
   } else {
     attempt([&] { return alpha_vs_temperature(s, out); });
@@ -1006,8 +1005,7 @@ int plot_sweep(const PlotOptions& options) {
     attempt([&] { return hidden_figure(s, out, false); });
     attempt([&] { return hidden_figure(s, out, true); });
   }
-  if (has_probe)
-    detail::probe_figures(s.file.root(), options.path, out, options.gnuplot, attempt);
+  if (has_probe) detail::probe_figures(s.file.root(), options.path, out, options.gnuplot, attempt);
   if (failed > 0)
     throw PlotError(std::to_string(failed) + " of " + std::to_string(failed + made) +
                     " figures for " + options.path + " failed (see above)");

@@ -55,8 +55,8 @@ class DocumentReader {
           size_t bad = 0;
           if (!valid_utf8(p.text, &bad)) {
             const size_t line = 1 + std::count(p.text.begin(), p.text.begin() + bad, '\n');
-            throw Error(path_ + ":" + std::to_string(line) +
-                                     ": not valid UTF-8 (byte offset " + std::to_string(bad) + ")");
+            throw Error(path_ + ":" + std::to_string(line) + ": not valid UTF-8 (byte offset " +
+                        std::to_string(bad) + ")");
           }
           bytes += p.text.size();
           batch.push_back(std::move(p));

@@ -42,9 +42,9 @@ Plan decode(const std::vector<char>& b) {
 class TestSource : public UnitSource {
  public:
   std::map<int64_t, Plan> plans;
-  std::vector<int64_t> handed;                 // payload order
+  std::vector<int64_t> handed;                  // payload order
   std::map<int64_t, std::vector<int>> records;  // unit → record values
-  std::map<int64_t, std::string> how;        // unit → "finished" | "stopped" | error
+  std::map<int64_t, std::string> how;           // unit → "finished" | "stopped" | error
   std::function<void(const UnitTicket&)> on_record;
   std::thread::id thread = std::this_thread::get_id();
 
@@ -85,8 +85,10 @@ class TestRunner : public UnitRunner {
       const auto until = std::chrono::steady_clock::now() +
                          std::chrono::milliseconds(p.sleep_ms / std::max(p.records, 1));
       while (std::chrono::steady_clock::now() < until)
-        if (s.stop_requested()) return UnitOutcome::Stopped;
-        else std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        if (s.stop_requested())
+          return UnitOutcome::Stopped;
+        else
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
       if (p.fail) throw std::runtime_error("unit " + std::to_string(p.id) + " exploded");
       int v = int(p.id * 100 + i);
       std::vector<char> b(sizeof v);
@@ -157,9 +159,9 @@ TEST(Farm, HandsOutTheLargestUnitFirstOrKeepsTheGivenOrder) {
 TEST(Farm, AFailingUnitFailsAloneWithItsError) {
   TestSource src;
   TestRunner runner;
-  auto report = run_in_process(
-      tickets(src, {{3, Plan{1, 5}}, {2, Plan{2, 5, true, 2}}, {1, Plan{3, 5}}}), src, runner, 2,
-      quiet());
+  auto report =
+      run_in_process(tickets(src, {{3, Plan{1, 5}}, {2, Plan{2, 5, true, 2}}, {1, Plan{3, 5}}}),
+                     src, runner, 2, quiet());
   EXPECT_EQ(report.finished, 2);
   EXPECT_EQ(report.failed, 1);
   EXPECT_EQ(src.how[2], "unit 2 exploded");
@@ -197,8 +199,7 @@ TEST(Farm, TheDeadlineStartsOnlyUnitsThatFit) {
   o.prior_rate = 1;   // one cost unit per second until a unit has been measured
   o.largest_first = false;
   auto report = run_in_process(
-      tickets(src, {{20, Plan{1}}, {5, Plan{2}}, {30, Plan{3}}, {12, Plan{4}}}), src, runner, 1,
-      o);
+      tickets(src, {{20, Plan{1}}, {5, Plan{2}}, {30, Plan{3}}, {12, Plan{4}}}), src, runner, 1, o);
   // Unit 2 fits at the prior rate; the measured rate (5 cost units in milliseconds) then lets the
   // others through: so only the first pick proves the guard. Check it with a slow unit next.
   EXPECT_EQ(src.handed.front(), 2);
@@ -207,8 +208,7 @@ TEST(Farm, TheDeadlineStartsOnlyUnitsThatFit) {
   TestSource src2;
   auto o2 = o;
   o2.prior_rate = 0.01;  // nothing fits at all
-  auto report2 =
-      run_in_process(tickets(src2, {{20, Plan{1}}, {5, Plan{2}}}), src2, runner, 2, o2);
+  auto report2 = run_in_process(tickets(src2, {{20, Plan{1}}, {5, Plan{2}}}), src2, runner, 2, o2);
   EXPECT_TRUE(report2.deadline_hit);
   EXPECT_TRUE(report2.interrupted());
   EXPECT_EQ(report2.not_started, 2);

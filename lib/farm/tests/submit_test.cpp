@@ -202,8 +202,7 @@ TEST(Submit, RefusesWhatCannotWork) {
   bad([](SubmitOptions& o) { o.array = 2, o.overrides = {"run.slice=0/2"}; }, "run.slice");
   bad([](SubmitOptions& o) { o.partition = "a b"; }, "--partition");
   bad([](SubmitOptions& o) { o.ntasks = 2, o.nodes = 3; }, "--nodes 3");
-  EXPECT_THROW(farm::plan_submission(options(dir), kBinary, dir / "none", 1001),
-               farm::OptionError);
+  EXPECT_THROW(farm::plan_submission(options(dir), kBinary, dir / "none", 1001), farm::OptionError);
 
   // An existing sweep of another job would fail in the queue: refuse it now.
   store::SweepHeader h;

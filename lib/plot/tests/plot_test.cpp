@@ -586,8 +586,7 @@ TEST_F(PlotTest, GnuplotFailureIsAnErrorNamingTheScript) {
   EXPECT_TRUE(contains(log(), (dir_ / "f" / "alpha_vs_temperature.gp").string())) << log();
   EXPECT_TRUE(contains(log(), "exit status 1")) << log();
 
-  EXPECT_EQ(plot_status({path, (dir_ / "g").string(), (dir_ / "no-such-gnuplot").string()}),
-            1);
+  EXPECT_EQ(plot_status({path, (dir_ / "g").string(), (dir_ / "no-such-gnuplot").string()}), 1);
   EXPECT_TRUE(contains(log(), "set DEPTHSCALE_GNUPLOT")) << log();
 }
 
