@@ -252,3 +252,27 @@ TEST(Farm, ProgressCountsTheWorkOfEveryUnitOnce) {
   EXPECT_NE(progress.back().find("5/5 records (100.0%)"), std::string::npos) << progress.back();
   EXPECT_NE(progress.back().find("ETA done"), std::string::npos) << progress.back();
 }
+
+// Workers that never see the signal themselves (other ranks, other hosts) stop on the
+// coordinator's Stop message.
+TEST(Farm, TheStopMessageReachesWorkersThatMissedTheSignal) {
+  TestSource src;
+  TestRunner runner;
+  std::atomic<bool> signal{false};
+  src.on_record = [&](const UnitTicket&) { signal = true; };
+  auto o = quiet();
+  o.stop_signal = [&] { return signal.load(); };
+  std::vector<std::pair<double, Plan>> units;
+  for (int i = 0; i < 4; ++i) units.push_back({1.0, Plan{i, 2000, false, 40}});
+  InProcessHub hub(2);
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 2; ++w)
+    workers.emplace_back([&, w] { serve(hub.link(w), runner, w, [] { return false; }); });
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto report = run_coordinator(hub, tickets(src, units), src, o);
+  for (auto& t : workers) t.join();
+  EXPECT_EQ(report.stopped, 2);
+  EXPECT_EQ(report.not_started, 2);
+  // Each unit would take 2 s on its own: the Stop cut them short.
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 1.5);
+}
