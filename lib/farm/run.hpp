@@ -1,7 +1,8 @@
-// Running a sweep across MPI ranks. Rank 0 is the coordinator and the only writer of the sweep
-// file; it also trains on a worker thread of its own, so `mpirun -np 1` and `-np N` take the same
-// path. Idle workers pull the next work unit (most expensive first); results, checkpoints and
-// progress flow back to rank 0 as HDF5 file images.
+// `depthscale run` across MPI ranks, for every job kind (farm/kinds.hpp). Rank 0 is the
+// coordinator and the only writer of the sweep file; it also works on a thread of its own, so
+// `mpirun -np 1` and `-np N` take the same path. Idle workers pull the next work unit (toy units
+// most expensive first, probe batches in model order); results, checkpoints and progress flow
+// back to rank 0 as HDF5 file images (farm/farm.hpp has the protocol).
 #pragma once
 
 #include <string>
@@ -44,7 +45,7 @@ RunOutcome run_sweep(const RunOptions& options);
 // Thrown on ranks other than 0 when rank 0 refused to start; `input` says it was the job's fault.
 class RankZeroFailed : public Error {
  public:
-  RankZeroFailed(bool input) : Error("rank 0 did not start the run"), input(input) {}
+  explicit RankZeroFailed(bool input) : Error("rank 0 did not start the run"), input(input) {}
   bool input;
 };
 
