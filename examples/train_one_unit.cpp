@@ -36,8 +36,9 @@ probe_hidden: {inputs: 0}
   events.checkpoint = [](const toy::TaskCheckpoint&) {};  // nothing to resume here
   events.progress = [](int64_t) {};
   events.stop_requested = [] { return false; };
-  for (const auto& unit : units)
-    toy::run_unit(job, unit, {}, events, toy::UnitContext{torch::kCPU, "example", 0});
+  toy::UnitContext where;  // the CPU, this process
+  where.host = "example";
+  for (const auto& unit : units) toy::run_unit(job, unit, {}, events, where);
 
   std::filesystem::remove(out);
   std::filesystem::remove_all(out + ".ckpt");

@@ -29,7 +29,13 @@ namespace {
 
 // The figures' outcome as the command sees it: 0, or 1 with the thrown error logged (the tests
 // read messages from the log).
-int plot_status(const plot::PlotOptions& options) {
+// {path, out_dir[, gnuplot]} as PlotOptions takes them.
+int plot_status(std::initializer_list<std::string> args) {
+  const std::vector<std::string> a(args);
+  plot::PlotOptions options;
+  options.path = a.at(0);
+  if (a.size() > 1) options.out_dir = a[1];
+  if (a.size() > 2) options.gnuplot = a[2];
   try {
     plot::plot_sweep(options);
     return 0;
