@@ -29,6 +29,11 @@ mapfile -t OUTSIDE_STORE < <(find lib apps -name '*.[ch]pp' -not -path 'lib/stor
 
 mapfile -t l < <(hits '#include\s*[<"](mpi\.h|hdf5\.h|H5[A-Za-z]*\.h)|#include\s*"(farm|store)/' "${TOY_PROBE[@]}")
 rule "toy and probe include neither MPI, HDF5, farm nor store headers" "${l[@]}"
+# Link level: the libraries of toy and probe link neither store, MPI nor HDF5 (their tests may).
+mapfile -t l < <(grep -nE 'target_link_libraries\((ds_toy|ds_probe[a-z_]*|ds_tokenizer)\b' \
+                   lib/toy/CMakeLists.txt lib/probe/CMakeLists.txt |
+                 grep -E 'ds_store|ds_farm|MPI|hdf5|HDF5' || true)
+rule "ds_toy and the probe libraries link neither store, MPI nor HDF5" "${l[@]}"
 mapfile -t l < <(hits '\bH5[A-Z][a-z]*[A-Za-z_]*\s*\(|#include\s*<hdf5' "${OUTSIDE_STORE[@]}")
 rule "no HDF5 call or include outside lib/store" "${l[@]}"
 mapfile -t l < <(hits 'CLI/CLI\.hpp|\bCLI::' "${LIB[@]}")
