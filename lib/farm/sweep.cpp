@@ -85,9 +85,11 @@ class ToySource : public farm::UnitSource {
     if (error.empty()) return;
     const UnitSpec& u = units_.at(int(t.id));
     spdlog::error("{} failed as a whole: {}", u.describe(), error);
+    toy::UnitContext where;  // the worker's rank; its host is not known here
+    where.rank = worker;
     for (const auto& task : u.tasks) {
       if (recorded_[int(t.id)].count(task.key)) continue;
-      auto r = toy::task_result(task, toy::UnitContext{torch::kCPU, "", worker});
+      auto r = toy::task_result(task, where);
       r.error = error;
       record(t, worker, tagged('R', store::to_image(r)));
     }
