@@ -1,27 +1,16 @@
-// The probe sweep across MPI ranks: planning and resume on rank 0, the coordinator/worker
-// protocol, recording batches (sidecar file first, then the main file, status last) and
-// finalising each model once its batches are in.
+// The probe kind on the farm: planning and resume on rank 0, recording batches (sidecar file
+// first, then the main file, status last) and finalising each model once its batches are in.
 #include "farm/probe_sweep.hpp"
 
-#include <mpi.h>
-#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
-#include <torch/version.h>
-#include <unistd.h>
 
-#include <atomic>
-#include <cerrno>
 #include <chrono>
-#include <cstdio>
 #include <cstring>
 #include <deque>
-#include <filesystem>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <thread>
 
 #include "farm/kinds.hpp"
 #include "log/log.hpp"
@@ -29,8 +18,6 @@
 #include "probe/runner.hpp"
 #include "store/probe_file.hpp"
 #include "store/store.hpp"
-
-namespace fs = std::filesystem;
 
 namespace depthscale::farm {
 
@@ -52,41 +39,32 @@ struct Unit {
   }
 };
 
-// [model, batch, first_doc, n, len_0 .. len_n-1] as int64, then the uint32 tokens.
+// farm::pack of [model, batch, first_doc] as int64, then each document's uint32 tokens.
 std::vector<char> encode(const Unit& u) {
-  std::vector<int64_t> head = {u.model, u.batch, u.first_doc, int64_t(u.docs.size())};
-  for (const auto& d : u.docs) head.push_back(int64_t(d.size()));
-  std::vector<char> out(head.size() * 8 + size_t(u.tokens()) * 4);
-  std::memcpy(out.data(), head.data(), head.size() * 8);
-  char* p = out.data() + head.size() * 8;
+  const int64_t head[3] = {u.model, u.batch, u.first_doc};
+  std::vector<std::vector<char>> parts{std::vector<char>(sizeof head)};
+  std::memcpy(parts[0].data(), head, sizeof head);
   for (const auto& d : u.docs) {
-    std::memcpy(p, d.data(), d.size() * 4);
-    p += d.size() * 4;
+    parts.emplace_back(d.size() * 4);
+    if (!d.empty()) std::memcpy(parts.back().data(), d.data(), d.size() * 4);
   }
-  return out;
+  return farm::pack(parts);
 }
 
 Unit decode(const std::vector<char>& bytes) {
-  auto need = [&](size_t n) {
-    if (bytes.size() < n) throw std::runtime_error("truncated probe unit message");
-  };
-  need(32);
-  int64_t h[4];
-  std::memcpy(h, bytes.data(), 32);
+  const auto parts = farm::unpack(bytes);
+  int64_t head[3];
+  if (parts.empty() || parts[0].size() != sizeof head)
+    throw std::runtime_error("a probe unit message without its header");
+  std::memcpy(head, parts[0].data(), sizeof head);
   Unit u;
-  u.model = int(h[0]);
-  u.batch = h[1];
-  u.first_doc = h[2];
-  const size_t n = size_t(h[3]);
-  need(32 + 8 * n);
-  std::vector<int64_t> lens(n);
-  std::memcpy(lens.data(), bytes.data() + 32, 8 * n);
-  size_t at = 32 + 8 * n;
-  for (size_t i = 0; i < n; ++i) {
-    need(at + size_t(lens[i]) * 4);
-    std::vector<uint32_t> d(size_t(lens[i]));
-    std::memcpy(d.data(), bytes.data() + at, d.size() * 4);
-    at += d.size() * 4;
+  u.model = int(head[0]);
+  u.batch = head[1];
+  u.first_doc = head[2];
+  for (size_t i = 1; i < parts.size(); ++i) {
+    if (parts[i].size() % 4) throw std::runtime_error("a probe unit message with a torn document");
+    std::vector<uint32_t> d(parts[i].size() / 4);
+    if (!d.empty()) std::memcpy(d.data(), parts[i].data(), parts[i].size());
     u.docs.push_back(std::move(d));
   }
   return u;

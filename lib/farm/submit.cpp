@@ -30,6 +30,17 @@ namespace fs = std::filesystem;
 
 namespace depthscale::farm {
 
+// "results/x.h5" -> "results/x"
+std::string stem_of(const std::string& out) {
+  return out.substr(0, out.size() - 3);
+}
+
+std::string join_ids(const std::vector<std::string>& ids, const char* sep) {
+  std::string s;
+  for (const auto& id : ids) s += (s.empty() ? "" : sep) + id;
+  return s;
+}
+
 namespace {
 
 using invalid_argument = OptionError;  // every bad option is an InputError (exit 2)
@@ -55,17 +66,6 @@ std::string read_text(const std::string& path) {
 
 std::string absolute(const std::string& p) {
   return fs::absolute(p).lexically_normal().string();
-}
-
-// "results/x.h5" -> "results/x"
-std::string stem_of_impl(const std::string& out) {
-  return out.substr(0, out.size() - 3);
-}
-
-std::string join_ids_impl(const std::vector<std::string>& ids, const char* sep) {
-  std::string s;
-  for (const auto& id : ids) s += (s.empty() ? "" : sep) + id;
-  return s;
 }
 
 struct Captured {
@@ -171,13 +171,6 @@ void check_existing(const std::string& path, const config::Job& job) {
 }
 
 }  // namespace
-
-std::string stem_of(const std::string& out) {
-  return stem_of_impl(out);
-}
-std::string join_ids(const std::vector<std::string>& ids, const char* sep) {
-  return join_ids_impl(ids, sep);
-}
 
 std::vector<ArrayChunk> array_chunks(int slices, int max_array_size) {
   if (max_array_size < 1) throw invalid_argument("MaxArraySize must be at least 1");

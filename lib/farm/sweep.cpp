@@ -49,10 +49,8 @@ std::vector<char> tagged(char tag, std::vector<char> image) {
 // writer of the sweep file), and fails the tasks of a unit whose runner threw.
 class ToySource : public farm::UnitSource {
  public:
-  ToySource(store::SweepFile& sweep, const std::vector<UnitSpec>& units, int rank_of_host)
-      : sweep_(sweep) {
+  ToySource(store::SweepFile& sweep, const std::vector<UnitSpec>& units) : sweep_(sweep) {
     for (const auto& u : units) units_[u.id] = u;
-    (void)rank_of_host;
   }
 
   std::vector<char> payload(const UnitTicket& t) override {
@@ -67,17 +65,12 @@ class ToySource : public farm::UnitSource {
   void record(const UnitTicket& t, int, const std::vector<char>& bytes) override {
     if (bytes.empty()) throw std::runtime_error("toy: an empty record");
     const std::vector<char> image(bytes.begin() + 1, bytes.end());
-    CriticalSection cs;
     if (bytes[0] == 'C') {
+      CriticalSection cs;
       sweep_.save_checkpoint(store::checkpoint_from_image(image));
       return;
     }
-    const auto r = store::result_from_image(image);
-    sweep_.record(r);
-    recorded_[int(t.id)].insert(r.key);
-    (r.complete ? completed_ : failed_)++;
-    spdlog::info("task {} {} (rank {}, {:.1f} s){}", r.key, r.complete ? "complete" : "FAILED",
-                 r.rank, r.wall_seconds, r.complete ? "" : ": " + r.error);
+    record_result(int(t.id), store::result_from_image(image));
   }
 
   // A runner that threw (not one task: the unit as a whole) fails the tasks it had not reported.
@@ -91,7 +84,7 @@ class ToySource : public farm::UnitSource {
       if (recorded_[int(t.id)].count(task.key)) continue;
       auto r = toy::task_result(task, where);
       r.error = error;
-      record(t, worker, tagged('R', store::to_image(r)));
+      record_result(int(t.id), r);
     }
   }
 
@@ -99,6 +92,17 @@ class ToySource : public farm::UnitSource {
   int64_t failed() const { return failed_; }
 
  private:
+  void record_result(int unit, const toy::TaskResult& r) {
+    {
+      CriticalSection cs;
+      sweep_.record(r);
+    }
+    recorded_[unit].insert(r.key);
+    (r.complete ? completed_ : failed_)++;
+    spdlog::info("task {} {} (rank {}, {:.1f} s){}", r.key, r.complete ? "complete" : "FAILED",
+                 r.rank, r.wall_seconds, r.complete ? "" : ": " + r.error);
+  }
+
   store::SweepFile& sweep_;
   std::map<int, UnitSpec> units_;
   std::map<int, std::set<std::string>> recorded_;
@@ -302,7 +306,7 @@ class ToySweep : public farm::SweepKind {
   }
 
   farm::UnitSource& source() override {
-    if (!source_) source_ = std::make_unique<ToySource>(*file_, planned_, 0);
+    if (!source_) source_ = std::make_unique<ToySource>(*file_, planned_);
     return *source_;
   }
 
