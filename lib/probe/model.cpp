@@ -10,6 +10,7 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -81,6 +82,71 @@ class ConfigJson {
   }
   void require_null(const std::string& key, const std::string& why) const {
     if (has(key)) fail(key, "value " + j_[key].dump() + " is not supported (" + why + ")");
+  }
+
+  // RoPE settings in both forms transformers writes: top-level keys (`theta_keys`, e.g.
+  // rope_theta; `partial_keys`, e.g. rotary_pct; rope_scaling) and, from transformers 5, the
+  // rope_parameters mapping {rope_type, rope_theta, partial_rotary_factor, ...}, which replaces
+  // them. Only plain RoPE is implemented: any other rope_type, or a scaling factor, is refused
+  // rather than silently run as plain RoPE. Where both forms give a value they must agree.
+  struct Rope {
+    double theta;
+    std::optional<double> partial;  // fraction of head_dim rotated, when the config says
+  };
+  Rope rope(const std::vector<std::string>& theta_keys,
+            const std::vector<std::string>& partial_keys, double default_theta) const {
+    Rope r{default_theta, std::nullopt};
+    std::optional<double> top_theta;
+    for (const auto& k : theta_keys)
+      if (has(k)) {
+        top_theta = number(k, 0);
+        break;
+      }
+    for (const auto& k : partial_keys)
+      if (has(k)) {
+        r.partial = number(k, 0);
+        break;
+      }
+    for (const char* key : {"rope_scaling", "rope_parameters"}) {
+      if (!has(key)) continue;
+      const json& p = j_[key];
+      if (!p.is_object()) fail(key, "not a JSON object");
+      const std::string where = std::string(key) + ".";
+      std::string type = "default";
+      for (const char* t : {"rope_type", "type"})
+        if (p.contains(t) && !p[t].is_null()) {
+          if (!p[t].is_string()) fail(where + t, "not a string");
+          type = p[t].get<std::string>();
+        }
+      if (type != "default")
+        fail(where + "rope_type", "'" + type +
+                                      "' is not implemented (only plain RoPE, rope_type "
+                                      "'default'; the model's positions would be wrong)");
+      if (p.contains("factor") && !p["factor"].is_null() && p["factor"] != 1 && p["factor"] != 1.0)
+        fail(where + "factor", "value " + p["factor"].dump() +
+                                   " is not supported (rotary scaling is not implemented)");
+      auto value = [&](const char* k) -> std::optional<double> {
+        if (!p.contains(k) || p[k].is_null()) return std::nullopt;
+        if (!p[k].is_number()) fail(where + k, "not a number");
+        return p[k].get<double>();
+      };
+      if (auto t = value("rope_theta")) {
+        if (top_theta && *top_theta != *t)
+          fail(where + "rope_theta", "is " + p["rope_theta"].dump() + " but the top-level " +
+                                         theta_keys.front() + " says " +
+                                         std::to_string(*top_theta));
+        top_theta = t;
+      }
+      if (auto f = value("partial_rotary_factor")) {
+        if (r.partial && *r.partial != *f)
+          fail(where + "partial_rotary_factor",
+               "disagrees with the top-level " + partial_keys.front());
+        r.partial = f;
+      }
+    }
+    if (top_theta) r.theta = *top_theta;
+    if (!(r.theta > 0)) fail(theta_keys.front(), "must be positive");
+    return r;
   }
 
  private:
@@ -229,18 +295,19 @@ ModelConfig read_config(const std::string& model_dir) {
     case Family::gpt_neox: {
       m.intermediate_size = c.positive_int("intermediate_size");
       m.max_positions = c.positive_int("max_position_embeddings", 2048);
-      const std::string pct_key = c.has("rotary_pct") ? "rotary_pct" : "partial_rotary_factor";
-      const double pct = c.number(pct_key, 0.25);
+      const auto rope = c.rope({"rotary_emb_base", "rope_theta"},
+                               {"rotary_pct", "partial_rotary_factor"}, 10000.0);
+      const char* pct_key = "rotary_pct";
+      const double pct = rope.partial.value_or(0.25);
       if (!(pct >= 0.0 && pct <= 1.0)) c.fail(pct_key, "must lie in [0, 1]");
       m.rotary_dims = int64_t(double(m.head_dim) * pct);  // int() as HF truncates
       if (m.rotary_dims % 2 != 0) c.fail(pct_key, "gives an odd number of rotary dims");
-      m.rope_theta = c.number(c.has("rotary_emb_base") ? "rotary_emb_base" : "rope_theta", 10000.0);
+      m.rope_theta = rope.theta;
       m.parallel_residual = c.boolean("use_parallel_residual", true);
       m.norm_eps = c.number("layer_norm_eps", 1e-5);
       m.activation = parse_activation(c, "hidden_act", "gelu");
       m.tie_word_embeddings = c.boolean("tie_word_embeddings", false);
       m.attention_bias = c.boolean("attention_bias", true);
-      c.require_null("rope_scaling", "rotary scaling is not implemented");
       break;
     }
     case Family::qwen2: {
@@ -252,12 +319,15 @@ ModelConfig read_config(const std::string& model_dir) {
       if (c.has("head_dim")) m.head_dim = c.positive_int("head_dim");
       m.rotary_dims = m.head_dim;
       if (m.rotary_dims % 2 != 0) c.fail("head_dim", "must be even for rotary embeddings");
-      m.rope_theta = c.number("rope_theta", 10000.0);
+      const auto rope = c.rope({"rope_theta"}, {"partial_rotary_factor"}, 10000.0);
+      if (rope.partial && *rope.partial != 1.0)
+        c.fail("partial_rotary_factor",
+               "Qwen2 rotates the whole head (got " + std::to_string(*rope.partial) + ")");
+      m.rope_theta = rope.theta;
       m.norm_eps = c.number("rms_norm_eps", 1e-6);
       m.activation = parse_activation(c, "hidden_act", "silu");
       m.tie_word_embeddings = c.boolean("tie_word_embeddings", false);
       c.require_unset_or("use_sliding_window", false, "sliding-window attention");
-      c.require_null("rope_scaling", "rotary scaling is not implemented");
       break;
     }
     case Family::opt: {

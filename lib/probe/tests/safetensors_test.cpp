@@ -407,7 +407,11 @@ TEST(Config, MissingOrUnsupportedKeysNameConfigAndKey) {
       {"gpt_neox", "model_type", "gpt2", "not supported"},
       {"gpt_neox", "num_attention_heads", 5, "divide"},
       {"gpt_neox", "hidden_act", "mish", "not supported"},
-      {"gpt_neox", "rope_scaling", {{"type", "linear"}}, "not supported"},
+      {"gpt_neox", "rope_scaling", {{"type", "linear"}, {"factor", 2.0}}, "not implemented"},
+      {"gpt_neox", "rope_parameters", {{"rope_type", "dynamic"}}, "not implemented"},
+      {"qwen2", "rope_parameters", {{"rope_type", "yarn"}, {"factor", 4.0}}, "not implemented"},
+      {"qwen2", "rope_parameters", {{"rope_type", "default"}, {"factor", 4.0}}, "not supported"},
+      {"qwen2", "rope_parameters", "1e6", "not a JSON object"},
       {"gpt_neox", "intermediate_size", "64", "positive integer"},
       {"qwen2", "num_key_value_heads", 3, "divide"},
       {"qwen2", "use_sliding_window", true, "not supported"},
@@ -425,10 +429,52 @@ TEST(Config, MissingOrUnsupportedKeysNameConfigAndKey) {
     else
       config[c.key] = c.value;
     std::ofstream(dir / "config.json") << config.dump();
-    expect_error([&] { read_config(dir.str()); }, {"config.json", "'" + c.key + "'", c.words});
+    expect_error([&] { read_config(dir.str()); }, {"config.json", "'" + c.key, c.words});
   }
   TempDir empty;
   expect_error([&] { read_config(empty.str()); }, {"config.json", "cannot open"});
+}
+
+// RoPE settings as transformers < 5 writes them (top-level keys) and as transformers >= 5 does
+// (rope_parameters, no top-level key): the same numbers, and the same forward.
+TEST(Config, RopeParametersAndTopLevelFormsAgree) {
+  TempDir dir;
+  auto q = tiny_config("qwen2");
+  q["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", 1000000.0}};
+  std::ofstream(dir / "config.json") << q.dump();
+  EXPECT_DOUBLE_EQ(read_config(dir.str()).rope_theta, 1e6);
+  auto n = tiny_config("gpt_neox");
+  n.erase("rotary_pct");
+  n["hidden_size"] = 64;
+  n["rope_parameters"] = {
+      {"rope_type", "default"}, {"rope_theta", 500000.0}, {"partial_rotary_factor", 0.5}};
+  std::ofstream(dir / "config.json") << n.dump();
+  auto m = read_config(dir.str());
+  EXPECT_DOUBLE_EQ(m.rope_theta, 5e5);
+  EXPECT_EQ(m.rotary_dims, 8);
+  // Both forms at once must agree.
+  q["rope_theta"] = 10000.0;
+  std::ofstream(dir / "config.json") << q.dump();
+  expect_error([&] { read_config(dir.str()); }, {"config.json", "rope_parameters.rope_theta"});
+
+  // The forward: rope_parameters gives what the top-level key gives, not the 10000 default.
+  auto run = [](const std::string& d) {
+    auto model = CausalLM::load(d);
+    auto ids = torch::arange(12, torch::kInt64).remainder(50).unsqueeze(0);
+    return model->forward(ids, torch::ones_like(ids), false).hidden.back();
+  };
+  TempDir a;
+  auto top = tiny_config("qwen2");
+  top["rope_theta"] = 1000000.0;
+  write_model(a.str(), top);
+  const auto want = run(a.str());
+  auto v5 = tiny_config("qwen2");
+  v5.erase("rope_scaling");
+  v5["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", 1000000.0}};
+  std::ofstream(a / "config.json") << v5.dump();
+  EXPECT_TRUE(torch::equal(run(a.str()), want));
+  std::ofstream(a / "config.json") << tiny_config("qwen2").dump();  // θ = 10000
+  EXPECT_FALSE(torch::allclose(run(a.str()), want));
 }
 
 TEST(Config, HuggingFaceDefaultsAndDerivedSizes) {
