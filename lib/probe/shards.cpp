@@ -264,7 +264,24 @@ uint32_t TokenShard::token(uint64_t position) const {
   return impl_->tok(position);
 }
 
-void check_compatible(const ShardInfo& shard, uint32_t vocab_size, uint64_t tokenizer_hash) {
+void check_compatible(const ShardInfo& shard, uint32_t vocab_size, uint64_t tokenizer_hash,
+                      bool require_known_tokenizer) {
+  if (require_known_tokenizer && shard.tokenizer_hash == 0)
+    throw ShardError(
+        shard.path + ": tokenizer_hash: the shard records no tokenizer" +
+        (shard.format == ShardFormat::Llmc
+             ? std::string(" (an llm.c shard: its ids are GPT-2's, which Pythia, Qwen and OPT "
+                           "do not use)")
+             : std::string()) +
+        ", so it cannot be shown to be tokenized for this model. Make shards with the model's "
+        "own tokenizer: depthscale tokenize --tokenizer MODEL_DIR/tokenizer.json (or "
+        "MODEL_DIR/vocab.json) TEXT... --out PREFIX; or, if you know these ids are the model's, "
+        "set probe.check_tokenizer: false");
+  if (require_known_tokenizer && tokenizer_hash == 0)
+    throw ShardError(shard.path +
+                     ": the model folder has no tokenizer (tokenizer.json, or vocab.json + "
+                     "merges.txt) to compare the shard's with: copy the model's tokenizer files "
+                     "into it, or set probe.check_tokenizer: false");
   if (shard.tokenizer_hash != 0 && tokenizer_hash != 0 && shard.tokenizer_hash != tokenizer_hash)
     throw ShardError(shard.path + ": tokenizer_hash: the shard was written with tokenizer " +
                      hex64(shard.tokenizer_hash) + ", the model's tokenizer.json hashes to " +
@@ -384,9 +401,10 @@ std::vector<std::string> ShardWriter::finish() {
 DocumentStream::DocumentStream(std::vector<std::string> paths, ShardReadOptions options)
     : paths_(std::move(paths)), options_(std::move(options)) {}
 
-void DocumentStream::require(uint32_t vocab_size, uint64_t tokenizer_hash) {
-  required_ = std::make_pair(vocab_size, tokenizer_hash);
-  if (shard_) check_compatible(shard_->info(), vocab_size, tokenizer_hash);
+void DocumentStream::require(uint32_t vocab_size, uint64_t tokenizer_hash,
+                             bool require_known_tokenizer) {
+  required_ = Required{vocab_size, tokenizer_hash, require_known_tokenizer};
+  if (shard_) check_compatible(shard_->info(), vocab_size, tokenizer_hash, require_known_tokenizer);
 }
 
 bool DocumentStream::open_next() {
@@ -396,7 +414,9 @@ bool DocumentStream::open_next() {
   }
   shard_ = std::make_unique<TokenShard>(TokenShard::open(paths_[next_path_++], options_));
   const ShardInfo& info = shard_->info();
-  if (required_) check_compatible(info, required_->first, required_->second);
+  if (required_)
+    check_compatible(info, required_->vocab_size, required_->tokenizer_hash,
+                     required_->require_known_tokenizer);
   // depthscale shards carry their place in the stream: a missing or reordered shard between two
   // of them is an error, and indices continue from first_doc (a list may start mid-stream).
   if (info.format == ShardFormat::Depthscale) {
@@ -426,7 +446,9 @@ bool DocumentStream::next(Document& doc) {
     while (next_path_ < paths_.size()) {
       TokenShard peek = TokenShard::open(paths_[next_path_], options_);
       if (!peek.info().continues_previous || peek.num_documents() == 0) break;
-      if (required_) check_compatible(peek.info(), required_->first, required_->second);
+      if (required_)
+        check_compatible(peek.info(), required_->vocab_size, required_->tokenizer_hash,
+                         required_->require_known_tokenizer);
       peek.document(0, more);
       doc.tokens.insert(doc.tokens.end(), more.begin(), more.end());
       // No separator at all in that shard: the document may run on into the one after it.

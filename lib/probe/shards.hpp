@@ -116,10 +116,14 @@ class TokenShard {
 
 // Throws ShardError unless the shard can feed a model whose tokenizer (tokenizer.json, or
 // vocab.json + merges.txt) has hash `tokenizer_hash` (tokenizer_file_hash) and whose embedding has
-// `vocab_size` rows: the hashes must be equal (skipped where either is 0, i.e. unknown, as for
-// llm.c shards), the shard's vocab_size must not exceed the model's, and every id present must be
-// below it.
-void check_compatible(const ShardInfo& shard, uint32_t vocab_size, uint64_t tokenizer_hash);
+// `vocab_size` rows: the hashes must be equal, the shard's vocab_size must not exceed the model's,
+// and every id present must be below it. An unknown hash (0: llm.c shards, a model folder without
+// tokenizer files) is refused with a message that says how to make the right shards when
+// `require_known_tokenizer` (probe.check_tokenizer, the default): max id < vocab is no guard, as
+// GPT-2 ids fit every supported model's vocabulary. Without it, the hash check is skipped where
+// either is unknown.
+void check_compatible(const ShardInfo& shard, uint32_t vocab_size, uint64_t tokenizer_hash,
+                      bool require_known_tokenizer = false);
 
 // Writes one depthscale shard file (atomically: a temporary file renamed into place).
 void write_shard(const std::string& path, uint32_t vocab_size, uint64_t tokenizer_hash,
@@ -168,7 +172,7 @@ struct Document {
 class DocumentStream {
  public:
   explicit DocumentStream(std::vector<std::string> paths, ShardReadOptions options = {});
-  void require(uint32_t vocab_size, uint64_t tokenizer_hash);
+  void require(uint32_t vocab_size, uint64_t tokenizer_hash, bool require_known_tokenizer = false);
   // The next document; false at the end of the last shard.
   bool next(Document& doc);
 
@@ -176,7 +180,12 @@ class DocumentStream {
   bool open_next();
   std::vector<std::string> paths_;
   ShardReadOptions options_;
-  std::optional<std::pair<uint32_t, uint64_t>> required_;
+  struct Required {
+    uint32_t vocab_size;
+    uint64_t tokenizer_hash;
+    bool require_known_tokenizer;
+  };
+  std::optional<Required> required_;
   size_t next_path_ = 0;
   std::unique_ptr<TokenShard> shard_;
   size_t doc_in_shard_ = 0;
