@@ -63,7 +63,8 @@ const Schema& job_schema() {
                    section("models", {leaf("name"), leaf("path"), leaf("shards")}), leaf("shards"),
                    leaf("documents"), leaf("max_tokens"), leaf("batch"), leaf("dtype"),
                    leaf("device"), leaf("store_per_token"), leaf("check_tokenizer"),
-                   leaf("separator"), leaf("keep_separator")},
+                   leaf("separator"), leaf("keep_separator"), leaf("last_hidden"), leaf("metrics"),
+                   leaf("angles"), leaf("early_stop_pc1")},
                   true}});
   return s;
 }
@@ -694,6 +695,32 @@ ProbeSpec read_probe(const Reader& r, const Item& item, const Schema& schema, De
   if (auto v = p.get("separator"))
     spec.separator = uint32_t(r.int64_in(*v, 0, std::numeric_limits<uint32_t>::max()));
   if (auto v = p.get("keep_separator")) spec.keep_separator = r.boolean(*v);
+  if (auto v = p.get("last_hidden"))
+    spec.last_hidden = r.choice(*v, Options<LastHidden>{{"final_norm", LastHidden::FinalNorm},
+                                                        {"last_block", LastHidden::LastBlock}});
+  if (auto v = p.get("metrics")) {
+    // A list of metric names, kept in the file's canonical order whatever order they are given.
+    std::vector<std::string> given;
+    if (v->node.IsSequence()) {
+      for (size_t i = 0; i < v->node.size(); ++i)
+        given.push_back(r.scalar(
+            Item{v->node[i], v->path + "[" + std::to_string(i) + "]", v->mark()}, "a metric name"));
+    } else {
+      given.push_back(r.scalar(*v, "a list of metric names"));
+    }
+    for (const auto& g : given)
+      if (std::find(kProbeMetrics.begin(), kProbeMetrics.end(), g) == kProbeMetrics.end())
+        r.fail(*v, "unknown metric '" + g + "' (allowed: " + list_text(kProbeMetrics) + ")");
+    if (std::find(given.begin(), given.end(), "theta") == given.end())
+      r.fail(*v, "must include theta (the θ PCA and the early-stop statistic need it)");
+    spec.metrics.clear();
+    for (const auto& m : kProbeMetrics)
+      if (std::find(given.begin(), given.end(), m) != given.end()) spec.metrics.push_back(m);
+  }
+  if (auto v = p.get("angles"))
+    spec.angles = r.choice(*v, Options<AnglePrecision>{{"float64", AnglePrecision::Float64},
+                                                       {"bfloat16", AnglePrecision::BFloat16}});
+  if (auto v = p.get("early_stop_pc1")) spec.early_stop_pc1 = r.number(*v);
   return spec;
 }
 
@@ -985,6 +1012,20 @@ Parsed parse(const std::string& yaml_text, const std::string& source_name,
 
 }  // namespace
 
+const std::vector<std::string> kProbeMetrics = {"norms",        "theta",         "theta_dh",
+                                                "angle_to_end", "cross_entropy", "proj_s"};
+
+const char* to_string(LastHidden v) {
+  return v == LastHidden::FinalNorm ? "final_norm" : "last_block";
+}
+const char* to_string(AnglePrecision v) {
+  return v == AnglePrecision::Float64 ? "float64" : "bfloat16";
+}
+
+bool ProbeSpec::computes(const std::string& metric) const {
+  return std::find(metrics.begin(), metrics.end(), metric) != metrics.end();
+}
+
 std::string ProbeSpec::effective_dtype() const {
   if (!dtype.empty()) return dtype;
   return device == Device::Cuda ? "bfloat16" : "float32";
@@ -1057,6 +1098,15 @@ std::string incompatible_probe_change(const Job& before, const Job& after) {
   if (a.effective_dtype() != b.effective_dtype())
     return "the dtype changed from " + a.effective_dtype() + " to " + b.effective_dtype();
   if (a.store_per_token != b.store_per_token) return "probe.store_per_token changed";
+  if (a.last_hidden != b.last_hidden)
+    return std::string("probe.last_hidden changed from ") + to_string(a.last_hidden) + " to " +
+           to_string(b.last_hidden);
+  if (a.metrics != b.metrics)
+    return "probe.metrics changed from " + text(a.metrics) + " to " + text(b.metrics);
+  if (a.angles != b.angles)
+    return std::string("probe.angles changed from ") + to_string(a.angles) + " to " +
+           to_string(b.angles);
+  if (a.early_stop_pc1 != b.early_stop_pc1) return "probe.early_stop_pc1 changed";
   if (a.separator != b.separator || a.keep_separator != b.keep_separator)
     return "probe.separator or probe.keep_separator changed";
   for (const auto& mb : b.models)

@@ -15,7 +15,18 @@
 //                                 # float32)
 //     device: cpu                 # cpu | cuda (default: run.device)
 //     store_per_token: true       # false keeps only summary/ and pca/ (no (N, L) arrays)
-//     check_tokenizer: true       # the shards' tokenizer hash must be the model folder's
+//     check_tokenizer: true       # refuse shards whose tokenizer cannot be shown to be the
+//                                 # model's (false: trust them, e.g. llm.c shards you made)
+//     last_hidden: final_norm     # final_norm: hidden[L] after the final norm (Hugging Face's
+//                                 # hidden_states, the study's); last_block: the last block's
+//                                 # output before it (cross-entropy is the same under both)
+//     metrics: [norms, theta, theta_dh, angle_to_end, cross_entropy, proj_s]   # which to
+//                                 # compute (theta is required: the PCA is of θ); cross_entropy
+//                                 # is ~75% of the FLOPs (the per-layer readouts)
+//     angles: float64             # float64 | bfloat16: round every cosine and angle to bf16 as
+//                                 # the authors' GPU run did (quantised θ), to compare with
+//                                 # their arrays
+//     early_stop_pc1: 0.5         # early stop = PC1 score of θ above this (the paper's rule)
 //     separator: 50256            # llm.c shards only: the document separator token
 //     keep_separator: false       # llm.c shards only: keep it as each document's first token
 //   Model names become HDF5 group names: letters, digits, '-', '_', '.'.
@@ -29,6 +40,19 @@
 namespace depthscale::config {
 
 enum class Device { Cpu, Cuda };
+
+// Which tensor hidden[L] is (lib/probe/model.hpp): after the model's final norm, as Hugging
+// Face's output_hidden_states gives it and the study used, or the last block's raw output.
+enum class LastHidden { FinalNorm, LastBlock };
+const char* to_string(LastHidden v);  // "final_norm" | "last_block"
+
+// Precision of the angles: float64 (exact for the stored float32), or cosines and angles rounded
+// to bfloat16 as the authors' bf16 cosine_similarity produced them.
+enum class AnglePrecision { Float64, BFloat16 };
+const char* to_string(AnglePrecision v);  // "float64" | "bfloat16"
+
+// The per-site metrics of SPEC.md §2, in the order the sweep file lists them.
+extern const std::vector<std::string> kProbeMetrics;
 
 struct ProbeModelSpec {
   std::string name;                 // HDF5 group name
@@ -52,7 +76,12 @@ struct ProbeSpec {
   bool check_tokenizer = true;
   std::optional<uint32_t> separator;
   bool keep_separator = false;
+  LastHidden last_hidden = LastHidden::FinalNorm;
+  std::vector<std::string> metrics = kProbeMetrics;  // a subset, in kProbeMetrics' order
+  AnglePrecision angles = AnglePrecision::Float64;
+  double early_stop_pc1 = 0.5;
 
+  bool computes(const std::string& metric) const;
   // The dtype this spec runs in (resolving the default from the device).
   std::string effective_dtype() const;
 };

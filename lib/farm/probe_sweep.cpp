@@ -363,8 +363,16 @@ class ProbeSource : public farm::UnitSource {
     int64_t sites = 0;
     with_model_group(out_, p.model.spec.name, [&](store::ProbeModelGroup& mg) {
       // probe merges the batches' summary states; store concatenates and writes.
-      const auto summary = probe::summarize(mg.summary_states(p.batches, p.model.num_layers),
-                                            int(p.model.num_layers));
+      auto summary = probe::summarize(mg.summary_states(p.batches, p.model.num_layers),
+                                      int(p.model.num_layers), spec_.metrics);
+      // The paper's early-stop statistic: a second pass over θ, now that the PCA is known.
+      if (auto cluster = probe::early_stop_cluster(summary, spec_.early_stop_pc1)) {
+        mg.visit_theta(p.batches, p.model.num_layers,
+                       [&](const std::vector<float>& theta, const std::vector<int64_t>& pos) {
+                         cluster->add(theta.data(), pos.data(), int64_t(pos.size()));
+                       });
+        probe::record_early_stop(summary, *cluster);
+      }
       sites = mg.finalize(
           probe::model_attrs(p.model, spec_, probe::ModelRun{p.documents, p.first_doc, p.batches}),
           summary);

@@ -49,11 +49,14 @@ Tensor row_dot(const Tensor& a, const Tensor& b) {
 }
 
 // arccos(clip(cos)) from a·b, ‖a‖², ‖b‖². sqrt(‖a‖²‖b‖²) rather than ‖a‖‖b‖: for a = b it is
-// exactly a·a, so identical states give 0, not ~1e-8. Zero vectors get cos = 0 (π/2).
-Tensor row_angle(const Tensor& ab, const Tensor& aa, const Tensor& bb) {
+// exactly a·a, so identical states give 0, not ~1e-8. Zero vectors get cos = 0 (π/2). With
+// `bf16`, the cosine and then the angle are rounded to bfloat16 (the header's bf16 mode).
+Tensor row_angle(const Tensor& ab, const Tensor& aa, const Tensor& bb, bool bf16) {
   auto den = (aa * bb).sqrt();
-  auto cos = torch::where(den > 0, ab / den, torch::zeros_like(ab));
-  return cos.clamp(-1.0, 1.0).acos();
+  auto cos = torch::where(den > 0, ab / den, torch::zeros_like(ab)).clamp(-1.0, 1.0);
+  if (!bf16) return cos.acos();
+  auto rounded = cos.to(torch::kBFloat16).to(torch::kFloat64);
+  return rounded.acos().to(torch::kBFloat16).to(torch::kFloat64);
 }
 
 // −log softmax(logits)[target] per row, in float32 whatever the logits' dtype.
@@ -76,6 +79,7 @@ void check_hidden(const std::vector<Tensor>& hidden, const Tensor& ids) {
 
 SiteMetrics geometry(const std::vector<Tensor>& hidden, const Tensor& ids, const Tensor& mask,
                      const MetricsOptions& options) {
+  const bool bf16 = options.bf16_angles;
   if (ids.dim() != 2) throw MetricsError("metrics: ids must be [B, T]");
   check_hidden(hidden, ids);
   Sites s = select_sites(ids, mask);
@@ -115,12 +119,12 @@ SiteMetrics geometry(const std::vector<Tensor>& hidden, const Tensor& ids, const
     for (int l = 0; l < L; ++l) {
       auto hn = l + 1 == L ? hL : gather(l + 1);
       auto hn2 = l + 1 == L ? hL2 : row_sq(hn);
-      theta.push_back(row_angle(row_dot(hl, hn), hl2, hn2));
-      to_end.push_back(row_angle(row_dot(hl, hL), hl2, hL2));
+      theta.push_back(row_angle(row_dot(hl, hn), hl2, hn2, bf16));
+      to_end.push_back(row_angle(row_dot(hl, hL), hl2, hL2, bf16));
       proj.push_back(row_dot(hl - h0, v) / (vv + 1e-10));
       auto dl = hn - hl;
       auto dl2 = row_sq(dl);
-      if (l > 0) theta_dh.push_back(row_angle(row_dot(dprev, dl), dprev2, dl2));
+      if (l > 0) theta_dh.push_back(row_angle(row_dot(dprev, dl), dprev2, dl2, bf16));
       dprev = dl;
       dprev2 = dl2;
       hl = hn;
@@ -225,10 +229,19 @@ SiteMetrics compute_site_metrics(const CausalLM& model, const std::vector<Tensor
   if (int(hidden.size()) != model.num_layers() + 1)
     throw MetricsError("metrics: expected " + std::to_string(model.num_layers() + 1) +
                        " hidden states (L+1), got " + std::to_string(hidden.size()));
-  auto out = geometry(hidden, ids, mask, options);
-  if (hidden[0].size(2) != model.hidden_size())
+  if (hidden[0].defined() && hidden[0].dim() == 3 && hidden[0].size(2) != model.hidden_size())
     throw MetricsError("metrics: hidden states are not of the model's width");
-  out.cross_entropy = cross_entropy(model, hidden, mask, out, options);
+  SiteMetrics out;
+  if (options.last_hidden_after_final_norm) {
+    // Hugging Face's last hidden state; the other L tensors are shared, not copied.
+    auto normed = hidden;
+    normed.back() = model.final_norm(hidden.back());
+    out = geometry(normed, ids, mask, options);
+  } else {
+    out = geometry(hidden, ids, mask, options);
+  }
+  // The readouts take the raw last-block output, so cross-entropy is the same in both conventions.
+  if (options.cross_entropy) out.cross_entropy = cross_entropy(model, hidden, mask, out, options);
   return out;
 }
 
@@ -270,7 +283,7 @@ bool closer_to_early(const float* t, const double* early, const double* even, in
 
 }  // namespace
 
-bool is_early_stop(const float* theta, int L) {
+bool is_nearer_early_reference(const float* theta, int L) {
   const auto e = early_stop_reference(L), v = even_reference(L);
   return closer_to_early(theta, e.data(), v.data(), L);
 }
@@ -382,6 +395,7 @@ void Summary::add(const SiteMetrics& m) {
   for (auto k : kMetrics) {
     const Tensor& t = m.of(k);
     const int64_t cols = metric_columns(k, L);
+    if (!t.defined() && k != Metric::theta) continue;  // not computed in this run
     if (!t.defined() || t.dim() != 2 || t.size(0) != N || t.size(1) != cols)
       throw MetricsError(std::string("Summary::add: ") + metric_name(k) + " must be [" +
                          std::to_string(N) + ", " + std::to_string(cols) + "]");
@@ -426,7 +440,7 @@ void Summary::merge(const Summary& o) {
   early_ += o.early_;
 }
 
-double Summary::early_stop_fraction() const {
+double Summary::reference_early_stop_fraction() const {
   return count_ ? double(early_) / double(count_) : std::numeric_limits<double>::quiet_NaN();
 }
 
@@ -473,14 +487,18 @@ Pca Summary::pca() const {
   p.mean.resize(L);
   for (int i = 0; i < L; ++i) p.mean[i] = double(s1[i] / N);
   double total = 0;
+  const auto early = early_stop_reference(L), even = even_reference(L);
   for (int r = L - 1; r >= 0; --r) {
     std::vector<double> axis(L);
     int big = 0;
+    double towards_early = 0;
     for (int i = 0; i < L; ++i) {
       axis[i] = ve[i][r];
       if (std::fabs(axis[i]) > std::fabs(axis[big])) big = i;
+      towards_early += axis[i] * (early[i] - even[i]);
     }
-    if (axis[big] < 0)
+    const bool first = r == L - 1;
+    if (first && towards_early != 0 ? towards_early < 0 : axis[big] < 0)
       for (auto& x : axis) x = -x;
     p.components.push_back(axis);
     p.explained_variance.push_back(std::max(va[r], 0.0));
@@ -488,6 +506,33 @@ Pca Summary::pca() const {
   }
   for (double v : p.explained_variance) p.explained_ratio.push_back(total > 0 ? v / total : 0.0);
   return p;
+}
+
+// --- the paper's early-stop cluster --------------------------------------------------------------
+
+double EarlyStopCounts::fraction() const {
+  return sites ? double(members) / double(sites) : std::numeric_limits<double>::quiet_NaN();
+}
+
+EarlyStopCluster::EarlyStopCluster(const Pca& pca, double threshold)
+    : mean_(pca.mean), threshold_(threshold) {
+  if (pca.components.empty() || pca.components.front().size() != mean_.size())
+    throw MetricsError("EarlyStopCluster: the PCA has no first component of its mean's length");
+  axis_ = pca.components.front();
+}
+
+void EarlyStopCluster::add(const float* theta, const int64_t* position, int64_t n) {
+  const size_t L = mean_.size();
+  for (int64_t i = 0; i < n; ++i) {
+    double score = 0;  // fixed order: the same θ row always gives the same score
+    for (size_t l = 0; l < L; ++l)
+      score += (double(theta[size_t(i) * L + l]) - mean_[l]) * axis_[l];
+    const bool member = score > threshold_, first = position[i] == 0;
+    ++counts_.sites;
+    counts_.members += member;
+    counts_.first_position += first;
+    counts_.members_first += member && first;
+  }
 }
 
 std::vector<int64_t> Summary::state() const {

@@ -5,8 +5,12 @@
 // Sites: position t = 0..T−2 of document b predicts the token at t+1; the site is valid when
 // mask[b, t] and mask[b, t+1] are both 1. Only valid sites are kept, in (document, position) order.
 //
-// Hidden states follow lib/probe/model.hpp: hidden[0] the embedding output, hidden[L] the LAST
-// BLOCK's output BEFORE the final norm (Hugging Face's last hidden state is final_norm(hidden[L])).
+// Hidden states: CausalLM::forward's (lib/probe/model.hpp): hidden[0] the embedding output,
+// hidden[L] the LAST BLOCK's output. By default (MetricsOptions::last_hidden_after_final_norm) the
+// metrics read hidden[L] AFTER the final norm, final_norm(hidden[L]), as Hugging Face's
+// hidden_states and the study's scripts do; otherwise the raw block output. The convention
+// changes theta[:, L−1], theta_dh[:, L−2], angle_to_end, proj_s and norms[:, L]; cross_entropy
+// and the middle layers are the same under both.
 //
 // Per valid site (columns indexed by layer):
 //   norms         [N, L+1]  ‖h_l‖
@@ -14,14 +18,22 @@
 //   theta_dh      [N, L−1]  angle(Δh_l, Δh_{l+1}), Δh_l = h_{l+1} − h_l
 //   angle_to_end  [N, L]    angle(h_l, h_L)
 //   cross_entropy [N, L]    column L−1: the model's own next-token CE, −log softmax(head(
-//                           final_norm(h_L)))[next]; column l < L−1: the same with the LAST block
-//                           re-applied to h_l (same mask and positions) before the final norm
+//                           final_norm(last block output)))[next]; column l < L−1: the same with
+//                           the LAST block re-applied to h_l (same mask and positions) before the
+//                           final norm
 //   proj_s        [N, L+1]  ((h_l − h_0)·(h_L − h_0)) / (‖h_L − h_0‖² + 1e−10)
 // angle(a, b) = arccos(clip(a·b / sqrt(‖a‖²‖b‖²), −1, 1)), computed in float64 from the hidden
 // states whatever the model dtype (a BF16 cosine cannot resolve angles below ~0.09 rad). Identical
 // vectors give exactly 0 (sqrt(x·x) = x in IEEE arithmetic). A zero vector (Δh_l = 0 when a block
 // leaves the state unchanged) has no direction: its angle is defined as π/2, i.e. cos = 0, as
 // torch.cosine_similarity's eps clamp gives; never NaN.
+//
+// bf16 angles (MetricsOptions::bf16_angles, off by default): the authors computed cosines with
+// torch.cosine_similarity on bf16 hidden states, which returns the cosine rounded to bf16, and
+// took its arccos in bf16. This mode rounds the float64 cosine to the nearest bf16, then the
+// arccos to the nearest bf16, so θ takes only the quantised values their arrays hold (0 for
+// cosines above 1 − 2^−9, i.e. θ below ~0.06 rad; then 0.0884, 0.125, 0.153, ...). It exists to
+// reconcile with their arrays, not to measure.
 #pragma once
 
 #include <torch/types.h>
@@ -73,25 +85,35 @@ struct SiteMetrics {
 struct MetricsOptions {
   int64_t max_logits = int64_t(1) << 27;
   int64_t max_gather = int64_t(1) << 23;
+  // hidden[L] after the final norm (Hugging Face's convention, the study's) or before it. Needs
+  // one more [B, T, d] tensor in the model dtype.
+  bool last_hidden_after_final_norm = true;
+  // false: cross_entropy is left undefined and the per-layer readouts (about 75% of a probe's
+  // FLOPs) are skipped.
+  bool cross_entropy = true;
+  bool bf16_angles = false;  // the authors' quantised angles (header)
 };
 
-// Runs model.forward(ids, mask, /*with_logits=*/false) and computes every metric. ids [B, T]
+// Runs model.forward(ids, mask, /*with_logits=*/false) and computes the metrics. ids [B, T]
 // int64, mask [B, T] right-padded 0/1 (as CausalLM::forward takes them).
 SiteMetrics compute_site_metrics(const CausalLM& model, const torch::Tensor& ids,
                                  const torch::Tensor& mask, const MetricsOptions& options = {});
 
-// The same from hidden states the caller already has (forward's output for ids and mask).
+// The same from hidden states the caller already has (forward's output for ids and mask, hidden[L]
+// before the final norm whatever the options say).
 SiteMetrics compute_site_metrics(const CausalLM& model, const std::vector<torch::Tensor>& hidden,
                                  const torch::Tensor& ids, const torch::Tensor& mask,
                                  const MetricsOptions& options = {});
 
 // Everything but cross_entropy (left undefined), from any L+1 hidden states [B, T, d] of one
-// dtype and device; needs no model. The mask need not be right-padded here.
+// dtype and device, taken as they are (last_hidden_after_final_norm is not applied: there is no
+// model); needs no model. The mask need not be right-padded here.
 SiteMetrics compute_site_geometry(const std::vector<torch::Tensor>& hidden,
                                   const torch::Tensor& ids, const torch::Tensor& mask,
                                   const MetricsOptions& options = {});
 
-// Reference θ trajectories (length L) for the early-stop classification. SPEC.md §2 gives them for
+// Reference θ trajectories (length L): the "nearest reference" classification below, and the sign
+// of PC1 (Pca). SPEC.md §2 gives them for
 // L = 24: early stop = [π/2] + [0.45]×6 + [0]×16 + [π/2], even = [π/2] + [0.45]×22 + [π/2].
 // For L layers the L−2 middle entries are split in the same proportion: the first
 // k = round(6·(L−2)/22) of them are 0.45 and the rest 0 for early stop (k = 6 at L = 24); all are
@@ -101,22 +123,53 @@ SiteMetrics compute_site_geometry(const std::vector<torch::Tensor>& hidden,
 std::vector<double> early_stop_reference(int num_layers);
 std::vector<double> even_reference(int num_layers);
 // True when θ (length L) is strictly closer in Euclidean distance to the early-stop trajectory.
-bool is_early_stop(const float* theta, int num_layers);
+// This is depthscale's older statistic ("reference_early_stop_*" in the file), not the paper's:
+// it reduces to "mean θ over the late middle layers below 0.225 rad", so deeper models, whose θ
+// shrinks like 1/L, get more sites labelled early stop. The paper's is EarlyStopCluster.
+bool is_nearer_early_reference(const float* theta, int num_layers);
 
 const char* metric_name(Metric m);             // the dataset name, e.g. "theta_dh"
 int64_t metric_columns(Metric m, int layers);  // L+1, L or L−1
 
 // PCA of the per-site θ vectors: eigen-decomposition of their sample covariance (N − 1).
 struct Pca {
-  std::vector<double> mean;                     // [L]
-  std::vector<std::vector<double>> components;  // [L][L]: row k = k-th principal axis, unit norm,
-                                                // largest |entry| positive (a fixed sign)
-  std::vector<double> explained_variance;       // [L], descending (negative round-off clamped to 0)
-  std::vector<double> explained_ratio;          // [L], variance / total variance
+  std::vector<double> mean;  // [L]
+  // [L][L]: row k = k-th principal axis, unit norm. Fixed signs: PC1 points from the even
+  // trajectory towards the early-stop one (PC1·(early − even) > 0), so early-stop sites score
+  // high as in the paper's figures; the others (and PC1 when that product is 0) have their
+  // largest |entry| positive.
+  std::vector<std::vector<double>> components;
+  std::vector<double> explained_variance;  // [L], descending (negative round-off clamped to 0)
+  std::vector<double> explained_ratio;     // [L], variance / total variance
+};
+
+// The paper's early-stop statistic (its PCA figures for OPT-13b): a site belongs to the early-stop
+// cluster when the PC1 score of its θ vector, (θ − mean)·PC1 with the Pca's sign convention,
+// exceeds `threshold` (the paper's rule: 0.5). The paper reports the cluster is mostly
+// document-first tokens, so the counts are cross-tabulated with position 0. Needs the final PCA,
+// so it is a second pass over the per-site θ; counting is exact and order-independent.
+struct EarlyStopCounts {
+  int64_t sites = 0, members = 0;                 // all sites; those in the cluster
+  int64_t first_position = 0, members_first = 0;  // sites at position 0; of those, in the cluster
+  double fraction() const;                        // members / sites (NaN with no sites)
+};
+class EarlyStopCluster {
+ public:
+  EarlyStopCluster(const Pca& pca, double threshold);
+  // theta [n, L] row-major, position [n].
+  void add(const float* theta, const int64_t* position, int64_t n);
+  const EarlyStopCounts& counts() const { return counts_; }
+  double threshold() const { return threshold_; }
+
+ private:
+  std::vector<double> mean_, axis_;
+  double threshold_;
+  EarlyStopCounts counts_;
 };
 
 // Bounded streaming summary of SiteMetrics: per-layer sums of every metric, first and second
-// moments of θ, the early-stop count. O(L²) state whatever the number of tokens.
+// moments of θ, the nearest-reference count. O(L²) state whatever the number of tokens. Metrics
+// a run does not compute (left undefined) are not summed; theta is required.
 //
 // Exact and order-independent: each add() sums its batch in float64 in a fixed loop order, then
 // rounds each batch sum once to a fixed-point integer (quantum 2^−64, 128 bits: |sums| < 2^63) and
@@ -128,7 +181,7 @@ class Summary {
  public:
   explicit Summary(int num_layers);
 
-  // Adds a batch. Every metric, including cross_entropy, must be defined with num_layers layers.
+  // Adds a batch. theta must be defined; every defined metric must have num_layers layers.
   // Throws MetricsError on non-finite values or sums out of the fixed-point range.
   void add(const SiteMetrics& m);
   // Adds another summary's sums (same num_layers, else MetricsError).
@@ -136,8 +189,9 @@ class Summary {
 
   int num_layers() const { return layers_; }
   int64_t count() const { return count_; }  // sites
-  int64_t early_stop_count() const { return early_; }
-  double early_stop_fraction() const;  // NaN with no sites
+  // Sites nearer the early-stop reference (is_nearer_early_reference); fraction NaN with no sites.
+  int64_t reference_early_stop_count() const { return early_; }
+  double reference_early_stop_fraction() const;
 
   // Mean over sites per column (metric_columns entries); NaN with no sites.
   std::vector<double> mean(Metric m) const;

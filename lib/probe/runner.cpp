@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 
 #include "probe/metrics.hpp"
 #include "probe/model.hpp"
@@ -16,10 +17,25 @@ namespace depthscale::probe {
 namespace fs = std::filesystem;
 using config::JobError;
 
-const char* const kHiddenConvention =
-    "hidden[0] = embedding output; hidden[l] = output of block l-1; hidden[L] = output of the "
-    "last block BEFORE the final norm (Hugging Face's last hidden_states entry is "
-    "final_norm(hidden[L]))";
+std::string hidden_convention(config::LastHidden last) {
+  const std::string common =
+      "hidden[0] = embedding output; hidden[l] = output of block l-1 (l < L); hidden[L] = ";
+  return last == config::LastHidden::FinalNorm
+             ? common +
+                   "final_norm(output of the last block), as Hugging Face's hidden_states and the "
+                   "study's scripts"
+             : common +
+                   "output of the last block BEFORE the final norm (Hugging Face's last "
+                   "hidden_states entry is final_norm of it)";
+}
+
+MetricsOptions metrics_options(const ProbeSpec& spec) {
+  MetricsOptions o;
+  o.last_hidden_after_final_norm = spec.last_hidden == config::LastHidden::FinalNorm;
+  o.cross_entropy = spec.computes("cross_entropy");
+  o.bf16_angles = spec.angles == config::AnglePrecision::BFloat16;
+  return o;
+}
 
 std::vector<std::string> expand_shards(const std::vector<std::string>& patterns,
                                        const std::string& where) {
@@ -63,7 +79,16 @@ std::vector<ResolvedModel> resolve_models(const ProbeSpec& spec) {
     r.hidden_size = c.hidden_size;
     r.vocab_size = c.vocab_size;
     // tokenizer.json, else vocab.json + merges.txt (OPT, GPT-2): the hash `tokenize` records.
-    if (spec.check_tokenizer) r.tokenizer_hash = tokenizer_hash_of_model_dir(m.path).value_or(0);
+    if (spec.check_tokenizer) {
+      const auto hash = tokenizer_hash_of_model_dir(m.path);
+      if (!hash)
+        throw JobError(m.path_where + ": " + m.path +
+                       " has no tokenizer (tokenizer.json, or vocab.json + merges.txt), so the "
+                       "shards cannot be shown to be tokenized with the model's tokenizer: copy "
+                       "the model's tokenizer files into the folder, or set "
+                       "probe.check_tokenizer: false if you know the shards are right");
+      r.tokenizer_hash = *hash;
+    }
     r.shard_paths = m.shards.empty() ? expand_shards(spec.shards, spec.shards_where)
                                      : expand_shards(m.shards, m.shards_where);
     out.push_back(std::move(r));
@@ -78,7 +103,7 @@ std::vector<std::vector<uint32_t>> read_documents(const ProbeSpec& spec, const R
   options.keep_separator = spec.keep_separator;
   DocumentStream stream(m.shard_paths, options);
   // Checked shard by shard as the stream opens them: only the shards the documents need are read.
-  stream.require(uint32_t(m.vocab_size), m.tokenizer_hash);
+  stream.require(uint32_t(m.vocab_size), m.tokenizer_hash, spec.check_tokenizer);
   std::vector<std::vector<uint32_t>> docs;
   Document d;
   while ((spec.documents == 0 || int64_t(docs.size()) < spec.documents) && stream.next(d)) {
@@ -136,7 +161,7 @@ std::optional<BatchResult> run_batch(const CausalLM& model, const ProbeSpec& spe
   mask = mask.to(model.device());
   auto out = model.forward(ids, mask, /*with_logits=*/false);
   if (stop && stop()) return std::nullopt;
-  SiteMetrics m = compute_site_metrics(model, out.hidden, ids, mask);
+  SiteMetrics m = compute_site_metrics(model, out.hidden, ids, mask, metrics_options(spec));
   out.hidden.clear();
   Summary summary(model.num_layers());
   summary.add(m);
@@ -151,16 +176,28 @@ std::optional<BatchResult> run_batch(const CausalLM& model, const ProbeSpec& spe
   r.layers = model.num_layers();
   r.complete = true;
   r.per_token = spec.store_per_token;
+  // θ and the positions always travel: the paper's early-stop statistic reads them again once
+  // the model's PCA is known (batch.hpp).
+  r.theta = to_vector<float>(m.theta);
+  r.position = to_vector<int64_t>(m.position);
   if (r.per_token) {
-    r.norms = to_vector<float>(m.norms);
-    r.theta = to_vector<float>(m.theta);
-    r.theta_dh = to_vector<float>(m.theta_dh);
-    r.angle_to_end = to_vector<float>(m.angle_to_end);
-    r.cross_entropy = to_vector<float>(m.cross_entropy);
-    r.proj_s = to_vector<float>(m.proj_s);
+    const std::pair<Metric, std::vector<float>*> fields[] = {
+        {Metric::norms, &r.norms},
+        {Metric::theta, nullptr},
+        {Metric::theta_dh, &r.theta_dh},
+        {Metric::angle_to_end, &r.angle_to_end},
+        {Metric::cross_entropy, &r.cross_entropy},
+        {Metric::proj_s, &r.proj_s}};
+    for (const auto& [metric, dst] : fields) {
+      if (!spec.computes(metric_name(metric))) continue;
+      if (dst) *dst = to_vector<float>(m.of(metric));
+      r.arrays.push_back(metric_name(metric));
+    }
     r.token = to_vector<int64_t>(m.token);
     r.doc = to_vector<int64_t>(m.doc + first_doc);
-    r.position = to_vector<int64_t>(m.position);
+    r.arrays.insert(r.arrays.end(), {"token", "doc", "position"});
+  } else {
+    r.arrays = {"theta", "position"};
   }
   r.state = summary.state();
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
@@ -197,7 +234,10 @@ ModelAttrs model_attrs(const ResolvedModel& model, const ProbeSpec& spec, const 
   a.vocab_size = model.vocab_size;
   a.dtype = spec.effective_dtype();
   a.device = config::to_string(spec.device);
-  a.hidden_convention = kHiddenConvention;
+  a.hidden_convention = hidden_convention(spec.last_hidden);
+  a.last_hidden = config::to_string(spec.last_hidden);
+  a.metrics = spec.metrics;
+  a.angles = config::to_string(spec.angles);
   a.tokenizer_hash = hex(model.tokenizer_hash);
   a.shards = joined(model.shard_paths);
   a.first_doc = run.first_doc;
@@ -209,16 +249,20 @@ ModelAttrs model_attrs(const ResolvedModel& model, const ProbeSpec& spec, const 
   return a;
 }
 
-ModelSummary summarize(const std::vector<std::vector<int64_t>>& states, int num_layers) {
+ModelSummary summarize(const std::vector<std::vector<int64_t>>& states, int num_layers,
+                       const std::vector<std::string>& metrics) {
   const int L = num_layers;
   Summary total(L);
   for (const auto& state : states) total.merge(Summary::from_state(state));
   ModelSummary s;
   s.sites = total.count();
-  for (auto m : kMetricOrder) s.means.emplace_back(metric_name(m), total.mean(m));
+  for (auto m : kMetricOrder)
+    if (std::find(metrics.begin(), metrics.end(), metric_name(m)) != metrics.end())
+      s.means.emplace_back(metric_name(m), total.mean(m));
   s.theta_middle_mean = total.theta_middle_mean();
-  s.early_stop_fraction = total.early_stop_fraction();
-  s.early_stop_count = total.early_stop_count();
+  s.reference_early_stop_fraction = total.reference_early_stop_fraction();
+  s.reference_early_stop_count = total.reference_early_stop_count();
+  s.early_stop_fraction = std::numeric_limits<double>::quiet_NaN();
   s.early_stop_reference = early_stop_reference(L);
   s.even_reference = even_reference(L);
   if (total.count() >= 2) {
@@ -231,6 +275,27 @@ ModelSummary summarize(const std::vector<std::vector<int64_t>>& states, int num_
     s.mean = p.mean;
   }
   return s;
+}
+
+std::optional<EarlyStopCluster> early_stop_cluster(const ModelSummary& s, double threshold) {
+  if (!s.has_pca) return std::nullopt;
+  Pca p;
+  p.mean = s.mean;
+  const size_t L = s.mean.size();
+  p.components.emplace_back(s.components.begin(), s.components.begin() + std::ptrdiff_t(L));
+  return EarlyStopCluster(p, threshold);
+}
+
+void record_early_stop(ModelSummary& s, const EarlyStopCluster& cluster) {
+  const auto& c = cluster.counts();
+  if (c.sites != s.sites)
+    throw MetricsError("the early-stop pass saw " + std::to_string(c.sites) +
+                       " sites, the summary " + std::to_string(s.sites));
+  s.early_stop_threshold = cluster.threshold();
+  s.early_stop_fraction = c.fraction();
+  s.early_stop_count = c.members;
+  s.first_position_sites = c.first_position;
+  s.early_stop_first_position = c.members_first;
 }
 
 }  // namespace depthscale::probe

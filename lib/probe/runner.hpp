@@ -28,6 +28,7 @@
 
 #include "config/job.hpp"
 #include "probe/batch.hpp"
+#include "probe/metrics.hpp"
 
 namespace depthscale::probe {
 
@@ -78,10 +79,22 @@ struct ModelRun {
 ModelAttrs model_attrs(const ResolvedModel& model, const ProbeSpec& spec, const ModelRun& run);
 
 // summary/ and pca/ of a model from its batches' summary states (in batch order), merged exactly
-// (probe/metrics.hpp). Throws MetricsError on a malformed state or a layer count other than L.
-ModelSummary summarize(const std::vector<std::vector<int64_t>>& states, int num_layers);
+// (probe/metrics.hpp), with the means of `metrics` (the run's probe.metrics). The paper's
+// early-stop statistic is left NaN: it needs the second pass below. Throws MetricsError on a
+// malformed state or a layer count other than L.
+ModelSummary summarize(const std::vector<std::vector<int64_t>>& states, int num_layers,
+                       const std::vector<std::string>& metrics = config::kProbeMetrics);
+
+// The second pass of the paper's early-stop statistic: a counter over the summary's PCA (none
+// without one), to be fed every batch's θ and positions, then recorded into the summary (which
+// checks that it saw every site).
+std::optional<EarlyStopCluster> early_stop_cluster(const ModelSummary& s, double threshold);
+void record_early_stop(ModelSummary& s, const EarlyStopCluster& cluster);
+
+// The metrics options a probe job asks for (last_hidden, metrics, angles).
+MetricsOptions metrics_options(const ProbeSpec& spec);
 
 // Where the hidden states come from (attribute hidden_convention).
-extern const char* const kHiddenConvention;
+std::string hidden_convention(config::LastHidden last);
 
 }  // namespace depthscale::probe

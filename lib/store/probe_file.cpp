@@ -43,16 +43,58 @@ const std::vector<float>& field(const BatchResult& r, int i) {
   return field(const_cast<BatchResult&>(r), i);  // same members, read only
 }
 
+bool carries(const BatchResult& r, const std::string& name) {
+  return std::find(r.arrays.begin(), r.arrays.end(), name) != r.arrays.end();
+}
+
+std::string joined(const std::vector<std::string>& v, const char* sep) {
+  std::string out;
+  for (const auto& x : v) out += (out.empty() ? "" : sep) + x;
+  return out;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t a = 0;
+  while (a <= s.size() && !s.empty()) {
+    const size_t b = std::min(s.find(sep, a), s.size());
+    out.push_back(s.substr(a, b - a));
+    a = b + 1;
+  }
+  return out;
+}
+
+constexpr const char* kIndexArrays[] = {"token", "doc", "position"};
+
+std::vector<int64_t>& index_field(BatchResult& r, int i) {
+  std::vector<int64_t>* f[] = {&r.token, &r.doc, &r.position};
+  return *f[i];
+}
+const std::vector<int64_t>& index_field(const BatchResult& r, int i) {
+  return index_field(const_cast<BatchResult&>(r), i);  // same members, read only
+}
+
 void write_batch_group(Group& parent, const BatchResult& r) {
   const std::string key = probe_batch_key(r.batch);
   const hsize_t N = hsize_t(r.sites), L = hsize_t(r.layers);
   // Refuse inconsistent results before touching the file.
-  if (r.complete && r.per_token) {
-    for (int i = 0; i < 6; ++i)
-      if (field(r, i).size() != N * hsize_t(int64_t(L) + kColumns[i].extra))
-        throw StoreError("batch " + key + ": " + kColumns[i].name + " has the wrong size");
-    if (r.token.size() != N || r.doc.size() != N || r.position.size() != N)
-      throw StoreError("batch " + key + ": token/doc/position have the wrong size");
+  if (r.complete) {
+    for (const auto& name : r.arrays) {
+      bool known = false;
+      for (int i = 0; i < 6; ++i)
+        if (name == kColumns[i].name) {
+          known = true;
+          if (field(r, i).size() != N * hsize_t(int64_t(L) + kColumns[i].extra))
+            throw StoreError("batch " + key + ": " + name + " has the wrong size");
+        }
+      for (int i = 0; i < 3; ++i)
+        if (name == kIndexArrays[i]) {
+          known = true;
+          if (index_field(r, i).size() != N)
+            throw StoreError("batch " + key + ": " + name + " has the wrong size");
+        }
+      if (!known) throw StoreError("batch " + key + ": unknown per-site array '" + name + "'");
+    }
   }
   if (parent.has(key)) parent.remove(key);
   auto g = parent.create_group(key);
@@ -68,13 +110,12 @@ void write_batch_group(Group& parent, const BatchResult& r) {
   g.set_attr("rank", int64_t(r.rank));
   g.set_attr("store_per_token", int64_t(r.per_token));
   if (r.complete) {
-    if (r.per_token) {
-      for (int i = 0; i < 6; ++i)
+    g.set_attr("arrays", joined(r.arrays, ","));
+    for (int i = 0; i < 6; ++i)
+      if (carries(r, kColumns[i].name))
         g.write(kColumns[i].name, field(r, i), {N, hsize_t(int64_t(L) + kColumns[i].extra)});
-      g.write("token", r.token, {N});
-      g.write("doc", r.doc, {N});
-      g.write("position", r.position, {N});
-    }
+    for (int i = 0; i < 3; ++i)
+      if (carries(r, kIndexArrays[i])) g.write(kIndexArrays[i], index_field(r, i), {N});
     g.write("summary_state", r.state, {hsize_t(r.state.size())});
     g.set_attr("status", "complete");
   } else {
@@ -100,12 +141,11 @@ BatchResult read_batch_group(const Group& g) {
   r.complete = status == "complete";
   if (status == "failed") r.error = g.attr_string("error");
   if (r.complete) {
-    if (r.per_token) {
-      for (int i = 0; i < 6; ++i) field(r, i) = g.read_float(kColumns[i].name);
-      r.token = g.read_int64("token");
-      r.doc = g.read_int64("doc");
-      r.position = g.read_int64("position");
-    }
+    r.arrays = split(g.attr_string("arrays"), ',');
+    for (int i = 0; i < 6; ++i)
+      if (carries(r, kColumns[i].name)) field(r, i) = g.read_float(kColumns[i].name);
+    for (int i = 0; i < 3; ++i)
+      if (carries(r, kIndexArrays[i])) index_field(r, i) = g.read_int64(kIndexArrays[i]);
     r.state = g.read_int64("summary_state");
   }
   return r;
@@ -201,6 +241,26 @@ std::vector<std::vector<int64_t>> ProbeModelGroup::summary_states(int64_t batche
   return out;
 }
 
+void ProbeModelGroup::visit_theta(
+    int64_t batches, int64_t layers,
+    const std::function<void(const std::vector<float>&, const std::vector<int64_t>&)>& fn) const {
+  auto bg = g_.open_group(kBatches);
+  for (int64_t b = 0; b < batches; ++b) {
+    const auto g = bg.open_group(probe_batch_key(b));
+    if (!complete(g)) throw StoreError(g.path() + " is not complete");
+    const int64_t n = g.attr_int("sites");
+    if (!g.has("theta") || !g.has("position"))
+      throw StoreError(g.path() +
+                       ": no theta/position (written by an older depthscale? rerun the "
+                       "model's batches)");
+    const auto theta = g.read_float("theta");
+    const auto position = g.read_int64("position");
+    if (int64_t(theta.size()) != n * layers || int64_t(position.size()) != n)
+      throw StoreError(g.path() + ": theta/position do not hold its sites");
+    fn(theta, position);
+  }
+}
+
 // ---- finalising a model -------------------------------------------------------------------------
 
 int64_t ProbeModelGroup::finalize(const probe::ModelAttrs& attrs,
@@ -232,8 +292,12 @@ int64_t ProbeModelGroup::finalize(const probe::ModelAttrs& attrs,
 
   // Pass 2: per-site datasets, one batch in memory at a time.
   if (attrs.store_per_token) {
-    std::vector<Handle> cols;
+    std::vector<Column> kept;
     for (const auto& c : kColumns)
+      if (std::find(attrs.metrics.begin(), attrs.metrics.end(), c.name) != attrs.metrics.end())
+        kept.push_back(c);
+    std::vector<Handle> cols;
+    for (const auto& c : kept)
       cols.push_back(create_rows(mg, c.name, H5T_IEEE_F32LE, hsize_t(N), hsize_t(L + c.extra)));
     Handle token = create_rows(mg, "token", H5T_STD_I64LE, hsize_t(N), std::nullopt);
     Handle doc = create_rows(mg, "doc", H5T_STD_I64LE, hsize_t(N), std::nullopt);
@@ -243,10 +307,11 @@ int64_t ProbeModelGroup::finalize(const probe::ModelAttrs& attrs,
       const auto g = batches.open_group(probe_batch_key(b));
       const hsize_t n = hsize_t(sites[size_t(b)]);
       const std::string what = g.path();
-      for (size_t i = 0; i < std::size(kColumns); ++i) {
-        const auto data = g.read_float(kColumns[i].name);
-        const hsize_t c = hsize_t(L + kColumns[i].extra);
-        if (data.size() != n * c) throw StoreError(what + ": wrong size of " + kColumns[i].name);
+      for (size_t i = 0; i < kept.size(); ++i) {
+        if (!g.has(kept[i].name)) throw StoreError(what + ": no " + kept[i].name);
+        const auto data = g.read_float(kept[i].name);
+        const hsize_t c = hsize_t(L + kept[i].extra);
+        if (data.size() != n * c) throw StoreError(what + ": wrong size of " + kept[i].name);
         write_rows(cols[i], H5T_NATIVE_FLOAT, row, n, c, data.data(), what);
       }
       const std::pair<const char*, Handle*> ints[] = {
@@ -268,8 +333,21 @@ int64_t ProbeModelGroup::finalize(const probe::ModelAttrs& attrs,
   sg.set_attr("sites", summary.sites);
   if (mg.has("pca")) mg.remove("pca");
   auto pg = mg.create_group("pca");
+  pg.set_attr("early_stop_rule", "PC1 score (theta - mean) . components[0] > early_stop_pc1");
+  pg.set_attr("early_stop_pc1", summary.early_stop_threshold);
   pg.set_attr("early_stop_fraction", summary.early_stop_fraction);
   pg.set_attr("early_stop_count", summary.early_stop_count);
+  pg.set_attr("first_position_sites", summary.first_position_sites);
+  pg.set_attr("early_stop_first_position", summary.early_stop_first_position);
+  // Rows: not in / in the early-stop cluster; columns: position > 0 / position 0.
+  const int64_t out_first = summary.first_position_sites - summary.early_stop_first_position;
+  const int64_t in_later = summary.early_stop_count - summary.early_stop_first_position;
+  pg.write("early_stop_by_position",
+           std::vector<int64_t>{summary.sites - summary.early_stop_count - out_first, out_first,
+                                in_later, summary.early_stop_first_position},
+           {2, 2});
+  pg.set_attr("reference_early_stop_fraction", summary.reference_early_stop_fraction);
+  pg.set_attr("reference_early_stop_count", summary.reference_early_stop_count);
   pg.set_attr("sites", summary.sites);
   pg.write("early_stop_reference", summary.early_stop_reference);
   pg.write("even_reference", summary.even_reference);
@@ -288,6 +366,9 @@ int64_t ProbeModelGroup::finalize(const probe::ModelAttrs& attrs,
   mg.set_attr("dtype", attrs.dtype);
   mg.set_attr("device", attrs.device);
   mg.set_attr("hidden_convention", attrs.hidden_convention);
+  mg.set_attr("last_hidden", attrs.last_hidden);
+  mg.set_attr("metrics", joined(attrs.metrics, ","));
+  mg.set_attr("angles", attrs.angles);
   mg.set_attr("tokenizer_hash", attrs.tokenizer_hash);
   mg.set_attr("shards", attrs.shards);
   mg.set_attr("first_doc", attrs.first_doc);

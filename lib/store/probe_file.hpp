@@ -8,15 +8,19 @@
 //   while running
 //     batches/<000012>/          batch 12 = documents [12·batch, 13·batch) of the stream
 //       attrs: model, batch, first_doc, documents, tokens, sites, num_layers, store_per_token,
-//              wall_seconds, host, rank, status (complete | failed, written last), error
-//       norms, theta, ... token, doc, position   as below, for this batch's sites (when
-//                                                store_per_token)
+//              arrays (the per-site arrays present, comma-separated), wall_seconds, host, rank,
+//              status (complete | failed, written last), error
+//       norms, theta, ... token, doc, position   as below, for this batch's sites: the computed
+//                                                metrics when store_per_token, else only theta
+//                                                and position (the early-stop pass needs them)
 //       summary_state  int64     the batch's probe::Summary::state(), merged at the end
 //   once every batch of the model is complete (batches/ is then unlinked)
 //     attrs: model_path, family, num_layers, hidden_size, vocab_size, dtype, device,
-//            hidden_convention, tokenizer_hash (hex, "0x0" when unknown), shards, documents,
-//            tokens, sites, max_tokens, batch, batches, store_per_token, wall_seconds,
-//            status = complete (written last)
+//            hidden_convention, last_hidden (final_norm | last_block), metrics (the computed
+//            ones, comma-separated), angles (float64 | bfloat16), tokenizer_hash (hex, "0x0" when
+//            unknown), shards, documents, tokens, sites, max_tokens, batch, batches,
+//            store_per_token, wall_seconds, status = complete (written last)
+//     (each metric only when computed: probe.metrics)
 //     norms          float32 [N, L+1]   ‖h_l‖
 //     theta          float32 [N, L]     angle(h_l, h_{l+1})
 //     theta_dh       float32 [N, L-1]   angle(Δh_l, Δh_{l+1}), Δh_l = h_{l+1} − h_l
@@ -30,10 +34,17 @@
 //     summary/   norms, theta, theta_dh, angle_to_end, cross_entropy, proj_s: float64 per-layer
 //                means over the sites (one per column); attrs theta_middle_mean (⟨θ⟩_{D,l}, layers
 //                1..L−2), sites
-//     pca/       components float64 [L, L] (row k = k-th principal axis of the θ vectors),
-//                explained [L] (variance ratio), explained_variance [L], mean [L],
-//                early_stop_reference [L], even_reference [L]; attrs early_stop_fraction,
-//                early_stop_count, sites (probe/metrics.hpp: exact, merged over batches)
+//     pca/       components float64 [L, L] (row k = k-th principal axis of the θ vectors; PC1
+//                points towards the early-stop trajectory), explained [L] (variance ratio),
+//                explained_variance [L], mean [L], early_stop_reference [L], even_reference [L];
+//                attrs sites (probe/metrics.hpp: exact, merged over batches) and
+//                the paper's early-stop statistic: early_stop_rule, early_stop_pc1 (threshold),
+//                early_stop_fraction, early_stop_count (sites whose PC1 score exceeds it; NaN and
+//                0 without a PCA), first_position_sites, early_stop_first_position;
+//                early_stop_by_position int64 [2, 2] (rows: outside / inside the cluster;
+//                columns: position > 0 / position 0);
+//                reference_early_stop_fraction, reference_early_stop_count: the older statistic,
+//                sites nearer the early-stop reference trajectory than the even one
 //   Both are written with or without store_per_token.
 //
 // Crash safety: a finished batch is first written as its own file
@@ -90,6 +101,12 @@ class ProbeModelGroup {
 
   // The summary states of batches 0..batches-1, each checked complete and of `layers` layers.
   std::vector<std::vector<int64_t>> summary_states(int64_t batches, int64_t layers) const;
+
+  // The θ [sites, layers] and position [sites] arrays of batches 0..batches-1, one batch at a time,
+  // in order (the second pass of the paper's early-stop statistic).
+  void visit_theta(
+      int64_t batches, int64_t layers,
+      const std::function<void(const std::vector<float>&, const std::vector<int64_t>&)>& fn) const;
 
   // Once batches 0..attrs.batches-1 are all complete: writes the concatenated per-site datasets
   // (streamed one batch at a time, when attrs.store_per_token), summary/ and pca/, the attributes,

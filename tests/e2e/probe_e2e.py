@@ -266,8 +266,11 @@ def check_file(path, docs, tokenizer, model):
               (N, DOCUMENTS, sum(len(d) for d in used), BATCHES))
         check(g.attrs["family"] == "gpt_neox" and int(g.attrs["num_layers"]) == L and
               g.attrs["dtype"] == "float32" and
-              "BEFORE the final norm" in g.attrs["hidden_convention"],
-              "attrs: family, num_layers, dtype, hidden_convention")
+              g.attrs["last_hidden"] == "final_norm" and
+              "final_norm(output of the last block)" in g.attrs["hidden_convention"] and
+              g.attrs["angles"] == "float64" and
+              g.attrs["metrics"] == "norms,theta,theta_dh,angle_to_end,cross_entropy,proj_s",
+              "attrs: family, num_layers, dtype, last_hidden, hidden_convention, angles, metrics")
         h = fnv1a64(open(tokenizer, "rb").read())
         check(g.attrs["tokenizer_hash"] == "0x%016x" % h, "attrs: tokenizer hash of tokenizer.json")
         shapes = {"norms": (N, L + 1), "theta": (N, L), "theta_dh": (N, L - 1),
@@ -306,9 +309,23 @@ def check_file(path, docs, tokenizer, model):
         early, even = p["early_stop_reference"][()], p["even_reference"][()]
         de = ((theta.astype(np.float64) - early) ** 2).sum(1)
         dv = ((theta.astype(np.float64) - even) ** 2).sum(1)
-        check(p.attrs["early_stop_fraction"] == np.mean(de < dv),
-              "pca early_stop_fraction = share of sites nearer the early-stop trajectory (%.3f)" %
-              p.attrs["early_stop_fraction"])
+        check(p.attrs["reference_early_stop_fraction"] == np.mean(de < dv),
+              "pca reference_early_stop_fraction = share of sites nearer the early-stop trajectory"
+              " (%.3f)" % p.attrs["reference_early_stop_fraction"])
+        # The paper's statistic: PC1 score above the threshold, PC1 oriented towards early stop.
+        pc1 = p["components"][0]
+        check(float(pc1 @ (early - even)) > 0, "pca: PC1 points towards the early-stop trajectory")
+        score = (theta.astype(np.float64) - p["mean"][()]) @ pc1
+        threshold = float(p.attrs["early_stop_pc1"])
+        member, first = score > threshold, want_pos == 0
+        table = np.array([[np.sum(~member & ~first), np.sum(~member & first)],
+                          [np.sum(member & ~first), np.sum(member & first)]])
+        check(threshold == 0.5 and int(p.attrs["early_stop_count"]) == member.sum() and
+              p.attrs["early_stop_fraction"] == member.mean() and
+              np.array_equal(p["early_stop_by_position"][()], table) and
+              int(p.attrs["first_position_sites"]) == first.sum(),
+              "pca early_stop_*: the PC1 > 0.5 cluster, cross-tabulated with position 0 (%s)" %
+              table.tolist())
         # A few sites against the float64 reference forward (lib/probe's independent model).
         rng = random.Random(3)
         long_sites = [i for i in range(N) if want_pos[i] > 20 and want_pos[i] + 2 < len(used[want_doc[i]])]
@@ -320,7 +337,7 @@ def check_file(path, docs, tokenizer, model):
             hs = [model.embed(ids)]
             for l in range(L):
                 hs.append(model.block(l, hs[-1]))
-            hv = [x[t].numpy() for x in hs]
+            hv = [x[t].numpy() for x in hs[:L]] + [model.final(hs[L])[t].numpy()]  # HF's last
             want_theta = [angle(hv[l], hv[l + 1]) for l in range(L)]
             worst = max(worst, np.max(np.abs(np.array(want_theta) - theta[i])))
             target = int(used[d][t + 1])
@@ -522,6 +539,65 @@ def main():
         rc, st = pr.status(merged)
         check(rc == 0 and re.search(r"^tiny\s+complete\s", st, re.M) is not None,
               "depthscale status shows the merged model complete", st)
+
+        print("7. analysis keys: last_block, chosen metrics, bf16 angles; with and without "
+              "per-site arrays")
+        keys = ["--set", "probe.batch=%d" % BATCH, "--set", "probe.last_hidden=last_block",
+                "--set", "probe.metrics=[theta, norms]", "--set", "probe.angles=bfloat16"]
+        kept, summ = os.path.join(work, "kept.h5"), os.path.join(work, "summ.h5")
+        rc, log, _ = pr.run(2, job, kept, *keys)
+        check(rc == 0, "run with the analysis keys exits 0", log[-2000:])
+        rc, log, _ = pr.run(2, job, summ, *keys, "--set", "probe.store_per_token=false")
+        check(rc == 0, "the same with store_per_token: false exits 0", log[-2000:])
+        with h5py.File(kept, "r") as f, h5py.File(summ, "r") as g:
+            k, m = f["probe/tiny"], g["probe/tiny"]
+            check(sorted(x for x in k if isinstance(k[x], h5py.Dataset)) ==
+                  ["doc", "norms", "position", "theta", "token"] and
+                  not [x for x in m if isinstance(m[x], h5py.Dataset)],
+                  "per-site datasets: only the chosen metrics, none without store_per_token")
+            check(sorted(k["summary"]) == ["norms", "theta"] == sorted(m["summary"]) and
+                  k.attrs["metrics"] == "norms,theta" and k.attrs["last_hidden"] == "last_block"
+                  and k.attrs["angles"] == "bfloat16",
+                  "summary/ holds the chosen metrics; attributes record the choices")
+            theta = k["theta"][()]
+            bf = torch.from_numpy(theta).to(torch.bfloat16).float().numpy()
+            check(np.array_equal(theta, bf), "bf16 angles: every theta is a bfloat16 number")
+            with h5py.File(a, "r") as h:
+                t64 = h["probe/tiny/theta"][()]
+            dev = np.abs(theta[:, :LAYERS - 1] - t64[:, :LAYERS - 1]).max()
+            check(dev < 0.02 and dev > 0,
+                  "bf16 theta lies within bf16 rounding of the float64 run's (max %.4f)" % dev)
+            same = all(k["pca"].attrs[x] == m["pca"].attrs[x] for x in
+                       ("early_stop_count", "early_stop_fraction", "early_stop_first_position"))
+            check(same and np.array_equal(k["pca/early_stop_by_position"][()],
+                                          m["pca/early_stop_by_position"][()]),
+                  "the early-stop statistic is the same without per-site arrays (%d of %d sites)"
+                  % (k["pca"].attrs["early_stop_count"], k.attrs["sites"]))
+
+        print("8. shards that cannot be shown to be the model's tokenizer's are refused")
+        llmc = os.path.join(work, "llmc_000.bin")
+        toks = np.concatenate([[VOCAB - 1] + list(d) for d in docs[:DOCUMENTS]]).astype(np.uint16)
+        header = np.zeros(256, dtype=np.int32)
+        header[:3] = [20240520, 1, len(toks)]
+        with open(llmc, "wb") as f:
+            f.write(header.tobytes() + toks.tobytes())
+        sep = ["--set", "probe.shards=%s" % llmc, "--set", "probe.separator=%d" % (VOCAB - 1),
+               "--set", "probe.batch=%d" % BATCH]
+        rc, log, _ = pr.run(None, job, os.path.join(work, "llmc.h5"), *sep)
+        check(rc != 0 and "records no tokenizer" in log and "llm.c" in log and
+              "depthscale tokenize" in log and "probe.check_tokenizer: false" in log,
+              "an llm.c shard is refused, with how to make the right shards (exit %d)" % rc,
+              log[-1500:])
+        rc, log, _ = pr.run(None, job, os.path.join(work, "llmc-trusted.h5"), *sep,
+                            "--set", "probe.check_tokenizer=false")
+        check(rc == 0, "probe.check_tokenizer: false accepts it", log[-1500:])
+        bare = os.path.join(work, "no-tokenizer")
+        shutil.copytree(os.path.join(work, "tiny-neox"), bare)
+        os.remove(os.path.join(bare, "tokenizer.json"))
+        rc, log, _ = pr.run(None, job, os.path.join(work, "bare.h5"), "--set",
+                            "probe.models=[{name: tiny, path: %s}]" % bare)
+        check(rc == 2 and "has no tokenizer" in log and "probe.models[0].path" in log,
+              "a model folder without tokenizer files is refused (exit 2)", log[-1500:])
 
         print("PASS (%.1f s)" % (time.time() - t_start))
         return 0

@@ -106,7 +106,7 @@ TEST(ProbeJob, Overrides) {
   EXPECT_EQ(error_of(kJob, {"probe.colour=red"}),
             "job.yaml:(--set): probe.colour: unknown key (known: models, shards, documents, "
             "max_tokens, batch, dtype, device, store_per_token, check_tokenizer, separator, "
-            "keep_separator)");
+            "keep_separator, last_hidden, metrics, angles, early_stop_pc1)");
   // Keys the override did not touch keep their lines.
   EXPECT_EQ(error_of(with("  dtype: fp8\n"), {"probe.batch=2"}),
             "job.yaml:10: probe.dtype: unknown value 'fp8' (allowed: float32, bfloat16, float16)");
@@ -139,6 +139,35 @@ TEST(ProbeJob, ShippedJobFilesValidate) {
   }
 }
 
+// The study's conventions by default; every choice validated with the file, line and key.
+TEST(ProbeJob, AnalysisKeys) {
+  const auto d = spec_of(kJob);
+  EXPECT_EQ(d.last_hidden, cfg::LastHidden::FinalNorm);
+  EXPECT_EQ(d.metrics, cfg::kProbeMetrics);
+  EXPECT_EQ(d.angles, cfg::AnglePrecision::Float64);
+  EXPECT_EQ(d.early_stop_pc1, 0.5);
+  EXPECT_TRUE(d.computes("cross_entropy"));
+  const auto s =
+      spec_of(with("  last_hidden: last_block\n  metrics: [proj_s, theta, norms]\n"
+                   "  angles: bfloat16\n  early_stop_pc1: 0.25\n"));
+  EXPECT_EQ(s.last_hidden, cfg::LastHidden::LastBlock);
+  EXPECT_EQ(s.metrics, (std::vector<std::string>{"norms", "theta", "proj_s"}));  // file order
+  EXPECT_FALSE(s.computes("cross_entropy"));
+  EXPECT_EQ(s.angles, cfg::AnglePrecision::BFloat16);
+  EXPECT_EQ(s.early_stop_pc1, 0.25);
+  EXPECT_EQ(error_of(with("  last_hidden: after\n")),
+            "job.yaml:10: probe.last_hidden: unknown value 'after' (allowed: final_norm, "
+            "last_block)");
+  EXPECT_EQ(error_of(with("  metrics: [theta, loss]\n")),
+            "job.yaml:10: probe.metrics: unknown metric 'loss' (allowed: norms, theta, theta_dh, "
+            "angle_to_end, cross_entropy, proj_s)");
+  EXPECT_EQ(error_of(with("  metrics: [norms]\n")),
+            "job.yaml:10: probe.metrics: must include theta (the θ PCA and the early-stop "
+            "statistic need it)");
+  EXPECT_EQ(error_of(with("  angles: fp8\n")),
+            "job.yaml:10: probe.angles: unknown value 'fp8' (allowed: float64, bfloat16)");
+}
+
 TEST(ProbeJob, ResumeCompatibility) {
   const auto a = cfg::parse_job(kJob, "job.yaml");
   EXPECT_EQ(cfg::incompatible_change(a, a), "");
@@ -146,6 +175,16 @@ TEST(ProbeJob, ResumeCompatibility) {
             "probe.batch changed from 8 to 16");
   EXPECT_EQ(cfg::incompatible_change(a, cfg::parse_job(kJob, "job.yaml", {"probe.dtype=bfloat16"})),
             "the dtype changed from float32 to bfloat16");
+  EXPECT_EQ(cfg::incompatible_change(
+                a, cfg::parse_job(kJob, "job.yaml", {"probe.last_hidden=last_block"})),
+            "probe.last_hidden changed from final_norm to last_block");
+  EXPECT_EQ(cfg::incompatible_change(
+                a, cfg::parse_job(kJob, "job.yaml", {"probe.metrics=[theta, norms]"})),
+            "probe.metrics changed from [norms, theta, theta_dh, angle_to_end, cross_entropy, "
+            "proj_s] to [norms, theta]");
+  EXPECT_EQ(
+      cfg::incompatible_change(a, cfg::parse_job(kJob, "job.yaml", {"probe.angles=bfloat16"})),
+      "probe.angles changed from float64 to bfloat16");
   // A model added to the scan, or the device changed with the dtype pinned, is fine.
   EXPECT_EQ(cfg::incompatible_change(
                 a, cfg::parse_job(with("  dtype: float32\n  device: cuda\n"), "job.yaml")),

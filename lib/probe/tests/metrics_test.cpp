@@ -58,8 +58,12 @@ class MetricsReference : public ::testing::Test {
   static SafetensorsFile inputs(const std::string& name) {
     return SafetensorsFile((dir_ / name / "reference.safetensors").string());
   }
-  static SafetensorsFile want(const std::string& name) {
-    return SafetensorsFile((dir_ / name / "metrics_reference.safetensors").string());
+  // The reference with hidden[L] before the final norm (last_block) or, `hf`, after it as the
+  // study's scripts read Hugging Face's hidden_states.
+  static SafetensorsFile want(const std::string& name, bool hf = false) {
+    return SafetensorsFile(
+        (dir_ / name / (hf ? "metrics_reference_hf.safetensors" : "metrics_reference.safetensors"))
+            .string());
   }
 
   static inline fs::path dir_;
@@ -84,32 +88,154 @@ const Tensor& field(const SiteMetrics& m, Metric k) {
 const Metric kAll[] = {Metric::norms,        Metric::theta,         Metric::theta_dh,
                        Metric::angle_to_end, Metric::cross_entropy, Metric::proj_s};
 
+MetricsOptions last_block() {
+  MetricsOptions o;
+  o.last_hidden_after_final_norm = false;
+  return o;
+}
+
 class Case : public MetricsReference, public ::testing::WithParamInterface<std::string> {};
 
+// Both conventions for hidden[L], column by column: the default against an implementation of the
+// study's script (Hugging Face's hidden_states, the last entry after the final norm), the other
+// against the same script on the raw last block output.
 TEST_P(Case, SiteMetricsMatchReference) {
+  for (bool hf : {true, false}) {
+    auto m = CausalLM::load(model(GetParam()));
+    auto in = inputs(GetParam());
+    auto r = want(GetParam(), hf);
+    auto got = compute_site_metrics(*m, in.load("input_ids"), in.load("attention_mask"),
+                                    hf ? MetricsOptions{} : last_block());
+    EXPECT_EQ(got.num_layers, m->num_layers());
+    for (const char* k : {"doc", "position", "token", "next_token"}) {
+      const Tensor& t = std::string(k) == "doc"        ? got.doc
+                        : std::string(k) == "position" ? got.position
+                        : std::string(k) == "token"    ? got.token
+                                                       : got.next_token;
+      EXPECT_EQ(t.scalar_type(), torch::kInt64) << k;
+      EXPECT_TRUE(torch::equal(t, r.load(k))) << k;
+    }
+    std::cout << "[ " << GetParam() << (hf ? " final_norm" : " last_block")
+              << " ] N = " << got.size() << ", worst column rel err:";
+    for (auto k : kAll) {
+      const Tensor& t = field(got, k);
+      EXPECT_EQ(t.scalar_type(), torch::kFloat32) << metric_name(k);
+      EXPECT_EQ(t.size(1), metric_columns(k, m->num_layers())) << metric_name(k);
+      const Tensor w = r.load(metric_name(k));
+      double worst = 0;
+      for (int64_t c = 0; c < t.size(1); ++c) {
+        const double e = rel_err(t.select(1, c), w.select(1, c));
+        worst = std::max(worst, e);
+        EXPECT_LT(e, kTol) << metric_name(k) << " column " << c << (hf ? " (final_norm)" : "");
+      }
+      std::cout << " " << metric_name(k) << " " << worst;
+    }
+    std::cout << "\n";
+  }
+}
+
+// The switch changes exactly the columns that read hidden[L]: theta[:, L−1], theta_dh[:, L−2],
+// angle_to_end, proj_s, norms[:, L]; cross-entropy and every other column are bit-identical.
+TEST_P(Case, ConventionChangesOnlyTheColumnsOfTheLastState) {
   auto m = CausalLM::load(model(GetParam()));
   auto in = inputs(GetParam());
-  auto r = want(GetParam());
+  auto ids = in.load("input_ids"), mask = in.load("attention_mask");
+  auto hf = compute_site_metrics(*m, ids, mask);
+  auto raw = compute_site_metrics(*m, ids, mask, last_block());
+  const int L = m->num_layers();
+  EXPECT_TRUE(torch::equal(hf.cross_entropy, raw.cross_entropy));
+  auto same = [&](const Tensor& a, const Tensor& b, int64_t c) {
+    return torch::equal(a.select(1, c), b.select(1, c));
+  };
+  for (int c = 0; c < L; ++c) {
+    EXPECT_EQ(same(hf.theta, raw.theta, c), c != L - 1) << "theta " << c;
+    EXPECT_FALSE(same(hf.angle_to_end, raw.angle_to_end, c)) << "angle_to_end " << c;
+  }
+  for (int c = 0; c + 1 < L; ++c)
+    EXPECT_EQ(same(hf.theta_dh, raw.theta_dh, c), c != L - 2) << "theta_dh " << c;
+  for (int c = 0; c <= L; ++c) EXPECT_EQ(same(hf.norms, raw.norms, c), c != L) << "norms " << c;
+  EXPECT_TRUE(same(hf.proj_s, raw.proj_s, 0));  // h_0 − h_0 = 0 whatever h_L is
+  EXPECT_FALSE(same(hf.proj_s, raw.proj_s, 1));
+}
+
+// The paper's early-stop statistic: PC1 scores of θ above a threshold, cross-tabulated with
+// position 0, against the reference's numpy PCA (same sign convention) at two thresholds.
+TEST_P(Case, EarlyStopClusterMatchesReference) {
+  auto m = CausalLM::load(model(GetParam()));
+  auto in = inputs(GetParam());
+  auto r = want(GetParam(), true);
   auto got = compute_site_metrics(*m, in.load("input_ids"), in.load("attention_mask"));
-  EXPECT_EQ(got.num_layers, m->num_layers());
-  for (const char* k : {"doc", "position", "token", "next_token"}) {
-    const Tensor& t = std::string(k) == "doc"        ? got.doc
-                      : std::string(k) == "position" ? got.position
-                      : std::string(k) == "token"    ? got.token
-                                                     : got.next_token;
-    EXPECT_EQ(t.scalar_type(), torch::kInt64) << k;
-    EXPECT_TRUE(torch::equal(t, r.load(k))) << k;
+  Summary s(m->num_layers());
+  s.add(got);
+  const Pca p = s.pca();
+  auto theta = got.theta.contiguous();
+  auto pos = got.position.contiguous();
+  // Scores near a threshold could fall either side of it with float32 θ: the reference's scores
+  // tell how close the nearest is.
+  auto scores = r.load("pc1_score");
+  for (const char* t : {"0", "0.5"}) {
+    const double threshold = std::stod(t);
+    EarlyStopCluster c(p, threshold);
+    c.add(theta.data_ptr<float>(), pos.data_ptr<int64_t>(), got.size());
+    auto want_counts = r.load(std::string("early_stop_counts.") + t);
+    const double margin = (scores - threshold).abs().min().item<double>();
+    ASSERT_GT(margin, 1e-4) << "a reference score lies on the threshold " << t;
+    EXPECT_EQ(c.counts().sites, want_counts[0].item<int64_t>());
+    EXPECT_EQ(c.counts().members, want_counts[1].item<int64_t>()) << "threshold " << t;
+    EXPECT_EQ(c.counts().first_position, want_counts[2].item<int64_t>());
+    EXPECT_EQ(c.counts().members_first, want_counts[3].item<int64_t>()) << "threshold " << t;
   }
-  std::cout << "[ " << GetParam() << " ] N = " << got.size() << ", rel err:";
-  for (auto k : kAll) {
-    const Tensor& t = field(got, k);
-    EXPECT_EQ(t.scalar_type(), torch::kFloat32) << metric_name(k);
-    EXPECT_EQ(t.size(1), metric_columns(k, m->num_layers())) << metric_name(k);
-    const double e = rel_err(t, r.load(metric_name(k)));
-    std::cout << " " << metric_name(k) << " " << e;
-    EXPECT_LT(e, kTol) << metric_name(k);
+}
+
+// bf16 angles: the float64 cosine rounded to bf16, then the angle: the reference's definition
+// exactly, except where a cosine lies within float rounding of a bf16 boundary; and within a few
+// bf16 steps of torch's own bf16 cosine_similarity on bf16-rounded states (the authors' path).
+TEST_P(Case, Bf16AnglesMatchReference) {
+  auto m = CausalLM::load(model(GetParam()));
+  auto in = inputs(GetParam());
+  auto r = want(GetParam(), true);
+  MetricsOptions o;
+  o.bf16_angles = true;
+  auto got = compute_site_metrics(*m, in.load("input_ids"), in.load("attention_mask"), o);
+  for (const char* k : {"theta", "angle_to_end", "theta_dh"}) {
+    auto g = field(got, k == std::string("theta")          ? Metric::theta
+                        : k == std::string("angle_to_end") ? Metric::angle_to_end
+                                                           : Metric::theta_dh)
+                 .to(torch::kFloat64);
+    auto w = r.load(std::string(k) + "_bf16");
+    // every value is a bf16 number
+    EXPECT_TRUE(torch::equal(g, g.to(torch::kBFloat16).to(torch::kFloat64))) << k;
+    const double exact = (g == w).to(torch::kFloat64).mean().item<double>();
+    const double worst = (g - w).abs().max().item<double>();
+    std::cout << "[ " << GetParam() << " ] bf16 " << k << ": " << exact * 100 << "% exact, worst "
+              << worst << "\n";
+    EXPECT_GT(exact, 0.95) << k;
+    EXPECT_LE(worst, 0.0079) << k;  // two bf16 steps at θ < 2
   }
-  std::cout << "\n";
+  auto torch_path = r.load("theta_bf16_torch");
+  const double dev = (got.theta.to(torch::kFloat64) - torch_path).abs().max().item<double>();
+  std::cout << "[ " << GetParam() << " ] vs torch bf16 cosine_similarity: worst " << dev << "\n";
+  EXPECT_LT(dev, 0.035);
+}
+
+// Skipping cross_entropy leaves it undefined (no readouts run) and changes nothing else; a
+// Summary takes such batches.
+TEST_P(Case, WithoutCrossEntropy) {
+  auto m = CausalLM::load(model(GetParam()));
+  auto in = inputs(GetParam());
+  auto ids = in.load("input_ids"), mask = in.load("attention_mask");
+  MetricsOptions o;
+  o.cross_entropy = false;
+  auto got = compute_site_metrics(*m, ids, mask, o);
+  auto all = compute_site_metrics(*m, ids, mask);
+  EXPECT_FALSE(got.cross_entropy.defined());
+  for (auto k : kAll)
+    if (k != Metric::cross_entropy) EXPECT_TRUE(torch::equal(field(got, k), field(all, k)));
+  Summary s(m->num_layers()), t(m->num_layers());
+  s.add(got);
+  t.add(all);
+  EXPECT_EQ(s.mean(Metric::theta), t.mean(Metric::theta));
+  EXPECT_EQ(s.count(), t.count());
 }
 
 // Tiny chunks (one site per gather, one document per readout group, one row per own-readout
@@ -130,7 +256,7 @@ TEST_P(Case, ChunkingDoesNotChangeResults) {
 TEST_P(Case, SummaryMatchesReference) {
   auto m = CausalLM::load(model(GetParam()));
   auto in = inputs(GetParam());
-  auto r = want(GetParam());
+  auto r = want(GetParam(), true);
   const int L = m->num_layers();
   Summary s(L);
   s.add(compute_site_metrics(*m, in.load("input_ids"), in.load("attention_mask")));
@@ -144,7 +270,8 @@ TEST_P(Case, SummaryMatchesReference) {
   } else {
     EXPECT_NEAR(s.theta_middle_mean(), mid, kTol * mid);
   }
-  EXPECT_DOUBLE_EQ(s.early_stop_fraction(), r.load("early_stop_fraction").item<double>());
+  EXPECT_DOUBLE_EQ(s.reference_early_stop_fraction(),
+                   r.load("reference_early_stop_fraction").item<double>());
   EXPECT_LT(rel_err(early_stop_reference(L), r.load("early_stop_reference")), 1e-15);
   EXPECT_LT(rel_err(even_reference(L), r.load("even_reference")), 1e-15);
   auto p = s.pca();
@@ -192,7 +319,7 @@ TEST_F(MetricsReference, ValidSitesWithRightPaddingAndOneTokenDocument) {
   s.add(none);
   EXPECT_EQ(s.count(), 0);
   EXPECT_TRUE(std::isnan(s.mean(Metric::theta)[0]));
-  EXPECT_TRUE(std::isnan(s.early_stop_fraction()));
+  EXPECT_TRUE(std::isnan(s.reference_early_stop_fraction()));
 }
 
 // Geometry needs no model and no right padding: a site needs its token and the next to be real.
@@ -243,7 +370,8 @@ TEST(Angles, IdenticalStatesGiveExactlyZero) {
   auto ids = torch::randint(0, 40, {3, 7}, torch::kInt64);
   auto mask = torch::ones({3, 7}, torch::kInt64);
   mask[1].narrow(0, 4, 3).fill_(0);
-  auto got = compute_site_metrics(*m, ids, mask);
+  // The raw block outputs are the identical states (the final norm would rescale the last).
+  auto got = compute_site_metrics(*m, ids, mask, last_block());
   ASSERT_EQ(got.size(), 6 + 3 + 6);
   for (auto k : kAll)
     EXPECT_TRUE(torch::isfinite(field(got, k)).all().item<bool>()) << metric_name(k);
@@ -300,6 +428,40 @@ TEST(Angles, SmallAnglesFromBf16StatesResolvedInFloat64) {
   EXPECT_GT(bf16_worst, 0.3);  // the failure the upcast avoids
 }
 
+// The bf16 mode's quantised small angles: cosines round to 1 − k·2^−8 (or 1), so θ takes only
+// 0 (below ~0.0625 rad), arccos(1 − 2^−8) ≈ 0.0884, arccos(1 − 2^−7) ≈ 0.125, ... as the
+// authors' arrays do; the default resolves them.
+TEST(Angles, Bf16ModeQuantisesSmallAnglesAsTheAuthorsArrays) {
+  const int64_t d = 2;
+  const std::vector<double> angles{0.03, 0.05, 0.07, 0.1, 0.13, 0.2};
+  // Layer 0 at angle 0, layer 1 at angle a per site: θ[:, 0] = a.
+  const int64_t N = int64_t(angles.size());
+  auto h0 = torch::zeros({1, N + 1, d}, torch::kFloat64), h1 = h0.clone();
+  for (int64_t i = 0; i < N; ++i) {
+    h0[0][i][0] = 1.0;
+    h1[0][i][0] = std::cos(angles[size_t(i)]);
+    h1[0][i][1] = std::sin(angles[size_t(i)]);
+  }
+  auto ids = torch::zeros({1, N + 1}, torch::kInt64), mask = torch::ones({1, N + 1});
+  MetricsOptions o;
+  o.bf16_angles = true;
+  auto q = compute_site_geometry({h0, h1}, ids, mask, o).theta.select(1, 0);
+  auto exact = compute_site_geometry({h0, h1}, ids, mask).theta.select(1, 0);
+  auto bf = [](double x) { return double(c10::BFloat16(float(x))); };
+  const double want[] = {0.0,
+                         0.0,
+                         bf(std::acos(1 - std::ldexp(1.0, -8))),
+                         bf(std::acos(1 - std::ldexp(1.0, -8))),
+                         bf(std::acos(1 - std::ldexp(1.0, -7))),
+                         bf(std::acos(double(c10::BFloat16(float(std::cos(0.2))))))};
+  for (int64_t i = 0; i < N; ++i) {
+    EXPECT_EQ(q[i].item<double>(), float(want[i])) << "θ = " << angles[size_t(i)];
+    EXPECT_NEAR(exact[i].item<double>(), angles[size_t(i)], 1e-6);
+  }
+  EXPECT_NEAR(want[2], 0.0884, 5e-4);
+  EXPECT_NEAR(want[4], 0.125, 5e-4);
+}
+
 // A BF16 model: outputs are float32, θ agrees with float64 arithmetic on its own BF16 hidden
 // states to float32 rounding, and all metrics stay near the float64 reference (BF16 compute).
 TEST_F(MetricsReference, Bf16ModelGivesFp32Angles) {
@@ -309,7 +471,7 @@ TEST_F(MetricsReference, Bf16ModelGivesFp32Angles) {
   auto ids = in.load("input_ids"), mask = in.load("attention_mask");
   auto fwd = m->forward(ids, mask, false);
   ASSERT_EQ(fwd.hidden[0].scalar_type(), torch::kBFloat16);
-  auto got = compute_site_metrics(*m, fwd.hidden, ids, mask);
+  auto got = compute_site_metrics(*m, fwd.hidden, ids, mask, last_block());
   for (auto k : kAll) EXPECT_EQ(field(got, k).scalar_type(), torch::kFloat32) << metric_name(k);
   const int L = m->num_layers();
   const int64_t T = ids.size(1);
@@ -366,7 +528,7 @@ TEST(EarlyStop, ReferencesScaleTheSplitWithDepth) {
   EXPECT_EQ(early_stop_reference(2), even_reference(2));
   EXPECT_EQ(early_stop_reference(1), std::vector<double>{kPi / 2});
   const float t2[] = {0.f, 0.f};
-  EXPECT_FALSE(is_early_stop(t2, 2));  // identical references: ties go to even
+  EXPECT_FALSE(is_nearer_early_reference(t2, 2));  // identical references: ties go to even
 }
 
 // Hand-made θ trajectories for L = 24: the classification depends only on the 16 entries where
@@ -377,22 +539,22 @@ TEST(EarlyStop, HandMadeTrajectories) {
     return std::vector<float>(v.begin(), v.end());
   };
   auto early = as_float(early_stop_reference(L)), even = as_float(even_reference(L));
-  EXPECT_TRUE(is_early_stop(early.data(), L));
-  EXPECT_FALSE(is_early_stop(even.data(), L));
+  EXPECT_TRUE(is_nearer_early_reference(early.data(), L));
+  EXPECT_FALSE(is_nearer_early_reference(even.data(), L));
   auto with_tail = [&](float tail) {
     auto t = even;
     for (int i = 7; i < 23; ++i) t[i] = tail;
     return t;
   };
-  EXPECT_TRUE(is_early_stop(with_tail(0.2f).data(), L));
-  EXPECT_FALSE(is_early_stop(with_tail(0.25f).data(), L));
-  EXPECT_TRUE(is_early_stop(with_tail(0.2249f).data(), L));
-  EXPECT_FALSE(is_early_stop(with_tail(0.2251f).data(), L));
+  EXPECT_TRUE(is_nearer_early_reference(with_tail(0.2f).data(), L));
+  EXPECT_FALSE(is_nearer_early_reference(with_tail(0.25f).data(), L));
+  EXPECT_TRUE(is_nearer_early_reference(with_tail(0.2249f).data(), L));
+  EXPECT_FALSE(is_nearer_early_reference(with_tail(0.2251f).data(), L));
   // First layers far from both and a steep decay in the middle: still early stop.
   std::vector<float> decay(L);
   for (int i = 0; i < L; ++i) decay[i] = float(1.2 * std::exp(-0.4 * i));
   decay.back() = 1.4f;
-  EXPECT_TRUE(is_early_stop(decay.data(), L));
+  EXPECT_TRUE(is_nearer_early_reference(decay.data(), L));
 
   // Through Summary: 3 early-stop sites out of 5.
   SiteMetrics m;
@@ -407,8 +569,8 @@ TEST(EarlyStop, HandMadeTrajectories) {
   m.angle_to_end = m.cross_entropy = torch::zeros({N, L});
   Summary s(L);
   s.add(m);
-  EXPECT_EQ(s.early_stop_count(), 3);
-  EXPECT_DOUBLE_EQ(s.early_stop_fraction(), 0.6);
+  EXPECT_EQ(s.reference_early_stop_count(), 3);
+  EXPECT_DOUBLE_EQ(s.reference_early_stop_fraction(), 0.6);
 }
 
 // --- Summary: PCA, merge, resume ----------------------------------------------------------------
@@ -451,8 +613,14 @@ TEST(Summary, PcaRecoversPlantedDirection) {
   EXPECT_GT(std::fabs(align), 0.999);
   EXPECT_GT(p.explained_ratio[0], 0.98);
   EXPECT_NEAR(p.explained_variance[0], 0.09 + 1e-4, 0.01);
-  // Sign convention: largest |entry| positive; axes orthonormal; ratios sum to 1, descending.
-  EXPECT_GT(c0.index({c0.abs().argmax()}).item<double>(), 0);
+  // Sign convention: PC1 towards the early-stop trajectory, the others largest |entry| positive;
+  // axes orthonormal; ratios sum to 1, descending.
+  auto towards = torch::tensor(early_stop_reference(L)) - torch::tensor(even_reference(L));
+  EXPECT_GT((c0 * towards).sum().item<double>(), 0);
+  for (int k = 1; k < L; ++k) {
+    auto ck = torch::tensor(p.components[k], torch::kFloat64);
+    EXPECT_GT(ck.index({ck.abs().argmax()}).item<double>(), 0) << k;
+  }
   double total = 0;
   for (int k = 0; k < L; ++k) {
     total += p.explained_ratio[k];
@@ -521,16 +689,19 @@ TEST(Summary, MergeAndResumeAreExact) {
   for (int i = 2; i < 6; ++i) resumed.add(batches[i]);
   EXPECT_EQ(resumed.state(), whole.state());
   EXPECT_EQ(resumed.count(), whole.count());
-  EXPECT_EQ(resumed.early_stop_count(), whole.early_stop_count());
+  EXPECT_EQ(resumed.reference_early_stop_count(), whole.reference_early_stop_count());
 }
 
 TEST(Summary, RejectsBadInputAndState) {
   const int L = 4;
   Summary s(L);
   EXPECT_THROW(s.add(random_batch(L + 1, 3, 1)), MetricsError);
-  auto no_ce = random_batch(L, 3, 1);
-  no_ce.cross_entropy = Tensor();
-  EXPECT_THROW(s.add(no_ce), MetricsError);
+  auto no_theta = random_batch(L, 3, 1);
+  no_theta.theta = Tensor();  // other metrics may be skipped (probe.metrics), θ may not
+  EXPECT_THROW(s.add(no_theta), MetricsError);
+  auto bad_ce = random_batch(L, 3, 1);
+  bad_ce.cross_entropy = torch::zeros({3, L + 1});
+  EXPECT_THROW(s.add(bad_ce), MetricsError);
   auto nan = random_batch(L, 3, 1);
   nan.proj_s[1][2] = NAN;
   EXPECT_THROW(s.add(nan), MetricsError);
