@@ -1,5 +1,7 @@
-// scaling_parts.png for `depthscale fit-scaling --out DIR` (SPEC.md §3): the fitted loss split into
-// its depth, width and data parts, and predicted against observed loss, from DIR/parts.csv.
+// scaling_parts.png for `depthscale fit-scaling --out DIR` (SPEC.md §3), from DIR/parts.csv: the
+// study's leftover-loss figures (its Figs 2f, 9, 10, 12–14) — per data point the loss minus the
+// other fitted terms, e.g. L − c_m/m^α_m − c_D/D^α_D − L0 against ℓ, with the fitted power law as
+// a line — for depth, width and data, and predicted against observed loss.
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
@@ -153,10 +155,22 @@ void plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir
     if (ec)
       throw PlotError(fmt::format("cannot create the figure folder {}: {}", out_dir, ec.message()));
 
-    const std::vector<std::string> columns = {
-        "m", "l", "D", "loss", "predicted", "depth_part", "width_part", "data_part", "L0"};
-    Csv csv(columns);
+    // Leftover of a part: the observed loss minus every other fitted term, so the points scatter
+    // about the fitted part (the line) by the fit's residuals.
     const std::size_t n = parts["loss"].size();
+    double mre = 0;
+    for (const char* part : {"depth", "width", "data"}) {
+      auto& left = parts[std::string(part) + "_leftover"];
+      for (std::size_t i = 0; i < n; ++i)
+        left.push_back(parts["loss"][i] -
+                       (parts["predicted"][i] - parts[std::string(part) + "_part"][i]));
+    }
+    for (std::size_t i = 0; i < n; ++i)
+      mre += std::fabs(parts["predicted"][i] - parts["loss"][i]) / parts["loss"][i] / double(n);
+    const std::vector<std::string> columns = {
+        "m",          "l",         "D",  "loss",           "predicted",      "depth_part",
+        "width_part", "data_part", "L0", "depth_leftover", "width_leftover", "data_leftover"};
+    Csv csv(columns);
     for (std::size_t i = 0; i < n; ++i) {
       std::vector<std::string> cells;
       for (const auto& c : columns) cells.push_back(num(parts[c][i]));
@@ -173,7 +187,7 @@ void plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir
       return std::make_pair(lo, hi);
     };
 
-    const auto col = [&](const char* c) { return csv.col(c); };
+    const auto col = [&](const std::string& c) { return csv.col(c); };
     detail::PanelLayout layout;
     layout.panels = 4;
     layout.title_lines = 2;
@@ -181,29 +195,44 @@ void plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir
     std::string body = detail::multiplot_begin(
         quote("Scaling-law fit  L = c_m/m^{α_m} + " + depth_term + " + c_D/D^{α_D} + L_0") +
         ".\"\\n\"." +
-        quote(fmt::format("{{/*0.8 the fitted parts at each of the {} data points;  L_0 = {:.4g}}}",
-                          n, L0)));
+        quote(fmt::format("{{/*0.8 points: loss minus the other fitted terms ({} points); line: "
+                          "the fitted term;  L_0 = {:.4g};  mean relative error of the fit "
+                          "{:.2f}%}}",
+                          n, L0, 100 * mre)));
     body += "set logscale xy\nset format x '%g'\nset format y '%g'\n";
     body += "set style line 1 lc rgb '#0072B2' pt 7 ps 0.6\n";
+    body += "set style line 2 lc rgb '#D55E00' lw 2\n";
     std::size_t index = 0;
     const auto panel = [&](const std::string& title, const std::string& xlabel,
-                           const std::string& ylabel, const char* x, const char* y) {
-      body += "set title " + quote(title) + "\n";
+                           const std::string& ylabel, const char* x, const std::string& part) {
+      const std::string leftover = part + "_leftover", fitted = part + "_part";
+      // A leftover at or below 0 (a residual larger than the term) has no place on a log axis.
+      std::size_t hidden = 0;
+      for (double v : parts[leftover]) hidden += !(v > 0);
+      body += "set title " +
+              quote(hidden ? fmt::format("{} ({} points ≤ 0 not shown)", title, hidden) : title) +
+              "\n";
       body += "set xlabel " + quote(xlabel) + "\nset ylabel " + quote(ylabel) + "\n";
       body += detail::panel_margins(layout, index++);
       const auto [xlo, xhi] = extent(x);
-      const auto [ylo, yhi] = extent(y);
+      auto [ylo, yhi] = extent(leftover.c_str());
+      const auto [flo, fhi] = extent(fitted.c_str());
+      ylo = std::isnan(ylo) ? flo : std::min(ylo, flo);
+      yhi = std::isnan(yhi) ? fhi : std::max(yhi, fhi);
       body += detail::log_axis("x", xlo, xhi) + detail::log_axis("y", ylo, yhi);
-      body += fmt::format("plot 'scaling_parts.csv' skip 1 using {}:{} with points ls 1 notitle\n",
-                          col(x), col(y));
+      // The fitted term depends on x alone: `smooth unique` sorts it into a line.
+      body += fmt::format(
+          "plot 'scaling_parts.csv' skip 1 using {0}:(${1} > 0 ? ${1} : NaN) with points ls 1 "
+          "notitle, '' skip 1 using {0}:{2} smooth unique with lines ls 2 notitle\n",
+          col(x), col(leftover), col(fitted));
     };
-    panel("depth part against depth", depth_label, depth_term + "  (loss, log scale)", "l",
-          "depth_part");
-    panel("width part against width", "width m = d_{model} (log scale)",
-          "c_m/m^{α_m}  (loss, log scale)", "m", "width_part");
+    panel("depth:  L − c_m/m^{α_m} − c_D/D^{α_D} − L_0", depth_label, "leftover loss (log scale)",
+          "l", "depth");
+    panel("width:  L − " + depth_term + " − c_D/D^{α_D} − L_0", "width m = d_{model} (log scale)",
+          "leftover loss (log scale)", "m", "width");
     body += "set format x '%.0s%c'\n";  // 2G, 10G, 100G: token counts read at a glance
-    panel("data part against training tokens", "training tokens D (log scale; G = 10^9)",
-          "c_D/D^{α_D}  (loss, log scale)", "D", "data_part");
+    panel("data:  L − c_m/m^{α_m} − " + depth_term + " − L_0",
+          "training tokens D (log scale; G = 10^9)", "leftover loss (log scale)", "D", "data");
     // Predicted against observed on equal axes: points on the dashed diagonal are fitted exactly.
     const auto [olo, ohi] = extent("loss");
     const auto [plo, phi] = extent("predicted");

@@ -625,7 +625,16 @@ TEST_F(PlotTest, ScalingPartsFigureHoldsThePartsItWasGiven) {
     for (std::size_t k = 0; k < names.size(); ++k) {
       EXPECT_DOUBLE_EQ(d(back[i], names[k]), rows[i][k]) << names[k] << " row " << i;
     }
+    // The study's leftover loss: the loss minus every other fitted term (here the fitted part
+    // times the residual factor, plus the residual itself).
+    const double resid = rows[i][3] - rows[i][7];
+    EXPECT_NEAR(d(back[i], "depth_leftover"), rows[i][4] + resid, 1e-12) << i;
+    EXPECT_NEAR(d(back[i], "width_leftover"), rows[i][5] + resid, 1e-12) << i;
+    EXPECT_NEAR(d(back[i], "data_leftover"), rows[i][6] + resid, 1e-12) << i;
   }
+  // The mean relative error of the fit is in the figure's title: 8 of 12 points are off by 1%.
+  EXPECT_TRUE(contains(slurp(out / "scaling_parts.gp"), "mean relative error of the fit 0.67%"))
+      << slurp(out / "scaling_parts.gp");
 }
 
 // The parts.csv that `depthscale fit-scaling --out DIR` writes: the data file's column names and
