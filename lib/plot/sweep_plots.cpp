@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "config/job.hpp"
 #include "plot/detail.hpp"
 #include "plot/plot.hpp"
 #include "plot/probe_plots.hpp"
@@ -74,7 +75,41 @@ struct Sweep {
   std::vector<TeacherInfo> teachers;
   bool has_fits_group = false;
   std::string gnuplot;  // PlotOptions::gnuplot
+  // The student block of the job that wrote the file (its effective job text), for the theory
+  // guides; unknown when that text no longer parses.
+  std::optional<config::Block> block;
 };
+
+// The study's theory lines for α_ℓ: ensemble averaging gives 1; a first-order (Euler) procedural
+// student 2 or 3; an RK2 (midpoint) one 4 or 5. Dashed grey lines across the whole graph (arrows,
+// so they do not depend on the x range), for the block the sweep trained (both procedural pairs
+// when it is unknown), with key entries; the y range stretches to show them.
+struct Guides {
+  std::string setup;                 // gnuplot commands before `plot`
+  std::vector<std::string> entries;  // key entries to append to the plot
+};
+Guides theory_guides(const Sweep& s) {
+  Guides g;
+  double top = 1;
+  const auto line = [&](std::vector<double> alphas, const std::string& title, int dash) {
+    for (double a : alphas) {
+      g.setup += fmt::format(
+          "set arrow from graph 0, first {0} to graph 1, first {0} nohead dt {1} lw 1.2 lc rgb "
+          "'#777777' back\n",
+          a, dash);
+      top = std::max(top, a);
+    }
+    g.entries.push_back(
+        fmt::format("NaN with lines lw 1.2 dt {} lc rgb '#777777' title {}", dash, quote(title)));
+  };
+  line({1}, "theory: ensemble averaging, α = 1", 2);
+  if (!s.block || *s.block == config::Block::Plain)
+    line({2, 3}, "theory: first-order procedural, α = 2, 3", 3);
+  if (!s.block || *s.block == config::Block::Rk2)
+    line({4, 5}, "theory: RK2 procedural, α = 4, 5", 4);
+  g.setup += fmt::format("set yrange [*:{}<*]\n", top + 0.2);
+  return g;
+}
 
 std::string fmt_param(double v) {
   return fmt::format("{:.3g}", v);
@@ -162,6 +197,13 @@ Sweep load(const std::string& path) {
     throw PlotError(fmt::format("cannot read {}: {}", path, e.what()));
   }
   const store::Group root = s.file.root();
+  try {
+    if (root.has_attr("job_effective"))
+      s.block = config::parse_job(root.attr_string("job_effective"), path).model.block;
+  } catch (const std::exception& e) {
+    spdlog::info("{}: its job text does not parse ({}); theory guides for both block kinds", path,
+                 e.what());
+  }
 
   if (root.has("tasks")) {
     const store::Group tasks = root.open_group("tasks");
@@ -462,6 +504,9 @@ bool alpha_vs_temperature(const Sweep& s, const fs::path& dir) {
         fmt::arg("color", detail::category_color(i)),
         fmt::arg("title", quote(rho_label(rhos[i])))));
   }
+  const Guides guides = theory_guides(s);
+  body += guides.setup;
+  plots.insert(plots.end(), guides.entries.begin(), guides.entries.end());
   body += "plot " + detail::join(plots, ", \\\n     ") + "\n";
   detail::render(dir, "alpha_vs_temperature", csv, body, s.gnuplot);
   return true;
@@ -568,6 +613,9 @@ bool alpha_vs_step(const Sweep& s, const fs::path& dir) {
         fmt::arg("x", c_step), fmt::arg("sel", sel), fmt::arg("a", c_a), fmt::arg("d", l.dash),
         fmt::arg("c", l.color), fmt::arg("t", quote(l.title))));
   }
+  const Guides guides = theory_guides(s);
+  body += guides.setup;
+  plots.insert(plots.end(), guides.entries.begin(), guides.entries.end());
   body += "plot " + detail::join(plots, ", \\\n     ") + "\n";
   detail::render(dir, "alpha_vs_step", csv, body, s.gnuplot);
   return true;

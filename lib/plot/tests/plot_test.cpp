@@ -68,6 +68,7 @@ struct SweepSpec {
   bool failed_task = true;      // one failed and one status-less task with absurd numbers
   bool temperature = true;      // false: a grid without temperature (the MSE experiments)
   bool final_fit_only = false;  // /fits hold one step (jobs that evaluate only at the end)
+  std::string block;            // plain | rk2: the effective job text says so; "": no such text
 };
 
 constexpr int64_t kTeacherDepth = 32;
@@ -112,6 +113,11 @@ void write_sweep(const std::string& path, const SweepSpec& spec) {
   root.set_attr("format", "depthscale-sweep");
   root.set_attr("format_version", int64_t{1});
   root.set_attr("job_yaml", "name: synthetic\n");
+  if (!spec.block.empty())
+    root.set_attr("job_effective",
+                  "name: synthetic\nkind: toy\ngrid: {temperature: [1.0], rho: [0.0], depth: [2, "
+                  "4], teacher: [0]}\nmodel: {block: " +
+                      spec.block + "}\n");
   store::Group tasks = root.create_group("tasks");
   for (double rho : spec.rhos) {
     for (double T : spec.temps) {
@@ -437,6 +443,33 @@ TEST_F(PlotTest, FullSweepDrawsEveryFigureWithItsNumbers) {
   }
   // The script refers to its CSV by plain name, so it reruns in its folder.
   EXPECT_TRUE(contains(slurp(out / "alpha_vs_temperature.gp"), "'alpha_vs_temperature.csv'"));
+}
+
+// The study's theory lines on both α figures: 1 (ensemble averaging) always, then 2 and 3 for a
+// first-order student, 4 and 5 for RK2, from the job the file records; all four without one.
+TEST_F(PlotTest, AlphaFiguresCarryTheTheoryLinesOfTheBlock) {
+  const auto lines = [&](const std::string& block) {
+    SweepSpec spec;
+    spec.block = block;
+    const std::string path = (dir_ / ("s" + block + ".h5")).string();
+    write_sweep(path, spec);
+    const fs::path out = dir_ / ("g" + block);
+    EXPECT_EQ(plot_status({path, out.string()}), 0) << log();
+    std::set<int> drawn;
+    for (const char* fig : {"alpha_vs_temperature.gp", "alpha_vs_step.gp"}) {
+      const std::string gp = slurp(out / fig);
+      std::set<int> here;
+      for (int a = 1; a <= 5; ++a)
+        if (contains(gp, fmt::format("first {0} to graph 1, first {0} nohead", a))) here.insert(a);
+      EXPECT_TRUE(contains(gp, "theory: ensemble averaging, α = 1")) << fig;
+      if (drawn.empty()) drawn = here;
+      EXPECT_EQ(here, drawn) << fig;
+    }
+    return drawn;
+  };
+  EXPECT_EQ(lines("plain"), (std::set<int>{1, 2, 3}));
+  EXPECT_EQ(lines("rk2"), (std::set<int>{1, 4, 5}));
+  EXPECT_EQ(lines(""), (std::set<int>{1, 2, 3, 4, 5}));
 }
 
 TEST_F(PlotTest, OneReplicateUsesTheFitStandardError) {
