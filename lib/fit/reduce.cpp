@@ -30,7 +30,26 @@ struct Group {
 // The fit of one group at every step that all its depths evaluated (/fits/<group>/).
 using Series = store::FitSeries;
 
-Series fit_series(const Group& g, const PowerLawOptions& opt, std::vector<int64_t> steps) {
+// The free fit, or where its L0 is below `floor`, the fit with L0 held at the floor.
+PowerLawFit fit_with_floor(const std::vector<double>& depth, const std::vector<double>& loss,
+                           const std::vector<double>& weights, const PowerLawOptions& opt,
+                           std::optional<double> floor, bool* held) {
+  auto f = fit_power_law(depth, loss, weights, opt);
+  *held = false;
+  if (floor && std::isfinite(f.L0) && f.L0 < *floor) {
+    PowerLawOptions fixed = opt;
+    fixed.fixed_L0 = *floor;
+    const double free_L0 = f.L0;
+    f = fit_power_law(depth, loss, weights, fixed);
+    *held = true;
+    f.message = log::sprintf("L0 held at %g (the free fit gave %.4g)", *floor, free_L0) +
+                (f.message.empty() ? "" : "; " + f.message);
+  }
+  return f;
+}
+
+Series fit_series(const Group& g, const PowerLawOptions& opt, std::vector<int64_t> steps,
+                  std::optional<double> floor) {
   Series s;
   for (int64_t step : steps) {
     std::vector<double> depth, loss;
@@ -41,7 +60,8 @@ Series fit_series(const Group& g, const PowerLawOptions& opt, std::vector<int64_
         loss.push_back(it->second);
       }
     }
-    auto f = fit_power_law(depth, loss, {}, opt);
+    bool held = false;
+    auto f = fit_with_floor(depth, loss, {}, opt, floor, &held);
     if (f.status == FitStatus::kNotConverged || f.status == FitStatus::kBadInput ||
         f.status == FitStatus::kTooFewPoints) {
       // No estimate: keep the numbers out (NaN) and say why.
@@ -56,6 +76,7 @@ Series fit_series(const Group& g, const PowerLawOptions& opt, std::vector<int64_
     s.L0.push_back(f.L0);
     s.L0_se.push_back(f.L0_se);
     s.rss.push_back(f.rss);
+    s.L0_held.push_back(held);
     s.final_message = f.message;
   }
   return s;
@@ -110,7 +131,7 @@ std::string reduce_sweep(const ReduceOptions& options) {
       std::set<int64_t> steps;
       for (const auto& st : g.students)
         for (const auto& [step, l] : st.test_loss) steps.insert(step);
-      fits[name] = fit_series(g, opt, {steps.begin(), steps.end()});
+      fits[name] = fit_series(g, opt, {steps.begin(), steps.end()}, options.L0_floor);
       const std::string sname =
           "rho" + config::format_number(g.rho) + "_T" + config::format_number(g.temperature);
       auto& sm = summaries[sname];
@@ -123,7 +144,8 @@ std::string reduce_sweep(const ReduceOptions& options) {
     store::Fits out;
     out.model = "L(depth) = c * (depth - depth_offset)^-alpha + L0";
     out.depth_offset = options.depth_offset;
-    out.standard_errors = "Ceres covariance scaled by s^2 = RSS/(n - 3)";
+    out.standard_errors = "Ceres covariance scaled by s^2 = RSS/(n - 3) (n - 2 with L0 held)";
+    if (options.L0_floor) out.L0_floor = *options.L0_floor;
     for (auto& [name, s] : fits) {
       const auto& grp = groups.at(name);
       s.rho = grp.rho;
@@ -170,7 +192,9 @@ std::string reduce_sweep(const ReduceOptions& options) {
           if (!(m.se > 0)) weighted = false;
           w.push_back(m.se > 0 ? 1.0 / (m.se * m.se) : 1.0);
         }
-        auto pf = fit_power_law(d, l, weighted ? w : std::vector<double>{}, opt);
+        bool held = false;
+        auto pf = fit_with_floor(d, l, weighted ? w : std::vector<double>{}, opt, options.L0_floor,
+                                 &held);
         fs.alpha_pooled.push_back(pf.alpha);
         fs.alpha_pooled_se.push_back(pf.alpha_se);
       }
@@ -179,8 +203,12 @@ std::string reduce_sweep(const ReduceOptions& options) {
 
     // The α table at the final step.
     report += log::sprintf(
-        "depth fits of %s: L(depth) = c*(depth-%g)^-alpha + L0 (final evaluated step)\n",
-        path.c_str(), options.depth_offset);
+        "depth fits of %s: L(depth) = c*(depth-%g)^-alpha + L0 (final evaluated step)%s\n",
+        path.c_str(), options.depth_offset,
+        options.L0_floor
+            ? log::sprintf("; L0 held at %g where the free fit went below it", *options.L0_floor)
+                  .c_str()
+            : "");
     report += log::sprintf("%-30s %7s %18s %22s %22s  %s\n", "group", "depths", "alpha", "c", "L0",
                            "note");
     for (const auto& [name, s] : fits) {

@@ -5,6 +5,7 @@
 // losses (weights 1/SEM²) beside them.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "error/error.hpp"
@@ -14,6 +15,9 @@ namespace depthscale::fit {
 struct ReduceOptions {
   std::string path;
   double depth_offset = 0.0;  // 2: fit ℓ − 2 (first and last layers excluded)
+  // Where a free fit's L0 falls below this (0: a loss cannot; short runs at ρ = 1 do), the fit is
+  // redone with L0 held at it, and the table and /fits (L0_held) say so. Unset: free fits only.
+  std::optional<double> L0_floor;
 };
 
 // A sweep file with nothing to reduce (the message names it).

@@ -43,6 +43,7 @@ void write_fits(const std::string& path, const Fits& fits) {
   fg.set_attr("model", fits.model);
   fg.set_attr("depth_offset", fits.depth_offset);
   fg.set_attr("standard_errors", fits.standard_errors);
+  fg.set_attr("L0_floor", fits.L0_floor);
   for (const auto& [name, s] : fits.groups) {
     auto g = fg.create_group(name);
     g.write(s.step, "step");
@@ -54,6 +55,7 @@ void write_fits(const std::string& path, const Fits& fits) {
     g.write("L0", s.L0);
     g.write("L0_se", s.L0_se);
     g.write("rss", s.rss);
+    g.write(s.L0_held, "L0_held");
     g.set_attr("final_message", s.final_message);
     g.set_attr("rho", s.rho);
     g.set_attr("temperature", s.temperature);

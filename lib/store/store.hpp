@@ -11,6 +11,7 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -229,6 +230,9 @@ struct FitSeries {  // /fits/<group>/: one entry per evaluated step, the last is
   int64_t teacher = 0, n_depths = 0;
   std::vector<int64_t> step, n_points;
   std::vector<double> alpha, alpha_se, c, c_se, L0, L0_se, rss;
+  // 1 where the free fit's L0 fell below Fits::L0_floor and the fit was redone with L0 held there
+  // (L0_se = 0 then); 0 elsewhere.
+  std::vector<int64_t> L0_held;
   std::string final_message;
 };
 struct FitSummary {  // /fits_summary/<rho_T>/: α across teacher replicates
@@ -240,6 +244,7 @@ struct Fits {
   std::string model;            // attribute of /fits: the fitted law, in words
   double depth_offset = 0;      // attribute of /fits and of each /fits/<group>
   std::string standard_errors;  // attribute of /fits: how the SEs are computed
+  double L0_floor = std::numeric_limits<double>::quiet_NaN();  // attribute; NaN: no floor
   std::map<std::string, FitSeries> groups;
   std::string summary_what;  // attribute `what` of /fits_summary
   std::map<std::string, FitSummary> summaries;
