@@ -1,0 +1,201 @@
+// The probe's cost model (probe/cost.hpp has every formula).
+#include "probe/cost.hpp"
+
+#include <ATen/ATen.h>
+#include <torch/cuda.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace depthscale::probe {
+
+namespace {
+
+// The per-layer readout groups of one batch, as compute_site_metrics forms them: whole documents
+// with sites, in order, while (documents + 1)·width·V ≤ max_logits (at least one), width = the
+// group's last site + 1.
+void add_readout_groups(const std::vector<int64_t>& lengths, size_t begin, size_t end, int64_t V,
+                        int64_t max_logits, ProbeWorkload& w) {
+  max_logits = std::max<int64_t>(max_logits, 1);
+  size_t i = begin;
+  while (i < end) {
+    int64_t docs = 0, width = 0;
+    while (i < end) {
+      if (lengths[i] < 2) {  // no site: not in any group
+        ++i;
+        continue;
+      }
+      const int64_t wdt = std::max(width, lengths[i] - 1);
+      if (docs > 0 && (docs + 1) * wdt * V > max_logits) break;
+      ++docs;
+      width = wdt;
+      ++i;
+    }
+    if (docs == 0) break;
+    w.readout_positions += docs * width;
+    w.readout_attention_pairs += double(docs) * double(width) * double(width) / 2;
+  }
+}
+
+}  // namespace
+
+ProbeWorkload workload_of(const std::vector<int64_t>& lengths, int64_t batch, int64_t vocab_size,
+                          const MetricsOptions& metrics) {
+  ProbeWorkload w;
+  w.exact = true;
+  batch = std::max<int64_t>(batch, 1);
+  w.documents = int64_t(lengths.size());
+  for (size_t a = 0; a < lengths.size(); a += size_t(batch)) {
+    const size_t e = std::min(lengths.size(), a + size_t(batch));
+    const int64_t B = int64_t(e - a);
+    int64_t T = 1, sites = 0;  // run_batch pads to the longest document, at least 1
+    for (size_t i = a; i < e; ++i) {
+      T = std::max(T, lengths[i]);
+      w.tokens += lengths[i];
+      sites += std::max<int64_t>(lengths[i] - 1, 0);
+    }
+    w.positions += B * T;
+    w.attention_pairs += double(B) * double(T) * double(T) / 2;
+    w.sites += sites;
+    if (B * T > w.batch * w.longest) {
+      w.batch = B;
+      w.longest = T;
+    }
+    w.max_batch_sites = std::max(w.max_batch_sites, sites);
+    add_readout_groups(lengths, a, e, vocab_size, metrics.max_logits, w);
+  }
+  return w;
+}
+
+ProbeWorkload workload_upper_bound(int64_t documents, int64_t max_tokens, int64_t batch,
+                                   int64_t vocab_size, const MetricsOptions& metrics) {
+  ProbeWorkload w = workload_of(std::vector<int64_t>(size_t(std::max<int64_t>(documents, 0)),
+                                                     std::max<int64_t>(max_tokens, 1)),
+                                batch, vocab_size, metrics);
+  w.exact = false;
+  return w;
+}
+
+int64_t parameter_count(const ModelConfig& config) {
+  int64_t n = 0;
+  for (const auto& spec : expected_weights(config)) {
+    int64_t e = 1;
+    for (auto s : spec.shape) e *= s;
+    n += e;
+  }
+  return n;
+}
+
+int64_t layer_matmul_params(const ModelConfig& c) {
+  const int64_t d = c.hidden_size, I = c.intermediate_size;
+  switch (c.family) {
+    case Family::qwen2: {
+      const int64_t q = c.num_heads * c.head_dim, kv = c.num_kv_heads * c.head_dim;
+      return 2 * d * q + 2 * d * kv + 3 * d * I;
+    }
+    case Family::gpt_neox:
+    case Family::opt:
+      return 4 * d * d + 2 * d * I;
+  }
+  return 0;
+}
+
+namespace {
+
+// Bytes of one block's activations on B documents of T positions (cost.hpp's forward block).
+double block_bytes(const ModelConfig& c, double B, double T, double s, int64_t E) {
+  const double d = double(c.hidden_size), I = double(c.intermediate_size);
+  const double q = double(c.num_heads * c.head_dim), kv = double(c.num_kv_heads * c.head_dim);
+  const double heads = double(c.num_heads), N = B * T;
+  const double rows =
+      std::clamp(std::floor(double(E) / std::max(B * heads * T, 1.0)), 1.0, std::max(T, 1.0));
+  const double attention = N * s * (4 * d + 2 * q + 4 * kv) + 8 * B * heads * rows * T;
+  const double mlp_rows = std::min(N, std::max(1.0, std::floor(double(E) / std::max(I, 1.0))));
+  const double m = c.family == Family::qwen2 ? 4 : 2;
+  const double mlp = 3 * N * d * s + m * mlp_rows * I * s;
+  return std::max(attention, mlp);
+}
+
+}  // namespace
+
+ProbeCost probe_cost(const ModelConfig& c, const ProbeWorkload& w, const ProbeCostOptions& o) {
+  ProbeCost r;
+  const double L = double(c.num_layers), d = double(c.hidden_size), V = double(c.vocab_size);
+  const double q = double(c.num_heads * c.head_dim), s = double(o.dtype_bytes);
+  r.params = parameter_count(c);
+  r.layer_matmul_params = layer_matmul_params(c);
+  r.head_params = c.hidden_size * c.vocab_size;
+  r.weight_bytes = double(r.params) * s;
+  const double W = double(r.layer_matmul_params), head = double(r.head_params);
+
+  r.forward_flops =
+      L * (2 * W * double(w.positions) + 4 * w.attention_pairs * q) + 2 * head * double(w.sites);
+  if (o.with_cross_entropy_readouts && c.num_layers >= 2)
+    r.readout_flops = (L - 1) * (2 * (W + head) * double(w.readout_positions) +
+                                 4 * w.readout_attention_pairs * q);
+
+  // Memory of the largest batch.
+  auto& m = r.memory;
+  const double B = double(w.batch), T = double(w.longest), n = double(w.max_batch_sites);
+  m.weights = r.weight_bytes;
+  m.process = kProcessBytes;
+  m.hidden = (L + 1) * B * T * d * s;
+  m.forward_block = block_bytes(c, B, T, s, o.block_elements);
+  const double gather_rows =
+      std::min(n, std::max(1.0, std::floor(double(o.metrics.max_gather) / std::max(d, 1.0))));
+  const double angles = 80 * gather_rows * d;
+  const double own_rows =
+      std::min(n, std::max(1.0, std::floor(double(o.metrics.max_logits) / std::max(V, 1.0))));
+  double ce = own_rows * V * (s + 8);
+  if (o.with_cross_entropy_readouts && c.num_layers >= 2 && n > 0) {
+    const double M = std::min(B * T * V, std::max(double(o.metrics.max_logits), T * V));
+    const double positions = M / V;
+    const double docs = std::max(1.0, std::floor(positions / std::max(T, 1.0)));
+    ce = std::max(
+        ce, M * (s + 12) + block_bytes(c, docs, T, s, o.block_elements) + 2 * positions * d * s);
+  }
+  m.metrics = std::max(angles, ce);
+  m.results = n * ((6 * L + 1) * 4 + 4 * 8);
+  m.peak = m.weights + m.process +
+           std::max(m.hidden + std::max(m.forward_block, m.metrics) + m.results,
+                    (o.store_per_token ? 2 : 1) * m.results);
+  return r;
+}
+
+double measure_matmul_rate(torch::Device device, torch::Dtype dtype, int64_t d, double seconds,
+                           int64_t rows) {
+  if (device.is_cuda() && !torch::cuda::is_available())
+    throw ModelError("cannot time a matmul on cuda: this LibTorch sees no GPU");
+  at::NoGradGuard no_grad;
+  d = std::max<int64_t>(d, 1);
+  rows = std::max<int64_t>(rows, 1);
+  auto opts = torch::TensorOptions().dtype(dtype).device(device);
+  auto x = at::randn({rows, d}, opts), w = at::randn({d, d}, opts);
+  auto y = at::empty({rows, d}, opts);
+  const double flops = 2.0 * double(rows) * double(d) * double(d);
+  auto sync = [&] {
+    if (device.is_cuda()) torch::cuda::synchronize();
+  };
+  auto since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
+  // A first call starts the thread pool and the BLAS buffers; when it alone takes the whole
+  // budget (a slow dtype on this device), it is the measurement.
+  auto t0 = std::chrono::steady_clock::now();
+  at::mm_out(y, x, w);
+  sync();
+  const double first = since(t0);
+  if (first >= seconds) return flops / first;
+  int64_t reps = 0;
+  double elapsed = 0;
+  t0 = std::chrono::steady_clock::now();
+  do {
+    at::mm_out(y, x, w);
+    sync();
+    ++reps;
+    elapsed = since(t0);
+  } while (elapsed < seconds);
+  return flops * double(reps) / elapsed;
+}
+
+}  // namespace depthscale::probe
