@@ -163,39 +163,58 @@ ProbeCost probe_cost(const ModelConfig& c, const ProbeWorkload& w, const ProbeCo
 }
 
 double measure_matmul_rate(torch::Device device, torch::Dtype dtype, int64_t d, double seconds,
-                           int64_t rows) {
+                           int64_t* rows_used) {
   if (device.is_cuda() && !torch::cuda::is_available())
     throw ModelError("cannot time a matmul on cuda: this LibTorch sees no GPU");
   at::NoGradGuard no_grad;
   d = std::max<int64_t>(d, 1);
-  rows = std::max<int64_t>(rows, 1);
   auto opts = torch::TensorOptions().dtype(dtype).device(device);
-  auto x = at::randn({rows, d}, opts), w = at::randn({d, d}, opts);
-  auto y = at::empty({rows, d}, opts);
-  const double flops = 2.0 * double(rows) * double(d) * double(d);
+  auto w = at::randn({d, d}, opts);
   auto sync = [&] {
     if (device.is_cuda()) torch::cuda::synchronize();
   };
   auto since = [](std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
   };
-  // A first call starts the thread pool and the BLAS buffers; when it alone takes the whole
-  // budget (a slow dtype on this device), it is the measurement.
-  auto t0 = std::chrono::steady_clock::now();
+  auto flops = [&](int64_t rows) { return 2.0 * double(rows) * double(d) * double(d); };
+  // 64 rows first: the first call starts the thread pool and the BLAS buffers (untimed), the
+  // next ones give a first rate; when one alone takes a quarter of the budget (a slow dtype on
+  // this device), that is the measurement.
+  int64_t rows = 64;
+  auto x = at::randn({rows, d}, opts);
+  auto y = at::empty({rows, d}, opts);
   at::mm_out(y, x, w);
   sync();
-  const double first = since(t0);
-  if (first >= seconds) return flops / first;
+  double first = 0;  // the fastest of up to three calls: a busy machine's slow start aside
+  for (int i = 0; i < 3 && first < seconds / 4; ++i) {
+    const auto t = std::chrono::steady_clock::now();
+    at::mm_out(y, x, w);
+    sync();
+    first = i == 0 ? since(t) : std::min(first, since(t));
+  }
+  if (first >= seconds / 4) {
+    if (rows_used) *rows_used = rows;
+    return flops(rows) / first;
+  }
+  // Then a block of tokens as large as a fifth of the budget allows (64 to 1024 rows, a multiple
+  // of 64), repeated for the rest.
+  const double fit = flops(rows) / std::max(first, 1e-9) * seconds / 5 / flops(1);
+  rows = std::clamp<int64_t>(int64_t(fit) / 64 * 64, 64, 1024);
+  x = at::randn({rows, d}, opts);
+  y = at::empty({rows, d}, opts);
+  at::mm_out(y, x, w);
+  sync();
   int64_t reps = 0;
   double elapsed = 0;
-  t0 = std::chrono::steady_clock::now();
+  const auto t0 = std::chrono::steady_clock::now();
   do {
     at::mm_out(y, x, w);
     sync();
     ++reps;
     elapsed = since(t0);
-  } while (elapsed < seconds);
-  return flops * double(reps) / elapsed;
+  } while (elapsed < seconds / 2);
+  if (rows_used) *rows_used = rows;
+  return flops(rows) * double(reps) / elapsed;
 }
 
 }  // namespace depthscale::probe

@@ -128,9 +128,11 @@ inline double rank0_extra_bytes(int64_t tokens) {
 }
 
 // FLOP/s of a dense [rows, d] × [d, d] at::mm on `device` in `dtype` (a block of tokens through
-// a d × d weight), repeated for about `seconds` after one untimed call, on the current intra-op
-// threads. Throws ModelError when the device cannot be used (cuda without a GPU).
+// a d × d weight) on the current intra-op threads, measured for about `seconds` in all: untimed
+// warm-up, 64-row calls for a first rate, then as many rows (64 to 1024) as a fifth of the
+// budget allows, repeated. `rows_used` receives the rows of the measured calls. Throws ModelError
+// when the device cannot be used (cuda without a GPU).
 double measure_matmul_rate(torch::Device device, torch::Dtype dtype, int64_t d,
-                           double seconds = 0.3, int64_t rows = 256);
+                           double seconds = 0.3, int64_t* rows_used = nullptr);
 
 }  // namespace depthscale::probe

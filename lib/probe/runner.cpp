@@ -43,7 +43,7 @@ std::vector<std::string> expand_shards(const std::vector<std::string>& patterns,
   return out;
 }
 
-std::vector<ResolvedModel> resolve_models(const ProbeSpec& spec) {
+std::vector<ResolvedModel> resolve_models(const ProbeSpec& spec, bool shards_optional) {
   std::vector<ResolvedModel> out;
   for (const auto& m : spec.models) {
     ResolvedModel r;
@@ -64,8 +64,13 @@ std::vector<ResolvedModel> resolve_models(const ProbeSpec& spec) {
     r.vocab_size = c.vocab_size;
     // tokenizer.json, else vocab.json + merges.txt (OPT, GPT-2): the hash `tokenize` records.
     if (spec.check_tokenizer) r.tokenizer_hash = tokenizer_hash_of_model_dir(m.path).value_or(0);
-    r.shard_paths = m.shards.empty() ? expand_shards(spec.shards, spec.shards_where)
-                                     : expand_shards(m.shards, m.shards_where);
+    try {
+      r.shard_paths = m.shards.empty() ? expand_shards(spec.shards, spec.shards_where)
+                                       : expand_shards(m.shards, m.shards_where);
+    } catch (const JobError& e) {
+      if (!shards_optional) throw;
+      r.shards_missing = e.what();
+    }
     out.push_back(std::move(r));
   }
   return out;

@@ -44,11 +44,14 @@ struct ResolvedModel {
   int64_t num_layers = 0, hidden_size = 0, vocab_size = 0;
   uint64_t tokenizer_hash = 0;  // tokenizer_hash_of_model_dir(path); 0 when absent or unchecked
   std::vector<std::string> shard_paths;
+  std::string shards_missing;  // with shards_optional: why there are none (else empty)
 };
 
 // Checks that every model folder and shard exists (messages name the path and the job line);
-// throws config::JobError for a missing or unreadable path.
-std::vector<ResolvedModel> resolve_models(const ProbeSpec& spec);
+// throws config::JobError for a missing or unreadable path. With shards_optional (a dry run),
+// missing shards are recorded in shards_missing instead; a model folder or its config.json still
+// must exist (read_config reads only config.json, never the weights).
+std::vector<ResolvedModel> resolve_models(const ProbeSpec& spec, bool shards_optional = false);
 
 // Expands one glob (or plain path): sorted matches; none is an error naming the pattern.
 std::vector<std::string> expand_shards(const std::vector<std::string>& patterns,
