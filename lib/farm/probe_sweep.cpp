@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -498,6 +499,19 @@ std::string human_time(double seconds) {
   return log::sprintf("%.1f h", seconds / 3600);
 }
 
+// The *.safetensors files of a model folder, in bytes; -1 without any (config.json alone).
+double checkpoint_bytes(const std::string& dir) {
+  double n = 0;
+  bool any = false;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.is_regular_file(ec) && e.path().extension() == ".safetensors") {
+      n += double(e.file_size(ec));
+      any = true;
+    }
+  return any ? n : -1.0;
+}
+
 int64_t dtype_bytes(const std::string& dtype) {
   return dtype == "float32" ? 4 : 2;
 }
@@ -551,6 +565,7 @@ std::string cost_report(const std::vector<ModelPlan>& plans, const ProbeSpec& sp
       "model", "family", "layers", "d", "params", "weightGB", "documents", "tokens", "count",
       "fwdTFLOP", "roTFLOP", "totTFLOP", "peakGiB", "GFLOP/s", "time");
   double total_seconds = 0, rank0_tokens = 0;
+  std::string breakdown;
   bool any_unknown = false;
   for (const auto& p : plans) {
     const probe::ModelConfig c = probe::read_config(p.model.spec.path);
@@ -580,6 +595,15 @@ std::string cost_report(const std::vector<ModelPlan>& plans, const ProbeSpec& sp
     }
     const bool unknown = !p.docs_known && p.documents == 0;
     any_unknown |= unknown;
+    // Unknown document count: the memory of one full batch of max_tokens documents all the same.
+    if (unknown)
+      all =
+          probe::workload_upper_bound(spec.batch, spec.max_tokens, spec.batch, V, options.metrics);
+    auto tflop = [&](double flops) {
+      return unknown ? std::string("?") : log::sprintf("%.4g", flops / 1e12);
+    };
+    // The mapped checkpoint while loading (host memory; not the GPU's on cuda).
+    options.checkpoint_bytes = cuda ? 0.0 : checkpoint_bytes(p.model.spec.path);
     const auto whole = probe::probe_cost(c, all, options);
     const auto cost = probe::probe_cost(c, todo, options);
     const double rate = todo.positions > 0 ? rate_of(c.hidden_size) : std::nan("");
@@ -587,15 +611,28 @@ std::string cost_report(const std::vector<ModelPlan>& plans, const ProbeSpec& sp
     if (std::isfinite(seconds)) total_seconds += seconds;
     const char* count = unknown ? "?" : p.finalized ? "done" : p.docs_known ? "exact" : "bound";
     s += log::sprintf(
-        "%-20s %-9s %6lld %6lld %8s %8.2f %10s %12s %-5s %9.4g %9.4g %9.4g %9s %9s %10s\n",
+        "%-20s %-9s %6lld %6lld %8s %8.2f %10s %12s %-5s %9s %9s %9s %9s %9s %10s\n",
         p.model.spec.name.c_str(), p.model.family.c_str(), (long long)c.num_layers,
         (long long)c.hidden_size, human_count(double(cost.params)).c_str(), cost.weight_bytes / 1e9,
         unknown ? "?" : std::to_string(p.documents).c_str(),
         unknown ? "?" : std::to_string(p.finalized ? p.tokens : all.tokens).c_str(), count,
-        cost.forward_flops / 1e12, cost.readout_flops / 1e12, cost.total_flops() / 1e12,
+        tflop(cost.forward_flops).c_str(), tflop(cost.readout_flops).c_str(),
+        tflop(cost.total_flops()).c_str(),
         all.positions > 0 ? log::sprintf("%.2f", whole.memory.peak / double(1 << 30)).c_str() : "-",
         std::isfinite(rate) ? log::sprintf("%.1f", rate / 1e9).c_str() : "-",
-        todo.positions > 0 ? human_time(seconds).c_str() : "-");
+        unknown              ? "?"
+        : todo.positions > 0 ? human_time(seconds).c_str()
+                             : "-");
+    if (all.positions > 0) {
+      const auto& m = whole.memory;
+      breakdown += log::sprintf(
+          "  %s: %.2f GiB = process %.2f + weights %.2f + max(checkpoint mapped while loading "
+          "%.2f, hidden states %.2f + max(one block %.2f, metrics %.2f) + results %.2f) GB, at "
+          "batch %lld x %lld tokens\n",
+          p.model.spec.name.c_str(), m.peak / double(1 << 30), m.process / 1e9, m.weights / 1e9,
+          m.checkpoint / 1e9, m.hidden / 1e9, m.forward_block / 1e9, m.metrics / 1e9,
+          m.results / 1e9, (long long)all.batch, (long long)all.longest);
+    }
   }
   if (!cuda) at::set_num_threads(previous_threads);
   s += log::sprintf(
@@ -618,10 +655,11 @@ std::string cost_report(const std::vector<ModelPlan>& plans, const ProbeSpec& sp
   else if (!rate_error.empty())
     s += "time: not estimated (" + rate_error + ")\n";
   s += log::sprintf(
-      "peak memory per worker: weights + (L+1) hidden states [batch, T, d] + one block's "
-      "activations (attention in query-row blocks, MLP in token blocks) + metrics temporaries + "
-      "the batch's results + %.2f GB for the process; rank 0 also holds %.2f GB of token ids\n",
-      probe::kProcessBytes / 1e9, probe::rank0_extra_bytes(int64_t(rank0_tokens)) / 1e9);
+      "peak memory per worker (GiB; one block = attention in query-row blocks and the MLP in token "
+      "blocks; %s; rank 0 also holds %.2f GB of token ids):\n",
+      cuda ? "on cuda the device's, the checkpoint's pages being host memory" : "resident set",
+      probe::rank0_extra_bytes(int64_t(rank0_tokens)) / 1e9);
+  s += breakdown;
   return s;
 }
 

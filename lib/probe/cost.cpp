@@ -156,9 +156,12 @@ ProbeCost probe_cost(const ModelConfig& c, const ProbeWorkload& w, const ProbeCo
   }
   m.metrics = std::max(angles, ce);
   m.results = n * ((6 * L + 1) * 4 + 4 * 8);
-  m.peak = m.weights + m.process +
-           std::max(m.hidden + std::max(m.forward_block, m.metrics) + m.results,
-                    (o.store_per_token ? 2 : 1) * m.results);
+  m.checkpoint = o.checkpoint_bytes >= 0 ? o.checkpoint_bytes : r.weight_bytes;
+  m.peak =
+      m.process +
+      std::max(m.weights + m.checkpoint,
+               m.weights + std::max(m.hidden + std::max(m.forward_block, m.metrics) + m.results,
+                                    (o.store_per_token ? 2 : 1) * m.results));
   return r;
 }
 

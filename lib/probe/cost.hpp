@@ -49,8 +49,16 @@
 //                         while the hidden states are alive; when per-token arrays are kept, a
 //                         BatchResult copy and then the HDF5 image the worker sends each hold
 //                         about as much again (after the hidden states are freed);
-//   process             kProcessBytes for LibTorch, BLAS, MPI and the code (measured, README).
-// peak = weights + process + max(hidden + max(forward block, metrics) + results, 2·results).
+//   process             kProcessBytes for LibTorch, BLAS, MPI and the code (measured, README);
+//   loading             while CausalLM::load copies the weights out of the memory-mapped
+//                         checkpoint, the mapped file's pages count in the resident set too
+//                         (clean page-cache pages, reclaimable, but in RSS and VmHWM): weights +
+//                         checkpoint_bytes (the *.safetensors sizes; params·s when unknown) —
+//                         on CPU this phase is the peak when the forward's terms are small.
+// peak = process + max(weights + checkpoint, weights + max(hidden + max(forward block, metrics)
+//        + results, 2·results)).
+// On a GPU the weights, hidden states and temporaries are device memory: pass checkpoint_bytes = 0
+// (the file's pages are then host memory) and read the peak as the device's, process aside.
 // Rank 0 also holds the token ids of the unfinished models' documents, 4 bytes per token
 // (rank0_extra_bytes).
 #pragma once
@@ -95,6 +103,7 @@ struct ProbeCostOptions {
   bool store_per_token = true;              // per-site arrays kept (probe.store_per_token)
   int64_t block_elements = CausalLM::kDefaultBlockElements;
   MetricsOptions metrics;
+  double checkpoint_bytes = -1;  // the mapped checkpoint while loading; < 0: params·dtype_bytes
 };
 
 // LibTorch, BLAS, MPI and the program itself: what a worker's resident memory holds before it
@@ -103,7 +112,8 @@ constexpr double kProcessBytes = 0.35e9;
 
 struct ProbeMemory {
   double weights = 0, hidden = 0, forward_block = 0, metrics = 0, results = 0, process = 0;
-  double peak = 0;  // the formula above
+  double checkpoint = 0;  // mapped while loading
+  double peak = 0;        // the formula above
 };
 
 struct ProbeCost {

@@ -160,6 +160,10 @@ TEST(Cost, MemoryTermsForPythia12b) {
   EXPECT_DOUBLE_EQ(m.results, 48.0 * 1023 * ((6 * 36 + 1) * 4 + 32));
   EXPECT_DOUBLE_EQ(
       m.peak, m.weights + m.process + m.hidden + std::max(m.forward_block, m.metrics) + m.results);
+  // Loading from a checkpoint larger than the forward's terms (an FP32 file read as BF16).
+  o.checkpoint_bytes = 4.0 * 11846072320;
+  EXPECT_DOUBLE_EQ(probe_cost(c, w, o).memory.peak, m.process + m.weights + o.checkpoint_bytes);
+  o.checkpoint_bytes = -1;
   std::cout << "[ pythia-12b bf16 48x1024 ] weights " << m.weights / 1e9 << " GB, hidden "
             << m.hidden / 1e9 << " GB, block " << m.forward_block / 1e9 << " GB, metrics "
             << m.metrics / 1e9 << " GB, peak " << m.peak / double(1 << 30) << " GiB\n";
