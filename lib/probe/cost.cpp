@@ -146,13 +146,14 @@ ProbeCost probe_cost(const ModelConfig& c, const ProbeWorkload& w, const ProbeCo
   const double angles = 80 * gather_rows * d;
   const double own_rows =
       std::min(n, std::max(1.0, std::floor(double(o.metrics.max_logits) / std::max(V, 1.0))));
-  double ce = own_rows * V * (s + 8);
+  const double copy = s == 4 ? 0 : 4;  // the float32 copy of the logits
+  double ce = own_rows * V * (s + copy + 4);
   if (o.with_cross_entropy_readouts && c.num_layers >= 2 && n > 0) {
     const double M = std::min(B * T * V, std::max(double(o.metrics.max_logits), T * V));
-    const double positions = M / V;
-    const double docs = std::max(1.0, std::floor(positions / std::max(T, 1.0)));
-    ce = std::max(
-        ce, M * (s + 12) + block_bytes(c, docs, T, s, o.block_elements) + 2 * positions * d * s);
+    const double P = M / V;
+    const double docs = std::max(1.0, std::floor(P / std::max(T, 1.0)));
+    ce = std::max({ce, P * d * s + block_bytes(c, docs, T, s, o.block_elements),
+                   3 * P * d * s + 2 * M * s, M * (s + copy + 4)});
   }
   m.metrics = std::max(angles, ce);
   m.results = n * ((6 * L + 1) * 4 + 4 * 8);

@@ -38,18 +38,23 @@
 //   metrics (after the forward, probe/metrics.hpp's MetricsOptions):
 //                         angles: 10 float64 gathers of min(max_gather, n·d) elements, n = the
 //                           batch's sites: 80·min(max_gather, n·d);
-//                         cross-entropy: one logits group of M = min(B·T·V, max(max_logits, T·V))
-//                           values, M·(s + 12) bytes (its logits, the sites' rows, a float32 copy
-//                           and logsumexp's temporary), plus the last block on that group (the
-//                           forward-block formula with B·T → M/V positions) and the group's
-//                           hidden-state copy and block output, 2·(M/V)·d·s; without the
-//                           readouts only the own readout: min(n, max(1, ⌊max_logits/V⌋))·V·(s+8);
+//                         cross-entropy, one readout of one group at a time: a group of whole
+//                           documents holds M = min(B·T·V, max(max_logits, T·V)) logits on
+//                           P = M/V positions. Its phases follow one another (c = 4 bytes for
+//                           the float32 copy of BF16/F16 logits, 0 when they are FP32 already):
+//                           the last block on the group: P·d·s (the hidden-state copy) + the
+//                           forward-block formula for ⌊P/T⌋ documents;
+//                           the logits: 3·P·d·s (copy, block output, final norm) + 2·M·s (the
+//                           logits and their sites' rows);
+//                           the sites' CE: M·(s + c + 4) (rows, float32 copy, logsumexp's
+//                           temporary);
+//                         the model's own column: min(n, max(1, ⌊max_logits/V⌋))·V·(s + c + 4);
 //                         the metrics phase is the larger of the two;
 //   batch results       n·((6L+1)·4 + 4·8) for the SiteMetrics (float32 metrics, int64 indices)
 //                         while the hidden states are alive; when per-token arrays are kept, a
 //                         BatchResult copy and then the HDF5 image the worker sends each hold
 //                         about as much again (after the hidden states are freed);
-//   process             kProcessBytes for LibTorch, BLAS, MPI and the code (measured, README);
+//   process             kProcessBytes: LibTorch, BLAS, MPI and the code (measured, README);
 //   loading             while CausalLM::load copies the weights out of the memory-mapped
 //                         checkpoint, the mapped file's pages count in the resident set too
 //                         (clean page-cache pages, reclaimable, but in RSS and VmHWM): weights +
@@ -106,9 +111,10 @@ struct ProbeCostOptions {
   double checkpoint_bytes = -1;  // the mapped checkpoint while loading; < 0: params·dtype_bytes
 };
 
-// LibTorch, BLAS, MPI and the program itself: what a worker's resident memory holds before it
-// loads a model (measured by bench/probe_memory.sh; see README.md).
-constexpr double kProcessBytes = 0.35e9;
+// LibTorch, BLAS, MPI and the program itself: a worker's resident set beside the terms below
+// (measured by bench/probe_memory.py, README.md: 0.18 GB before the first matmul, about 0.3 GB
+// with the BLAS threads' buffers and the allocator's retained small blocks).
+constexpr double kProcessBytes = 0.3e9;
 
 struct ProbeMemory {
   double weights = 0, hidden = 0, forward_block = 0, metrics = 0, results = 0, process = 0;
