@@ -10,9 +10,11 @@
 //
 // Memory bound (streaming: nothing holds all sites). A worker rank holds one model, one batch's
 // forward (the L+1 hidden states [batch, T, d] in the model dtype, T = the batch's longest
-// document, e.g. 37·48·1024·5120·2 B = 18.6 GB for Pythia-12b in BF16), the bounded temporaries
-// of probe/metrics.hpp (float64 gathers of at most 2^23 elements, logits of at most 2^27 elements
-// or one document) and the batch's result, N_b·(6L+1)·4 + 3·N_b·8 bytes for its N_b sites.
+// document, e.g. 37·48·1024·5120·2 B = 18.6 GB for Pythia-12b in BF16, and one block's
+// activations, attention and MLP in blocks bounded by CausalLM::block_elements(): model.hpp), the
+// bounded temporaries of probe/metrics.hpp (float64 gathers of at most 2^23 elements, logits of at
+// most 2^27 elements or one document) and the batch's result, N_b·(6L+1)·4 + 3·N_b·8 bytes for its
+// N_b sites. probe/cost.hpp adds these up (`depthscale run JOB --dry-run` prints them per model).
 // Rank 0 also holds the token ids of the unfinished models' documents (4 bytes per token) and,
 // when finalising a model, one batch's per-site arrays at a time; summaries are O(L²). Lower
 // probe.batch when the forward does not fit.
