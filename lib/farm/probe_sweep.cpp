@@ -462,10 +462,11 @@ std::string plan_report(const std::vector<ModelPlan>& plans, const ProbeSpec& sp
     pending += todo;
     elsewhere += p.count(BatchState::Elsewhere);
     s += log::sprintf(
-        "%-20s %-9s %6lld %8lld %9lld %7lld %8lld %10lld %12lld  %s\n", p.model.spec.name.c_str(),
+        "%-20s %-9s %6lld %8lld %9lld %7lld %8lld %10s %12s  %s\n", p.model.spec.name.c_str(),
         p.model.family.c_str(), (long long)p.model.num_layers, (long long)p.batches,
         (long long)p.count(BatchState::Complete), (long long)p.count(BatchState::Failed),
-        (long long)todo, (long long)p.documents, (long long)p.tokens, p.model.spec.path.c_str());
+        (long long)todo, p.documents > 0 ? std::to_string(p.documents).c_str() : "?",
+        p.docs_known ? std::to_string(p.tokens).c_str() : "?", p.model.spec.path.c_str());
   }
   s += log::sprintf(
       "\n%lld batch(es) of %d document(s) to run on %d rank(s); dtype %s on %s; "
