@@ -46,8 +46,9 @@ TEST_P(Blocks, EqualOneBlock) {
     auto mask = right_padded_mask(lengths, T);
     model->set_block_elements(int64_t(1) << 40);  // one block for attention and for the MLP
     auto whole = model->forward(ids, mask);
-    // 3 query rows per attention block (5 blocks for T = 13, the last of one row) and 39/64·…
-    // MLP rows per block that do not divide B·T = 39; then one row per block.
+    // 3 query rows per attention block (5 blocks for T = 13, the last of one row); then 5 MLP
+    // rows per block (B·T = 39 = 7·5 + 4) with 1–2 query rows per attention block; then one row
+    // per block for both.
     const int64_t B = ids.size(0), heads = c.num_heads;
     for (int64_t budget : {B * heads * T * 3, c.intermediate_size * 5, int64_t(1)}) {
       model->set_block_elements(budget);
