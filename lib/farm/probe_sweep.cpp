@@ -2,18 +2,24 @@
 // first, then the main file, status last) and finalising each model once its batches are in.
 #include "farm/probe_sweep.hpp"
 
+#include <sched.h>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "farm/kinds.hpp"
 #include "log/log.hpp"
+#include "probe/cost.hpp"
 #include "probe/model.hpp"
 #include "probe/runner.hpp"
 #include "store/probe_file.hpp"
@@ -70,7 +76,7 @@ Unit decode(const std::vector<char>& bytes) {
   return u;
 }
 
-torch::Dtype dtype_of(const std::string& name) {
+torch::Dtype probe_dtype(const std::string& name) {
   if (name == "bfloat16") return torch::kBFloat16;
   if (name == "float16") return torch::kHalf;
   return torch::kFloat32;
@@ -93,7 +99,7 @@ class Worker {
         load_error_.clear();
         try {
           const auto t0 = std::chrono::steady_clock::now();
-          model_ = probe::CausalLM::load(m.path, dtype_of(spec_.effective_dtype()), device_);
+          model_ = probe::CausalLM::load(m.path, probe_dtype(spec_.effective_dtype()), device_);
           spdlog::info(
               "loaded {} ({} layers, {}) in {:.1f} s", m.name, model_->num_layers(),
               spec_.effective_dtype(),
@@ -161,6 +167,7 @@ enum class BatchState { Pending, Complete, Failed, Elsewhere };
 struct ModelPlan {
   ResolvedModel model;
   bool finalized = false;
+  bool docs_known = true;  // false in a dry run without the shards (model.shards_missing)
   int64_t first_doc = 0, documents = 0, tokens = 0, batches = 0;
   std::vector<std::vector<uint32_t>> docs;  // empty once finalised
   std::vector<BatchState> state;
@@ -421,6 +428,15 @@ class ProbeRunner : public farm::UnitRunner {
 void read_plans(const ProbeSpec& spec, const std::string& out, bool have_file, bool retry_failed,
                 bool dry_run, std::vector<ModelPlan>& plans) {
   for (auto& p : plans) {
+    if (!p.model.shards_missing.empty()) {
+      // A dry run without the shards: the job's document count, if it gives one; the batches'
+      // states in `out` cannot be checked against documents that cannot be read.
+      p.docs_known = false;
+      p.documents = spec.documents;
+      p.batches = (p.documents + spec.batch - 1) / spec.batch;
+      p.state.assign(size_t(p.batches), BatchState::Pending);
+      continue;
+    }
     uint64_t first = 0;
     p.docs = probe::read_documents(spec, p.model, &first);
     p.first_doc = int64_t(first);
@@ -434,9 +450,9 @@ void read_plans(const ProbeSpec& spec, const std::string& out, bool have_file, b
   }
 }
 
-std::vector<ModelPlan> resolve_plans(const ProbeSpec& spec) {
+std::vector<ModelPlan> resolve_plans(const ProbeSpec& spec, bool shards_optional = false) {
   std::vector<ModelPlan> plans;
-  for (auto& m : probe::resolve_models(spec)) {
+  for (auto& m : probe::resolve_models(spec, shards_optional)) {
     ModelPlan p;
     p.model = std::move(m);
     plans.push_back(std::move(p));
@@ -454,10 +470,11 @@ std::string plan_report(const std::vector<ModelPlan>& plans, const ProbeSpec& sp
     pending += todo;
     elsewhere += p.count(BatchState::Elsewhere);
     s += log::sprintf(
-        "%-20s %-9s %6lld %8lld %9lld %7lld %8lld %10lld %12lld  %s\n", p.model.spec.name.c_str(),
+        "%-20s %-9s %6lld %8lld %9lld %7lld %8lld %10s %12s  %s\n", p.model.spec.name.c_str(),
         p.model.family.c_str(), (long long)p.model.num_layers, (long long)p.batches,
         (long long)p.count(BatchState::Complete), (long long)p.count(BatchState::Failed),
-        (long long)todo, (long long)p.documents, (long long)p.tokens, p.model.spec.path.c_str());
+        (long long)todo, p.documents > 0 ? std::to_string(p.documents).c_str() : "?",
+        p.docs_known ? std::to_string(p.tokens).c_str() : "?", p.model.spec.path.c_str());
   }
   s += log::sprintf(
       "\n%lld batch(es) of %d document(s) to run on %d rank(s); dtype %s on %s; "
@@ -468,6 +485,194 @@ std::string plan_report(const std::vector<ModelPlan>& plans, const ProbeSpec& sp
   if (elsewhere > 0)
     s += log::sprintf("(%lld pending batch(es) belong to the other slices of the job array)\n",
                       (long long)elsewhere);
+  for (const auto& p : plans)
+    if (!p.docs_known)
+      s += log::sprintf("%s: %s; its documents and batch states are not read\n",
+                        p.model.spec.name.c_str(), p.model.shards_missing.c_str());
+  for (const auto& p : plans)
+    if (!p.model.tokenizer_missing.empty())
+      s += log::sprintf("%s: the run will refuse it: %s\n", p.model.spec.name.c_str(),
+                        p.model.tokenizer_missing.c_str());
+  return s;
+}
+
+// ---- the dry run's cost estimate (probe/cost.hpp) ---------------------------------------------
+
+std::string human_count(double n) {
+  if (n >= 1e9) return log::sprintf("%.2fB", n / 1e9);
+  if (n >= 1e6) return log::sprintf("%.1fM", n / 1e6);
+  if (n >= 1e3) return log::sprintf("%.1fk", n / 1e3);
+  return log::sprintf("%.0f", n);
+}
+
+std::string human_time(double seconds) {
+  if (!std::isfinite(seconds)) return "?";
+  if (seconds < 120) return log::sprintf("%.1f s", seconds);
+  if (seconds < 7200) return log::sprintf("%.1f min", seconds / 60);
+  return log::sprintf("%.1f h", seconds / 3600);
+}
+
+// The *.safetensors files of a model folder, in bytes; -1 without any (config.json alone).
+double checkpoint_bytes(const std::string& dir) {
+  double n = 0;
+  bool any = false;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.is_regular_file(ec) && e.path().extension() == ".safetensors") {
+      n += double(e.file_size(ec));
+      any = true;
+    }
+  return any ? n : -1.0;
+}
+
+int64_t dtype_bytes(const std::string& dtype) {
+  return dtype == "float32" ? 4 : 2;
+}
+
+// The intra-op threads a run gives each rank (farm/mpi.cpp's setup_compute, all ranks on one node).
+int run_threads(int threads, int ranks) {
+  if (threads > 0) return threads;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  const int cores = sched_getaffinity(0, sizeof(set), &set) == 0
+                        ? CPU_COUNT(&set)
+                        : int(std::thread::hardware_concurrency());
+  return std::max(1, cores / std::max(ranks, 1));
+}
+
+// Per model: size, FLOPs of the batches still to run, peak memory of a worker, and the time at a
+// matmul rate measured here on the job's device and dtype (one 0.3 s measurement per width).
+std::string cost_report(const std::vector<ModelPlan>& plans, const ProbeSpec& spec,
+                        const config::Job& job, int ranks) {
+  probe::ProbeCostOptions options;
+  options.dtype_bytes = dtype_bytes(spec.effective_dtype());
+  options.store_per_token = spec.store_per_token;
+  options.metrics = probe::metrics_options(spec);
+  options.with_cross_entropy_readouts = spec.computes("cross_entropy");
+  const bool cuda = spec.device == config::Device::Cuda;
+  const torch::Device device = cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  const int threads = run_threads(job.run.threads, ranks);
+  const int previous_threads = at::get_num_threads();
+  if (!cuda) at::set_num_threads(threads);
+  std::map<int64_t, double> rates;  // FLOP/s by width; NaN when it cannot be measured
+  std::string rate_error, rate_rows;
+  auto rate_of = [&](int64_t d) {
+    auto it = rates.find(d);
+    if (it != rates.end()) return it->second;
+    double r = std::nan("");
+    try {
+      int64_t rows = 0;
+      r = probe::measure_matmul_rate(device, probe_dtype(spec.effective_dtype()), d, 0.3, &rows);
+      rate_rows += (rate_rows.empty() ? "" : ", ") + log::sprintf("[%lld, %lld] x [%lld, %lld]",
+                                                                  (long long)rows, (long long)d,
+                                                                  (long long)d, (long long)d);
+    } catch (const std::exception& e) {
+      rate_error = e.what();
+    }
+    return rates[d] = r;
+  };
+
+  std::string s = log::sprintf(
+      "\ncost of the batches to run (from config.json; probe/cost.hpp has the formulas):\n"
+      "%-20s %-9s %6s %6s %8s %8s %10s %12s %-5s %9s %9s %9s %9s %9s %10s\n",
+      "model", "family", "layers", "d", "params", "weightGB", "documents", "tokens", "count",
+      "fwdTFLOP", "roTFLOP", "totTFLOP", "peakGiB", "GFLOP/s", "time");
+  double total_seconds = 0, rank0_tokens = 0;
+  std::string breakdown;
+  bool any_unknown = false;
+  for (const auto& p : plans) {
+    const probe::ModelConfig c = probe::read_config(p.model.spec.path);
+    const int64_t V = c.vocab_size;
+    // Documents of every batch (for the memory of the largest) and of the pending ones (FLOPs).
+    probe::ProbeWorkload all, todo;
+    if (p.docs_known && !p.finalized) {
+      std::vector<int64_t> every, pending;
+      for (int64_t b = 0; b < p.batches; ++b)
+        for (int64_t i = b * spec.batch; i < std::min<int64_t>((b + 1) * spec.batch, p.documents);
+             ++i) {
+          every.push_back(int64_t(p.docs[size_t(i)].size()));
+          if (p.state[size_t(b)] == BatchState::Pending) pending.push_back(every.back());
+        }
+      all = probe::workload_of(every, spec.batch, V, options.metrics);
+      todo = probe::workload_of(pending, spec.batch, V, options.metrics);
+      rank0_tokens += double(all.tokens);
+    } else if (!p.docs_known && p.documents > 0) {
+      int64_t pending = 0;
+      for (int64_t b = 0; b < p.batches; ++b)
+        if (p.state[size_t(b)] == BatchState::Pending)
+          pending += std::min<int64_t>(spec.batch, p.documents - b * spec.batch);
+      all =
+          probe::workload_upper_bound(p.documents, spec.max_tokens, spec.batch, V, options.metrics);
+      todo = probe::workload_upper_bound(pending, spec.max_tokens, spec.batch, V, options.metrics);
+      rank0_tokens += double(all.tokens);
+    }
+    const bool unknown = !p.docs_known && p.documents == 0;
+    any_unknown |= unknown;
+    // Unknown document count: the memory of one full batch of max_tokens documents all the same.
+    if (unknown)
+      all =
+          probe::workload_upper_bound(spec.batch, spec.max_tokens, spec.batch, V, options.metrics);
+    auto tflop = [&](double flops) {
+      return unknown ? std::string("?") : log::sprintf("%.4g", flops / 1e12);
+    };
+    // The mapped checkpoint while loading (host memory; not the GPU's on cuda).
+    options.checkpoint_bytes = cuda ? 0.0 : checkpoint_bytes(p.model.spec.path);
+    const auto whole = probe::probe_cost(c, all, options);
+    const auto cost = probe::probe_cost(c, todo, options);
+    const double rate = todo.positions > 0 ? rate_of(c.hidden_size) : std::nan("");
+    const double seconds = todo.positions > 0 ? cost.total_flops() / rate : 0.0;
+    if (std::isfinite(seconds)) total_seconds += seconds;
+    const char* count = unknown ? "?" : p.finalized ? "done" : p.docs_known ? "exact" : "bound";
+    s += log::sprintf(
+        "%-20s %-9s %6lld %6lld %8s %8.2f %10s %12s %-5s %9s %9s %9s %9s %9s %10s\n",
+        p.model.spec.name.c_str(), p.model.family.c_str(), (long long)c.num_layers,
+        (long long)c.hidden_size, human_count(double(cost.params)).c_str(), cost.weight_bytes / 1e9,
+        unknown ? "?" : std::to_string(p.documents).c_str(),
+        unknown ? "?" : std::to_string(p.finalized ? p.tokens : all.tokens).c_str(), count,
+        tflop(cost.forward_flops).c_str(), tflop(cost.readout_flops).c_str(),
+        tflop(cost.total_flops()).c_str(),
+        all.positions > 0 ? log::sprintf("%.2f", whole.memory.peak / double(1 << 30)).c_str() : "-",
+        std::isfinite(rate) ? log::sprintf("%.1f", rate / 1e9).c_str() : "-",
+        unknown              ? "?"
+        : todo.positions > 0 ? human_time(seconds).c_str()
+                             : "-");
+    if (all.positions > 0) {
+      const auto& m = whole.memory;
+      breakdown += log::sprintf(
+          "  %s: %.2f GiB = process %.2f + weights %.2f + max(checkpoint mapped while loading "
+          "%.2f, hidden states %.2f + max(one block %.2f, metrics %.2f) + results %.2f) GB, at "
+          "batch %lld x %lld tokens\n",
+          p.model.spec.name.c_str(), m.peak / double(1 << 30), m.process / 1e9, m.weights / 1e9,
+          m.checkpoint / 1e9, m.hidden / 1e9, m.forward_block / 1e9, m.metrics / 1e9,
+          m.results / 1e9, (long long)all.batch, (long long)all.longest);
+    }
+  }
+  if (!cuda) at::set_num_threads(previous_threads);
+  s += log::sprintf(
+      "count: exact = the shards' documents (padding to each batch's longest counted); bound = "
+      "documents x max_tokens %d (shards absent)%s\n",
+      spec.max_tokens,
+      any_unknown ? "; ? = probe.documents is 0 (all) and the shards are absent" : "");
+  s += log::sprintf(
+      "FLOPs: forward 2·(matmul weights)·positions + causal attention + the own head on the sites; "
+      "readouts (cross_entropy columns l < L-1) re-apply the last block, final norm and head at "
+      "every layer\n");
+  if (!rates.empty() && rate_error.empty())
+    s += log::sprintf(
+        "time = FLOPs / the matmul rate measured here (GFLOP/s: 0.3 s of at::mm %s in %s on %s, "
+        "%d thread(s) per rank as the run sets them: run.threads, or the cores / ranks): %s on one "
+        "worker, about %s on %d rank(s)\n",
+        rate_rows.c_str(), spec.effective_dtype().c_str(), config::to_string(spec.device), threads,
+        human_time(total_seconds).c_str(), human_time(total_seconds / std::max(ranks, 1)).c_str(),
+        ranks);
+  else if (!rate_error.empty())
+    s += "time: not estimated (" + rate_error + ")\n";
+  s += log::sprintf(
+      "peak memory per worker (GiB; one block = attention in query-row blocks and the MLP in token "
+      "blocks; %s; rank 0 also holds %.2f GB of token ids):\n",
+      cuda ? "on cuda the device's, the checkpoint's pages being host memory" : "resident set",
+      probe::rank0_extra_bytes(int64_t(rank0_tokens)) / 1e9);
+  s += breakdown;
   return s;
 }
 
@@ -475,9 +680,10 @@ std::string plan_report(const std::vector<ModelPlan>& plans, const ProbeSpec& sp
 class ProbeSweep : public SweepKind {
  public:
   ProbeSweep(const config::Job& job, std::string out, const RunOptions& opt)
-      : job_(job), out_(std::move(out)), spec_(job.probe) {}
+      : job_(job), out_(std::move(out)), spec_(job.probe), dry_run_(opt.dry_run) {}
 
-  void check_inputs() override { plans_ = resolve_plans(spec_); }
+  // A dry run needs only each model's config.json: absent shards are reported, not an error.
+  void check_inputs() override { plans_ = resolve_plans(spec_, dry_run_); }
 
   void plan(store::SweepFile* file, const RunOptions& opt, int) override {
     read_plans(spec_, out_, file != nullptr, opt.retry_failed, opt.dry_run, plans_);
@@ -492,7 +698,9 @@ class ProbeSweep : public SweepKind {
     }
   }
 
-  std::string dry_run_report(int ranks) const override { return plan_report(plans_, spec_, ranks); }
+  std::string dry_run_report(int ranks) const override {
+    return plan_report(plans_, spec_, ranks) + cost_report(plans_, spec_, job_, ranks);
+  }
 
   std::string summary(int ranks) const override {
     int64_t todo = 0, tokens = 0;
@@ -550,6 +758,7 @@ class ProbeSweep : public SweepKind {
   const config::Job& job_;
   std::string out_;
   ProbeSpec spec_;
+  bool dry_run_ = false;
   std::vector<ModelPlan> plans_;
   std::unique_ptr<ProbeSource> source_;
 };

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -452,6 +453,7 @@ CausalLM::Context CausalLM::make_context(const Tensor& mask) const {
   auto causal = at::ones({T, T}, opts.dtype(torch::kBool)).tril();
   ctx.blocked = (causal.view({1, 1, T, T}) & mask.to(torch::kBool).view({mask.size(0), 1, 1, T}))
                     .logical_not();
+  ctx.all_keys = mask.numel() > 0 && (mask.sum(1) == 0).any().item<bool>();
   if (config_.rotary_dims > 0) {
     const int64_t rd = config_.rotary_dims;
     auto f32 = opts.dtype(torch::kFloat32);
@@ -486,6 +488,11 @@ ModelOutput CausalLM::forward(const Tensor& input_ids, const Tensor& attention_m
   return out;
 }
 
+void CausalLM::set_block_elements(int64_t elements) {
+  if (elements < 1) throw ModelError("block_elements must be >= 1");
+  block_elements_ = elements;
+}
+
 Tensor CausalLM::readout_via_last_block(const Tensor& h, const Tensor& attention_mask) const {
   at::NoGradGuard no_grad;
   if (h.dim() != 3 || h.size(2) != hidden_size())
@@ -508,24 +515,57 @@ Tensor CausalLM::readout(const Tensor& h) const {
 namespace {
 
 // softmax(q·kᵀ·scale) v over the keys not blocked, softmax in FP32. q [B, nh, T, hd], k/v [B, kvh,
-// T, hd].
-Tensor attend(const Tensor& q, Tensor k, Tensor v, const Tensor& blocked, double scale) {
-  const int64_t nh = q.size(1), kvh = k.size(1);
-  if (kvh !=
-      nh) {  // grouped-query attention: head h uses kv head h / (nh / kvh), as HF's repeat_kv
-    k = k.repeat_interleave(nh / kvh, 1);
-    v = v.repeat_interleave(nh / kvh, 1);
+// T, hd]. Query rows go in blocks whose scores hold at most max_scores elements (at least one
+// row); a block stops at its last row's keys (later keys are blocked for every row that has an
+// allowed key, and exp(lowest − max) = 0), unless all_keys. Returns [B, T, nh·hd].
+Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& blocked,
+              bool all_keys, double scale, int64_t max_scores) {
+  const int64_t B = q.size(0), nh = q.size(1), T = q.size(2), hd = q.size(3), kvh = k.size(1);
+  // Grouped-query attention: query head h uses kv head h / g (HF's repeat_kv), so the g query
+  // heads of kv head j are rows of one [g·r, hd] block against it, and k, v are not repeated.
+  const int64_t g = nh / kvh;
+  const int64_t rows = std::clamp<int64_t>(max_scores / std::max<int64_t>(B * nh * T, 1), 1,
+                                           std::max<int64_t>(T, 1));
+  const auto kt = k.transpose(-1, -2).contiguous();  // [B, kvh, hd, T]
+  const auto vc = v.contiguous();
+  auto out = at::empty({B, T, nh, hd}, q.options());
+  for (int64_t a = 0; a < T; a += rows) {
+    const int64_t r = std::min(rows, T - a), keys = all_keys ? T : a + r;
+    auto scores = at::matmul(q.narrow(2, a, r).reshape({B, kvh, g * r, hd}), kt.narrow(3, 0, keys));
+    if (scale != 1.0) scores.mul_(scale);
+    auto s32 = scores.to(torch::kFloat32).view({B, nh, r, keys});  // scores itself when FP32
+    scores = Tensor();
+    // A masked key gets the lowest finite value, not −inf: a row with no allowed key (an
+    // all-padding row) then averages instead of giving NaN.
+    s32.masked_fill_(blocked.narrow(2, a, r).narrow(3, 0, keys),
+                     std::numeric_limits<float>::lowest());
+    auto probs = s32.softmax(-1);
+    s32 = Tensor();
+    probs = probs.to(q.scalar_type());
+    auto block = at::matmul(probs.view({B, kvh, g * r, keys}), vc.narrow(2, 0, keys));
+    probs = Tensor();
+    out.narrow(1, a, r).copy_(block.view({B, nh, r, hd}).transpose(1, 2));
   }
-  auto scores = at::matmul(q, k.transpose(-1, -2));
-  if (scale != 1.0) scores = scores * scale;
-  // A masked key gets the lowest finite value, not −inf: a row with no allowed key (an all-padding
-  // row) then averages instead of giving NaN.
-  auto probs = scores.to(torch::kFloat32)
-                   .masked_fill(blocked, std::numeric_limits<float>::lowest())
-                   .softmax(-1)
-                   .to(q.scalar_type());
-  auto out = at::matmul(probs, v);  // [B, nh, T, hd]
-  return out.transpose(1, 2).reshape({q.size(0), q.size(2), nh * q.size(3)});
+  return out.view({B, T, nh * hd});
+}
+
+// f (a per-token map [n, d] → [n, d']) on the rows of x [B, T, d] in blocks of at most
+// max(1, ⌊max_elements / width⌋) rows, width = the widest intermediate of f; one call when they
+// all fit.
+template <class F>
+Tensor by_rows(const Tensor& x, int64_t width, int64_t max_elements, F&& f) {
+  const int64_t B = x.size(0), T = x.size(1), N = B * T;
+  const int64_t rows = std::max<int64_t>(1, max_elements / std::max<int64_t>(width, 1));
+  if (rows >= N) return f(x);
+  const auto flat = x.reshape({N, x.size(2)});
+  Tensor out;
+  for (int64_t a = 0; a < N; a += rows) {
+    const int64_t n = std::min(rows, N - a);
+    auto y = f(flat.narrow(0, a, n));
+    if (!out.defined()) out = at::empty({N, y.size(1)}, y.options());
+    out.narrow(0, a, n).copy_(y);
+  }
+  return out.view({B, T, out.size(1)});
 }
 
 // --- GPT-NeoX -----------------------------------------------------------------------------------
@@ -573,15 +613,20 @@ class GptNeoX : public CausalLM {
       q = rotate(q, ctx.cos, ctx.sin);
       k = rotate(k, ctx.cos, ctx.sin);
     }
-    auto attn =
-        at::linear(attend(q, k, v, ctx.blocked, 1.0 / std::sqrt(double(hd))), L.dense_w, L.dense_b);
+    auto attn = at::linear(
+        attend(q, k, v, ctx.blocked, ctx.all_keys, 1.0 / std::sqrt(double(hd)), block_elements_),
+        L.dense_w, L.dense_b);
+    x = qkv = q = k = v = Tensor();  // before the MLP's blocks
     auto mlp = [&](const Tensor& y) {
-      auto z = layer_norm(y, L.ln2_w, L.ln2_b, config_.norm_eps);
-      return at::linear(activate(at::linear(z, L.up_w, L.up_b), config_.activation), L.down_w,
-                        L.down_b);
+      return by_rows(y, config_.intermediate_size, block_elements_, [&](const Tensor& rows) {
+        auto z = layer_norm(rows, L.ln2_w, L.ln2_b, config_.norm_eps);
+        return at::linear(activate(at::linear(z, L.up_w, L.up_b), config_.activation), L.down_w,
+                          L.down_b);
+      });
     };
     if (config_.parallel_residual) return h + attn + mlp(h);  // x + attn(ln1(x)) + mlp(ln2(x))
     auto y = h + attn;
+    attn = Tensor();
     return y + mlp(y);
   }
 
@@ -632,11 +677,16 @@ class Qwen2 : public CausalLM {
     auto k =
         rotate(heads(at::linear(x, L.k_w, L.k_b), c.num_kv_heads, c.head_dim), ctx.cos, ctx.sin);
     auto v = heads(at::linear(x, L.v_w, L.v_b), c.num_kv_heads, c.head_dim);
-    auto y =
-        h + at::linear(attend(q, k, v, ctx.blocked, 1.0 / std::sqrt(double(c.head_dim))), L.o_w);
-    auto z = rms_norm(y, L.ln2, c.norm_eps);
-    auto gated = activate(at::linear(z, L.gate), c.activation) * at::linear(z, L.up);
-    return y + at::linear(gated, L.down);
+    auto y = h + at::linear(attend(q, k, v, ctx.blocked, ctx.all_keys,
+                                   1.0 / std::sqrt(double(c.head_dim)), block_elements_),
+                            L.o_w);
+    x = q = k = v = Tensor();  // before the MLP's blocks
+    // SwiGLU: gate, act(gate), up and their product, [rows, I] each, exist at once.
+    return y + by_rows(y, c.intermediate_size, block_elements_, [&](const Tensor& rows) {
+             auto z = rms_norm(rows, L.ln2, c.norm_eps);
+             auto gated = activate(at::linear(z, L.gate), c.activation) * at::linear(z, L.up);
+             return at::linear(gated, L.down);
+           });
   }
 
   Tensor apply_final_norm(const Tensor& h) const override {
@@ -699,10 +749,14 @@ class Opt : public CausalLM {
                    c.head_dim);
     auto k = heads(at::linear(x, L.k_w, L.k_b), c.num_heads, c.head_dim);
     auto v = heads(at::linear(x, L.v_w, L.v_b), c.num_heads, c.head_dim);
-    auto y = h + at::linear(attend(q, k, v, ctx.blocked, 1.0), L.o_w, L.o_b);
-    auto z = layer_norm(y, L.ln2_w, L.ln2_b, c.norm_eps);
-    return y +
-           at::linear(activate(at::linear(z, L.fc1_w, L.fc1_b), c.activation), L.fc2_w, L.fc2_b);
+    auto y = h + at::linear(attend(q, k, v, ctx.blocked, ctx.all_keys, 1.0, block_elements_), L.o_w,
+                            L.o_b);
+    x = q = k = v = Tensor();  // before the MLP's blocks
+    return y + by_rows(y, c.intermediate_size, block_elements_, [&](const Tensor& rows) {
+             auto z = layer_norm(rows, L.ln2_w, L.ln2_b, c.norm_eps);
+             return at::linear(activate(at::linear(z, L.fc1_w, L.fc1_b), c.activation), L.fc2_w,
+                               L.fc2_b);
+           });
   }
 
   Tensor apply_final_norm(const Tensor& h) const override {

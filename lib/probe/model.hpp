@@ -23,9 +23,33 @@
 // of attention runs in FP32 whatever the dtype, as HF's eager path upcasts it. Outputs are in the
 // model dtype on the model device.
 //
-// Memory per forward, beyond the weights: L+1 hidden states [B, T, d], one layer's FP32 attention
-// scores [B, heads, T, T] at a time, and the logits [B, T, V] (skip them with with_logits = false,
-// or call readout() on slices: for V = 151936 they dominate).
+// Memory per forward, beyond the weights (s = bytes of the model dtype, N = B·T, E = the block
+// budget block_elements(), 2^26 by default; lib/probe/cost.hpp adds these terms up):
+//   - the L+1 hidden states [B, T, d]: (L+1)·N·d·s, kept for the caller;
+//   - one block's activations at a time, freed before the next block:
+//     · attention runs query rows in blocks of r = max(1, ⌊E / (B·heads·T)⌋) rows against the
+//       keys up to the block's last row (causal): one block's scores [B, heads, r, keys ≤ T] exist
+//       as the matmul's output (scaled in place), its FP32 copy (masked in place; the same tensor
+//       in FP32), the softmax, and its cast back (BF16/F16), each dropped as soon as the next
+//       exists: at most two FP32 copies, 8·E bytes (512 MiB at the default). Unblocked, the one
+//       expression held about 16 bytes per score of [B, heads, T, T]: 32 GB for Pythia-12b (40
+//       heads) or OPT-13b at batch 48 × 1024 tokens;
+//     · the projections around it, each [B, T, ·] in the model dtype: the normed input (d),
+//       q, k, v (3d for GPT-NeoX's fused qkv plus the rotated q and k; Qwen2 d + 2·kv, where
+//       kv = num_kv_heads·head_dim, grouped-query attention runs each kv head against its group
+//       of query heads without HF's repeat_kv copy, which would be 2·B·T·d more), the contiguous
+//       kᵀ and v (2·kv), the attention output and its projection (2d): about 10·N·d·s;
+//     · the MLP in row blocks of max(1, ⌊E / I⌋) rows (I = intermediate_size): its intermediate
+//       [rows, I] exists twice (pre-activation and activation: GPT-NeoX, OPT) or four times
+//       (gate, act(gate), up, their product: Qwen2's SwiGLU); unblocked that would be 2–4·N·I·s,
+//       e.g. 4·48·1024·13824·2 B = 5.4 GB for Qwen2.5-14B in BF16, 2·48·1024·20480·2 B = 4.0 GB
+//       for Pythia-12b; blocked, at most 2–4·E·s (0.5 GB in BF16 at the default);
+//   - the key mask [B, 1, T, T] bool (B·T² bytes, 48 MiB at 48 × 1024) and the rotary tables;
+//   - the logits [B, T, V] when asked (skip them with with_logits = false, or call readout() on
+//     slices: for V = 151936 they dominate).
+// Blocking changes no result beyond float round-off (each query row's softmax and each token's
+// MLP are independent of the others); set_block_elements() trades memory for fewer, larger
+// matmuls.
 #pragma once
 
 #include <torch/types.h>
@@ -117,6 +141,13 @@ class CausalLM {
   torch::Tensor readout(const torch::Tensor& h) const;
   torch::Tensor final_norm(const torch::Tensor& h) const;
 
+  // The budget of one block's temporaries, in elements (memory comment above): one attention
+  // block holds at most this many scores [B, heads, rows, keys] (but always one query row), one
+  // MLP block at most this many intermediate values [rows, I] (but always one row).
+  static constexpr int64_t kDefaultBlockElements = int64_t(1) << 26;
+  int64_t block_elements() const { return block_elements_; }
+  void set_block_elements(int64_t elements);  // >= 1, else ModelError
+
   const ModelConfig& config() const { return config_; }
   int num_layers() const { return int(config_.num_layers); }
   int64_t vocab_size() const { return config_.vocab_size; }
@@ -128,7 +159,10 @@ class CausalLM {
  protected:
   // Per-forward state shared by all blocks: the key mask and the rotary tables.
   struct Context {
-    torch::Tensor blocked;   // [B, 1, T, T] bool: key is in the future or padding
+    torch::Tensor blocked;  // [B, 1, T, T] bool: key is in the future or padding
+    // True when some document has no token: its rows allow no key and average all T values, so
+    // attention blocks cannot stop at the causal frontier (keys after the block's last query).
+    bool all_keys = false;
     torch::Tensor cos, sin;  // [T, rotary_dims] in the model dtype (undefined without rotary)
   };
   CausalLM(ModelConfig config, torch::Dtype dtype, torch::Device device)
@@ -144,6 +178,7 @@ class CausalLM {
   ModelConfig config_;
   torch::Dtype dtype_;
   torch::Device device_;
+  int64_t block_elements_ = kDefaultBlockElements;
 };
 
 }  // namespace depthscale::probe

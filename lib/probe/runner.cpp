@@ -59,7 +59,7 @@ std::vector<std::string> expand_shards(const std::vector<std::string>& patterns,
   return out;
 }
 
-std::vector<ResolvedModel> resolve_models(const ProbeSpec& spec) {
+std::vector<ResolvedModel> resolve_models(const ProbeSpec& spec, bool shards_optional) {
   std::vector<ResolvedModel> out;
   for (const auto& m : spec.models) {
     ResolvedModel r;
@@ -81,16 +81,25 @@ std::vector<ResolvedModel> resolve_models(const ProbeSpec& spec) {
     // tokenizer.json, else vocab.json + merges.txt (OPT, GPT-2): the hash `tokenize` records.
     if (spec.check_tokenizer) {
       const auto hash = tokenizer_hash_of_model_dir(m.path);
-      if (!hash)
-        throw JobError(m.path_where + ": " + m.path +
-                       " has no tokenizer (tokenizer.json, or vocab.json + merges.txt), so the "
-                       "shards cannot be shown to be tokenized with the model's tokenizer: copy "
-                       "the model's tokenizer files into the folder, or set "
-                       "probe.check_tokenizer: false if you know the shards are right");
-      r.tokenizer_hash = *hash;
+      const std::string missing =
+          m.path + " has no tokenizer (tokenizer.json, or vocab.json + merges.txt), so the shards "
+                   "cannot be shown to be tokenized with the model's tokenizer: copy the model's "
+                   "tokenizer files into the folder, or set probe.check_tokenizer: false if you "
+                   "know the shards are right";
+      if (hash)
+        r.tokenizer_hash = *hash;
+      else if (shards_optional)  // a dry run: say it, the run itself refuses
+        r.tokenizer_missing = missing;
+      else
+        throw JobError(m.path_where + ": " + missing);
     }
-    r.shard_paths = m.shards.empty() ? expand_shards(spec.shards, spec.shards_where)
-                                     : expand_shards(m.shards, m.shards_where);
+    try {
+      r.shard_paths = m.shards.empty() ? expand_shards(spec.shards, spec.shards_where)
+                                       : expand_shards(m.shards, m.shards_where);
+    } catch (const JobError& e) {
+      if (!shards_optional) throw;
+      r.shards_missing = e.what();
+    }
     out.push_back(std::move(r));
   }
   return out;

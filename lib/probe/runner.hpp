@@ -10,9 +10,11 @@
 //
 // Memory bound (streaming: nothing holds all sites). A worker rank holds one model, one batch's
 // forward (the L+1 hidden states [batch, T, d] in the model dtype, T = the batch's longest
-// document, e.g. 37·48·1024·5120·2 B = 18.6 GB for Pythia-12b in BF16), the bounded temporaries
-// of probe/metrics.hpp (float64 gathers of at most 2^23 elements, logits of at most 2^27 elements
-// or one document) and the batch's result, N_b·(6L+1)·4 + 3·N_b·8 bytes for its N_b sites.
+// document, e.g. 37·48·1024·5120·2 B = 18.6 GB for Pythia-12b in BF16, and one block's
+// activations, attention and MLP in blocks bounded by CausalLM::block_elements(): model.hpp), the
+// bounded temporaries of probe/metrics.hpp (float64 gathers of at most 2^23 elements, logits of at
+// most 2^27 elements or one document) and the batch's result, N_b·(6L+1)·4 + 3·N_b·8 bytes for its
+// N_b sites. probe/cost.hpp adds these up (`depthscale run JOB --dry-run` prints them per model).
 // Rank 0 also holds the token ids of the unfinished models' documents (4 bytes per token) and,
 // when finalising a model, one batch's per-site arrays at a time; summaries are O(L²). Lower
 // probe.batch when the forward does not fit.
@@ -45,11 +47,16 @@ struct ResolvedModel {
   int64_t num_layers = 0, hidden_size = 0, vocab_size = 0;
   uint64_t tokenizer_hash = 0;  // tokenizer_hash_of_model_dir(path); 0 when absent or unchecked
   std::vector<std::string> shard_paths;
+  std::string shards_missing;  // with shards_optional: why there are none (else empty)
+  // With shards_optional: why the run would refuse the model (no tokenizer files), else empty.
+  std::string tokenizer_missing;
 };
 
 // Checks that every model folder and shard exists (messages name the path and the job line);
-// throws config::JobError for a missing or unreadable path.
-std::vector<ResolvedModel> resolve_models(const ProbeSpec& spec);
+// throws config::JobError for a missing or unreadable path. With shards_optional (a dry run),
+// missing shards are recorded in shards_missing instead; a model folder or its config.json still
+// must exist (read_config reads only config.json, never the weights).
+std::vector<ResolvedModel> resolve_models(const ProbeSpec& spec, bool shards_optional = false);
 
 // Expands one glob (or plain path): sorted matches; none is an error naming the pattern.
 std::vector<std::string> expand_shards(const std::vector<std::string>& patterns,

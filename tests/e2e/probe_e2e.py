@@ -11,7 +11,9 @@ tests/reference/llm_reference.py), tokenises a small text set with `depthscale t
      uninterrupted one bit for bit (every dataset and attribute but timings and hosts);
   3. stops a third run with SIGUSR1 (exit 3) and resumes it to the same file;
   4. a model whose weights do not load: failed batches, exit 4, --retry-failed once repaired;
-  5. dry runs: the resumed plan, and a missing model path named in the message (exit 2);
+  5. dry runs: the resumed plan and its cost table, a missing model path named in the message
+     (exit 2), a model folder with only config.json and absent shards (exit 0, an upper bound),
+     and one without config.json (exit 2);
   6. two slices of a job array (run.slice), merged: bit-identical to the one-run file.
 
     probe_e2e.py BUILD_DIR
@@ -442,10 +444,20 @@ def main():
         check(killed_at is not None, "killed with %s of %d batches in the sidecar" %
               (killed_at, BATCHES))
         rc, log, secs = pr.run(None, job, b, "--dry-run", "--set", "probe.batch=%d" % BATCH)
-        row = [l.split() for l in log.splitlines() if l.startswith("tiny ")]
+        plan, _, cost = log.partition("cost of the batches to run")
+        row = [l.split() for l in plan.splitlines() if l.startswith("tiny ")]
         check(rc == 0 and len(row) == 1 and row[0][1] == "gpt_neox" and
               row[0][3:6] == [str(BATCHES), str(killed_at), "0"],
               "dry run of the killed file shows its %d complete batches" % killed_at, log[-1500:])
+        # The cost table: exact tokens of the documents, FLOPs of the pending batches only, the
+        # memory of a worker and a measured matmul rate.
+        crow = [l.split() for l in cost.splitlines() if l.startswith("tiny ")]
+        tokens = sum(min(len(d), MAX_TOKENS) for d in docs[:DOCUMENTS])
+        check(len(crow) == 1 and crow[0][6:9] == [str(DOCUMENTS), str(tokens), "exact"] and
+              0 < float(crow[0][11]) and 0 < float(crow[0][12]) < 4 and float(crow[0][13]) > 0 and
+              "time = FLOPs / the matmul rate measured here" in cost,
+              "the dry run's cost table: %d exact tokens, TFLOP, peak GiB, GFLOP/s" % tokens,
+              cost[-2500:])
         rc, st = pr.status(b)
         row = [l.split() for l in st.splitlines() if l.startswith("tiny ")]
         check(rc == 0 and len(row) == 1 and row[0][1] == "running" and
@@ -517,6 +529,25 @@ def main():
         check(rc == 2 and "/nonexistent/gone-model does not exist" in log and
               "probe.yaml:(--set): probe.models[0].path" in log,
               "exit 2 naming the missing path and key", log[-800:])
+        print("5b. dry run from config.json alone, without the shards")
+        bare = os.path.join(work, "config-only")
+        os.makedirs(bare, exist_ok=True)
+        shutil.copy(os.path.join(work, "tiny-neox", "config.json"), bare)
+        rc, log, _ = pr.run(None, job, os.path.join(work, "bare.h5"), "--dry-run", "--set",
+                            "probe.models=[{name: bare, path: %s}]" % bare, "--set",
+                            "probe.shards=%s" % os.path.join(work, "absent", "fw_*.bin"))
+        _, _, cost = log.partition("cost of the batches to run")
+        crow = [l.split() for l in cost.splitlines() if l.startswith("bare ")]
+        check(rc == 0 and "no file matches" in log and len(crow) == 1 and
+              crow[0][6:9] == [str(DOCUMENTS), str(DOCUMENTS * MAX_TOKENS), "bound"] and
+              float(crow[0][11]) > 0,
+              "exit 0 with the absent shards named and documents x max_tokens as the bound",
+              log[-2500:])
+        os.remove(os.path.join(bare, "config.json"))
+        rc, log, _ = pr.run(None, job, os.path.join(work, "bare.h5"), "--dry-run", "--set",
+                            "probe.models=[{name: bare, path: %s}]" % bare)
+        check(rc == 2 and "has no config.json" in log, "without config.json: exit 2 naming it",
+              log[-800:])
         print("6. a job array's shape: two slices (run.slice), joined by depthscale merge")
         slices = [os.path.join(work, "slice%d.h5" % i) for i in range(2)]
         for i, sl in enumerate(slices):
