@@ -22,6 +22,7 @@
 #include "probe/cost.hpp"
 #include "probe/model.hpp"
 #include "probe/runner.hpp"
+#include "probe/shards.hpp"
 #include "store/probe_file.hpp"
 #include "store/store.hpp"
 
@@ -438,7 +439,19 @@ void read_plans(const ProbeSpec& spec, const std::string& out, bool have_file, b
       continue;
     }
     uint64_t first = 0;
-    p.docs = probe::read_documents(spec, p.model, &first);
+    if (dry_run && spec.check_tokenizer) {
+      // A dry run reports a tokenizer the run would refuse, and still counts the documents.
+      try {
+        p.docs = probe::read_documents(spec, p.model, &first);
+      } catch (const probe::ShardError& e) {
+        p.model.tokenizer_missing = e.what();
+        ProbeSpec trusting = spec;
+        trusting.check_tokenizer = false;
+        p.docs = probe::read_documents(trusting, p.model, &first);
+      }
+    } else {
+      p.docs = probe::read_documents(spec, p.model, &first);
+    }
     p.first_doc = int64_t(first);
     p.documents = int64_t(p.docs.size());
     p.tokens = 0;

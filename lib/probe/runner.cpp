@@ -82,10 +82,11 @@ std::vector<ResolvedModel> resolve_models(const ProbeSpec& spec, bool shards_opt
     if (spec.check_tokenizer) {
       const auto hash = tokenizer_hash_of_model_dir(m.path);
       const std::string missing =
-          m.path + " has no tokenizer (tokenizer.json, or vocab.json + merges.txt), so the shards "
-                   "cannot be shown to be tokenized with the model's tokenizer: copy the model's "
-                   "tokenizer files into the folder, or set probe.check_tokenizer: false if you "
-                   "know the shards are right";
+          m.path +
+          " has no tokenizer (tokenizer.json, or vocab.json + merges.txt), so the shards "
+          "cannot be shown to be tokenized with the model's tokenizer: copy the model's "
+          "tokenizer files into the folder, or set probe.check_tokenizer: false if you "
+          "know the shards are right";
       if (hash)
         r.tokenizer_hash = *hash;
       else if (shards_optional)  // a dry run: say it, the run itself refuses

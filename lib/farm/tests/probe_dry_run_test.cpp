@@ -120,6 +120,10 @@ TEST_F(ProbeDryRun, ExactTokensFromTheShards) {
   for (auto n : lengths) tokens += n;
   expect_numbers(cost_row(report), cost, cost, std::to_string(tokens), "exact");
   EXPECT_EQ(report.find("no file matches"), std::string::npos);
+  // The shard records no tokenizer and the folder has none: the run would refuse the model, and
+  // the dry run says so while still counting its documents.
+  EXPECT_NE(report.find("p70: the run will refuse it: "), std::string::npos) << report;
+  EXPECT_NE(report.find("depthscale tokenize"), std::string::npos) << report;
 }
 
 TEST_F(ProbeDryRun, MissingConfigJsonIsAnError) {

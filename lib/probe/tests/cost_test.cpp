@@ -153,7 +153,11 @@ TEST(Cost, MemoryTermsForPythia12b) {
   ProbeCostOptions o;
   o.dtype_bytes = 2;
   const auto m = probe_cost(c, w, o).memory;
-  EXPECT_DOUBLE_EQ(m.hidden, 37.0 * 48 * 1024 * 5120 * 2);
+  // L+1 = 37 states, and final_norm(h_L) beside them (the default last_hidden: final_norm).
+  EXPECT_DOUBLE_EQ(m.hidden, 38.0 * 48 * 1024 * 5120 * 2);
+  ProbeCostOptions raw = o;
+  raw.metrics.last_hidden_after_final_norm = false;
+  EXPECT_DOUBLE_EQ(probe_cost(c, w, raw).memory.hidden, 37.0 * 48 * 1024 * 5120 * 2);
   EXPECT_DOUBLE_EQ(m.weights, 2.0 * 11846072320);
   EXPECT_LT(m.forward_block, 6e9);
   EXPECT_GT(m.forward_block, 10.0 * 48 * 1024 * 5120 * 2);  // the projections around attention
