@@ -14,7 +14,7 @@
 //   <archive>/data/<key>   the raw bytes of one storage (little-endian elements), one per key
 //   <archive>/byteorder    "little" or "big" (written since PyTorch 2.x; absent means little)
 //   <archive>/version      the archive format version, a decimal integer
-//   <archive>/.data/...    bookkeeping of newer PyTorch (serialization_id); ignored
+//   <archive>/.data/..., <archive>/.format_version, ...   bookkeeping of newer PyTorch; ignored
 //
 // For a state dict, data.pkl unpickles to a dict (collections.OrderedDict, or a plain dict for
 // Hugging Face's shards) of name → tensor. Each tensor is

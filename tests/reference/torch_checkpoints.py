@@ -18,6 +18,9 @@ pytorch_model.bin are, then sometimes re-packed or damaged on purpose. Needs tor
     torch_checkpoints.py hostile OUTDIR   files that must be refused, one per case, OUTDIR/<case>.bin;
       the malicious ones would create OUTDIR/pwned_<case> when loaded with Python's pickle (this
       script checks that they do, on a twin that writes elsewhere).
+
+    torch_checkpoints.py big OUTDIR       a 4.3 GB torch.save file (real ZIP64 records), for the
+      disabled test TorchModels.DISABLED_PastFourGiB.
 """
 
 import collections
@@ -265,11 +268,28 @@ def make_hostile(outdir):
     torch.save({"a.weight": sd["a.weight"], "n": 3}, p("int_value"))
 
 
+# --- past 4 GiB ----------------------------------------------------------------------------------
+
+def make_big(outdir):
+    """OUTDIR/big.bin: an int8 tensor of 2^32 + 1000 elements between two small ones, so that
+    torch.save itself writes ZIP64 sizes and offsets; OUTDIR/small.safetensors: the small ones."""
+    os.makedirs(outdir, exist_ok=True)
+    g = torch.Generator().manual_seed(4)
+    small = {"a.before": torch.randn(3, generator=g), "z.after": torch.randn(2, 5, generator=g)}
+    big = torch.zeros(2 ** 32 + 1000, dtype=torch.int8)
+    big[-1000:] = torch.arange(1000) % 127
+    sd = collections.OrderedDict([("a.before", small["a.before"]), ("big", big),
+                                  ("z.after", small["z.after"])])
+    torch.save(sd, os.path.join(outdir, "big.bin"))
+    ref.write_safetensors(os.path.join(outdir, "small.safetensors"), small)
+
+
 def main():
-    if len(sys.argv) != 3 or sys.argv[1] not in ("models", "hostile"):
+    modes = {"models": make_models, "hostile": make_hostile, "big": make_big}
+    if len(sys.argv) != 3 or sys.argv[1] not in modes:
         sys.exit(__doc__)
     torch.set_num_threads(1)
-    (make_models if sys.argv[1] == "models" else make_hostile)(sys.argv[2])
+    modes[sys.argv[1]](sys.argv[2])
     return 0
 
 
