@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
       app::add_submit(app, env),
       app::add_merge(app),
       app::add_tokenize(app),
+      app::add_convert(app),
   };
 
   try {

@@ -1,6 +1,7 @@
 // Pretrained causal language models for the hidden-state probes (SPEC.md §2): GPT-NeoX (Pythia),
 // Qwen2 (Qwen2.5) and OPT, loaded from a Hugging Face model directory (config.json plus
-// model.safetensors, or shards with model.safetensors.index.json) and run in LibTorch.
+// model.safetensors, or shards with model.safetensors.index.json, or PyTorch's pytorch_model.bin,
+// single or sharded: probe/checkpoint.hpp) and run in LibTorch.
 //
 // Hidden-state convention (SPEC.md §2 asks to record it):
 //   hidden[0]    = the embedding output (OPT: token + learned position embedding), the input of
@@ -60,7 +61,7 @@
 #include <vector>
 
 #include "error/error.hpp"
-#include "probe/safetensors.hpp"
+#include "probe/checkpoint.hpp"
 
 namespace depthscale::probe {
 

@@ -69,7 +69,7 @@ std::vector<ResolvedModel> resolve_models(const ProbeSpec& spec, bool shards_opt
       throw JobError(m.path_where + ": " + m.path +
                      (fs::exists(m.path, ec) ? " is not a folder" : " does not exist") +
                      " (point it at your copy of the model: a Hugging Face model folder with "
-                     "config.json and *.safetensors)");
+                     "config.json and *.safetensors or pytorch_model*.bin)");
     if (!fs::exists(fs::path(m.path) / "config.json", ec))
       throw JobError(m.path_where + ": " + m.path +
                      " has no config.json (expected a Hugging Face model folder)");

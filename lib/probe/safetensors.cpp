@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -239,87 +240,24 @@ torch::Tensor SafetensorsFile::load(const std::string& name, torch::Dtype dtype)
   return t.scalar_type() == dtype ? t : t.to(dtype);
 }
 
-// --- Checkpoint ---------------------------------------------------------------------------------
-
-Checkpoint::Checkpoint(const std::string& model_dir) : dir_(model_dir) {
-  const fs::path dir(model_dir);
-  const fs::path single = dir / "model.safetensors";
-  const fs::path index = dir / "model.safetensors.index.json";
-  if (fs::exists(single)) {
-    files_.push_back(std::make_unique<SafetensorsFile>(single.string()));
-    for (const auto& [name, _] : files_.back()->tensors()) where_[name] = files_.back().get();
-    return;
-  }
-  if (!fs::exists(index))
-    throw SafetensorsError(model_dir +
-                           ": neither model.safetensors nor model.safetensors.index.json "
-                           "(only safetensors checkpoints are supported, not pytorch_model.bin)");
-  index_ = true;
-  const std::string ipath = index.string();
-  json j;
-  try {
-    std::ifstream in(ipath);
-    j = json::parse(in);
-  } catch (const json::exception& e) {
-    fail(ipath, std::string("not valid JSON: ") + e.what());
-  }
-  if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
-    fail(ipath, "no 'weight_map' object");
-  std::map<std::string, const SafetensorsFile*> by_file;
-  for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
-    if (!it.value().is_string()) fail_tensor(ipath, it.key(), "weight_map entry is not a string");
-    const std::string shard = it.value().get<std::string>();
-    // Shards live beside the index; a path elsewhere is not a Hugging Face layout.
-    if (shard.empty() || shard.find('/') != std::string::npos || shard == "." || shard == "..")
-      fail_tensor(ipath, it.key(), "shard name '" + shard + "' is not a file name");
-    auto f = by_file.find(shard);
-    if (f == by_file.end()) {
-      const fs::path p = dir / shard;
-      if (!fs::exists(p)) fail_tensor(ipath, it.key(), "shard file " + p.string() + " is missing");
-      files_.push_back(std::make_unique<SafetensorsFile>(p.string()));
-      f = by_file.emplace(shard, files_.back().get()).first;
-    }
-    if (!f->second->contains(it.key()))
-      fail_tensor(f->second->path(), it.key(), "listed in " + ipath + " but not in this shard");
-    where_[it.key()] = f->second;
-  }
-}
-
-const TensorInfo& Checkpoint::info(const std::string& name) const {
-  auto it = where_.find(name);
-  if (it == where_.end())
-    throw SafetensorsError(dir_ + ": tensor '" + name + "' is missing from " +
-                           (index_ ? "model.safetensors.index.json" : "model.safetensors"));
-  return it->second->info(name);
-}
-
-std::vector<std::string> Checkpoint::names() const {
-  std::vector<std::string> out;
-  for (const auto& [name, _] : where_) out.push_back(name);
-  return out;
-}
-
-torch::Tensor Checkpoint::load(const std::string& name, torch::Dtype dtype) const {
-  info(name);  // throws the missing-tensor message
-  return where_.at(name)->load(name, dtype);
-}
-
 // --- writer -------------------------------------------------------------------------------------
 
-void write_safetensors(const std::string& path, const std::map<std::string, torch::Tensor>& tensors,
+void write_safetensors(const std::string& path, const std::vector<SafetensorsEntry>& entries,
+                       const std::function<torch::Tensor(const std::string&)>& fetch,
                        const std::map<std::string, std::string>& metadata) {
   json header = json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
-  std::vector<torch::Tensor> data;
   uint64_t at = 0;
-  for (const auto& [name, t] : tensors) {
-    auto c = t.detach().to(torch::kCPU).contiguous();
-    const uint64_t bytes = uint64_t(c.numel()) * c.element_size();
-    header[name] = {{"dtype", dtype_name(c.scalar_type())},
-                    {"shape", c.sizes().vec()},
-                    {"data_offsets", {at, at + bytes}}};
+  std::vector<uint64_t> sizes;
+  for (const auto& e : entries) {
+    const size_t item = dtype_size(e.dtype);
+    if (!item) fail(path, "tensor '" + e.name + "': unknown dtype '" + e.dtype + "'");
+    if (header.contains(e.name)) fail(path, "tensor '" + e.name + "' listed twice");
+    uint64_t bytes = item;
+    for (int64_t d : e.shape) bytes *= uint64_t(d);
+    header[e.name] = {{"dtype", e.dtype}, {"shape", e.shape}, {"data_offsets", {at, at + bytes}}};
     at += bytes;
-    data.push_back(c);
+    sizes.push_back(bytes);
   }
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');
@@ -330,10 +268,26 @@ void write_safetensors(const std::string& path, const std::map<std::string, torc
   for (int i = 0; i < 8; ++i) len[i] = uint8_t(n >> (8 * i));
   out.write(reinterpret_cast<const char*>(len), 8);
   out.write(text.data(), std::streamsize(text.size()));
-  for (const auto& c : data)
-    out.write(static_cast<const char*>(c.data_ptr()),
-              std::streamsize(c.numel() * c.element_size()));
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const auto& e = entries[i];
+    auto c = fetch(e.name).detach().to(torch::kCPU).contiguous();
+    if (dtype_name(c.scalar_type()) != e.dtype || c.sizes().vec() != e.shape)
+      fail_tensor(path, e.name,
+                  "the data given is " + dtype_name(c.scalar_type()) + " " +
+                      shape_str(c.sizes().vec()) + " but its header entry says " + e.dtype + " " +
+                      shape_str(e.shape));
+    out.write(static_cast<const char*>(c.data_ptr()), std::streamsize(sizes[i]));
+  }
   if (!out.flush()) fail(path, "write failed");
+}
+
+void write_safetensors(const std::string& path, const std::map<std::string, torch::Tensor>& tensors,
+                       const std::map<std::string, std::string>& metadata) {
+  std::vector<SafetensorsEntry> entries;
+  for (const auto& [name, t] : tensors)
+    entries.push_back({name, dtype_name(t.scalar_type()), t.sizes().vec()});
+  write_safetensors(
+      path, entries, [&](const std::string& name) { return tensors.at(name); }, metadata);
 }
 
 }  // namespace depthscale::probe

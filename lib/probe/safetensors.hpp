@@ -9,13 +9,14 @@
 // over), as the reference implementation requires. Every error names the file and, where there is
 // one, the tensor.
 //
-// A model directory holds either model.safetensors or shards listed by model.safetensors.index.json
-// ({"weight_map": {tensor: shard file}}); Checkpoint hides which.
+// A model directory's weights (safetensors or PyTorch's pytorch_model.bin, single or sharded) are
+// read through Checkpoint (probe/checkpoint.hpp).
 #pragma once
 
 #include <torch/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -68,26 +69,6 @@ class SafetensorsFile {
   std::map<std::string, std::string> metadata_;
 };
 
-// The weights of a model directory: model.safetensors, or the shards of
-// model.safetensors.index.json (each shard validated, each listed tensor present in its shard).
-class Checkpoint {
- public:
-  explicit Checkpoint(const std::string& model_dir);
-
-  const std::string& dir() const { return dir_; }
-  bool sharded() const { return index_; }  // weights came through the index
-  bool contains(const std::string& name) const { return where_.count(name) != 0; }
-  const TensorInfo& info(const std::string& name) const;  // throws naming tensor and directory
-  std::vector<std::string> names() const;
-  torch::Tensor load(const std::string& name, torch::Dtype dtype) const;
-
- private:
-  std::string dir_;
-  bool index_ = false;
-  std::vector<std::unique_ptr<SafetensorsFile>> files_;
-  std::map<std::string, const SafetensorsFile*> where_;
-};
-
 // Bytes per element of a safetensors dtype name; 0 for an unknown name.
 size_t dtype_size(const std::string& dtype);
 // The safetensors name of a LibTorch dtype (F32, F16, BF16, F64, I64, I32, I16, I8, U8, BOOL).
@@ -96,6 +77,19 @@ std::string dtype_name(torch::Dtype dtype);
 // Writes `tensors` (CPU or not; copied to contiguous CPU memory) in sorted-name order, the header
 // padded with spaces to a multiple of 8 bytes as Hugging Face writes it.
 void write_safetensors(const std::string& path, const std::map<std::string, torch::Tensor>& tensors,
+                       const std::map<std::string, std::string>& metadata = {});
+
+// One tensor of a file that write_safetensors streams: its header entry.
+struct SafetensorsEntry {
+  std::string name;
+  std::string dtype;  // safetensors name
+  std::vector<int64_t> shape;
+};
+// Streams a file: the header of `entries` (data in their order), then each tensor's bytes from
+// `fetch(name)`, called once per entry in order, so that only one tensor is in memory at a time.
+// What `fetch` returns must have the entry's dtype and shape (else an error names the tensor).
+void write_safetensors(const std::string& path, const std::vector<SafetensorsEntry>& entries,
+                       const std::function<torch::Tensor(const std::string&)>& fetch,
                        const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace depthscale::probe

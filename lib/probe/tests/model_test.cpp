@@ -14,6 +14,7 @@
 #include <iostream>
 #include <iterator>
 
+#include "probe/checkpoint.hpp"
 #include "probe/model.hpp"
 #include "probe/safetensors.hpp"
 #include "probe/tests/reference_cache.hpp"

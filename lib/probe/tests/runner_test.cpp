@@ -34,7 +34,7 @@ TEST(ProbeJob, MissingPathsAreNamed) {
     EXPECT_EQ(std::string(e.what()),
               "job.yaml:5: probe.models[0].path: /nowhere/tiny does not exist (point it at your "
               "copy of the model: a Hugging Face model folder with config.json and "
-              "*.safetensors)");
+              "*.safetensors or pytorch_model*.bin)");
   }
   try {
     probe::expand_shards(s.shards, s.shards_where);

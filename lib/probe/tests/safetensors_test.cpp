@@ -13,6 +13,7 @@
 #include <functional>
 #include <iterator>
 
+#include "probe/checkpoint.hpp"
 #include "probe/model.hpp"
 #include "probe/safetensors.hpp"
 
