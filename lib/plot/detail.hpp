@@ -1,6 +1,7 @@
 // Internals shared by the figure code: CSV tables, gnuplot script text and running gnuplot.
 #pragma once
 
+#include <cmath>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -43,6 +44,16 @@ std::string ramp_color(std::size_t i, std::size_t n);
 // little room, and tic marks at 1-2-5 (or 1..9 within a decade) so that even a narrow range gets
 // several labelled tics; gnuplot itself labels only powers of ten. Autoscale when unusable.
 std::string log_axis(const std::string& axis, double lo, double hi);
+
+// Least-squares line through (log x, log y): y ∝ x^slope, with the slope's standard error from
+// the residuals (n − 2 degrees of freedom; NaN below 3 points). Points with x or y ≤ 0 are
+// skipped; n counts the ones used.
+struct LogLogSlope {
+  double slope = NAN, se = NAN, log_intercept = NAN;
+  int n = 0;
+  double at(double x) const { return std::exp(log_intercept) * std::pow(x, slope); }
+};
+LogLogSlope log_log_slope(const std::vector<double>& x, const std::vector<double>& y);
 
 // Panels drawn side by side (up to three, else in two columns, or `columns` when set) under a
 // multiplot title, with a full-width strip at the bottom for one shared key, so no key sits on data

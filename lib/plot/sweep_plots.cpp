@@ -992,6 +992,116 @@ bool hidden_figure(const Sweep& s, const fs::path& dir, bool dh) {
   return true;
 }
 
+// theta_vs_depth (the study's Fig 5b): ⟨θ⟩_{D,l}, the angle between consecutive hidden states
+// averaged over probe inputs and the middle layers 1..ℓ−2, against the student depth ℓ, log-log,
+// with the fitted slope ± SE per (ρ, T) and a 1/ℓ guide: the claim is slope ≈ −1. Teacher
+// replicates are averaged at each depth; depths below 3 have no middle layer.
+bool theta_vs_depth(const Sweep& s, const fs::path& dir) {
+  std::vector<double> rhos, temps;
+  for (const auto& t : s.tasks)
+    if (t.has_hidden && t.depth >= 3) {
+      rhos.push_back(t.rho);
+      temps.push_back(t.temperature);
+    }
+  if (rhos.empty()) {
+    spdlog::info(
+        "theta_vs_depth skipped: no complete task in {} of depth >= 3 has hidden-state "
+        "probes (probe_hidden)",
+        s.path);
+    return false;
+  }
+  rhos = sorted_unique(rhos);
+  temps = spread(sorted_unique(temps), 3);
+  const store::Group tasks = s.file.root().open_group("tasks");
+  struct Series {
+    double rho, temperature;
+    std::vector<double> depth, theta;
+    detail::LogLogSlope fit;
+  };
+  std::vector<Series> series;
+  Csv csv({"series", "rho", "temperature", "depth", "theta_middle", "n_replicates"});
+  for (double rho : rhos)
+    for (double T : temps) {
+      std::map<int64_t, std::vector<double>> by_depth;
+      for (const auto& t : s.tasks) {
+        if (!t.has_hidden || t.depth < 3 || t.rho != rho || t.temperature != T) continue;
+        try {
+          const auto means = hidden_means(tasks.open_group(t.key), "theta");
+          if (int64_t(means.size()) != t.depth) continue;
+          double m = 0;
+          for (int64_t l = 1; l + 1 < t.depth; ++l) m += means[size_t(l)] / double(t.depth - 2);
+          by_depth[t.depth].push_back(m);
+        } catch (const store::StoreError& e) {
+          spdlog::warn("{}:/tasks/{}/hidden unreadable, left out: {}", s.path, t.key, e.what());
+        }
+      }
+      if (by_depth.size() < 2) continue;
+      Series sr{rho, T, {}, {}, {}};
+      for (const auto& [depth, v] : by_depth) {
+        double m = 0;
+        for (double x : v) m += x / double(v.size());
+        sr.depth.push_back(double(depth));
+        sr.theta.push_back(m);
+        csv.row({num(static_cast<long long>(series.size())), param(rho), param(T),
+                 num(static_cast<long long>(depth)), num(m),
+                 num(static_cast<long long>(v.size()))});
+      }
+      sr.fit = detail::log_log_slope(sr.depth, sr.theta);
+      series.push_back(std::move(sr));
+    }
+  if (series.empty()) {
+    spdlog::info("theta_vs_depth skipped: no (ρ, T) of {} has two depths >= 3 with probes", s.path);
+    return false;
+  }
+  std::string body;
+  body += "set title " +
+          titled("Mean angle between consecutive hidden states against depth",
+                 "mean over probe inputs and middle layers 1..ℓ−2;  lines: fitted power law") +
+          " font ',13'\n";
+  body +=
+      "set xlabel 'student depth ℓ (log scale)'\nset ylabel '⟨θ⟩_{D,l}  (radians, log scale)'\n";
+  body += "set logscale xy\nset format x '%g'\nset format y '%g'\n";
+  body += "set key outside right top\n";
+  Extent xs, ys;
+  for (const auto& sr : series) {
+    for (double d : sr.depth) xs.add(d);
+    for (double t : sr.theta) ys.add(t);
+  }
+  // The depths themselves as x tics; the y axis as the other log figures draw it.
+  std::vector<std::string> xt;
+  for (double d : series[0].depth) xt.push_back(num(d));
+  body += "set xtics (" + detail::join(xt, ", ") + ")\n";
+  body += fmt::format("set xrange [{}:{}]\n", num(xs.lo / 1.15), num(xs.hi * 1.15));
+  body += detail::log_axis("y", ys.lo, ys.hi);
+  const int c_s = csv.col("series"), c_d = csv.col("depth"), c_t = csv.col("theta_middle");
+  std::vector<std::string> plots;
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    const auto& sr = series[i];
+    const std::string color = detail::category_color(i);
+    std::string label = temps.size() > 1 || sr.temperature == kAbsent
+                            ? cell_label({sr.rho, sr.temperature})
+                            : rho_label(sr.rho);
+    plots.push_back(fmt::format(
+        "'theta_vs_depth.csv' skip 1 using {}:(${}=={} ? ${} : NaN) with points pt 7 ps 1.2 lc "
+        "rgb '{}' title {}",
+        c_d, c_s, i, c_t, color, quote(label)));
+    if (std::isfinite(sr.fit.slope))
+      plots.push_back(
+          fmt::format("{} * x**({}) with lines lw 2 lc rgb '{}' title {}",
+                      num(std::exp(sr.fit.log_intercept)), num(sr.fit.slope), color,
+                      quote(std::isfinite(sr.fit.se)
+                                ? fmt::format("slope {:.2f} ± {:.2f}", sr.fit.slope, sr.fit.se)
+                                : fmt::format("slope {:.2f}", sr.fit.slope))));
+  }
+  // 1/ℓ through the first series' shallowest point.
+  const double x0 = series[0].depth.front(), y0 = series[0].theta.front();
+  plots.push_back(
+      fmt::format("{} / x with lines lw 1.2 dt 2 lc rgb '#777777' title '1/ℓ'", num(x0 * y0)));
+  body += "plot " + detail::join(plots, ", \\\n     ") + "\n";
+  detail::render(dir, "theta_vs_depth", csv, body, s.gnuplot);
+  return true;
+}
+
 std::string default_out_dir(const std::string& path) {
   std::string base = path;
   if (base.size() > 3 && base.compare(base.size() - 3, 3, ".h5") == 0) {
@@ -1052,6 +1162,7 @@ int plot_sweep(const PlotOptions& options) {
     attempt([&] { return training_curves(s, out); });
     attempt([&] { return hidden_figure(s, out, false); });
     attempt([&] { return hidden_figure(s, out, true); });
+    attempt([&] { return theta_vs_depth(s, out); });
   }
   if (has_probe) detail::probe_figures(s.file.root(), options.path, out, options.gnuplot, attempt);
   if (failed > 0)

@@ -472,6 +472,41 @@ TEST_F(PlotTest, AlphaFiguresCarryTheTheoryLinesOfTheBlock) {
   EXPECT_EQ(lines(""), (std::set<int>{1, 2, 3, 4, 5}));
 }
 
+// Fig 5b: ⟨θ⟩ over probe inputs and middle layers against depth, with the log-log slope of each
+// (ρ, T) — here θ = (1 + 0.1·input)/ℓ + 0.01·l, whose middle mean falls a little slower than 1/ℓ.
+TEST_F(PlotTest, ThetaAgainstDepthWithFittedSlopes) {
+  SweepSpec spec;
+  const std::string path = (dir_ / "t.h5").string();
+  write_sweep(path, spec);
+  const fs::path out = dir_ / "g";
+  ASSERT_EQ(plot_status({path, out.string()}), 0) << log();
+  expect_png(out / "theta_vs_depth.png");
+  const auto rows = read_csv(out / "theta_vs_depth.csv");
+  ASSERT_EQ(rows.size(), spec.rhos.size() * spec.temps.size() * spec.depths.size());
+  std::vector<double> x, y;
+  for (int64_t depth : spec.depths) {
+    double m = 0;
+    for (int64_t i = 0; i < spec.probe_inputs; ++i)
+      for (int64_t l = 1; l + 1 < depth; ++l)
+        m += student_theta(i, l, depth) / double(spec.probe_inputs * (depth - 2));
+    x.push_back(std::log(double(depth)));
+    y.push_back(std::log(m));
+  }
+  for (const auto& r : rows) {
+    const auto depth = int64_t(d(r, "depth"));
+    const auto k = std::find(spec.depths.begin(), spec.depths.end(), depth) - spec.depths.begin();
+    EXPECT_NEAR(d(r, "theta_middle"), std::exp(y[size_t(k)]), 1e-6) << depth;
+    EXPECT_EQ(d(r, "n_replicates"), double(spec.teachers.size()));
+  }
+  // The slope by hand (least squares in log-log) is in every series' key entry.
+  const double mx = (x[0] + x[1] + x[2]) / 3, my = (y[0] + y[1] + y[2]) / 3;
+  double sxy = 0, sxx = 0;
+  for (int i = 0; i < 3; ++i) sxy += (x[i] - mx) * (y[i] - my), sxx += (x[i] - mx) * (x[i] - mx);
+  const std::string gp = slurp(out / "theta_vs_depth.gp");
+  EXPECT_TRUE(contains(gp, fmt::format("slope {:.2f} ± ", sxy / sxx))) << gp;
+  EXPECT_TRUE(contains(gp, "title '1/ℓ'")) << gp;
+}
+
 TEST_F(PlotTest, OneReplicateUsesTheFitStandardError) {
   SweepSpec spec;
   spec.teachers = {0};
