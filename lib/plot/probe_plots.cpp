@@ -374,6 +374,7 @@ bool theta_middle_vs_depth(const std::vector<ProbeModel>& models, const std::str
   struct Point {
     std::string model;
     double layers, theta;
+    std::size_t series;
   };
   std::vector<Point> points;
   Extent x;
@@ -399,7 +400,7 @@ bool theta_middle_vs_depth(const std::vector<ProbeModel>& models, const std::str
              num(static_cast<long long>(m.layers)), num(static_cast<long long>(m.hidden)),
              num(static_cast<long long>(m.sites)), num(v)});
     x.add(static_cast<double>(m.layers));
-    points.push_back({m.name, static_cast<double>(m.layers), v});
+    points.push_back({m.name, static_cast<double>(m.layers), v, series});
   }
   if (csv.rows() == 0) {
     spdlog::info(
@@ -411,16 +412,20 @@ bool theta_middle_vs_depth(const std::vector<ProbeModel>& models, const std::str
 
   PanelLayout layout;
   layout.panel_titles = false;
-  layout.key_rows = 1;
+  layout.key_rows = families.size() + 1 > 2 ? 2 : 1;  // the families and the 1/L guide
+  Extent y;
+  for (const auto& p : points) y.add(p.theta);
   std::string body = multiplot_begin(
       titled("Mean angle ⟨θ⟩_{D,l} between consecutive hidden states against model depth",
-             "θ(h_l, h_{l+1}) averaged over prediction sites and the middle layers l = 1..L−2"));
+             "averaged over prediction sites and the middle layers l = 1..L−2;  lines: fitted "
+             "power law per family;  dashed: 1/L"));
   body += panel_margins(layout, 0);
   body += "set xlabel 'number of layers L (log scale)'\n";
-  body += "set ylabel '⟨θ⟩_{D,l}  (radians)'\n";
-  body += "set logscale x\nset format x '%g'\n";
+  body += "set ylabel '⟨θ⟩_{D,l}  (radians, log scale)'\n";
+  body += "set logscale xy\nset format x '%g'\nset format y '%g'\n";
   // Extra room on the right for the name labels written beside the points.
   body += log_axis("x", x.lo / 1.15, x.hi * 1.5);
+  body += log_axis("y", y.lo, y.hi);  // the fitted lines and the guide do not stretch it
   body += "set offsets 0, 0, graph 0.12, graph 0.12\n";
   const int c_series = csv.col("series"), c_model = csv.col("model"), c_l = csv.col("num_layers"),
             c_y = csv.col("theta_middle_mean");
@@ -432,8 +437,25 @@ bool theta_middle_vs_depth(const std::vector<ProbeModel>& models, const std::str
     plots.push_back(fmt::format(
         "'probe_theta_middle_vs_depth.csv' skip 1 using {}:(${}=={} ? ${} : NaN) {} notitle", c_l,
         c_series, series, c_y, style));
-    key.push_back({style, literal(family)});
+    // The claim is the exponent: ⟨θ⟩ ∝ L^slope, slope ≈ −1, fitted per family across sizes.
+    std::vector<double> xs, ys;
+    for (const auto& p : points)
+      if (p.series == series) xs.push_back(p.layers), ys.push_back(p.theta);
+    const auto fit = detail::log_log_slope(xs, ys);
+    std::string label = family;
+    if (std::isfinite(fit.slope)) {
+      const std::string line =
+          "with lines lw 2 lc rgb '" + model_color(series, families.size()) + "'";
+      plots.push_back(fmt::format("{} * x**({}) {} notitle", num(std::exp(fit.log_intercept)),
+                                  num(fit.slope), line));
+      label += std::isfinite(fit.se) ? fmt::format(": slope {:.2f} ± {:.2f}", fit.slope, fit.se)
+                                     : fmt::format(": slope {:.2f}", fit.slope);
+    }
+    key.push_back({style, literal(label)});
   }
+  plots.push_back(fmt::format("{} / x with lines lw 1.2 dt 2 lc rgb '#777777' notitle",
+                              num(points[0].layers * points[0].theta)));
+  key.push_back({"with lines lw 1.2 dt 2 lc rgb '#777777'", "1/L"});
   // Names beside their points, as plain text (noenhanced: names carry '_' and '.'). Models of
   // about the same depth and angle (e.g. two 24-layer models) would print their names on top of
   // each other, so each such name is moved one line below the one before.

@@ -1050,6 +1050,14 @@ TEST_F(PlotTest, ProbeBesideAToySweepDrawsEveryFigure) {
   EXPECT_EQ(panels.count("pythia-160m"), 1u);
   EXPECT_EQ(panels.count("pythia-12b"), 1u);
   EXPECT_EQ(read_csv(out / "probe_theta_middle_vs_depth.csv").size(), 5u);
+  // ⟨θ⟩ = 0.9/√L for every model: the gpt_neox fit over four sizes finds slope −0.5 exactly;
+  // qwen2 has one size, so no line.
+  const std::string gp = slurp(out / "probe_theta_middle_vs_depth.gp");
+  EXPECT_TRUE(contains(gp, "gpt\\_neox: slope -0.50 ± 0.00")) << gp;  // literal(): \\_
+  EXPECT_FALSE(contains(gp, "qwen2: slope")) << gp;
+  EXPECT_TRUE(contains(gp, "1/L")) << gp;
+  if (std::getenv("DEPTHSCALE_KEEP_FIGURES"))  // to look at the figures a test draws
+    fs::copy(out, std::getenv("DEPTHSCALE_KEEP_FIGURES"), fs::copy_options::recursive);
 }
 
 TEST_F(PlotTest, ProbeWithoutThetaAnywhereSkipsOnlyThePcaFigure) {
