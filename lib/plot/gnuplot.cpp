@@ -145,7 +145,7 @@ std::string log_axis(const std::string& axis, double lo, double hi) {
 namespace {
 // Heights in pixels of the pieces around the panels.
 constexpr double kHeadlinePx = 30, kDetailLinePx = 17, kPanelTitlePx = 34, kAxisPx = 56,
-                 kKeyRowPx = 19, kKeyPadPx = 12, kRowGapPx = 14, kYLabelPx = 76, kRightPadPx = 18;
+                 kKeyRowPx = 19, kKeyPadPx = 12, kRowGapPx = 14, kYLabelPx = 92, kRightPadPx = 18;
 
 std::string margins(double l, double r, double b, double t) {
   return fmt::format(

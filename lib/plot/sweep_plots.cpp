@@ -992,6 +992,127 @@ bool hidden_figure(const Sweep& s, const fs::path& dir, bool dh) {
   return true;
 }
 
+// test_loss_vs_step (the study's Fig 4c): the test loss against training step at one student
+// depth — the deepest every temperature has — with one line per temperature and a panel per ρ,
+// averaged over teacher replicates at the steps they share.
+bool test_loss_vs_step(const Sweep& s, const fs::path& dir) {
+  std::map<double, std::map<double, std::set<int64_t>>> depths_of;  // ρ → T → depths
+  std::vector<double> temps;
+  for (const auto& t : s.tasks)
+    if (t.eval_step.size() >= 2 && t.eval_step.size() == t.test_loss.size()) {
+      depths_of[t.rho][t.temperature].insert(t.depth);
+      temps.push_back(t.temperature);
+    }
+  if (depths_of.empty()) {
+    spdlog::info(
+        "test_loss_vs_step skipped: no complete task in {} was evaluated at two steps or "
+        "more (train.eval.every)",
+        s.path);
+    return false;
+  }
+  temps = sorted_unique(temps);
+  Csv csv({"panel", "rho", "temperature", "depth", "step", "test_loss", "n_replicates"});
+  struct Panel {
+    std::size_t index;
+    double rho;
+    int64_t depth;
+    std::vector<double> temps;
+    Extent y;
+    int64_t last_step = 0;
+  };
+  std::vector<Panel> panels;
+  for (const auto& [rho, by_t] : depths_of) {
+    // The deepest depth that every temperature of this ρ evaluated.
+    std::set<int64_t> common = by_t.begin()->second;
+    for (const auto& [T, ds] : by_t) {
+      std::set<int64_t> both;
+      for (int64_t d : ds)
+        if (common.count(d)) both.insert(d);
+      common.swap(both);
+    }
+    if (common.empty()) continue;
+    Panel panel{panels.size(), rho, *common.rbegin(), {}, {}, 0};
+    for (const auto& [T, ds] : by_t) {
+      std::map<int64_t, std::vector<double>> at_step;
+      int replicates = 0;
+      for (const auto& t : s.tasks) {
+        if (t.rho != rho || t.temperature != T || t.depth != panel.depth ||
+            t.eval_step.size() != t.test_loss.size())
+          continue;
+        ++replicates;
+        for (std::size_t i = 0; i < t.eval_step.size(); ++i)
+          at_step[t.eval_step[i]].push_back(t.test_loss[i]);
+      }
+      bool any = false;
+      for (const auto& [step, v] : at_step) {
+        if (int(v.size()) != replicates) continue;  // a step not every replicate has
+        double m = 0;
+        for (double x : v) m += x / double(v.size());
+        csv.row({num(static_cast<long long>(panel.index)), param(rho), param(T),
+                 num(static_cast<long long>(panel.depth)), num(static_cast<long long>(step)),
+                 num(m), num(static_cast<long long>(replicates))});
+        panel.y.add(m);
+        panel.last_step = std::max(panel.last_step, step);
+        any = true;
+      }
+      if (any) panel.temps.push_back(T);
+    }
+    if (!panel.temps.empty()) panels.push_back(panel);
+  }
+  if (panels.empty()) {
+    spdlog::info("test_loss_vs_step skipped: no ρ of {} has a depth every temperature evaluated",
+                 s.path);
+    return false;
+  }
+  detail::PanelLayout layout;
+  layout.panels = panels.size();
+  layout.panel_titles = panels.size() > 1;
+  layout.key_rows = temps.size() > 8 ? 2 : 1;
+  std::string detail_line = "mean over teacher replicates;  one line per temperature T";
+  if (panels.size() == 1)
+    detail_line =
+        fmt::format("{}, ℓ = {};  ", rho_label(panels[0].rho), panels[0].depth) + detail_line;
+  std::string body = detail::multiplot_begin(
+      titled("Test loss against training step at a fixed depth", detail_line));
+  body += "set ylabel 'test loss (log scale)'\nset xlabel 'training step'\n";
+  body += "set logscale y\nset format y '%g'\n";
+  const int c_panel = csv.col("panel"), c_t = csv.col("temperature"), c_step = csv.col("step"),
+            c_loss = csv.col("test_loss");
+  const auto style = [&](double T) {
+    const std::size_t ti = std::lower_bound(temps.begin(), temps.end(), T) - temps.begin();
+    return "with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '" + detail::ramp_color(ti, temps.size()) +
+           "'";
+  };
+  std::set<double> shown;
+  for (const auto& panel : panels) {
+    body += "set title " +
+            quote(panels.size() > 1 ? fmt::format("{}, ℓ = {}", rho_label(panel.rho), panel.depth)
+                                    : "") +
+            "\n";
+    body += detail::panel_margins(layout, panel.index);
+    body += detail::log_axis("y", panel.y.lo, panel.y.hi);
+    body += fmt::format("set xrange [0:{}]\n", panel.last_step);
+    std::vector<std::string> plots;
+    for (double T : panel.temps) {
+      // A grid without temperature (the MSE experiments): one line per panel.
+      const std::string same_t =
+          T == kAbsent ? "1" : fmt::format("abs(${}-({}))<=1e-12*abs({})", c_t, param(T), param(T));
+      plots.push_back(fmt::format(
+          "'test_loss_vs_step.csv' skip 1 using {}:(${}=={} && {} ? ${} : NaN) {} notitle", c_step,
+          c_panel, panel.index, same_t, c_loss, style(T)));
+      shown.insert(T);
+    }
+    body += "plot " + detail::join(plots, ", \\\n     ") + "\n";
+  }
+  std::vector<detail::KeyEntry> key;
+  for (double T : shown)
+    key.push_back({style(T), T == kAbsent ? "test loss" : "T = " + fmt_param(T)});
+  body += detail::key_strip(layout, key);
+  body += "unset multiplot\n";
+  detail::render(dir, "test_loss_vs_step", csv, body, s.gnuplot);
+  return true;
+}
+
 // theta_vs_depth (the study's Fig 5b): ⟨θ⟩_{D,l}, the angle between consecutive hidden states
 // averaged over probe inputs and the middle layers 1..ℓ−2, against the student depth ℓ, log-log,
 // with the fitted slope ± SE per (ρ, T) and a 1/ℓ guide: the claim is slope ≈ −1. Teacher
@@ -1163,6 +1284,7 @@ int plot_sweep(const PlotOptions& options) {
     attempt([&] { return hidden_figure(s, out, false); });
     attempt([&] { return hidden_figure(s, out, true); });
     attempt([&] { return theta_vs_depth(s, out); });
+    attempt([&] { return test_loss_vs_step(s, out); });
   }
   if (has_probe) detail::probe_figures(s.file.root(), options.path, out, options.gnuplot, attempt);
   if (failed > 0)

@@ -507,6 +507,34 @@ TEST_F(PlotTest, ThetaAgainstDepthWithFittedSlopes) {
   EXPECT_TRUE(contains(gp, "title '1/ℓ'")) << gp;
 }
 
+// Fig 4c: test loss against step at the deepest depth every temperature has, one line per
+// temperature, one panel per ρ, the mean over teacher replicates.
+TEST_F(PlotTest, TestLossAgainstStepPerTemperature) {
+  SweepSpec spec;
+  const std::string path = (dir_ / "l.h5").string();
+  write_sweep(path, spec);
+  const fs::path out = dir_ / "g";
+  ASSERT_EQ(plot_status({path, out.string()}), 0) << log();
+  expect_png(out / "test_loss_vs_step.png");
+  const auto rows = read_csv(out / "test_loss_vs_step.csv");
+  ASSERT_EQ(rows.size(), spec.rhos.size() * spec.temps.size() * 2);  // two evaluated steps
+  for (const auto& r : rows) {
+    EXPECT_EQ(d(r, "depth"), 24);  // the deepest (the failed depth-48 task does not count)
+    EXPECT_EQ(d(r, "n_replicates"), 2);
+    const double rho = d(r, "rho"), T = d(r, "temperature");
+    const bool last = d(r, "step") == spec.steps;
+    double want = 0;
+    for (int64_t t : spec.teachers) {
+      const double a = final_alpha(rho, T, t);
+      want += double(float(test_loss(last ? a : 0.8 * a, 24))) / 2;
+    }
+    EXPECT_NEAR(d(r, "test_loss"), want, 1e-12 * want) << rho << " " << T;
+  }
+  const std::string gp = slurp(out / "test_loss_vs_step.gp");
+  EXPECT_TRUE(contains(gp, "ρ = 1, ℓ = 24")) << gp;
+  EXPECT_TRUE(contains(gp, "T = 0.01")) << gp;
+}
+
 TEST_F(PlotTest, OneReplicateUsesTheFitStandardError) {
   SweepSpec spec;
   spec.teachers = {0};
