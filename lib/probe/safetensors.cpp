@@ -96,22 +96,12 @@ std::string dtype_name(torch::Dtype dtype) {
 
 SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
   if (!little_endian_host()) fail(path, "safetensors data is little-endian; this host is not");
-  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) fail(path, std::string("cannot open: ") + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd_, &st) != 0) {
-    ::close(fd_);
-    fail(path, std::string("cannot stat: ") + std::strerror(errno));
-  }
-  size_ = size_t(st.st_size);
-  // From here on the destructor does not run if we throw, so clean up by hand.
-  try {
+  file_ = MappedFile::open<SafetensorsError>(path);
+  map_ = file_.data();
+  size_ = file_.size();
+  {
     if (size_ < 8)
       fail(path, "file of " + std::to_string(size_) + " bytes has no 8-byte header length");
-    void* m = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
-    if (m == MAP_FAILED) fail(path, std::string("cannot mmap: ") + std::strerror(errno));
-    map_ = static_cast<const uint8_t*>(m);
-
     uint64_t n = 0;
     for (int i = 7; i >= 0; --i) n = (n << 8) | map_[i];
     if (n > kMaxHeader || n > size_ - 8)
@@ -205,17 +195,10 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
       if (order.empty()) fail(path, what);
       fail_tensor(path, order.back().second, "is the last tensor, but " + what);
     }
-  } catch (...) {
-    if (map_) ::munmap(const_cast<uint8_t*>(map_), size_);
-    ::close(fd_);
-    throw;
   }
 }
 
-SafetensorsFile::~SafetensorsFile() {
-  if (map_) ::munmap(const_cast<uint8_t*>(map_), size_);
-  if (fd_ >= 0) ::close(fd_);
-}
+SafetensorsFile::~SafetensorsFile() = default;
 
 const TensorInfo& SafetensorsFile::info(const std::string& name) const {
   auto it = tensors_.find(name);

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "error/error.hpp"
+#include "probe/mapped_file.hpp"
 
 namespace depthscale::probe {
 
@@ -61,8 +62,8 @@ class SafetensorsFile {
 
  private:
   std::string path_;
-  int fd_ = -1;
-  const uint8_t* map_ = nullptr;
+  MappedFile file_;
+  const uint8_t* map_ = nullptr;  // file_.data(), file_.size()
   size_t size_ = 0;
   uint64_t data_start_ = 0;
   std::map<std::string, TensorInfo> tensors_;

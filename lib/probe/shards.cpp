@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "probe/mapped_file.hpp"
 #include "probe/tokenizer.hpp"
 
 namespace depthscale::probe {
@@ -45,8 +46,8 @@ std::string hex64(uint64_t v) {
 
 struct TokenShard::Impl {
   ShardInfo info;
-  int fd = -1;
-  const unsigned char* map = nullptr;
+  MappedFile file;
+  const unsigned char* map = nullptr;  // file.data(), file.size()
   size_t size = 0;
   const unsigned char* tokens = nullptr;
   // Document boundaries: depthscale shards point into the file's index; llm.c shards get one
@@ -54,10 +55,6 @@ struct TokenShard::Impl {
   const unsigned char* index = nullptr;
   std::vector<std::pair<uint64_t, uint64_t>> spans;
 
-  ~Impl() {
-    if (map) munmap(const_cast<unsigned char*>(map), size);
-    if (fd >= 0) close(fd);
-  }
   [[noreturn]] void fail(const std::string& field, const std::string& what) const {
     throw ShardError(info.path + ": " + field + ": " + what);
   }
@@ -198,16 +195,11 @@ TokenShard::~TokenShard() = default;
 TokenShard TokenShard::open(const std::string& path, const ShardReadOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->info.path = path;
-  impl->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (impl->fd < 0) throw ShardError(path + ": cannot open: " + std::strerror(errno));
-  struct stat st {};
-  if (fstat(impl->fd, &st) != 0) throw ShardError(path + ": cannot stat: " + std::strerror(errno));
-  impl->size = static_cast<size_t>(st.st_size);
+  impl->file = MappedFile::open<ShardError>(path);
+  impl->map = impl->file.data();
+  impl->size = impl->file.size();
   if (impl->size == 0) impl->fail("header", "empty file");
-  void* m = mmap(nullptr, impl->size, PROT_READ, MAP_PRIVATE, impl->fd, 0);
-  if (m == MAP_FAILED) throw ShardError(path + ": cannot map: " + std::strerror(errno));
-  impl->map = static_cast<const unsigned char*>(m);
-  madvise(m, impl->size, MADV_SEQUENTIAL);
+  impl->file.advise_sequential();
   if (impl->size >= 8 && std::memcmp(impl->map, kShardMagic, 8) == 0) {
     impl->open_depthscale(options);
   } else if (impl->size >= 4 && (load<int32_t>(impl->map) == kLlmcMagicU16 ||

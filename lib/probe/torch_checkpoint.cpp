@@ -696,20 +696,10 @@ TorchCheckpointFile::TorchCheckpointFile(const std::string& path) : path_(path) 
     std::memcpy(&first, &one, 1);
     if (first != 1) fail(path, "PyTorch checkpoints are read on little-endian hosts only");
   }
-  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) fail(path, std::string("cannot open: ") + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd_, &st) != 0) {
-    ::close(fd_);
-    fail(path, std::string("cannot stat: ") + std::strerror(errno));
-  }
-  size_ = size_t(st.st_size);
-  try {
-    if (size_ > 0) {
-      void* m = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
-      if (m == MAP_FAILED) fail(path, std::string("cannot mmap: ") + std::strerror(errno));
-      map_ = static_cast<const uint8_t*>(m);
-    }
+  file_ = MappedFile::open<TorchCheckpointError>(path);
+  map_ = file_.data();
+  size_ = file_.size();
+  {
     // The legacy format is a raw pickle stream that starts with a pickled magic number.
     if (size_ >= 2 && map_[0] == 0x80 && map_[1] <= 5)
       fail(path,
@@ -799,17 +789,10 @@ TorchCheckpointFile::TorchCheckpointFile(const std::string& path) : path_(path) 
       t.info.end = t.info.begin + span * item;
       tensors_.emplace(name, std::move(t));
     }
-  } catch (...) {
-    if (map_) ::munmap(const_cast<uint8_t*>(map_), size_);
-    ::close(fd_);
-    throw;
   }
 }
 
-TorchCheckpointFile::~TorchCheckpointFile() {
-  if (map_) ::munmap(const_cast<uint8_t*>(map_), size_);
-  if (fd_ >= 0) ::close(fd_);
-}
+TorchCheckpointFile::~TorchCheckpointFile() = default;
 
 const TorchCheckpointFile::Tensor& TorchCheckpointFile::tensor(const std::string& name) const {
   auto it = tensors_.find(name);

@@ -69,6 +69,7 @@
 #include <vector>
 
 #include "error/error.hpp"
+#include "probe/mapped_file.hpp"
 #include "probe/safetensors.hpp"
 
 namespace depthscale::probe {
@@ -125,8 +126,8 @@ class TorchCheckpointFile {
  private:
   std::string path_;
   std::string archive_;
-  int fd_ = -1;
-  const uint8_t* map_ = nullptr;
+  MappedFile file_;
+  const uint8_t* map_ = nullptr;  // file_.data(), file_.size()
   size_t size_ = 0;
   std::map<std::string, Tensor> tensors_;
 };
