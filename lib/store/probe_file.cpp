@@ -141,7 +141,12 @@ BatchResult read_batch_group(const Group& g) {
   r.complete = status == "complete";
   if (status == "failed") r.error = g.attr_string("error");
   if (r.complete) {
-    r.arrays = split(g.attr_string("arrays"), ',');
+    if (g.has_attr("arrays")) {
+      r.arrays = split(g.attr_string("arrays"), ',');
+    } else if (r.per_token) {  // written before batches named their arrays: all of them
+      for (const auto& c : kColumns) r.arrays.push_back(c.name);
+      for (const char* name : kIndexArrays) r.arrays.push_back(name);
+    }
     for (int i = 0; i < 6; ++i)
       if (carries(r, kColumns[i].name)) field(r, i) = g.read_float(kColumns[i].name);
     for (int i = 0; i < 3; ++i)
