@@ -16,6 +16,7 @@
 #include "probe/checkpoint.hpp"
 #include "probe/model.hpp"
 #include "probe/safetensors.hpp"
+#include "probe/tests/test_util.hpp"
 
 namespace depthscale::probe {
 namespace {
@@ -23,20 +24,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-class TempDir {
- public:
-  TempDir() {
-    static int n = 0;
-    path_ = fs::temp_directory_path() /
-            ("ds-safetensors-" + std::to_string(getpid()) + "-" + std::to_string(n++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
+// A folder per test under /tmp, removed after it.
+struct TempDir : testing::TempDir {
+  TempDir() : testing::TempDir("safetensors") {}
 };
 
 std::string read_all(const std::string& path) {
@@ -62,17 +52,7 @@ void edit_header(const std::string& path, const std::function<void(json&)>& edit
 }
 
 // `call` throws an error whose message contains every one of `parts`.
-template <class F>
-void expect_error(F call, std::vector<std::string> parts) {
-  try {
-    call();
-    ADD_FAILURE() << "no error; expected one naming " << parts.front();
-  } catch (const std::exception& e) {
-    for (const auto& p : parts)
-      EXPECT_NE(std::string(e.what()).find(p), std::string::npos)
-          << "message lacks '" << p << "': " << e.what();
-  }
-}
+using testing::expect_error;
 
 std::map<std::string, torch::Tensor> sample_tensors() {
   torch::manual_seed(0);

@@ -15,6 +15,7 @@
 
 #include "probe/model.hpp"
 #include "probe/safetensors.hpp"
+#include "probe/tests/test_util.hpp"
 
 namespace depthscale::probe::testing {
 
@@ -40,28 +41,6 @@ inline std::string tiny_config(Family f, bool parallel = true) {
 }
 
 // A fresh folder under the temporary directory, removed by the destructor.
-class TempDir {
- public:
-  explicit TempDir(const std::string& tag) {
-    static std::atomic<int> n{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("ds-" + tag + "-" + std::to_string(getpid()) + "-" + std::to_string(n++));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::string str() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
 inline void write_config(const std::filesystem::path& dir, const std::string& json) {
   std::ofstream(dir / "config.json") << json;
 }

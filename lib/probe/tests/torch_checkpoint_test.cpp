@@ -18,6 +18,7 @@
 #include "probe/checkpoint.hpp"
 #include "probe/model.hpp"
 #include "probe/tests/reference_cache.hpp"
+#include "probe/tests/test_util.hpp"
 #include "probe/torch_checkpoint.hpp"
 
 namespace depthscale::probe {
@@ -26,35 +27,12 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::string_literals;
 
-class TempDir {
- public:
-  TempDir() {
-    static int n = 0;
-    path_ = fs::temp_directory_path() /
-            ("ds-torchckpt-" + std::to_string(getpid()) + "-" + std::to_string(n++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
+// A folder per test under /tmp, removed after it.
+struct TempDir : testing::TempDir {
+  TempDir() : testing::TempDir("torchckpt") {}
 };
 
-template <class F>
-std::string expect_error(F call, std::vector<std::string> parts) {
-  try {
-    call();
-    ADD_FAILURE() << "no error; expected one naming " << parts.front();
-  } catch (const std::exception& e) {
-    for (const auto& p : parts)
-      EXPECT_NE(std::string(e.what()).find(p), std::string::npos)
-          << "message lacks '" << p << "': " << e.what();
-    return e.what();
-  }
-  return "";
-}
+using testing::expect_error;
 
 bool python_missing() {
   return std::string(DEPTHSCALE_PYTHON).empty();
