@@ -99,6 +99,8 @@ def main():
         f.write("name: probe-memory\nkind: probe\nseed: 1\nprobe:\n"
                 "  models: [{name: bench, path: %s}]\n  shards: %s/shard_*.bin\n"
                 "  separator: %d\n  documents: %d\n  max_tokens: %d\n  batch: %d\n"
+                # Random ids for a random model with no tokenizer: nothing to check them against.
+                "  check_tokenizer: false\n"
                 "run:\n  threads: %d\n" % (model, work, SEPARATOR, a.documents, a.tokens,
                                            a.batch, a.threads))
     out = os.path.join(work, "out.h5")
