@@ -10,6 +10,7 @@ run's time at its measured matmul rate.
 
     bench/probe_memory.py [BUILD_DIR] [--layers 12] [--hidden 1024] [--vocab 16384]
                           [--batch 8] [--tokens 512] [--documents 8] [--threads 0] [--keep DIR]
+                          [--set KEY=VALUE ...]
 
 The defaults run in about 1.5-3 minutes on 2 cores and stay under 3 GB.
 """
@@ -83,6 +84,8 @@ def main():
     ap.add_argument("--documents", type=int, default=8)
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--keep", help="write the inputs here and keep them")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a job override passed to both runs, e.g. probe.last_hidden=last_block")
     a = ap.parse_args()
     exe = os.path.join(os.path.abspath(a.build), "apps", "depthscale")
     work = a.keep or tempfile.mkdtemp(prefix="ds-probe-mem-")
@@ -113,7 +116,8 @@ def main():
     print("job: %d documents, batch %d, max_tokens %d; inputs in %s" %
           (a.documents, a.batch, a.tokens, work))
 
-    dry = subprocess.run([exe, "run", job, "--out", out, "--dry-run"], env=env,
+    sets = [x for kv in a.set for x in ("--set", kv)]
+    dry = subprocess.run([exe, "run", job, "--out", out, "--dry-run", *sets], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if dry.returncode != 0:
         sys.exit("dry run failed:\n" + dry.stderr)
@@ -132,7 +136,7 @@ def main():
 
     print("\n--- depthscale run (one process, /usr/bin/time -v) ---")
     t0 = time.time()
-    proc = subprocess.Popen(["/usr/bin/time", "-v", exe, "run", job, "--out", out], env=env,
+    proc = subprocess.Popen(["/usr/bin/time", "-v", exe, "run", job, "--out", out, *sets], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # /usr/bin/time's child is depthscale: sample that one.
     child = None
