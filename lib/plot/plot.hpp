@@ -4,7 +4,9 @@
 // folder with `gnuplot NAME.gp`), so users can check the numbers and restyle the figure.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "error/error.hpp"
 
@@ -16,10 +18,26 @@ class PlotError : public depthscale::Error {
   using depthscale::Error::Error;
 };
 
+// Which part of a file a figure shows (`depthscale plot --rho ... --model ...`). An empty list
+// means the figure's default choice (e.g. the middle temperature, the lowest teacher replicate,
+// every depth); a non-empty one restricts the figures to the listed values, and a value the file
+// does not have is an error naming it. Values compare to the file's attributes to 1e-9 relative.
+struct Selection {
+  std::vector<double> rho, temperature;
+  std::vector<int64_t> depth, teacher;
+  std::vector<std::string> model;  // /probe/<model> names
+  int inputs = 20;                 // grey per-input (per-token) lines in trajectory figures
+  bool any() const {
+    return !rho.empty() || !temperature.empty() || !depth.empty() || !teacher.empty() ||
+           !model.empty();
+  }
+};
+
 struct PlotOptions {
   std::string path;     // the sweep file
   std::string out_dir;  // empty: <path without .h5>-figures
   std::string gnuplot;  // the gnuplot program; empty: the one found at configure time, or PATH's
+  Selection select;
 };
 
 // Draws every figure the file has data for (DESIGN.md, `depthscale plot`):
