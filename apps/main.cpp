@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
       app::add_merge(app),
       app::add_tokenize(app),
       app::add_convert(app),
+      app::add_report(app, env),
   };
 
   try {

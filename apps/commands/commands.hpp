@@ -49,6 +49,7 @@ Command add_tokenize(CLI::App& app);
 Command add_submit(CLI::App& app, const Environment& env);
 Command add_merge(CLI::App& app);
 Command add_convert(CLI::App& app);
+Command add_report(CLI::App& app, const Environment& env);
 
 // The fit-scaling options alone (apps/tests parse command lines with them).
 void add_fit_scaling_options(CLI::App& command, fit::FitScalingOptions& options);

@@ -37,6 +37,10 @@ void add_fit_scaling_options(CLI::App& cmd, fit::FitScalingOptions& o) {
          "exclusion scan, the first value is the main fit")
       ->type_name("K[,K...]");
   cmd.add_option("--out", o.out_dir, "write the CSVs into this folder (default: none written)");
+  cmd.add_option("--shapes", o.shapes_path,
+                 "CSV of real model shapes (d_model, n_layers; optional name, family) to set "
+                 "beside the fit's optimum")
+      ->check(CLI::ExistingFile);
   cmd.add_option("--seed", o.seed, "seed of the bootstrap and held-out splits")
       ->capture_default_str();
 }
@@ -50,6 +54,7 @@ Command add_fit_scaling(CLI::App& app, const Environment& env) {
             fit::fit_scaling_report(*opt, std::cout);
             if (opt->out_dir.empty()) return kDone;
             plot::plot_scaling_parts(opt->out_dir + "/parts.csv", opt->out_dir, gnuplot);
+            plot::plot_model_shapes(opt->out_dir, gnuplot);
             return kDone;
           }};
 }

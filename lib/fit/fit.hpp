@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <iosfwd>
 #include <limits>
@@ -87,6 +88,16 @@ struct MeanSe {
 };
 MeanSe mean_se(const std::vector<double>& values);
 
+// Least-squares line through (log x, log y): y ∝ x^slope, with the slope's standard error from
+// the residuals (n − 2 degrees of freedom; NaN below 3 points). Points with x or y ≤ 0 or not
+// finite are skipped; n counts the ones used. (The ⟨θ⟩ ∝ 1/ℓ claim, model shapes ℓ ∝ m^slope.)
+struct LogLogSlope {
+  double slope = kNaN, se = kNaN, log_intercept = kNaN;
+  int n = 0;
+  double at(double x) const { return std::exp(log_intercept) * std::pow(x, slope); }
+};
+LogLogSlope log_log_slope(const std::vector<double>& x, const std::vector<double>& y);
+
 // ============================================================================================
 // §3 LLM scaling-law fit
 // ============================================================================================
@@ -119,6 +130,18 @@ ScalingData read_scaling_csv(const std::string& path);
 // rows tied at the cut are dropped together (245 → 203 rows for k = 40 on the Chinchilla data).
 // k = 0 keeps everything; throws std::invalid_argument when nothing would remain.
 ScalingData exclude_top_losses(const ScalingData& data, int k);
+
+// Model shapes (width m, depth ℓ) of real networks, for the depth-against-width figure (the
+// study's Figs 11 and 15): a CSV with columns d_model (or width) and n_layers (or depth), and
+// optionally name and family; lines starting with '#' are comments. Errors name file, line and
+// column, as read_scaling_csv's do.
+struct ModelShapes {
+  std::vector<std::string> name, family;
+  std::vector<double> width, depth;
+  std::vector<int> line;
+  std::size_t size() const { return width.size(); }
+};
+ModelShapes read_shapes_csv(const std::string& path);
 
 // The rows at `index` (repeats allowed: bootstrap resamples).
 ScalingData subset(const ScalingData& data, const std::vector<std::size_t>& index);
@@ -255,14 +278,18 @@ struct FitScalingOptions {
   // and shape); with more than one value the exclusion scan fits every listed value.
   std::vector<int> exclude_top = {40};
   std::string out_dir;  // --out: write CSVs here (created); empty: write nothing
+  // --shapes: model shapes (read_shapes_csv) whose depth-against-width slope is fitted and drawn
+  // beside the fitting data's own shapes and the fit's implied optimum; empty: the data's only.
+  std::string shapes_path;
   std::uint64_t seed = 20260122;
 };
 
 // "0,20,40,60" → {0, 20, 40, 60}; throws std::invalid_argument naming the bad item.
 std::vector<int> parse_int_list(const std::string& text);
 
-// Runs the whole analysis, prints the tables to `out`, writes fit.csv, parts.csv and (when
-// requested) bootstrap.csv, holdout.csv, exclusion_scan.csv, optimal_shape.csv into out_dir.
+// Runs the whole analysis, prints the tables to `out`, writes fit.csv, parts.csv, shapes.csv,
+// shapes_fit.csv and (when requested) bootstrap.csv, holdout.csv, exclusion_scan.csv,
+// optimal_shape.csv into out_dir.
 // Throws DataError for bad data (naming row and column), Error for anything else that stops it.
 void fit_scaling_report(const FitScalingOptions& options, std::ostream& out);
 

@@ -256,4 +256,33 @@ MeanSe mean_se(const std::vector<double>& values) {
   return r;
 }
 
+LogLogSlope log_log_slope(const std::vector<double>& x, const std::vector<double>& y) {
+  std::vector<double> lx, ly;
+  for (std::size_t i = 0; i < x.size() && i < y.size(); ++i)
+    if (x[i] > 0 && y[i] > 0 && std::isfinite(x[i]) && std::isfinite(y[i])) {
+      lx.push_back(std::log(x[i]));
+      ly.push_back(std::log(y[i]));
+    }
+  LogLogSlope f;
+  f.n = int(lx.size());
+  if (f.n < 2) return f;
+  double mx = 0, my = 0;
+  for (int i = 0; i < f.n; ++i) mx += lx[i] / f.n, my += ly[i] / f.n;
+  double sxx = 0, sxy = 0;
+  for (int i = 0; i < f.n; ++i)
+    sxx += (lx[i] - mx) * (lx[i] - mx), sxy += (lx[i] - mx) * (ly[i] - my);
+  if (!(sxx > 0)) return f;
+  f.slope = sxy / sxx;
+  f.log_intercept = my - f.slope * mx;
+  if (f.n >= 3) {
+    double rss = 0;
+    for (int i = 0; i < f.n; ++i) {
+      const double r = ly[i] - f.log_intercept - f.slope * lx[i];
+      rss += r * r;
+    }
+    f.se = std::sqrt(rss / (f.n - 2) / sxx);
+  }
+  return f;
+}
+
 }  // namespace depthscale::fit

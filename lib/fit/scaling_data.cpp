@@ -119,6 +119,68 @@ ScalingData read_scaling_csv(const std::string& path) {
   return data;
 }
 
+ModelShapes read_shapes_csv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw DataError(fmt::format("{}: cannot open the file", path));
+  std::string text;
+  int line_no = 0;
+  std::vector<std::string> header;
+  while (std::getline(in, text)) {
+    ++line_no;
+    if (!text.empty() && text.back() == '\r') text.pop_back();
+    if (line_no == 1 && text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0)
+      text = text.substr(3);
+    if (blank(text) || trim(text)[0] == '#') continue;
+    header = split(text);
+    break;
+  }
+  if (header.empty())
+    throw DataError(fmt::format("{}: empty file (a header line is required)", path));
+  const int header_line = line_no;
+  const auto find = [&](std::initializer_list<const char*> names) {
+    for (const char* n : names)
+      for (std::size_t i = 0; i < header.size(); ++i)
+        if (header[i] == n) return static_cast<int>(i);
+    return -1;
+  };
+  const int c_width = find({"d_model", "width"}), c_depth = find({"n_layers", "depth"});
+  const int c_name = find({"name", "model"}), c_family = find({"family"});
+  if (c_width < 0 || c_depth < 0)
+    throw DataError(
+        fmt::format("{}:{}: the header needs a width column (d_model or width) and a depth column "
+                    "(n_layers or depth)",
+                    path, header_line));
+  ModelShapes shapes;
+  while (std::getline(in, text)) {
+    ++line_no;
+    if (!text.empty() && text.back() == '\r') text.pop_back();
+    if (blank(text) || trim(text)[0] == '#') continue;
+    const std::vector<std::string> fields = split(text);
+    if (fields.size() != header.size())
+      throw DataError(fmt::format("{}:{}: expected {} fields (as in the header), found {}", path,
+                                  line_no, header.size(), fields.size()));
+    double v[2];
+    const int cols[2] = {c_width, c_depth};
+    for (int k = 0; k < 2; ++k) {
+      const std::string& cell = fields[cols[k]];
+      char* end = nullptr;
+      errno = 0;
+      v[k] = std::strtod(cell.c_str(), &end);
+      if (cell.empty() || end != cell.c_str() + cell.size() || errno == ERANGE ||
+          !std::isfinite(v[k]) || v[k] <= 0)
+        throw DataError(fmt::format("{}:{}: column '{}': '{}' is not a positive number", path,
+                                    line_no, header[cols[k]], cell));
+    }
+    shapes.width.push_back(v[0]);
+    shapes.depth.push_back(v[1]);
+    shapes.name.push_back(c_name >= 0 ? fields[c_name] : std::string());
+    shapes.family.push_back(c_family >= 0 ? fields[c_family] : std::string());
+    shapes.line.push_back(line_no);
+  }
+  if (shapes.size() == 0) throw DataError(fmt::format("{}: no data rows after the header", path));
+  return shapes;
+}
+
 ScalingData exclude_top_losses(const ScalingData& data, int k) {
   if (k < 0) throw std::invalid_argument(fmt::format("exclude-top must be ≥ 0, got {}", k));
   if (k == 0) return data;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <ostream>
 
 #include "fit/fit.hpp"
@@ -160,6 +161,79 @@ void fit_scaling_report(const FitScalingOptions& o, std::ostream& out) {
       for (const auto& r : shape.table)
         f << fmt::format("{:.17g},{:.17g},{:.17g},{:.17g},{:.17g}\n", r.width, r.depth, r.params,
                          r.width / r.depth, r.shape_loss);
+    }
+  }
+
+  // Real model shapes against the fit's optimum (the study's Figs 11 and 15): the slope of
+  // log(ℓ − offset) on log m, for the fitting data's own rows (every kept row, as the study's
+  // notebooks fit them) and for the shapes the user supplies (all, then per family).
+  {
+    struct Source {
+      std::string label, family;
+      std::vector<std::size_t> rows;
+      const ModelShapes* shapes;
+    };
+    ModelShapes own;
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      own.width.push_back(data.width[i]);
+      own.depth.push_back(data.depth[i]);
+      own.name.push_back("");
+      own.family.push_back("fitting data");
+      own.line.push_back(data.line[i]);
+    }
+    ModelShapes given;
+    if (!o.shapes_path.empty()) given = read_shapes_csv(o.shapes_path);
+    std::vector<Source> sources;
+    const auto all_rows = [](const ModelShapes& m) {
+      std::vector<std::size_t> r(m.size());
+      for (std::size_t i = 0; i < r.size(); ++i) r[i] = i;
+      return r;
+    };
+    sources.push_back({"fitting data", "", all_rows(own), &own});
+    if (given.size() > 0) {
+      sources.push_back({"shapes: all", "", all_rows(given), &given});
+      std::map<std::string, std::vector<std::size_t>> by_family;
+      for (std::size_t i = 0; i < given.size(); ++i)
+        if (!given.family[i].empty()) by_family[given.family[i]].push_back(i);
+      if (by_family.size() > 1 ||
+          (by_family.size() == 1 && by_family.begin()->second.size() < given.size()))
+        for (const auto& [family, rows] : by_family)
+          sources.push_back({"shapes: " + family, family, rows, &given});
+    }
+    out << fmt::format(
+        "\nmodel shapes: depth against width, least squares of log(l - {:g}) on log m:\n", off);
+    out << fmt::format("  {:<28} {:>5} {:>10} {:>10}\n", "shapes", "n", "slope", "SE");
+    std::vector<LogLogSlope> slopes;
+    for (const auto& src : sources) {
+      std::vector<double> m, l;
+      for (std::size_t i : src.rows) {
+        m.push_back(src.shapes->width[i]);
+        l.push_back(src.shapes->depth[i] - off);
+      }
+      slopes.push_back(log_log_slope(m, l));
+      out << fmt::format("  {:<28} {:>5} {:>10.4f} {:>10.4f}\n", src.label, slopes.back().n,
+                         slopes.back().slope, slopes.back().se);
+    }
+    if (shape.valid)
+      out << fmt::format("  {:<28} {:>5} {:>10.4f} {:>10.4f}   (gamma = alpha_m/alpha_l)\n",
+                         "the fit's optimum l*(m)", "", shape.exponent, shape.exponent_se);
+    if (!dir.empty()) {
+      auto f = open_csv(dir, "shapes.csv");
+      f << "source,family,name,d_model,n_layers,optimal_n_layers\n";
+      for (const auto* m : {&own, &given})
+        for (std::size_t i = 0; i < m->size(); ++i)
+          f << fmt::format("{},{},{},{:.17g},{:.17g},{:.17g}\n",
+                           m == &own ? "fitting data" : "shapes", m->family[i], m->name[i],
+                           m->width[i], m->depth[i], optimal_depth(fit.params, m->width[i], off));
+      auto g = open_csv(dir, "shapes_fit.csv");
+      g << "shapes,family,n,slope,slope_se,log_intercept,depth_offset\n";
+      for (std::size_t k = 0; k < sources.size(); ++k)
+        g << fmt::format("{},{},{},{:.17g},{:.17g},{:.17g},{:.17g}\n", sources[k].label,
+                         sources[k].family, slopes[k].n, slopes[k].slope, slopes[k].se,
+                         slopes[k].log_intercept, off);
+      if (shape.valid)
+        g << fmt::format("the fit's optimum,,,{:.17g},{:.17g},{:.17g},{:.17g}\n", shape.exponent,
+                         shape.exponent_se, std::log(shape.prefactor), off);
     }
   }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "error/error.hpp"
+#include "fit/fit.hpp"
 #include "plot/plot.hpp"
 
 namespace depthscale::plot::detail {
@@ -45,15 +46,9 @@ std::string ramp_color(std::size_t i, std::size_t n);
 // several labelled tics; gnuplot itself labels only powers of ten. Autoscale when unusable.
 std::string log_axis(const std::string& axis, double lo, double hi);
 
-// Least-squares line through (log x, log y): y ∝ x^slope, with the slope's standard error from
-// the residuals (n − 2 degrees of freedom; NaN below 3 points). Points with x or y ≤ 0 are
-// skipped; n counts the ones used.
-struct LogLogSlope {
-  double slope = NAN, se = NAN, log_intercept = NAN;
-  int n = 0;
-  double at(double x) const { return std::exp(log_intercept) * std::pow(x, slope); }
-};
-LogLogSlope log_log_slope(const std::vector<double>& x, const std::vector<double>& y);
+// The log-log line fit lives with the other fits.
+using fit::log_log_slope;
+using fit::LogLogSlope;
 
 // Panels drawn side by side (up to three, else in two columns, or `columns` when set) under a
 // multiplot title, with a full-width strip at the bottom for one shared key, so no key sits on data

@@ -56,6 +56,12 @@ int plot_sweep(const PlotOptions& options);
 // l is shifted by the depth_offset found in the fit.csv beside parts.csv, if any): the depth,
 // width and data parts against ℓ, m and D, and predicted against observed loss.
 // Throws PlotError naming the file, line and column.
+// model_shapes.png (+ .csv, .gp) in dir from the shapes.csv and shapes_fit.csv that
+// `fit-scaling --out dir` writes: depth against width of the fitting data's shapes and of any
+// supplied ones (--shapes), with the fitted slopes and the fit's implied optimum ℓ*(m) (the
+// study's Figs 11 and 15). Throws PlotError naming the file.
+void plot_model_shapes(const std::string& dir, const std::string& gnuplot = "");
+
 void plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir,
                         const std::string& gnuplot = "");
 

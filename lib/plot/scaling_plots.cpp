@@ -135,6 +135,57 @@ double depth_offset_beside(const std::string& parts_csv) {
   return 0;
 }
 
+// Smallest and largest positive finite value seen: a log axis's data extent.
+struct Extent {
+  double lo = NAN, hi = NAN;
+  void add(double v) {
+    if (!(v > 0) || !std::isfinite(v)) return;
+    lo = std::isnan(lo) ? v : std::min(lo, v);
+    hi = std::isnan(hi) ? v : std::max(hi, v);
+  }
+};
+
+// A CSV that fit-scaling writes, as text cells by column name (shapes.csv, shapes_fit.csv).
+struct TextTable {
+  std::string path;
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  std::size_t col(const std::string& name) const {
+    for (std::size_t i = 0; i < header.size(); ++i)
+      if (header[i] == name) return i;
+    throw PlotError(fmt::format("{}:1: no column '{}'", path, name));
+  }
+  double number(std::size_t row, const std::string& name) const {
+    const std::string& cell = rows[row][col(name)];
+    char* end = nullptr;
+    const double v = std::strtod(cell.c_str(), &end);
+    if (cell.empty() || end != cell.c_str() + cell.size())
+      throw PlotError(
+          fmt::format("{}:{}: column '{}': '{}' is not a number", path, row + 2, name, cell));
+    return v;
+  }
+};
+
+TextTable read_table(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw PlotError(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  TextTable t;
+  t.path = path;
+  std::string line;
+  if (!std::getline(in, line)) throw PlotError(path + " is empty (expected a header line)");
+  t.header = split(line);
+  int line_no = 1;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (trim(line).empty()) continue;
+    t.rows.push_back(split(line));
+    if (t.rows.back().size() != t.header.size())
+      throw PlotError(fmt::format("{}:{}: {} fields where the header has {}", path, line_no,
+                                  t.rows.back().size(), t.header.size()));
+  }
+  return t;
+}
+
 }  // namespace
 
 void plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir,
@@ -255,6 +306,115 @@ void plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir
     throw;
   } catch (const std::exception& e) {
     throw PlotError("plotting " + parts_csv + ": " + e.what());
+  }
+}
+
+void plot_model_shapes(const std::string& dir, const std::string& gnuplot) {
+  const std::string shapes_path = (fs::path(dir) / "shapes.csv").string();
+  const std::string fits_path = (fs::path(dir) / "shapes_fit.csv").string();
+  try {
+    const TextTable shapes = read_table(shapes_path);
+    const TextTable fits = read_table(fits_path);
+    if (shapes.rows.empty()) throw PlotError(shapes_path + " has a header but no rows");
+    const double offset = fits.rows.empty() ? 0.0 : fits.number(0, "depth_offset");
+    // Points: the fitting data in grey, each family of the supplied shapes in its own colour.
+    std::vector<std::string> groups;  // "fitting data", then the families (or "shapes")
+    Csv csv({"kind", "series", "name", "d_model", "n_layers"});
+    Extent x, y;
+    const std::size_t c_src = shapes.col("source"), c_fam = shapes.col("family"),
+                      c_name = shapes.col("name");
+    std::size_t own_rows = 0;
+    for (std::size_t r = 0; r < shapes.rows.size(); ++r) {
+      const auto& row = shapes.rows[r];
+      own_rows += row[c_src] == "fitting data";
+      std::string series = row[c_src] == "fitting data" ? "fitting data" : row[c_fam];
+      if (series.empty()) series = "shapes";
+      if (std::find(groups.begin(), groups.end(), series) == groups.end()) groups.push_back(series);
+      const double m = shapes.number(r, "d_model"), l = shapes.number(r, "n_layers");
+      csv.row({"point", series, row[c_name], num(m), num(l)});
+      x.add(m);
+      y.add(l);
+    }
+    // Lines: each fitted slope, and the fit's optimum ℓ*(m), over the width range, as
+    // ℓ = offset + exp(b)·m^slope.
+    struct Line {
+      std::string label;
+      double slope, se;
+      int n;
+      bool optimum;
+    };
+    std::vector<Line> lines;
+    const double m_lo = x.lo, m_hi = x.hi;
+    for (std::size_t r = 0; r < fits.rows.size(); ++r) {
+      const std::string label = fits.rows[r][fits.col("shapes")];
+      if (label != "fitting data" && label != "shapes: all" && label != "the fit's optimum")
+        continue;  // per-family slopes are in the CSV and the table, not drawn
+      const double slope = fits.number(r, "slope"), b = fits.number(r, "log_intercept");
+      if (!std::isfinite(slope) || !std::isfinite(b)) continue;
+      const double se = fits.number(r, "slope_se");
+      const int n = label == "the fit's optimum" ? 0 : static_cast<int>(fits.number(r, "n"));
+      lines.push_back({label, slope, se, n, label == "the fit's optimum"});
+      for (int k = 0; k <= 40; ++k) {
+        const double m = m_lo * std::pow(m_hi / m_lo, k / 40.0);
+        const double l = offset + std::exp(b) * std::pow(m, slope);
+        csv.row({"line", label, "", num(m), num(l)});
+        y.add(l);
+      }
+    }
+    const std::string ell = offset != 0 ? fmt::format("ℓ − {:g}", offset) : "ℓ";
+    std::string body = detail::multiplot_begin(detail::titled(
+        "Depth against width of real model shapes (the study's Figs 11, 15)",
+        fmt::format("lines (key: slope ± SE): least squares of log({}) on log m; the scaling "
+                    "fit's optimum ℓ*(m) ∝ m^γ at fixed N = m²ℓ, γ = α_m/α_ℓ",
+                    ell)));
+    detail::PanelLayout layout;
+    layout.panels = 1;
+    layout.panel_titles = false;
+    layout.key_rows = 4;
+    body += detail::panel_margins(layout, 0);
+    body += "set logscale xy\nset format x '%g'\nset format y '%g'\n";
+    body += detail::log_axis("x", x.lo, x.hi) + detail::log_axis("y", y.lo, y.hi);
+    body += "set xlabel 'width m = d_{model} (log scale)'\n";
+    body += "set ylabel 'depth ℓ = number of layers (log scale)'\n";
+    const int c_kind = csv.col("kind"), c_series = csv.col("series"), c_m = csv.col("d_model"),
+              c_l = csv.col("n_layers");
+    std::vector<std::string> plots;
+    std::vector<detail::KeyEntry> key;
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      const bool own = groups[g] == "fitting data";
+      const std::string style = own ? "with points pt 7 ps 0.6 lc rgb '#aaaaaa'"
+                                    : fmt::format("with points pt {} ps 1.3 lc rgb '{}'",
+                                                  5 + 2 * (g % 4), detail::category_color(g));
+      plots.push_back(fmt::format(
+          "'model_shapes.csv' skip 1 using {}:(strcol({})eq'point' && strcol({})eq{} ? ${} : NaN) "
+          "{} notitle",
+          c_m, c_kind, c_series, quote(groups[g]), c_l, style));
+      key.push_back({style, (own ? fmt::format("Chinchilla fitting data ({} rows)", own_rows)
+                                 : detail::literal(groups[g]))});
+    }
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const auto& ln = lines[i];
+      const std::string style =
+          ln.optimum ? "with lines lw 2.5 dt 2 lc rgb '#000000'"
+                     : fmt::format("with lines lw 2 lc rgb '{}'",
+                                   ln.label == "fitting data" ? "#666666" : "#D55E00");
+      plots.push_back(fmt::format(
+          "'model_shapes.csv' skip 1 using {}:(strcol({})eq'line' && strcol({})eq{} ? ${} : NaN) "
+          "{} notitle",
+          c_m, c_kind, c_series, quote(ln.label), c_l, style));
+      const std::string what = ln.optimum                   ? "fit's optimum ℓ*(m), γ"
+                               : ln.label == "fitting data" ? "Chinchilla shapes"
+                                                            : "supplied shapes";
+      key.push_back({style, fmt::format("{}: {:.3f} ± {:.3f}", what, ln.slope, ln.se)});
+    }
+    body += "plot " + detail::join(plots, ", \\\n     ") + "\n";
+    body += detail::key_strip(layout, key);
+    body += "unset multiplot\n";
+    detail::render(dir, "model_shapes", csv, body, gnuplot);
+  } catch (const PlotError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw PlotError("plotting " + shapes_path + ": " + e.what());
   }
 }
 

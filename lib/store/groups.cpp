@@ -79,4 +79,62 @@ void write_fits(const std::string& path, const Fits& fits) {
   f.flush();
 }
 
+Fits read_fits(const File& sweep) {
+  Fits fits;
+  const auto root = sweep.root();
+  if (root.has("fits")) {
+    const auto fg = root.open_group("fits");
+    if (fg.has_attr("model")) fits.model = fg.attr_string("model");
+    if (fg.has_attr("depth_offset")) fits.depth_offset = fg.attr_double("depth_offset");
+    if (fg.has_attr("standard_errors")) fits.standard_errors = fg.attr_string("standard_errors");
+    if (fg.has_attr("L0_floor")) fits.L0_floor = fg.attr_double("L0_floor");
+    for (const auto& name : fg.children()) {
+      const auto g = fg.open_group(name);
+      FitSeries s;
+      s.step = g.read_int64("step");
+      s.alpha = g.read_double("alpha");
+      s.alpha_se = g.read_double("alpha_se");
+      s.c = g.read_double("c");
+      s.L0 = g.read_double("L0");
+      // Datasets added after the first format version: absent in older files.
+      if (g.has("n_points")) s.n_points = g.read_int64("n_points");
+      if (g.has("c_se")) s.c_se = g.read_double("c_se");
+      if (g.has("L0_se")) s.L0_se = g.read_double("L0_se");
+      if (g.has("rss")) s.rss = g.read_double("rss");
+      if (g.has("L0_held")) s.L0_held = g.read_int64("L0_held");
+      const std::size_t k = s.step.size();
+      if (s.alpha.size() != k || s.alpha_se.size() != k || s.c.size() != k || s.L0.size() != k)
+        throw StoreError(g.path() + ": step, alpha, alpha_se, c and L0 differ in length");
+      if (g.has_attr("final_message")) s.final_message = g.attr_string("final_message");
+      if (g.has_attr("rho")) s.rho = g.attr_double("rho");
+      if (g.has_attr("temperature")) s.temperature = g.attr_double("temperature");
+      if (g.has_attr("teacher")) s.teacher = g.attr_int("teacher");
+      if (g.has_attr("n_depths")) s.n_depths = g.attr_int("n_depths");
+      fits.groups[name] = std::move(s);
+    }
+  }
+  if (root.has("fits_summary")) {
+    const auto sg = root.open_group("fits_summary");
+    if (sg.has_attr("what")) fits.summary_what = sg.attr_string("what");
+    for (const auto& name : sg.children()) {
+      const auto g = sg.open_group(name);
+      FitSummary sm;
+      sm.rho = g.attr_double("rho");
+      sm.temperature = g.attr_double("temperature");
+      sm.step = g.read_int64("step");
+      sm.alpha_mean = g.read_double("alpha_mean");
+      sm.alpha_sem = g.read_double("alpha_sem");
+      sm.n_replicates = g.read_double("n_replicates");
+      if (g.has("alpha_pooled")) sm.alpha_pooled = g.read_double("alpha_pooled");
+      if (g.has("alpha_pooled_se")) sm.alpha_pooled_se = g.read_double("alpha_pooled_se");
+      if (sm.alpha_mean.size() != sm.step.size() || sm.alpha_sem.size() != sm.step.size() ||
+          sm.n_replicates.size() != sm.step.size())
+        throw StoreError(g.path() +
+                         ": step, alpha_mean, alpha_sem and n_replicates differ in length");
+      fits.summaries[name] = std::move(sm);
+    }
+  }
+  return fits;
+}
+
 }  // namespace depthscale::store

@@ -251,6 +251,9 @@ struct Fits {
 };
 // Replaces /fits and /fits_summary of the sweep at `path` and flushes.
 void write_fits(const std::string& path, const Fits& fits);
+// The one reader of /fits and /fits_summary (of an open sweep): what write_fits wrote; empty
+// groups when the file has none. A group whose arrays differ in length is a StoreError naming it.
+Fits read_fits(const File& sweep);
 
 // Read-only view for `status`/`reduce`/`plot`, safe while a run writes (no file locking; retries
 // while the writer holds the file mid-update). Throws StoreError with a clear message when the

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The architecture, checked from the source: which part may include which (issue 11's picture).
 #   apps → {config, farm, store, fit, plot};  farm → {toy, probe, store, config};
-#   toy and probe know neither MPI nor HDF5;  fit and plot read sweep files through store;
+#   toy and probe know neither MPI nor HDF5;  fit, plot and report read sweep files through store;
 #   no HDF5 call outside lib/store;  no CLI11, getenv or process exit code in lib/.
 # Prints one line per rule and "N passed, M failed"; exit 1 when a rule is broken.
 set -u
@@ -42,7 +42,7 @@ mapfile -t l < <(hits '\b(std::)?(getenv|secure_getenv)\s*\(' "${LIB[@]}")
 rule "no getenv in lib/ (apps reads the environment)" "${l[@]}"
 mapfile -t l < <(hits '\b(std::)?exit\s*\(|\bkUsage\b|\bkSomeFailed\b|\bExitCode\b' "${LIB[@]}")
 rule "no process exit codes in lib/ (apps maps outcomes and errors to them)" "${l[@]}"
-for part in fit plot; do
+for part in fit plot report; do
   mapfile -t l < <(hits '#include\s*"(farm|toy|probe)/' $(lib_sources $part))
   rule "$part reads results through store only (no farm, toy or probe include)" "${l[@]}"
 done
