@@ -22,7 +22,7 @@ double finite_or_zero(double v) {
 const char* verdict_text(Verdict v) {
   switch (v) {
     case Verdict::Consistent:
-      return "consistent (within 2 SE)";
+      return "consistent";
     case Verdict::NotConsistent:
       return "**not consistent**";
     case Verdict::NoError:

@@ -249,7 +249,7 @@ TEST(Report, AReportOfARealSweepFileWithKnownExponents) {
        {"## What was run", "`known.h5`", "known (toy)", "40000 steps × batch 64",
         "10 complete, 0 failed of 10", "abc1234", "1.00 h of task time",
         "had no fits: the report ran `depthscale reduce`", "## The study's numbers beside ours",
-        "consistent (within 2 SE)", "**not consistent**", "not run", "1.025 ± 0.025",
+        "| consistent — Δ = +0.025", "**not consistent**", "not run", "1.025 ± 0.025",
         "SEM over 2 replicates", "## Depth exponents", "**Fig 3a**",
         "![loss_vs_depth](known/loss_vs_depth.png)"})
     EXPECT_NE(md.find(s), std::string::npos) << "missing '" << s << "' in\n" << md;
