@@ -59,7 +59,8 @@ struct PanelLayout {
   int title_lines = 2;       // lines of the multiplot title (headline + details)
   bool panel_titles = true;  // room above each panel for its own title
   int key_rows = 2;
-  std::size_t columns = 0;  // 0: the default above
+  std::size_t columns = 0;               // 0: the default above
+  int width = kWidth, height = kHeight;  // the figure's size in pixels (render's)
 };
 std::string multiplot_begin(const std::string& title_expr);  // "set multiplot title ..."
 std::string panel_margins(const PanelLayout& layout, std::size_t index);
@@ -92,11 +93,12 @@ class Csv {
 std::string gnuplot_executable(const std::string& configured);
 
 // Writes dir/NAME.csv and dir/NAME.gp (a preamble selecting pngcairo, or png where this gnuplot
-// lacks cairo, at kWidth×kHeight, output NAME.png, comma-separated data, then `body`), runs
+// lacks cairo, at width×height pixels, output NAME.png, comma-separated data, then `body`), runs
 // gnuplot (gnuplot_executable(gnuplot)) on it in `dir` (so the script refers to its files by plain
 // name and can be rerun there) and checks that dir/NAME.png exists and is non-empty. Throws
 // PlotError naming the file.
 void render(const std::filesystem::path& dir, const std::string& name, const Csv& csv,
-            const std::string& body, const std::string& gnuplot);
+            const std::string& body, const std::string& gnuplot, int width = kWidth,
+            int height = kHeight);
 
 }  // namespace depthscale::plot::detail

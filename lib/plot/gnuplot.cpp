@@ -155,7 +155,7 @@ std::string margins(double l, double r, double b, double t) {
 }
 
 double key_strip_top(const PanelLayout& layout) {
-  return (kKeyRowPx * layout.key_rows + kKeyPadPx) / kHeight;
+  return (kKeyRowPx * layout.key_rows + kKeyPadPx) / layout.height;
 }
 }  // namespace
 
@@ -169,14 +169,15 @@ std::string panel_margins(const PanelLayout& layout, std::size_t index) {
                                                 : 2;
   const std::size_t rows = (layout.panels + cols - 1) / cols;
   const std::size_t r = index / cols, c = index % cols;
-  const double top = 1.0 - (10 + kHeadlinePx + kDetailLinePx * (layout.title_lines - 1)) / kHeight;
+  const double W = layout.width, H = layout.height;
+  const double top = 1.0 - (10 + kHeadlinePx + kDetailLinePx * (layout.title_lines - 1)) / H;
   const double bottom = key_strip_top(layout);
   const double cell_h = (top - bottom) / static_cast<double>(rows);
   const double cell_w = 1.0 / static_cast<double>(cols);
   const double cell_top = top - cell_h * static_cast<double>(r);
-  return margins(cell_w * c + kYLabelPx / kWidth, cell_w * (c + 1) - kRightPadPx / kWidth,
-                 cell_top - cell_h + (kAxisPx + (rows > 1 ? kRowGapPx : 0)) / kHeight,
-                 cell_top - (layout.panel_titles ? kPanelTitlePx : 6) / kHeight);
+  return margins(cell_w * c + kYLabelPx / W, cell_w * (c + 1) - kRightPadPx / W,
+                 cell_top - cell_h + (kAxisPx + (rows > 1 ? kRowGapPx : 0)) / H,
+                 cell_top - (layout.panel_titles ? kPanelTitlePx : 6) / H);
 }
 
 std::string key_strip(const PanelLayout& layout, const std::vector<KeyEntry>& entries) {
@@ -232,7 +233,7 @@ std::string join_row(const std::vector<std::string>& cells) {
   return line + '\n';
 }
 
-std::string preamble(const std::string& name) {
+std::string preamble(const std::string& name, int width, int height) {
   return fmt::format(
       "# Written by `depthscale plot`; the numbers are in {name}.csv beside this file.\n"
       "# Edit and rerun in this folder with: gnuplot {name}.gp\n"
@@ -248,7 +249,7 @@ std::string preamble(const std::string& name) {
       "set grid lc rgb '#d9d9d9' lw 1\n"
       "set border lw 1\n"
       "set key box opaque reverse Left samplen 2.5 spacing 1.1\n",
-      fmt::arg("name", name), fmt::arg("w", kWidth), fmt::arg("h", kHeight));
+      fmt::arg("name", name), fmt::arg("w", width), fmt::arg("h", height));
 }
 
 // The last lines of gnuplot's output, for error messages.
@@ -318,13 +319,14 @@ std::string gnuplot_executable(const std::string& configured) {
 }
 
 void render(const fs::path& dir, const std::string& name, const Csv& csv, const std::string& body,
-            const std::string& gnuplot) {
+            const std::string& gnuplot, int width, int height) {
   const fs::path csv_path = dir / (name + ".csv");
   const fs::path gp_path = dir / (name + ".gp");
   const fs::path png_path = dir / (name + ".png");
 
   csv.write(csv_path);
-  write_text(gp_path, preamble(name) + body + (body.empty() || body.back() != '\n' ? "\n" : ""));
+  write_text(gp_path, preamble(name, width, height) + body +
+                          (body.empty() || body.back() != '\n' ? "\n" : ""));
 
   // A stale PNG from an earlier run must not pass the check below.
   std::error_code ec;

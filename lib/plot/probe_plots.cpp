@@ -25,12 +25,6 @@ namespace {
 constexpr std::size_t kMaxPcaPanels = 4;
 constexpr std::size_t kMaxSites = 5000;  // scatter points per panel: enough to show the clusters
 
-struct ProbeModel {
-  std::string name, family;
-  int64_t layers = 0, hidden = 0, sites = 0;
-  store::Group group;
-};
-
 std::string label(const ProbeModel& m) {
   return literal(m.name) + fmt::format(" (L = {})", m.layers);
 }
@@ -44,39 +38,6 @@ struct Extent {
     hi = std::isnan(hi) ? v : std::max(hi, v);
   }
 };
-
-// Complete models with a usable num_layers, sorted by depth then name (the order of sizes).
-std::vector<ProbeModel> load_models(const store::Group& root, const std::string& path) {
-  std::vector<ProbeModel> out;
-  if (!root.has("probe")) return out;
-  const store::Group probe = root.open_group("probe");
-  for (const auto& name : complete_probe_models(root)) {
-    try {
-      ProbeModel m;
-      m.name = name;
-      m.group = probe.open_group(name);
-      if (!m.group.has_attr("num_layers") || m.group.attr_int("num_layers") < 1) {
-        spdlog::warn("{}:/probe/{} has no num_layers attribute; left out of the probe figures",
-                     path, name);
-        continue;
-      }
-      m.layers = m.group.attr_int("num_layers");
-      if (m.group.has_attr("family") && m.group.attr_is_string("family")) {
-        m.family = m.group.attr_string("family");
-      }
-      if (m.group.has_attr("hidden_size")) m.hidden = m.group.attr_int("hidden_size");
-      if (m.group.has_attr("sites")) m.sites = m.group.attr_int("sites");
-      out.push_back(std::move(m));
-    } catch (const store::StoreError& e) {
-      spdlog::warn("{}:/probe/{} is unreadable and left out of the probe figures: {}", path, name,
-                   e.what());
-    }
-  }
-  std::sort(out.begin(), out.end(), [](const ProbeModel& a, const ProbeModel& b) {
-    return a.layers != b.layers ? a.layers < b.layers : a.name < b.name;
-  });
-  return out;
-}
 
 std::string model_color(std::size_t i, std::size_t n) {
   return n <= 7 ? category_color(i) : ramp_color(i, n);
@@ -487,6 +448,38 @@ bool theta_middle_vs_depth(const std::vector<ProbeModel>& models, const std::str
 }
 
 }  // namespace
+
+std::vector<ProbeModel> load_models(const store::Group& root, const std::string& path) {
+  std::vector<ProbeModel> out;
+  if (!root.has("probe")) return out;
+  const store::Group probe = root.open_group("probe");
+  for (const auto& name : complete_probe_models(root)) {
+    try {
+      ProbeModel m;
+      m.name = name;
+      m.group = probe.open_group(name);
+      if (!m.group.has_attr("num_layers") || m.group.attr_int("num_layers") < 1) {
+        spdlog::warn("{}:/probe/{} has no num_layers attribute; left out of the probe figures",
+                     path, name);
+        continue;
+      }
+      m.layers = m.group.attr_int("num_layers");
+      if (m.group.has_attr("family") && m.group.attr_is_string("family")) {
+        m.family = m.group.attr_string("family");
+      }
+      if (m.group.has_attr("hidden_size")) m.hidden = m.group.attr_int("hidden_size");
+      if (m.group.has_attr("sites")) m.sites = m.group.attr_int("sites");
+      out.push_back(std::move(m));
+    } catch (const store::StoreError& e) {
+      spdlog::warn("{}:/probe/{} is unreadable and left out of the probe figures: {}", path, name,
+                   e.what());
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const ProbeModel& a, const ProbeModel& b) {
+    return a.layers != b.layers ? a.layers < b.layers : a.name < b.name;
+  });
+  return out;
+}
 
 std::vector<std::string> complete_probe_models(const store::Group& root) {
   std::vector<std::string> out;

@@ -21,6 +21,7 @@
 #include "plot/detail.hpp"
 #include "plot/plot.hpp"
 #include "plot/probe_plots.hpp"
+#include "plot/trajectory_plots.hpp"
 #include "store/store.hpp"
 
 namespace depthscale::plot {
@@ -1287,6 +1288,7 @@ int plot_sweep(const PlotOptions& options) {
     attempt([&] { return test_loss_vs_step(s, out); });
   }
   if (has_probe) detail::probe_figures(s.file.root(), options.path, out, options.gnuplot, attempt);
+  detail::trajectory_figures(s.file.root(), options.path, out, s.gnuplot, options.select, attempt);
   if (failed > 0)
     throw PlotError(std::to_string(failed) + " of " + std::to_string(failed + made) +
                     " figures for " + options.path + " failed (see above)");

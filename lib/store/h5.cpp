@@ -587,7 +587,11 @@ void detail::read_everything(const Group& g) {
   read_tree(g.id(), g.path());
 }
 
-StridedRows read_strided_rows(const Group& g, const std::string& name, size_t max_rows) {
+namespace {
+
+// Rows 0, stride, 2·stride, ... of a 2-D float dataset, at most `max_rows` of them; stride 0: the
+// smallest that keeps at most max_rows of them all.
+StridedRows read_rows(const Group& g, const std::string& name, size_t max_rows, hsize_t stride) {
   const std::string where = g.path() + "/" + name;
   const auto check = [&](hid_t id, const char* what) {
     if (id < 0) throw StoreError(where + ": cannot " + what);
@@ -603,8 +607,8 @@ StridedRows read_strided_rows(const Group& g, const std::string& name, size_t ma
   StridedRows r;
   r.total = dims[0];
   r.cols = dims[1];
-  r.stride = std::max<hsize_t>(1, (dims[0] + max_rows - 1) / max_rows);
-  r.rows = dims[0] == 0 ? 0 : (dims[0] + r.stride - 1) / r.stride;
+  r.stride = stride > 0 ? stride : std::max<hsize_t>(1, (dims[0] + max_rows - 1) / max_rows);
+  r.rows = dims[0] == 0 ? 0 : std::min<hsize_t>((dims[0] + r.stride - 1) / r.stride, max_rows);
   r.data.resize(static_cast<size_t>(r.rows * r.cols));
   if (r.data.empty()) return r;
   const hsize_t start[2] = {0, 0}, step[2] = {r.stride, 1}, count[2] = {r.rows, r.cols};
@@ -614,6 +618,16 @@ StridedRows read_strided_rows(const Group& g, const std::string& name, size_t ma
   check(H5Dread(ds.id(), H5T_NATIVE_FLOAT, mem.id(), space.id(), H5P_DEFAULT, r.data.data()),
         "read rows");
   return r;
+}
+
+}  // namespace
+
+StridedRows read_strided_rows(const Group& g, const std::string& name, size_t max_rows) {
+  return read_rows(g, name, max_rows, 0);
+}
+
+StridedRows read_first_rows(const Group& g, const std::string& name, size_t max_rows) {
+  return read_rows(g, name, max_rows, 1);
 }
 
 File open_for_reading(const std::string& path, double retry_seconds) {

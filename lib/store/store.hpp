@@ -130,6 +130,9 @@ struct StridedRows {
   hsize_t rows = 0, cols = 0, stride = 1, total = 0;
 };
 StridedRows read_strided_rows(const Group& g, const std::string& name, size_t max_rows);
+// Rows 0 .. min(max_rows, total) − 1 of the same kind of dataset (stride 1), in one read of only
+// those rows: the first sites of a per-site array, drawn one line each.
+StridedRows read_first_rows(const Group& g, const std::string& name, size_t max_rows);
 
 // Copies `src` (a group of any file) to `dst_parent/name`, recursively with attributes.
 void copy_group(const Group& src, Group& dst_parent, const std::string& name);

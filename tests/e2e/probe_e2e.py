@@ -15,10 +15,13 @@ tests/reference/llm_reference.py), tokenises a small text set with `depthscale t
      (exit 2), a model folder with only config.json and absent shards (exit 0, an upper bound),
      and one without config.json (exit 2);
   6. two slices of a job array (run.slice), merged: bit-identical to the one-run file.
+Last, `depthscale plot` on the file of 1: its token trajectories are the first rows of theta and
+theta_dh under the summary mean; without per-site arrays they are skipped, saying why.
 
     probe_e2e.py BUILD_DIR
     probe_e2e.py BUILD_DIR --fixture DIR    (only writes the inputs to DIR and prints the job file)
 """
+import csv
 import glob
 import json
 import os
@@ -629,6 +632,40 @@ def main():
                             "probe.models=[{name: tiny, path: %s}]" % bare)
         check(rc == 2 and "has no tokenizer" in log and "probe.models[0].path" in log,
               "a model folder without tokenizer files is refused (exit 2)", log[-1500:])
+
+        print("9. depthscale plot: per-token trajectories (Figs 2a, 2e) from the first sites")
+        figs = os.path.join(work, "figs")
+        p = subprocess.run([pr.exe, "plot", a, "--out", figs], env=ENV, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        png = os.path.join(figs, "probe_token_trajectories.png")
+        check(p.returncode == 0 and os.path.isfile(png) and os.path.getsize(png) > 0,
+              "depthscale plot exits 0 and draws probe_token_trajectories.png", p.stdout[-2000:])
+        with open(os.path.join(figs, "probe_token_trajectories.csv")) as fh:
+            rows = list(csv.DictReader(fh))
+        with h5py.File(a, "r") as f:
+            g = f["probe/tiny"]
+            for metric in ("theta", "theta_dh"):
+                want = g[metric][:20].astype(np.float64)  # the first 20 sites
+                lines = np.full(want.shape, np.nan)
+                mean = np.full(want.shape[1], np.nan)
+                mine = [r for r in rows if r["metric"] == metric]
+                for r in mine:
+                    if r["kind"] == "site":
+                        lines[int(r["site"]), int(r["layer"])] = float(r["angle"])
+                    else:
+                        mean[int(r["layer"])] = float(r["angle"])
+                check(len(mine) == want.size + want.shape[1] and
+                      all(r["model"] == "tiny" for r in mine) and np.array_equal(lines, want) and
+                      np.array_equal(mean, g["summary/" + metric][()]),
+                      "%s: the grey lines are its first 20 rows, the mean is summary/%s"
+                      % (metric, metric))
+        figs = os.path.join(work, "figs-summ")
+        p = subprocess.run([pr.exe, "plot", summ, "--out", figs], env=ENV,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        check(p.returncode == 0 and "probe_token_trajectories skipped" in p.stdout and
+              not os.path.exists(os.path.join(figs, "probe_token_trajectories.png")),
+              "without store_per_token the token trajectories are skipped, saying why",
+              p.stdout[-2000:])
 
         print("PASS (%.1f s)" % (time.time() - t_start))
         return 0
