@@ -13,6 +13,9 @@
 namespace depthscale::fit {
 struct FitScalingOptions;
 }
+namespace depthscale::plot {
+struct PlotOptions;
+}
 
 namespace depthscale::app {
 
@@ -51,8 +54,9 @@ Command add_merge(CLI::App& app);
 Command add_convert(CLI::App& app);
 Command add_report(CLI::App& app, const Environment& env);
 
-// The fit-scaling options alone (apps/tests parse command lines with them).
+// The fit-scaling and plot options alone (apps/tests parse command lines with them).
 void add_fit_scaling_options(CLI::App& command, fit::FitScalingOptions& options);
+void add_plot_options(CLI::App& command, plot::PlotOptions& options);
 
 // The one mapping of exceptions to exit codes: depthscale::InputError → 2 (usage, invalid job
 // file), any other exception → 1. Prints "<prefix>error: <what>" on stderr first.

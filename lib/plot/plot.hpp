@@ -34,17 +34,29 @@ struct Selection {
 };
 
 struct PlotOptions {
-  std::string path;     // the sweep file
-  std::string out_dir;  // empty: <path without .h5>-figures
+  // The sweep files: `path` (if set), then `paths`. Several files are drawn together in every
+  // figure (a series or panel per file and ρ; labels name the file where two files share a
+  // (ρ, T)), and then out_dir is required.
+  std::string path;
+  std::vector<std::string> paths;
+  std::string out_dir;  // empty: <path without .h5>-figures (one file only)
   std::string gnuplot;  // the gnuplot program; empty: the one found at configure time, or PATH's
   Selection select;
+  std::vector<std::string> files() const;  // path, then paths
 };
 
-// Draws every figure the file has data for (DESIGN.md, `depthscale plot`):
+// Draws every figure the files have data for (DESIGN.md, `depthscale plot`):
 //   alpha_vs_temperature, alpha_vs_step, loss_vs_depth  (need /fits: `depthscale reduce` first),
-//   training_curves, hidden_angles, hidden_dh_angles     (need complete tasks / hidden probes).
+//   alpha_vs_temperature_by_step  (fits at several steps and temperatures),
+//   training_curves, hidden_angles, hidden_dh_angles, theta_vs_depth, test_loss_vs_step
+//                                                        (need complete tasks / hidden probes),
+//   test_loss_by_temperature  (a panel per temperature; one figure per (file, ρ), named
+//                              test_loss_by_temperature_<file>_rho<ρ> when there are several).
 //   probe_layer_means, probe_pca, probe_theta_middle_vs_depth  (need complete /probe/<model>
-//   groups of an LLM probe run; probe_pca needs their theta, i.e. store_per_token: true).
+//   groups of an LLM probe run; probe_pca needs their theta, i.e. store_per_token: true; with
+//   several probe files, each file's in a subfolder named after it).
+// `select` restricts every figure to the chosen values before each makes its default choice; a
+// selected value that no file has is a PlotError naming it and listing what each file has.
 // Figures without data are skipped with a log line saying why. Returns the figures drawn; throws
 // PlotError naming the file (unreadable or not a sweep, nothing to plot, gnuplot failed; a
 // figure that fails is logged and the others are still drawn before the throw).

@@ -13,10 +13,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "plot/plot.hpp"
@@ -29,6 +31,15 @@ namespace {
 
 // The figures' outcome as the command sees it: 0, or 1 with the thrown error logged (the tests
 // read messages from the log).
+int plot_status(const plot::PlotOptions& options) {
+  try {
+    plot::plot_sweep(options);
+    return 0;
+  } catch (const depthscale::Error& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+}
 // {path, out_dir[, gnuplot]} as PlotOptions takes them.
 int plot_status(std::initializer_list<std::string> args) {
   const std::vector<std::string> a(args);
@@ -36,12 +47,15 @@ int plot_status(std::initializer_list<std::string> args) {
   options.path = a.at(0);
   if (a.size() > 1) options.out_dir = a[1];
   if (a.size() > 2) options.gnuplot = a[2];
+  return plot_status(options);
+}
+// The PlotError message plot_sweep throws ("" when it draws).
+std::string plot_error(const plot::PlotOptions& options) {
   try {
     plot::plot_sweep(options);
-    return 0;
-  } catch (const depthscale::Error& e) {
-    spdlog::error("{}", e.what());
-    return 1;
+    return "";
+  } catch (const plot::PlotError& e) {
+    return e.what();
   }
 }
 int parts_status(const std::string& parts, const std::string& out) {
@@ -65,10 +79,13 @@ struct SweepSpec {
   int64_t probe_inputs = 4;
   bool fits = true;
   bool teacher_probes = true;
-  bool failed_task = true;      // one failed and one status-less task with absurd numbers
-  bool temperature = true;      // false: a grid without temperature (the MSE experiments)
-  bool final_fit_only = false;  // /fits hold one step (jobs that evaluate only at the end)
-  std::string block;            // plain | rk2: the effective job text says so; "": no such text
+  bool failed_task = true;         // one failed and one status-less task with absurd numbers
+  bool temperature = true;         // false: a grid without temperature (the MSE experiments)
+  bool final_fit_only = false;     // /fits hold one step (jobs that evaluate only at the end)
+  std::string block;               // plain | rk2: the effective job text says so; "": no such text
+  std::string name = "synthetic";  // the job's name in that text
+  int evals = 2;                   // evaluations at steps·(i+1)/evals, i < evals (fits at each)
+  double alpha_shift = 0;          // added to every α (two files with different numbers)
 };
 
 constexpr int64_t kTeacherDepth = 32;
@@ -78,8 +95,14 @@ constexpr int64_t kTeacherDepth = 32;
 double final_alpha(double rho, double T, int64_t teacher) {
   return 0.5 + rho + 0.25 * std::log10(T) + 0.1 * static_cast<double>(teacher);
 }
-double alpha_at(std::size_t step_index, double final) {
-  return step_index == 0 ? 0.8 * final : final;
+// α at evaluation k of n rises linearly to the final one: 0.8·final at k = 0 when n = 2.
+double alpha_at(std::size_t step_index, double final, int n = 2) {
+  if (step_index + 1 == static_cast<std::size_t>(n)) return final;
+  if (n == 2) return 0.8 * final;
+  return final * (0.6 + 0.4 * static_cast<double>(step_index + 1) / n);
+}
+int64_t eval_step(const SweepSpec& spec, int i) {
+  return int64_t{spec.steps} * (i + 1) / spec.evals;
 }
 double fit_se(std::size_t step_index) {
   return step_index == 0 ? 0.05 : 0.04;
@@ -115,8 +138,9 @@ void write_sweep(const std::string& path, const SweepSpec& spec) {
   root.set_attr("job_yaml", "name: synthetic\n");
   if (!spec.block.empty())
     root.set_attr("job_effective",
-                  "name: synthetic\nkind: toy\ngrid: {temperature: [1.0], rho: [0.0], depth: [2, "
-                  "4], teacher: [0]}\nmodel: {block: " +
+                  "name: " + spec.name +
+                      "\nkind: toy\ngrid: {temperature: [1.0], rho: [0.0], depth: [2, "
+                      "4], teacher: [0]}\nmodel: {block: " +
                       spec.block + "}\n");
   store::Group tasks = root.create_group("tasks");
   for (double rho : spec.rhos) {
@@ -133,10 +157,11 @@ void write_sweep(const std::string& path, const SweepSpec& spec) {
           r.complete = true;
           r.host = "test";
           for (int i = 0; i < spec.steps; ++i) r.train_loss.push_back(train_loss(i, depth));
-          const double a = final_alpha(rho, T, teacher);
-          r.eval_step = {spec.steps / 2, spec.steps};
-          r.test_loss = {static_cast<float>(test_loss(0.8 * a, depth)),
-                         static_cast<float>(test_loss(a, depth))};
+          const double a = final_alpha(rho, T, teacher) + spec.alpha_shift;
+          for (int i = 0; i < spec.evals; ++i) {
+            r.eval_step.push_back(eval_step(spec, i));
+            r.test_loss.push_back(static_cast<float>(test_loss(alpha_at(i, a, spec.evals), depth)));
+          }
           r.probe_inputs = spec.probe_inputs;
           for (int64_t i = 0; i < spec.probe_inputs; ++i) {
             for (int64_t l = 0; l < depth; ++l) r.theta.push_back(student_theta(i, l, depth));
@@ -201,7 +226,7 @@ void write_sweep(const std::string& path, const SweepSpec& spec) {
           g.set_attr("rho", rho);
           if (spec.temperature) g.set_attr("temperature", T);
           g.set_attr("teacher", teacher);
-          const double a = final_alpha(rho, T, teacher);
+          const double a = final_alpha(rho, T, teacher) + spec.alpha_shift;
           if (spec.final_fit_only) {
             g.write("step", std::vector<int64_t>{spec.steps});
             for (const char* name : {"alpha", "alpha_se", "c", "c_se", "L0", "L0_se", "rss"}) {
@@ -215,15 +240,23 @@ void write_sweep(const std::string& path, const SweepSpec& spec) {
             g.write("n_points", std::vector<int64_t>{3});
             continue;
           }
-          g.write("step", std::vector<int64_t>{spec.steps / 2, spec.steps});
-          g.write("alpha", std::vector<double>{alpha_at(0, a), alpha_at(1, a)});
-          g.write("alpha_se", std::vector<double>{fit_se(0), fit_se(1)});
-          g.write("c", std::vector<double>{kC, kC});
-          g.write("c_se", std::vector<double>{0.1, 0.1});
-          g.write("L0", std::vector<double>{kL0, kL0});
-          g.write("L0_se", std::vector<double>{0.01, 0.01});
-          g.write("rss", std::vector<double>{1e-6, 1e-6});
-          g.write("n_points", std::vector<int64_t>{3, 3});
+          std::vector<int64_t> step;
+          std::vector<double> alpha, se;
+          for (int i = 0; i < spec.evals; ++i) {
+            step.push_back(eval_step(spec, i));
+            alpha.push_back(alpha_at(i, a, spec.evals));
+            se.push_back(fit_se(i));
+          }
+          const auto n = static_cast<std::size_t>(spec.evals);
+          g.write("step", step);
+          g.write("alpha", alpha);
+          g.write("alpha_se", se);
+          g.write("c", std::vector<double>(n, kC));
+          g.write("c_se", std::vector<double>(n, 0.1));
+          g.write("L0", std::vector<double>(n, kL0));
+          g.write("L0_se", std::vector<double>(n, 0.01));
+          g.write("rss", std::vector<double>(n, 1e-6));
+          g.write("n_points", std::vector<int64_t>(n, 3));
         }
       }
     }
@@ -285,6 +318,57 @@ void expect_png(const fs::path& path, uint32_t width = 900, uint32_t height = 60
   };
   EXPECT_EQ(be32(16), width) << path;
   EXPECT_EQ(be32(20), height) << path;
+}
+
+// ---- the file's numbers, read back with the store library alone -------------------------------
+
+struct FileFit {
+  double rho, temperature;
+  int64_t teacher;
+  std::vector<int64_t> step;
+  std::vector<double> alpha;
+};
+std::vector<FileFit> fits_in(const std::string& path) {
+  const store::File f = store::File::open(path, store::Mode::ReadOnly);
+  const store::Group fits = f.root().open_group("fits");
+  std::vector<FileFit> out;
+  for (const auto& name : fits.children()) {
+    const store::Group g = fits.open_group(name);
+    out.push_back({g.attr_double("rho"), g.attr_double("temperature"),
+                   static_cast<int64_t>(g.attr_double("teacher")), g.read_int64("step"),
+                   g.read_double("alpha")});
+  }
+  return out;
+}
+
+struct FileTask {
+  double rho, temperature;
+  int64_t teacher, depth;
+  std::vector<int64_t> eval_step;
+  std::vector<float> test_loss, train_loss;
+};
+// The tasks with status = complete.
+std::vector<FileTask> tasks_in(const std::string& path) {
+  const store::File f = store::File::open(path, store::Mode::ReadOnly);
+  const store::Group tasks = f.root().open_group("tasks");
+  std::vector<FileTask> out;
+  for (const auto& key : tasks.children()) {
+    const store::Group g = tasks.open_group(key);
+    if (!g.has_attr("status") || g.attr_string("status") != "complete") continue;
+    out.push_back({g.attr_double("rho"), g.attr_double("temperature"),
+                   static_cast<int64_t>(g.attr_double("teacher")),
+                   static_cast<int64_t>(g.attr_double("depth")), g.read_int64("eval_step"),
+                   g.read_float("test_loss"), g.read_float("train_loss")});
+  }
+  return out;
+}
+
+// Mean and standard error of the mean (sample sd / √n).
+std::pair<double, double> mean_sem(const std::vector<double>& v) {
+  double m = 0, ss = 0;
+  for (double x : v) m += x / static_cast<double>(v.size());
+  for (double x : v) ss += (x - m) * (x - m);
+  return {m, std::sqrt(ss / static_cast<double>(v.size() - 1) / static_cast<double>(v.size()))};
 }
 
 const std::vector<std::string> kFitFigures = {"alpha_vs_temperature", "alpha_vs_step",
@@ -690,6 +774,368 @@ TEST_F(PlotTest, GnuplotFailureIsAnErrorNamingTheScript) {
 
   EXPECT_EQ(plot_status({path, (dir_ / "g").string(), (dir_ / "no-such-gnuplot").string()}), 1);
   EXPECT_TRUE(contains(log(), "set DEPTHSCALE_GNUPLOT")) << log();
+}
+
+// ---- the study's Figs 4b and 16–18 -----------------------------------------------------------
+
+// Fig 4b: α (mean ± SEM over the replicates) against T at six of the eight evaluated steps, spread
+// over training with the last one, a panel per ρ; the numbers are the file's /fits.
+TEST_F(PlotTest, AlphaAgainstTemperatureAtSeveralSteps) {
+  SweepSpec spec;
+  spec.evals = 8;
+  spec.probe_inputs = 0;
+  const std::string path = (dir_ / "steps.h5").string();
+  write_sweep(path, spec);
+  const fs::path out = dir_ / "g";
+  ASSERT_EQ(plot_status({path, out.string()}), 0) << log();
+  expect_png(out / "alpha_vs_temperature_by_step.png");
+
+  // The file's α per (ρ, step, T), over its replicates.
+  std::map<std::tuple<double, int64_t, double>, std::vector<double>> want;
+  std::set<int64_t> file_steps;
+  for (const auto& f : fits_in(path))
+    for (std::size_t i = 0; i < f.step.size(); ++i) {
+      want[{f.rho, f.step[i], f.temperature}].push_back(f.alpha[i]);
+      file_steps.insert(f.step[i]);
+    }
+  ASSERT_EQ(file_steps.size(), 8u);
+  const auto rows = read_csv(out / "alpha_vs_temperature_by_step.csv");
+  std::set<int64_t> steps;
+  std::set<std::pair<std::string, std::string>> panels;
+  for (const auto& r : rows) {
+    const auto step = static_cast<int64_t>(d(r, "step"));
+    steps.insert(step);
+    panels.insert({r.at("panel"), r.at("rho")});
+    const auto it = want.find({d(r, "rho"), step, d(r, "temperature")});
+    ASSERT_NE(it, want.end()) << r.at("rho") << " " << step << " " << r.at("temperature");
+    ASSERT_EQ(it->second.size(), 2u);
+    const auto [m, sem] = mean_sem(it->second);
+    EXPECT_NEAR(d(r, "alpha"), m, 1e-12);
+    EXPECT_NEAR(d(r, "alpha_err"), sem, 1e-12);
+    EXPECT_EQ(r.at("error_kind"), "sem");
+    EXPECT_EQ(r.at("n_replicates"), "2");
+  }
+  EXPECT_EQ(panels.size(), spec.rhos.size());  // a panel per ρ
+  EXPECT_EQ(steps.size(), 6u);                 // six lines, spread over the eight steps
+  EXPECT_EQ(*steps.begin(), *file_steps.begin());
+  EXPECT_EQ(*steps.rbegin(), int64_t{spec.steps});  // the final step is always a line
+  EXPECT_EQ(rows.size(), spec.rhos.size() * 6 * spec.temps.size());
+  const std::string gp = slurp(out / "alpha_vs_temperature_by_step.gp");
+  EXPECT_TRUE(contains(gp, "6 of 8 evaluated steps shown")) << gp;
+  EXPECT_TRUE(contains(gp, fmt::format("title 'step {}'", spec.steps))) << gp;
+
+  // One evaluated step: skipped, saying why.
+  SweepSpec once = spec;
+  once.final_fit_only = true;
+  once.evals = 1;
+  const std::string final_path = (dir_ / "final.h5").string();
+  write_sweep(final_path, once);
+  ASSERT_EQ(plot_status({final_path, (dir_ / "h").string()}), 0) << log();
+  EXPECT_FALSE(fs::exists(dir_ / "h" / "alpha_vs_temperature_by_step.png"));
+  EXPECT_TRUE(contains(log(), "alpha_vs_temperature_by_step skipped")) << log();
+}
+
+// Figs 16–18: a figure per ρ (default: teacher replicate 0), a panel per temperature, a line per
+// depth, the test losses of the file; --rho and --teacher pick one figure, --depth the lines.
+TEST_F(PlotTest, TestLossPanelPerTemperature) {
+  SweepSpec spec;
+  spec.evals = 4;
+  spec.probe_inputs = 0;
+  spec.fits = false;
+  const std::string path = (dir_ / "t.h5").string();
+  write_sweep(path, spec);
+  const auto tasks = tasks_in(path);
+  // Checks one figure's rows against the file's tasks of (ρ, teacher) at those depths.
+  const auto check = [&](const fs::path& csv, double rho, int64_t teacher,
+                         const std::vector<int64_t>& depths) {
+    expect_png(fs::path(csv).replace_extension(".png"));
+    const auto rows = read_csv(csv);
+    std::size_t want_rows = 0;
+    for (const auto& t : tasks)
+      if (t.rho == rho && t.teacher == teacher && std::count(depths.begin(), depths.end(), t.depth))
+        want_rows += t.eval_step.size();
+    EXPECT_EQ(rows.size(), want_rows) << csv;
+    std::set<std::string> panels;
+    std::set<int64_t> lines;
+    for (const auto& r : rows) {
+      EXPECT_EQ(d(r, "rho"), rho);
+      EXPECT_EQ(d(r, "teacher"), teacher);
+      panels.insert(r.at("panel") + "/" + r.at("temperature"));
+      lines.insert(static_cast<int64_t>(d(r, "depth")));
+      bool found = false;
+      for (const auto& t : tasks) {
+        if (t.rho != rho || t.teacher != teacher || t.temperature != d(r, "temperature") ||
+            t.depth != d(r, "depth"))
+          continue;
+        for (std::size_t i = 0; i < t.eval_step.size(); ++i)
+          if (t.eval_step[i] == d(r, "step")) {
+            EXPECT_EQ(d(r, "test_loss"), static_cast<double>(t.test_loss[i]));
+            found = true;
+          }
+      }
+      EXPECT_TRUE(found) << csv << ": no task has the row at step " << r.at("step");
+    }
+    EXPECT_EQ(panels.size(), spec.temps.size()) << csv;  // one panel per temperature
+    EXPECT_EQ(lines, std::set<int64_t>(depths.begin(), depths.end())) << csv;
+  };
+  plot::PlotOptions o;
+  o.path = path;
+  o.out_dir = (dir_ / "all").string();
+  ASSERT_EQ(plot_status(o), 0) << log();
+  EXPECT_FALSE(fs::exists(dir_ / "all" / "test_loss_by_temperature.png"));  // one per ρ instead
+  check(dir_ / "all" / "test_loss_by_temperature_rho0.csv", 0.0, 0, spec.depths);
+  check(dir_ / "all" / "test_loss_by_temperature_rho1.csv", 1.0, 0, spec.depths);
+
+  o.out_dir = (dir_ / "one").string();
+  o.select.rho = {1.0};
+  o.select.teacher = {1};
+  o.select.depth = {6, 24};
+  ASSERT_EQ(plot_status(o), 0) << log();
+  check(dir_ / "one" / "test_loss_by_temperature.csv", 1.0, 1, {6, 24});
+  EXPECT_FALSE(fs::exists(dir_ / "one" / "test_loss_by_temperature_rho0.png"));
+  EXPECT_TRUE(
+      contains(slurp(dir_ / "one" / "test_loss_by_temperature.gp"), "ρ = 1, teacher replicate 1"));
+}
+
+// Without a test-loss history (evaluated once), the training loss stands in: its running mean
+// over max(1, steps/100) steps, as in training_curves.
+TEST_F(PlotTest, TestLossPanelsFallBackToTheTrainingLoss) {
+  SweepSpec spec;
+  spec.evals = 1;
+  spec.rhos = {0.0};
+  spec.teachers = {0};
+  spec.probe_inputs = 0;
+  spec.fits = false;
+  const std::string path = (dir_ / "once.h5").string();
+  write_sweep(path, spec);
+  ASSERT_EQ(plot_status({path, (dir_ / "g").string()}), 0) << log();
+  expect_png(dir_ / "g" / "test_loss_by_temperature.png");
+  const auto rows = read_csv(dir_ / "g" / "test_loss_by_temperature.csv");
+  ASSERT_FALSE(rows.empty());
+  ASSERT_EQ(rows.front().count("test_loss"), 0u);
+  int checked = 0;
+  for (const auto& t : tasks_in(path)) {
+    for (const auto& r : rows) {
+      if (d(r, "temperature") != t.temperature || d(r, "depth") != t.depth) continue;
+      const auto step = static_cast<std::size_t>(d(r, "step"));
+      if (step < 2) continue;
+      const double want = (static_cast<double>(t.train_loss[step - 1]) +
+                           static_cast<double>(t.train_loss[step - 2])) /
+                          2;
+      EXPECT_NEAR(d(r, "train_loss_smoothed"), want, 1e-12);
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, static_cast<int>(spec.temps.size() * spec.depths.size()) * (spec.steps - 1));
+  EXPECT_TRUE(contains(slurp(dir_ / "g" / "test_loss_by_temperature.gp"), "train.eval.every"));
+}
+
+// ---- the selection ---------------------------------------------------------------------------
+
+// --rho 1 --temperature 0.01,1 --teacher 1 --depth 6,24: every figure shows only those, and the
+// figures of one temperature take the middle of the selected ones.
+TEST_F(PlotTest, SelectionRestrictsEveryFigure) {
+  SweepSpec spec;
+  spec.evals = 3;
+  const std::string path = (dir_ / "s.h5").string();
+  write_sweep(path, spec);
+  plot::PlotOptions o;
+  o.path = path;
+  o.out_dir = (dir_ / "g").string();
+  o.select.rho = {1.0};
+  o.select.temperature = {0.01, 1.0 * (1 + 1e-12)};  // equal to 1e-9 relative
+  o.select.teacher = {1};
+  o.select.depth = {6, 24};
+  ASSERT_EQ(plot_status(o), 0) << log();
+  const fs::path out = dir_ / "g";
+  const std::set<double> temps = {0.01, 1.0};
+  const auto final_alphas = fits_in(path);
+  const auto alphas = read_csv(out / "alpha_vs_temperature.csv");
+  ASSERT_EQ(alphas.size(), 2u);
+  for (const auto& r : alphas) {
+    EXPECT_EQ(d(r, "rho"), 1.0);
+    EXPECT_EQ(temps.count(d(r, "temperature")), 1u);
+    EXPECT_EQ(r.at("n_replicates"), "1");  // the selected replicate only
+    EXPECT_EQ(r.at("error_kind"), "fit_se");
+    for (const auto& f : final_alphas) {
+      if (f.rho == 1.0 && f.teacher == 1 && f.temperature == d(r, "temperature")) {
+        EXPECT_EQ(d(r, "alpha"), f.alpha.back());
+      }
+    }
+  }
+  for (const char* name :
+       {"alpha_vs_step", "alpha_vs_temperature_by_step", "loss_vs_depth", "training_curves",
+        "hidden_angles", "theta_vs_depth", "test_loss_vs_step", "test_loss_by_temperature"}) {
+    const auto rows = read_csv(out / (std::string(name) + ".csv"));
+    EXPECT_FALSE(rows.empty()) << name;
+    for (const auto& r : rows) {
+      EXPECT_EQ(d(r, "rho"), 1.0) << name;
+      EXPECT_EQ(temps.count(d(r, "temperature")), 1u) << name << " " << r.at("temperature");
+      if (r.count("teacher")) {
+        EXPECT_EQ(r.at("teacher"), "1") << name;
+      }
+      if (r.count("n_replicates")) {
+        EXPECT_EQ(r.at("n_replicates"), "1") << name;
+      }
+      // Student depths (not the fitted curve's samples, nor the teacher's depth).
+      if (r.count("depth") && (!r.count("kind") || r.at("kind") == "data") &&
+          (!r.count("network") || r.at("network") == "student")) {
+        EXPECT_TRUE(d(r, "depth") == 6 || d(r, "depth") == 24) << name << " " << r.at("depth");
+      }
+    }
+  }
+  // The middle of the two selected temperatures (the lower), not the file's middle (0.1).
+  for (const auto& r : read_csv(out / "training_curves.csv")) EXPECT_EQ(d(r, "temperature"), 0.01);
+  for (const auto& r : read_csv(out / "test_loss_vs_step.csv")) EXPECT_EQ(d(r, "depth"), 24);
+}
+
+// A selected value the file does not have: a PlotError naming the value and the file, and listing
+// the values it has; with several files, what each has.
+TEST_F(PlotTest, SelectedValueTheFileLacksIsAnErrorNamingIt) {
+  SweepSpec spec;
+  spec.probe_inputs = 0;
+  const std::string path = (dir_ / "s.h5").string();
+  write_sweep(path, spec);
+  const auto error = [&](const std::function<void(plot::Selection&)>& select,
+                         std::vector<std::string> paths = {}) {
+    plot::PlotOptions o;
+    o.paths = paths.empty() ? std::vector<std::string>{path} : paths;
+    o.out_dir = (dir_ / "g").string();
+    select(o.select);
+    return plot_error(o);
+  };
+  std::string e = error([](plot::Selection& s) { s.rho = {0.0, 0.5}; });
+  EXPECT_TRUE(contains(e, "ρ = 0.5 is not in " + path + ", which has ρ = 0, 1")) << e;
+  e = error([](plot::Selection& s) { s.temperature = {0.3}; });
+  EXPECT_TRUE(contains(e, "temperature T = 0.3 is not in " + path + ", which has T = 0.01, 0.1, 1"))
+      << e;
+  e = error([](plot::Selection& s) { s.teacher = {5}; });
+  EXPECT_TRUE(contains(e, "teacher replicate 5 is not in " + path +
+                              ", which has teacher "
+                              "replicates 0, 1"))
+      << e;
+  e = error([](plot::Selection& s) { s.depth = {7}; });
+  EXPECT_TRUE(contains(e, "student depth 7 is not in " + path +
+                              ", which has student depths 6, "
+                              "12, 24"))
+      << e;
+  e = error([](plot::Selection& s) { s.model = {"pythia-70m"}; });
+  EXPECT_TRUE(contains(e, "model pythia-70m is not in " + path)) << e;
+  EXPECT_TRUE(contains(e, "no complete probed model")) << e;
+  EXPECT_FALSE(fs::exists(dir_ / "g" / "alpha_vs_temperature.png"));  // nothing drawn
+
+  // Two files: in none of them; a value only one has is fine.
+  SweepSpec other = spec;
+  other.rhos = {2.0};
+  const std::string path2 = (dir_ / "s2.h5").string();
+  write_sweep(path2, other);
+  e = error([](plot::Selection& s) { s.rho = {0.5}; }, {path, path2});
+  EXPECT_TRUE(contains(
+      e, "ρ = 0.5 is in none of the files: " + path + " has ρ = 0, 1; " + path2 + " has ρ = 2"))
+      << e;
+  EXPECT_EQ(error([](plot::Selection& s) { s.rho = {2.0}; }, {path, path2}), "") << log();
+  for (const auto& r : read_csv(dir_ / "g" / "alpha_vs_temperature.csv")) {
+    EXPECT_EQ(d(r, "rho"), 2.0);
+    EXPECT_EQ(r.at("file"), path2);
+  }
+}
+
+// ---- several files ---------------------------------------------------------------------------
+
+// The study's Fig 3b from two jobs (ρ = 0 and ρ = 1 in files of their own): each figure has the
+// series of both, labelled by ρ; each file's numbers come from that file.
+TEST_F(PlotTest, TwoFilesDrawTheirSeriesTogether) {
+  SweepSpec a, b;
+  a.rhos = {0.0};
+  b.rhos = {1.0};
+  a.block = b.block = "plain";
+  a.name = "exp-a";
+  b.name = "exp-b";
+  a.evals = b.evals = 3;
+  b.alpha_shift = 0.25;
+  const std::string pa = (dir_ / "a.h5").string(), pb = (dir_ / "b.h5").string();
+  write_sweep(pa, a);
+  write_sweep(pb, b);
+  plot::PlotOptions o;
+  o.paths = {pa, pb};
+  o.out_dir = (dir_ / "fig3b").string();
+  ASSERT_EQ(plot_status(o), 0) << log();
+  const fs::path out = dir_ / "fig3b";
+  for (const char* name :
+       {"alpha_vs_temperature", "alpha_vs_step", "alpha_vs_temperature_by_step", "loss_vs_depth",
+        "theta_vs_depth", "training_curves", "hidden_angles", "test_loss_vs_step"}) {
+    expect_png(out / (std::string(name) + ".png"));
+    std::map<std::string, std::set<double>> rho_of;  // file → ρ in its rows
+    for (const auto& r : read_csv(out / (std::string(name) + ".csv")))
+      rho_of[r.at("file")].insert(d(r, "rho"));
+    EXPECT_EQ(rho_of, (std::map<std::string, std::set<double>>{{pa, {0.0}}, {pb, {1.0}}})) << name;
+  }
+  // α of each file from its own /fits.
+  std::map<std::pair<std::string, double>, std::vector<double>> finals;
+  for (const auto& p : {pa, pb})
+    for (const auto& f : fits_in(p)) finals[{p, f.temperature}].push_back(f.alpha.back());
+  const auto alphas = read_csv(out / "alpha_vs_temperature.csv");
+  ASSERT_EQ(alphas.size(), 2 * a.temps.size());
+  std::set<std::string> series;
+  for (const auto& r : alphas) {
+    series.insert(r.at("series"));
+    EXPECT_NEAR(d(r, "alpha"), mean_sem(finals.at({r.at("file"), d(r, "temperature")})).first,
+                1e-12);
+  }
+  EXPECT_EQ(series.size(), 2u);
+  // No (ρ, T) in both files: the labels are the ρ alone.
+  const std::string gp = slurp(out / "alpha_vs_temperature.gp");
+  EXPECT_TRUE(contains(gp, "title 'ρ = 0'") && contains(gp, "title 'ρ = 1'")) << gp;
+  EXPECT_FALSE(contains(gp, "exp-a")) << gp;
+  // Panels for both in Fig 4b; the per-temperature figures per file, named after the job.
+  std::set<std::string> panels;
+  for (const auto& r : read_csv(out / "alpha_vs_temperature_by_step.csv"))
+    panels.insert(r.at("panel"));
+  EXPECT_EQ(panels.size(), 2u);
+  expect_png(out / "test_loss_by_temperature_exp-a_rho0.png");
+  expect_png(out / "test_loss_by_temperature_exp-b_rho1.png");
+  for (const auto& r : read_csv(out / "test_loss_by_temperature_exp-b_rho1.csv"))
+    EXPECT_EQ(r.at("file"), pb);
+}
+
+// Two files with the same (ρ, T): separate series, labelled by the job's name.
+TEST_F(PlotTest, FilesSharingACellAreNamedInTheLabels) {
+  SweepSpec a, b;
+  a.block = b.block = "plain";
+  a.name = "run-one";
+  b.name = "run-two";
+  a.probe_inputs = b.probe_inputs = 0;
+  b.alpha_shift = 0.5;
+  const std::string pa = (dir_ / "a.h5").string(), pb = (dir_ / "b.h5").string();
+  write_sweep(pa, a);
+  write_sweep(pb, b);
+  plot::PlotOptions o;
+  o.paths = {pa, pb};
+  o.out_dir = (dir_ / "g").string();
+  ASSERT_EQ(plot_status(o), 0) << log();
+  const auto alphas = read_csv(dir_ / "g" / "alpha_vs_temperature.csv");
+  ASSERT_EQ(alphas.size(), 2 * a.rhos.size() * a.temps.size());
+  std::set<std::string> series;
+  for (const auto& r : alphas) {
+    series.insert(r.at("series"));
+    const double rho = d(r, "rho"), T = d(r, "temperature");
+    const double shift = r.at("file") == pb ? 0.5 : 0.0;
+    EXPECT_NEAR(d(r, "alpha"), 0.5 * (final_alpha(rho, T, 0) + final_alpha(rho, T, 1)) + shift,
+                1e-12);
+  }
+  EXPECT_EQ(series.size(), 4u);  // (file, ρ)
+  const std::string gp = slurp(dir_ / "g" / "alpha_vs_temperature.gp");
+  EXPECT_TRUE(contains(gp, "title 'run-one: ρ = 0'")) << gp;
+  EXPECT_TRUE(contains(gp, "title 'run-two: ρ = 1'")) << gp;
+  EXPECT_TRUE(contains(slurp(dir_ / "g" / "loss_vs_depth.gp"), "run-two: ρ = 0, T = 0.01"));
+
+  // Without a folder, or one file twice: an error, before anything is drawn.
+  o.out_dir.clear();
+  EXPECT_TRUE(contains(plot_error(o), "needs a folder")) << plot_error(o);
+  o.out_dir = (dir_ / "h").string();
+  o.paths = {pa, (dir_ / "." / "a.h5").string()};
+  EXPECT_TRUE(contains(plot_error(o), "are the same file")) << plot_error(o);
+  EXPECT_FALSE(fs::exists(dir_ / "h"));
 }
 
 // ---- scaling-law parts -----------------------------------------------------------------------
