@@ -502,8 +502,17 @@ std::vector<std::string> complete_probe_models(const store::Group& root) {
 
 void probe_figures(const store::Group& root, const std::string& path, const fs::path& dir,
                    const std::string& gnuplot,
-                   const std::function<void(const std::function<bool()>&)>& attempt) {
-  const std::vector<ProbeModel> models = load_models(root, path);
+                   const std::function<void(const std::function<bool()>&)>& attempt,
+                   const std::vector<std::string>& selected) {
+  std::vector<ProbeModel> models = load_models(root, path);
+  if (!selected.empty()) {
+    models.erase(std::remove_if(models.begin(), models.end(),
+                                [&](const ProbeModel& m) {
+                                  return std::find(selected.begin(), selected.end(), m.name) ==
+                                         selected.end();
+                                }),
+                 models.end());
+  }
   if (models.empty()) {
     spdlog::info("{} has no usable complete /probe/<model> groups: probe figures skipped", path);
     return;

@@ -29,9 +29,11 @@ struct ProbeModel {
 std::vector<ProbeModel> load_models(const store::Group& root, const std::string& path);
 
 // Draws each probe figure through `attempt`, which runs it, counts it when it returns true and
-// reports its PlotError / StoreError. Figures without data log why and return false.
+// reports its PlotError / StoreError. Figures without data log why and return false. A non-empty
+// `models` restricts them to those /probe/<model> names (the selection was checked before).
 void probe_figures(const store::Group& root, const std::string& path,
                    const std::filesystem::path& dir, const std::string& gnuplot,
-                   const std::function<void(const std::function<bool()>&)>& attempt);
+                   const std::function<void(const std::function<bool()>&)>& attempt,
+                   const std::vector<std::string>& models = {});
 
 }  // namespace depthscale::plot::detail

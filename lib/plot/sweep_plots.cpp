@@ -1974,7 +1974,7 @@ int plot_sweep(const PlotOptions& options) {
       if (ec)
         throw PlotError("cannot create the figure folder " + dir.string() + ": " + ec.message());
     }
-    detail::probe_figures(s.root(i), src.path, dir, options.gnuplot, attempt);
+    detail::probe_figures(s.root(i), src.path, dir, options.gnuplot, attempt, options.select.model);
   }
   // Each file's per-input and per-token trajectories (trajectory_plots.hpp), likewise in a
   // subfolder per file when there are several.

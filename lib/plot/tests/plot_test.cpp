@@ -1495,6 +1495,27 @@ TEST_F(PlotTest, ProbeOnlyFileDrawsTheProbeFiguresWithTheirNumbers) {
   EXPECT_DOUBLE_EQ(d(middle[1], "sites"), 3000);
 }
 
+// --model restricts the probe figures to the named models.
+TEST_F(PlotTest, ModelSelectionRestrictsTheProbeFigures) {
+  using probe_data::Model;
+  const Model a{"toy-a_12", "gpt_neox", 12, 1200, true, true};
+  const Model b{"toy-b", "qwen2", 24, 3000, true, true};
+  const std::string path = (dir_ / "probe.h5").string();
+  probe_data::write_probe_file(path, {a, b});
+  plot::PlotOptions options;
+  options.path = path;
+  options.out_dir = (dir_ / "figs").string();
+  options.select.model = {"toy-b"};
+  ASSERT_GE(plot::plot_sweep(options), 2) << log();
+  const auto middle = read_csv(dir_ / "figs" / "probe_theta_middle_vs_depth.csv");
+  ASSERT_EQ(middle.size(), 1u);
+  EXPECT_EQ(middle[0].at("model"), "toy-b");
+  std::set<std::string> models;
+  for (const auto& r : read_csv(dir_ / "figs" / "probe_layer_means.csv"))
+    models.insert(r.at("model"));
+  EXPECT_EQ(models, (std::set<std::string>{"toy-b"}));
+}
+
 TEST_F(PlotTest, ProbeBesideAToySweepDrawsEveryFigure) {
   using probe_data::Model;
   SweepSpec spec;
