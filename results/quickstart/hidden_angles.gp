@@ -19,37 +19,37 @@ set ylabel '⟨θ(h_l, h_{l+1})⟩  (radians, log scale)'
 set logscale y
 set format y '%g'
 set title 'ρ = 0, T = 1, teacher replicate 0'
-set lmargin at screen 0.0844
+set lmargin at screen 0.1022
 set rmargin at screen 0.4800
 set bmargin at screen 0.1767
 set tmargin at screen 0.8483
-set yrange [0.03483881727381781:0.22899027223542162]
+set yrange [0.034838817069365854:0.22899028790688264]
 set ytics (0.04, 0.05, 0.07, 0.1, 0.2)
 set mytics default
 set xrange [-1:32]
-plot 'hidden_angles.csv' skip 1 using 7:($1==0 && strcol(5)eq'student' && $6==1 ? $8 : NaN) with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#440154' notitle, \
-     'hidden_angles.csv' skip 1 using 7:($1==0 && strcol(5)eq'student' && $6==2 ? $8 : NaN) with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#433a81' notitle, \
-     'hidden_angles.csv' skip 1 using 7:($1==0 && strcol(5)eq'student' && $6==3 ? $8 : NaN) with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#306a8d' notitle, \
-     'hidden_angles.csv' skip 1 using 7:($1==0 && strcol(5)eq'student' && $6==4 ? $8 : NaN) with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#22938a' notitle, \
-     'hidden_angles.csv' skip 1 using 7:($1==0 && strcol(5)eq'student' && $6==6 ? $8 : NaN) with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#41bb72' notitle, \
-     'hidden_angles.csv' skip 1 using 7:($1==0 && strcol(5)eq'student' && $6==8 ? $8 : NaN) with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#9ad23a' notitle, \
-     'hidden_angles.csv' skip 1 using 7:($1==0 && strcol(5)eq'teacher' && $6==32 ? $8 : NaN) with linespoints lw 2.5 pt 7 ps 0.5 lc rgb '#000000' notitle
+plot 'hidden_angles.csv' skip 1 using 8:($1==0 && strcol(6)eq'student' && $7==1 ? $9 : NaN) with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#440154' notitle, \
+     'hidden_angles.csv' skip 1 using 8:($1==0 && strcol(6)eq'student' && $7==2 ? $9 : NaN) with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#433a81' notitle, \
+     'hidden_angles.csv' skip 1 using 8:($1==0 && strcol(6)eq'student' && $7==3 ? $9 : NaN) with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#306a8d' notitle, \
+     'hidden_angles.csv' skip 1 using 8:($1==0 && strcol(6)eq'student' && $7==4 ? $9 : NaN) with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#22938a' notitle, \
+     'hidden_angles.csv' skip 1 using 8:($1==0 && strcol(6)eq'student' && $7==6 ? $9 : NaN) with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#41bb72' notitle, \
+     'hidden_angles.csv' skip 1 using 8:($1==0 && strcol(6)eq'student' && $7==8 ? $9 : NaN) with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#9ad23a' notitle, \
+     'hidden_angles.csv' skip 1 using 8:($1==0 && strcol(6)eq'teacher' && $7==32 ? $9 : NaN) with linespoints lw 2.5 pt 7 ps 0.5 lc rgb '#000000' notitle
 set title 'ρ = 1, T = 1, teacher replicate 0'
-set lmargin at screen 0.5844
+set lmargin at screen 0.6022
 set rmargin at screen 0.9800
 set bmargin at screen 0.1767
 set tmargin at screen 0.8483
-set yrange [0.015560960506831964:0.9350045450802837]
+set yrange [0.015560960341067586:0.935004532730397]
 set ytics (0.02, 0.05, 0.1, 0.2, 0.5)
 set mytics default
 set xrange [-1:32]
-plot 'hidden_angles.csv' skip 1 using 7:($1==1 && strcol(5)eq'student' && $6==1 ? $8 : NaN) with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#440154' notitle, \
-     'hidden_angles.csv' skip 1 using 7:($1==1 && strcol(5)eq'student' && $6==2 ? $8 : NaN) with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#433a81' notitle, \
-     'hidden_angles.csv' skip 1 using 7:($1==1 && strcol(5)eq'student' && $6==3 ? $8 : NaN) with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#306a8d' notitle, \
-     'hidden_angles.csv' skip 1 using 7:($1==1 && strcol(5)eq'student' && $6==4 ? $8 : NaN) with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#22938a' notitle, \
-     'hidden_angles.csv' skip 1 using 7:($1==1 && strcol(5)eq'student' && $6==6 ? $8 : NaN) with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#41bb72' notitle, \
-     'hidden_angles.csv' skip 1 using 7:($1==1 && strcol(5)eq'student' && $6==8 ? $8 : NaN) with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#9ad23a' notitle, \
-     'hidden_angles.csv' skip 1 using 7:($1==1 && strcol(5)eq'teacher' && $6==32 ? $8 : NaN) with linespoints lw 2.5 pt 7 ps 0.5 lc rgb '#000000' notitle
+plot 'hidden_angles.csv' skip 1 using 8:($1==1 && strcol(6)eq'student' && $7==1 ? $9 : NaN) with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#440154' notitle, \
+     'hidden_angles.csv' skip 1 using 8:($1==1 && strcol(6)eq'student' && $7==2 ? $9 : NaN) with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#433a81' notitle, \
+     'hidden_angles.csv' skip 1 using 8:($1==1 && strcol(6)eq'student' && $7==3 ? $9 : NaN) with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#306a8d' notitle, \
+     'hidden_angles.csv' skip 1 using 8:($1==1 && strcol(6)eq'student' && $7==4 ? $9 : NaN) with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#22938a' notitle, \
+     'hidden_angles.csv' skip 1 using 8:($1==1 && strcol(6)eq'student' && $7==6 ? $9 : NaN) with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#41bb72' notitle, \
+     'hidden_angles.csv' skip 1 using 8:($1==1 && strcol(6)eq'student' && $7==8 ? $9 : NaN) with linespoints lw 1.5 pt 7 ps 0.5 lc rgb '#9ad23a' notitle, \
+     'hidden_angles.csv' skip 1 using 8:($1==1 && strcol(6)eq'teacher' && $7==32 ? $9 : NaN) with linespoints lw 2.5 pt 7 ps 0.5 lc rgb '#000000' notitle
 # the shared key: an empty plot across the bottom
 unset title
 unset xlabel

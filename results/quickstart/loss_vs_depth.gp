@@ -14,7 +14,7 @@ set border lw 1
 set key box opaque reverse Left samplen 2.5 spacing 1.1
 set multiplot title 'Final test loss against student depth, with fits c·ℓ^{-α_ℓ} + L_0'."\n".'{/*0.8 points: test loss of each trained student;  lines: fit at the end}'."\n".'{/*0.8 lowest teacher replicate of each (ρ, T) group; ± is the fit SE}' font ',13'
 unset key
-set lmargin at screen 0.0844
+set lmargin at screen 0.1022
 set rmargin at screen 0.9800
 set bmargin at screen 0.1450
 set tmargin at screen 0.8667
@@ -22,16 +22,16 @@ set xlabel 'student depth ℓ (residual blocks, log scale)'
 set ylabel 'test loss after training (log scale)'
 set logscale xy
 set format y '%g'
-set yrange [0.0003972802928623439:0.00950166162670406]
+set yrange [0.0003972844310649559:0.00950165464828937]
 set ytics (0.0005, 0.001, 0.002, 0.005)
 set mytics default
 set xrange [0.8928571428571428:8.96]
 set xtics (1, 2, 3, 4, 6, 8)
 set mxtics default
-plot 'loss_vs_depth.csv' skip 1 using 6:($1==0 && strcol(5)eq'fit' ? $7 : NaN) with lines lw 2 lc rgb '#0072B2' notitle, \
-     'loss_vs_depth.csv' skip 1 using 6:($1==0 && strcol(5)eq'data' ? $7 : NaN) with points pt 7 ps 1.3 lc rgb '#0072B2' notitle, \
-     'loss_vs_depth.csv' skip 1 using 6:($1==1 && strcol(5)eq'fit' ? $7 : NaN) with lines lw 2 lc rgb '#D55E00' notitle, \
-     'loss_vs_depth.csv' skip 1 using 6:($1==1 && strcol(5)eq'data' ? $7 : NaN) with points pt 7 ps 1.3 lc rgb '#D55E00' notitle
+plot 'loss_vs_depth.csv' skip 1 using 7:($1==0 && strcol(6)eq'fit' ? $8 : NaN) with lines lw 2 lc rgb '#0072B2' notitle, \
+     'loss_vs_depth.csv' skip 1 using 7:($1==0 && strcol(6)eq'data' ? $8 : NaN) with points pt 7 ps 1.3 lc rgb '#0072B2' notitle, \
+     'loss_vs_depth.csv' skip 1 using 7:($1==1 && strcol(6)eq'fit' ? $8 : NaN) with lines lw 2 lc rgb '#D55E00' notitle, \
+     'loss_vs_depth.csv' skip 1 using 7:($1==1 && strcol(6)eq'data' ? $8 : NaN) with points pt 7 ps 1.3 lc rgb '#D55E00' notitle
 # the shared key: an empty plot across the bottom
 unset title
 unset xlabel

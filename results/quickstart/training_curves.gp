@@ -19,35 +19,35 @@ set xlabel 'training step'
 set logscale y
 set format y '%g'
 set title 'ρ = 0, T = 1, teacher replicate 0'
-set lmargin at screen 0.0844
+set lmargin at screen 0.1022
 set rmargin at screen 0.4800
 set bmargin at screen 0.1450
 set tmargin at screen 0.8483
-set yrange [0.00036448125681287646:0.20534804347083574]
+set yrange [0.0003644800901979427:0.20534806875044023]
 set ytics (0.001, 0.01, 0.1)
 set mytics default
 set xrange [0:1500]
-plot 'training_curves.csv' skip 1 using 6:($1==0 && $5==1 ? $7 : NaN) with lines lw 1.5 lc rgb '#440154' notitle, \
-     'training_curves.csv' skip 1 using 6:($1==0 && $5==2 ? $7 : NaN) with lines lw 1.5 lc rgb '#433a81' notitle, \
-     'training_curves.csv' skip 1 using 6:($1==0 && $5==3 ? $7 : NaN) with lines lw 1.5 lc rgb '#306a8d' notitle, \
-     'training_curves.csv' skip 1 using 6:($1==0 && $5==4 ? $7 : NaN) with lines lw 1.5 lc rgb '#22938a' notitle, \
-     'training_curves.csv' skip 1 using 6:($1==0 && $5==6 ? $7 : NaN) with lines lw 1.5 lc rgb '#41bb72' notitle, \
-     'training_curves.csv' skip 1 using 6:($1==0 && $5==8 ? $7 : NaN) with lines lw 1.5 lc rgb '#9ad23a' notitle
+plot 'training_curves.csv' skip 1 using 7:($1==0 && $6==1 ? $8 : NaN) with lines lw 1.5 lc rgb '#440154' notitle, \
+     'training_curves.csv' skip 1 using 7:($1==0 && $6==2 ? $8 : NaN) with lines lw 1.5 lc rgb '#433a81' notitle, \
+     'training_curves.csv' skip 1 using 7:($1==0 && $6==3 ? $8 : NaN) with lines lw 1.5 lc rgb '#306a8d' notitle, \
+     'training_curves.csv' skip 1 using 7:($1==0 && $6==4 ? $8 : NaN) with lines lw 1.5 lc rgb '#22938a' notitle, \
+     'training_curves.csv' skip 1 using 7:($1==0 && $6==6 ? $8 : NaN) with lines lw 1.5 lc rgb '#41bb72' notitle, \
+     'training_curves.csv' skip 1 using 7:($1==0 && $6==8 ? $8 : NaN) with lines lw 1.5 lc rgb '#9ad23a' notitle
 set title 'ρ = 1, T = 1, teacher replicate 0'
-set lmargin at screen 0.5844
+set lmargin at screen 0.6022
 set rmargin at screen 0.9800
 set bmargin at screen 0.1450
 set tmargin at screen 0.8483
-set yrange [0.00038566120437495184:0.21201463553026764]
+set yrange [0.0003856601329980011:0.21201465166752803]
 set ytics (0.001, 0.01, 0.1)
 set mytics default
 set xrange [0:1500]
-plot 'training_curves.csv' skip 1 using 6:($1==1 && $5==1 ? $7 : NaN) with lines lw 1.5 lc rgb '#440154' notitle, \
-     'training_curves.csv' skip 1 using 6:($1==1 && $5==2 ? $7 : NaN) with lines lw 1.5 lc rgb '#433a81' notitle, \
-     'training_curves.csv' skip 1 using 6:($1==1 && $5==3 ? $7 : NaN) with lines lw 1.5 lc rgb '#306a8d' notitle, \
-     'training_curves.csv' skip 1 using 6:($1==1 && $5==4 ? $7 : NaN) with lines lw 1.5 lc rgb '#22938a' notitle, \
-     'training_curves.csv' skip 1 using 6:($1==1 && $5==6 ? $7 : NaN) with lines lw 1.5 lc rgb '#41bb72' notitle, \
-     'training_curves.csv' skip 1 using 6:($1==1 && $5==8 ? $7 : NaN) with lines lw 1.5 lc rgb '#9ad23a' notitle
+plot 'training_curves.csv' skip 1 using 7:($1==1 && $6==1 ? $8 : NaN) with lines lw 1.5 lc rgb '#440154' notitle, \
+     'training_curves.csv' skip 1 using 7:($1==1 && $6==2 ? $8 : NaN) with lines lw 1.5 lc rgb '#433a81' notitle, \
+     'training_curves.csv' skip 1 using 7:($1==1 && $6==3 ? $8 : NaN) with lines lw 1.5 lc rgb '#306a8d' notitle, \
+     'training_curves.csv' skip 1 using 7:($1==1 && $6==4 ? $8 : NaN) with lines lw 1.5 lc rgb '#22938a' notitle, \
+     'training_curves.csv' skip 1 using 7:($1==1 && $6==6 ? $8 : NaN) with lines lw 1.5 lc rgb '#41bb72' notitle, \
+     'training_curves.csv' skip 1 using 7:($1==1 && $6==8 ? $8 : NaN) with lines lw 1.5 lc rgb '#9ad23a' notitle
 # the shared key: an empty plot across the bottom
 unset title
 unset xlabel
