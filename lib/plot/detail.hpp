@@ -1,6 +1,7 @@
 // Internals shared by the figure code: CSV tables, gnuplot script text and running gnuplot.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <stdexcept>
@@ -45,6 +46,26 @@ std::string ramp_color(std::size_t i, std::size_t n);
 // little room, and tic marks at 1-2-5 (or 1..9 within a decade) so that even a narrow range gets
 // several labelled tics; gnuplot itself labels only powers of ten. Autoscale when unusable.
 std::string log_axis(const std::string& axis, double lo, double hi);
+
+// Smallest and largest positive finite value seen (NaN, NaN when none): the data extent of a
+// log-scale axis, for log_axis.
+struct Extent {
+  double lo = NAN, hi = NAN;
+  void add(double v) {
+    if (!(v > 0) || !std::isfinite(v)) return;
+    lo = std::isnan(lo) ? v : std::min(lo, v);
+    hi = std::isnan(hi) ? v : std::max(hi, v);
+  }
+  void add(const Extent& e) {
+    add(e.lo);
+    add(e.hi);
+  }
+};
+
+// Mean of each column of a row-major [rows, cols] array, over its finite entries (NaN where a
+// column has none).
+std::vector<double> column_means(const std::vector<float>& data, std::size_t rows,
+                                 std::size_t cols);
 
 // The log-log line fit lives with the other fits.
 using fit::log_log_slope;

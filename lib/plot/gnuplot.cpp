@@ -359,5 +359,22 @@ void Csv::write(const fs::path& path) const {
   write_text(path, text);
 }
 
+std::vector<double> column_means(const std::vector<float>& data, std::size_t rows,
+                                 std::size_t cols) {
+  std::vector<double> sum(cols, 0.0);
+  std::vector<std::size_t> count(cols, 0);
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t c = 0; c < cols; ++c) {
+      const float v = data[r * cols + c];
+      if (std::isfinite(v)) {
+        sum[c] += v;
+        ++count[c];
+      }
+    }
+  }
+  std::vector<double> mean(cols);
+  for (std::size_t c = 0; c < cols; ++c) mean[c] = count[c] ? sum[c] / count[c] : NAN;
+  return mean;
+}
 
 }  // namespace depthscale::plot::detail

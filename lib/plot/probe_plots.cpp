@@ -29,16 +29,6 @@ std::string label(const ProbeModel& m) {
   return literal(m.name) + fmt::format(" (L = {})", m.layers);
 }
 
-// Smallest and largest positive finite value (for log_axis).
-struct Extent {
-  double lo = NAN, hi = NAN;
-  void add(double v) {
-    if (!(v > 0) || !std::isfinite(v)) return;
-    lo = std::isnan(lo) ? v : std::min(lo, v);
-    hi = std::isnan(hi) ? v : std::max(hi, v);
-  }
-};
-
 std::string model_color(std::size_t i, std::size_t n) {
   return n <= 7 ? category_color(i) : ramp_color(i, n);
 }

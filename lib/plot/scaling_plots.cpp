@@ -24,6 +24,7 @@ namespace depthscale::plot {
 
 namespace fs = std::filesystem;
 using detail::Csv;
+using detail::Extent;
 using detail::num;
 using detail::PlotError;
 using detail::quote;
@@ -134,16 +135,6 @@ double depth_offset_beside(const std::string& parts_csv) {
   }
   return 0;
 }
-
-// Smallest and largest positive finite value seen: a log axis's data extent.
-struct Extent {
-  double lo = NAN, hi = NAN;
-  void add(double v) {
-    if (!(v > 0) || !std::isfinite(v)) return;
-    lo = std::isnan(lo) ? v : std::min(lo, v);
-    hi = std::isnan(hi) ? v : std::max(hi, v);
-  }
-};
 
 // A CSV that fit-scaling writes, as text cells by column name (shapes.csv, shapes_fit.csv).
 struct TextTable {

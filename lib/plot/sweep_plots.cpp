@@ -33,6 +33,7 @@ namespace depthscale::plot {
 
 namespace fs = std::filesystem;
 using detail::Csv;
+using detail::Extent;
 using detail::num;
 using detail::PlotError;
 using detail::quote;
@@ -200,24 +201,10 @@ int64_t to_int(double v) {
   return static_cast<int64_t>(std::llround(v));
 }
 
-// Mean of each column of a row-major [rows, cols] array, over its finite entries.
+// Per-column means of a 2-D dataset read with its dims (empty unless 2-D).
 std::vector<double> column_means(const std::vector<float>& data, const std::vector<hsize_t>& dims) {
   if (dims.size() != 2) return {};
-  const std::size_t rows = dims[0], cols = dims[1];
-  std::vector<double> sum(cols, 0.0);
-  std::vector<std::size_t> count(cols, 0);
-  for (std::size_t r = 0; r < rows; ++r) {
-    for (std::size_t c = 0; c < cols; ++c) {
-      const float v = data[r * cols + c];
-      if (std::isfinite(v)) {
-        sum[c] += v;
-        ++count[c];
-      }
-    }
-  }
-  std::vector<double> mean(cols);
-  for (std::size_t c = 0; c < cols; ++c) mean[c] = count[c] ? sum[c] / count[c] : NAN;
-  return mean;
+  return detail::column_means(data, dims[0], dims[1]);
 }
 
 // ---- reading ---------------------------------------------------------------------------------
@@ -586,17 +573,6 @@ std::vector<const TaskInfo*> group_tasks(const Sweep& s, const Cell& cell, int64
   for (const auto& [_, t] : by_depth) out.push_back(t);
   return out;
 }
-
-// Smallest and largest positive finite value seen (NaN, NaN when none): the data extent of a
-// log-scale axis, for log_axis.
-struct Extent {
-  double lo = NAN, hi = NAN;
-  void add(double v) {
-    if (!(v > 0) || !std::isfinite(v)) return;
-    lo = std::isnan(lo) ? v : std::min(lo, v);
-    hi = std::isnan(hi) ? v : std::max(hi, v);
-  }
-};
 
 // ---- figures from /fits ----------------------------------------------------------------------
 

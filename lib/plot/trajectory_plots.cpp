@@ -42,20 +42,6 @@ std::string mean_style(double lw = 2.5) {
   return fmt::format("with linespoints lw {} pt 7 ps 0.55 lc rgb '{}'", lw, kMeanColor);
 }
 
-// Smallest and largest positive finite value (for log_axis).
-struct Extent {
-  double lo = NAN, hi = NAN;
-  void add(double v) {
-    if (!(v > 0) || !std::isfinite(v)) return;
-    lo = std::isnan(lo) ? v : std::min(lo, v);
-    hi = std::isnan(hi) ? v : std::max(hi, v);
-  }
-  void add(const Extent& e) {
-    add(e.lo);
-    add(e.hi);
-  }
-};
-
 // Selection values compare to the file's to 1e-9 relative (plot.hpp).
 bool same(double a, double b) {
   return std::abs(a - b) <= 1e-9 * std::max(std::abs(a), std::abs(b));
@@ -155,25 +141,6 @@ std::string panel_plot(const std::string& name, const Csv& csv, const Lines& lin
 // "N" or "N–M" for counts that may differ between panels.
 std::string count_range(std::size_t lo, std::size_t hi) {
   return lo == hi ? fmt::format("{}", lo) : fmt::format("{}–{}", lo, hi);
-}
-
-// Mean of each column of a row-major [rows, cols] array, over its finite entries.
-std::vector<double> column_means(const std::vector<float>& data, std::size_t rows,
-                                 std::size_t cols) {
-  std::vector<double> sum(cols, 0.0);
-  std::vector<std::size_t> count(cols, 0);
-  for (std::size_t r = 0; r < rows; ++r) {
-    for (std::size_t c = 0; c < cols; ++c) {
-      const float v = data[r * cols + c];
-      if (std::isfinite(v)) {
-        sum[c] += v;
-        ++count[c];
-      }
-    }
-  }
-  std::vector<double> mean(cols);
-  for (std::size_t c = 0; c < cols; ++c) mean[c] = count[c] ? sum[c] / count[c] : NAN;
-  return mean;
 }
 
 // ---- the toy sweep ---------------------------------------------------------------------------
