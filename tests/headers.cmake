@@ -14,7 +14,7 @@ foreach(header ${DS_PUBLIC_HEADERS})
 endforeach()
 add_library(headers_alone OBJECT EXCLUDE_FROM_ALL ${_sources})
 # For the include paths and definitions of every dependency (nothing is linked).
-target_link_libraries(headers_alone PRIVATE ds_farm ds_fit ds_reduce ds_plot ds_log ds_error)
+target_link_libraries(headers_alone PRIVATE ds_farm ds_fit ds_reduce ds_plot ds_report ds_log ds_error)
 add_test(NAME headers_compile_alone
          COMMAND ${CMAKE_COMMAND} --build ${CMAKE_BINARY_DIR} --target headers_alone)
 set_tests_properties(headers_compile_alone PROPERTIES TIMEOUT 900)
