@@ -62,6 +62,27 @@ struct Extent {
   }
 };
 
+// Up to `k` items spread evenly over a sorted list (first and last included).
+template <typename T>
+std::vector<T> spread(const std::vector<T>& sorted, std::size_t k) {
+  if (sorted.size() <= k) return sorted;
+  std::vector<T> out;
+  for (std::size_t i = 0; i < k; ++i) {
+    const auto idx = static_cast<std::size_t>(
+        std::llround(static_cast<double>(i) * (sorted.size() - 1) / static_cast<double>(k - 1)));
+    if (out.empty() || !(out.back() == sorted[idx])) out.push_back(sorted[idx]);
+  }
+  return out;
+}
+
+// The distinct values, sorted.
+template <typename T>
+std::vector<T> sorted_unique(std::vector<T> v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
 // Mean of each column of a row-major [rows, cols] array, over its finite entries (NaN where a
 // column has none).
 std::vector<double> column_means(const std::vector<float>& data, std::size_t rows,

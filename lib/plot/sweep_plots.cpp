@@ -37,6 +37,8 @@ using detail::Extent;
 using detail::num;
 using detail::PlotError;
 using detail::quote;
+using detail::sorted_unique;
+using detail::spread;
 using detail::titled;
 
 namespace {
@@ -501,26 +503,6 @@ bool files_share_a_cell(const Sweep& s) {
 }
 
 // ---- choosing what to show -------------------------------------------------------------------
-
-// Up to `k` items spread evenly over a sorted list (first and last included).
-template <typename T>
-std::vector<T> spread(const std::vector<T>& sorted, std::size_t k) {
-  if (sorted.size() <= k) return sorted;
-  std::vector<T> out;
-  for (std::size_t i = 0; i < k; ++i) {
-    const std::size_t idx = static_cast<std::size_t>(
-        std::llround(static_cast<double>(i) * (sorted.size() - 1) / static_cast<double>(k - 1)));
-    if (out.empty() || !(out.back() == sorted[idx])) out.push_back(sorted[idx]);
-  }
-  return out;
-}
-
-template <typename T>
-std::vector<T> sorted_unique(std::vector<T> v) {
-  std::sort(v.begin(), v.end());
-  v.erase(std::unique(v.begin(), v.end()), v.end());
-  return v;
-}
 
 // One (file, ρ, T, teacher) group per (file, ρ) whose tasks satisfy `usable`: the middle
 // temperature of that ρ, its lowest teacher replicate. Up to kMaxPanels (file, ρ), spread over the

@@ -65,26 +65,6 @@ std::string integer(int64_t v) {
   return num(static_cast<long long>(v));
 }
 
-// Up to k of the sorted values, evenly spread, first and last included.
-template <typename T>
-std::vector<T> spread(const std::vector<T>& sorted, std::size_t k) {
-  if (sorted.size() <= k) return sorted;
-  std::vector<T> out;
-  for (std::size_t i = 0; i < k; ++i) {
-    const auto idx = static_cast<std::size_t>(
-        std::llround(static_cast<double>(i) * (sorted.size() - 1) / static_cast<double>(k - 1)));
-    if (out.empty() || !(out.back() == sorted[idx])) out.push_back(sorted[idx]);
-  }
-  return out;
-}
-
-template <typename T>
-std::vector<T> sorted_unique(std::vector<T> v) {
-  std::sort(v.begin(), v.end());
-  v.erase(std::unique(v.begin(), v.end()), v.end());
-  return v;
-}
-
 // x tics at whole layers: every layer, or every 2nd, 5th, 10th, ... so that at most eight show.
 std::string layer_axis(int64_t first, int64_t last) {
   int64_t step = 1;
