@@ -17,7 +17,7 @@
 
 #include "config/job.hpp"
 #include "fma_peak.hpp"
-#include "toy/matmul.hpp"
+#include "toy/profile.hpp"
 #include "toy/unit.hpp"
 
 using namespace depthscale;
@@ -67,17 +67,17 @@ int main(int argc, char** argv) {
   toy::UnitEvents ev;
   ev.result = [&](const toy::TaskResult& r) { finished_results += r.complete; };
   ev.checkpoint = [](const toy::TaskCheckpoint&) {};
-  toy::matmul::Tally mm;
+  toy::profile::Tally mm;
   ev.progress = [&](int64_t s) {
     if (cuda) torch::cuda::synchronize();  // the steps are queued, not done, until then
     if (s == warmup) {
-      toy::matmul::count(true);
+      toy::profile::count(true);
       t_start = Clock::now();
     }
     if (s == warmup + steps) {
       t_end = Clock::now();
-      mm = toy::matmul::tally();
-      toy::matmul::count(false);
+      mm = toy::profile::tally();
+      toy::profile::count(false);
     }
   };
   ev.stop_requested = [] { return false; };
@@ -89,17 +89,31 @@ int main(int argc, char** argv) {
   getrusage(RUSAGE_SELF, &ru);
   const double student_steps = double(tasks.size()) * double(steps);
   const auto peak = bench::measure_fma_peak();
-  const double mm_gflops = mm.student_seconds > 0 ? mm.student_flops / mm.student_seconds / 1e9 : 0;
+  const double mm_gflops =
+      mm.student_matmul_seconds > 0 ? mm.student_matmul_flops / mm.student_matmul_seconds / 1e9 : 0;
+  // Shares of the timed steps' wall time (one thread: with more, only the calling thread's
+  // students are counted). "rest" is the students' elementwise passes (RMSNorm, ReLU², the
+  // residuals) and the bookkeeping around them.
+  const double rest =
+      seconds - mm.teacher_seconds - mm.student_matmul_seconds - mm.loss_seconds - mm.adam_seconds;
   std::printf(
       "{\"fma_peak_gflops\":%.1f,\"isa\":\"%s\",\"student_matmul_gflops\":%.1f,"
       "\"student_matmul_fraction_of_peak\":%.3f,\"student_matmul_share_of_time\":%.3f,"
-      "\"teacher_matmul_gflops\":%.1f,\"unit_gflops\":%.1f,\"device\":\"%s\","
+      "\"teacher_matmul_gflops\":%.1f,\"unit_gflops\":%.1f,\"unit_fraction_of_peak\":%.3f,"
+      "\"share_teacher\":%.3f,\"share_student_matmul\":%.3f,\"share_loss\":%.3f,"
+      "\"share_adam\":%.3f,\"share_rest\":%.3f,\"device\":\"%s\","
       "\"grid_student_steps\":%.4g,\"projected_grid_hours\":%.2f,",
       peak.gflops, peak.isa.c_str(), mm_gflops, peak.gflops > 0 ? mm_gflops / peak.gflops : 0.0,
-      mm.student_seconds / seconds,
-      mm.teacher_seconds > 0 ? mm.teacher_flops / mm.teacher_seconds / 1e9 : 0.0,
-      (mm.student_flops + mm.teacher_flops) / seconds / 1e9, cuda ? "cuda" : "cpu",
-      grid_student_steps, grid_student_steps / (student_steps / seconds) / 3600.0);
+      mm.student_matmul_seconds / seconds,
+      mm.teacher_matmul_seconds > 0 ? mm.teacher_matmul_flops / mm.teacher_matmul_seconds / 1e9
+                                    : 0.0,
+      (mm.student_matmul_flops + mm.teacher_matmul_flops) / seconds / 1e9,
+      peak.gflops > 0
+          ? (mm.student_matmul_flops + mm.teacher_matmul_flops) / seconds / 1e9 / peak.gflops
+          : 0.0,
+      mm.teacher_seconds / seconds, mm.student_matmul_seconds / seconds, mm.loss_seconds / seconds,
+      mm.adam_seconds / seconds, rest / seconds, cuda ? "cuda" : "cpu", grid_student_steps,
+      grid_student_steps / (student_steps / seconds) / 3600.0);
   std::printf(
       "\"students\":%zu,\"steps\":%lld,\"threads\":%d,\"seconds\":%.3f,"
       "\"student_steps_per_s\":%.3f,\"student_steps_per_s_per_core\":%.3f,"

@@ -1,6 +1,7 @@
 #include "toy/fused.hpp"
 
 #include "toy/matmul.hpp"
+#include "toy/profile.hpp"
 
 #include <ATen/Parallel.h>
 
@@ -379,6 +380,7 @@ double head(const StudentView& s, const Tensor& target, Workspace& ws, bool grad
     float* dp = ws.df.data_ptr<float>();
     const int64_t N = B * m;
     const float k = 2.0f / float(N);
+    profile::Scope loss_phase(profile::Phase::loss);
     double sum = 0;
     for (int64_t i = 0; i < N; ++i) {
       const float d = fp[i] - tp[i];
@@ -400,10 +402,13 @@ double head(const StudentView& s, const Tensor& target, Workspace& ws, bool grad
     float* dp = ws.dlogits.data_ptr<float>();
     const int64_t N = B * n;
     double sum = 0;
-    for (int64_t i = 0; i < N; ++i) {
-      const float d = lp[i] * inv_t - tp[i];
-      sum += double(d) * double(d);
-      if (grad) dp[i] = 2.0f * d / float(N) * inv_t;
+    {
+      profile::Scope loss_phase(profile::Phase::loss);
+      for (int64_t i = 0; i < N; ++i) {
+        const float d = lp[i] * inv_t - tp[i];
+        sum += double(d) * double(d);
+        if (grad) dp[i] = 2.0f * d / float(N) * inv_t;
+      }
     }
     if (grad) {
       head_backward(s, ws);
@@ -418,14 +423,17 @@ double head(const StudentView& s, const Tensor& target, Workspace& ws, bool grad
   // One slot per row, reused across steps. The pointer is taken here: inside the parallel loop a
   // thread_local name would mean each worker thread's own (empty) vector.
   thread_local std::vector<double> row_loss;
-  row_loss.assign(size_t(B), 0.0);
-  double* rows = row_loss.data();
-  at::parallel_for(0, B, kRowGrain, [&](int64_t b0, int64_t b1) {
-    for (int64_t i = b0; i < b1; ++i)
-      rows[i] = kl_row(lp + i * n, tp + i * n, dp ? dp + i * n : nullptr, n, inv_t, B);
-  });
   double loss = 0;
-  for (double v : row_loss) loss += v;
+  {
+    profile::Scope loss_phase(profile::Phase::loss);
+    row_loss.assign(size_t(B), 0.0);
+    double* rows = row_loss.data();
+    at::parallel_for(0, B, kRowGrain, [&](int64_t b0, int64_t b1) {
+      for (int64_t i = b0; i < b1; ++i)
+        rows[i] = kl_row(lp + i * n, tp + i * n, dp ? dp + i * n : nullptr, n, inv_t, B);
+    });
+    for (double v : row_loss) loss += v;
+  }
   if (grad) {
     head_backward(s, ws);
   }
@@ -489,20 +497,20 @@ void teacher_features(const std::vector<Layer>& layers, const Tensor& h0, Tensor
     br = make_branch(B, m);
   }
   ping.copy_(h0);
-  matmul::set_teacher_phase(true);  // for the benchmark's matmul tally
+  profile::Scope teacher_phase(profile::Phase::teacher);
   Tensor* cur = &ping;
   Tensor* next = &pong;
   for (const auto& layer : layers) {
     branch_forward(layer.first, ptr(*cur), ptr(*cur), 1.0f, br, mut(*next), B, m, mut(u));
     std::swap(cur, next);
   }
-  matmul::set_teacher_phase(false);
   features = torch::empty({B, m}, torch::kFloat32);
   rms_forward(ptr(*cur), mut(features), mut(r), B, m);
 }
 
 void adam_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v, double lr, int64_t step,
                double beta1, double beta2, double eps) {
+  profile::Scope adam_phase(profile::Phase::adam);
   const double bc1 = 1 - std::pow(beta1, double(step));
   const double bc2 = 1 - std::pow(beta2, double(step));
   const float step_size = float(lr / bc1), inv_bc2_sqrt = float(1.0 / std::sqrt(bc2));

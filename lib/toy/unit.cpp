@@ -1,6 +1,7 @@
 #include "toy/unit.hpp"
 
 #include "toy/cohort.hpp"
+#include "toy/profile.hpp"
 #include "toy/schedule.hpp"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -400,6 +401,7 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
       std::map<double, torch::Tensor> targets;
       {
         torch::NoGradGuard no_grad;
+        profile::Scope teacher_phase(profile::Phase::teacher);
         h0 = rms_norm(training_inputs(job, stream, s).to(dev));
         targets = targets_for(teacher.forward(h0), stream);
       }
