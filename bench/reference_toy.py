@@ -95,6 +95,19 @@ def loaded_blas():
     return sorted(libs)
 
 
+def openblas_core(libs):
+    """The core type OpenBLAS picked (or was told by OPENBLAS_CORETYPE), "" when not OpenBLAS."""
+    import ctypes
+    for path in libs:
+        try:
+            f = ctypes.CDLL(path).openblas_get_corename  # already loaded: the same library
+        except (OSError, AttributeError):
+            continue
+        f.restype = ctypes.c_char_p
+        return f().decode()
+    return ""
+
+
 def bench_one(depth, steps, warmup, threads, temperature, seed):
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
@@ -147,6 +160,7 @@ def bench_one(depth, steps, warmup, threads, temperature, seed):
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
         "blas": loaded_blas(),
+        "blas_core": openblas_core(loaded_blas()),
         "width": WIDTH, "vocab": VOCAB, "teacher_depth": TEACHER_DEPTH, "batch": BATCH, "lr": LR,
         "temperature": temperature,
     }
@@ -190,6 +204,7 @@ def run_depths(args):
         "mix_student_steps_per_second": 1000.0 / mean_ms,
         "mix_student_steps_per_second_per_core": 1000.0 / mean_ms / args.threads,
         "mean_teacher_fraction": sum(r["teacher_fraction"] for r in results) / len(results),
+        "blas_core": results[0]["blas_core"] if results else "",
     }
     if args.json:
         print(json.dumps(mix))

@@ -17,6 +17,7 @@
 
 #include "config/job.hpp"
 #include "fma_peak.hpp"
+#include "toy/model.hpp"
 #include "toy/profile.hpp"
 #include "toy/unit.hpp"
 
@@ -115,11 +116,11 @@ int main(int argc, char** argv) {
       mm.adam_seconds / seconds, rest / seconds, cuda ? "cuda" : "cpu", grid_student_steps,
       grid_student_steps / (student_steps / seconds) / 3600.0);
   std::printf(
-      "\"students\":%zu,\"steps\":%lld,\"threads\":%d,\"seconds\":%.3f,"
+      "\"blas_core\":\"%s\",\"students\":%zu,\"steps\":%lld,\"threads\":%d,\"seconds\":%.3f,"
       "\"student_steps_per_s\":%.3f,\"student_steps_per_s_per_core\":%.3f,"
       "\"ms_per_unit_step\":%.2f,\"peak_rss_mb\":%.1f,\"complete\":%lld}\n",
-      tasks.size(), (long long)steps, threads, seconds, student_steps / seconds,
-      student_steps / seconds / threads, 1e3 * seconds / double(steps),
+      toy::blas_core().core.c_str(), tasks.size(), (long long)steps, threads, seconds,
+      student_steps / seconds, student_steps / seconds / threads, 1e3 * seconds / double(steps),
       double(ru.ru_maxrss) / 1024.0, (long long)finished_results);
   return finished_results == int64_t(tasks.size()) ? 0 : 1;
 }

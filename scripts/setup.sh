@@ -50,3 +50,7 @@ done
 jobs=${DEPTHSCALE_BUILD_JOBS:-$(nproc)}
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release ${DEPTHSCALE_CMAKE_ARGS:-} >/dev/null
 cmake --build build -j "$jobs"
+
+# Which kernels OpenBLAS runs here: on a CPU model it does not know (some virtual machines) it
+# falls back to generic ones; this prints the fix when it does.
+scripts/blas_core.sh --check | sed 's/^/setup: /' || true

@@ -41,10 +41,19 @@ void log_blas() {
   const bool slow = blas.find("/blas/") != std::string::npos ||
                     blas.find("atlas") != std::string::npos ||
                     blas.find("f77blas") != std::string::npos;
+  const auto core = toy::blas_core();
+  const std::string kernels = core.core.empty() ? "" : " (" + core.core + " kernels)";
   if (slow)
     spdlog::warn("BLAS: {} is slow for these shapes: see scripts/setup.sh", blas);
   else
-    spdlog::info("BLAS: {}", blas.empty() ? "none (LibTorch's own kernels)" : blas);
+    spdlog::info("BLAS: {}{}", blas.empty() ? "none (LibTorch's own kernels)" : blas, kernels);
+  // OpenBLAS reads OPENBLAS_CORETYPE when it loads, before this runs: it can only be advised.
+  if (!core.advice.empty())
+    spdlog::warn(
+        "BLAS: OpenBLAS runs its generic {} kernels on a CPU with {} (it does not know this CPU "
+        "model, common on virtual machines): BLAS matmuls run several times slower. Fix: export "
+        "OPENBLAS_CORETYPE={} before mpirun (and in sbatch scripts)",
+        core.core, core.cpu == "avx512" ? "AVX-512" : "AVX2", core.advice);
 }
 
 // Rank 0: the output file as the run needs it, or none in a dry run without one.

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <stdexcept>
 
 // The Fortran BLAS that LibTorch's CPU matmul calls too (the build links the system's optimised
@@ -141,11 +142,14 @@ void native(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_
 // The same tiles in AVX2 (8 floats a vector, 16 ymm registers): MR·NV ≤ 12 accumulators, NV
 // vectors of B and one broadcast of A fit in the 16 registers without spilling, and 12 chains
 // cover two FMA ports × 4 cycles of latency. Each k step does the same multiply-adds in the same
-// order as the AVX-512 tile; only the split into vectors differs.
+// order as the AVX-512 tile; only the split into vectors differs. With ACCUMULATE the tile adds
+// `in` (row stride ldi), which may be C itself or another array (the residual of a block, so that
+// it is not copied into C first).
 template <int NV, int MR, bool ACCUMULATE>
 __attribute__((target("avx2,fma"))) inline void tile8(int64_t K, float alpha, const float* a,
                                                       int64_t sa_i, int64_t sa_k, const float* b,
-                                                      int64_t ldb, float* c, int64_t ldc) {
+                                                      int64_t ldb, const float* in, int64_t ldi,
+                                                      float* c, int64_t ldc) {
   __m256 acc[MR][NV];
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
@@ -167,15 +171,15 @@ __attribute__((target("avx2,fma"))) inline void tile8(int64_t K, float alpha, co
       for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_fmadd_ps(ar, bv[v], acc[r][v]);
     }
   }
+  const bool scaled = alpha != 1.0f;  // x·1 = x exactly: skip the multiply
   const __m256 s = _mm256_set1_ps(alpha);
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 16
     for (int v = 0; v < NV; ++v) {
-      float* cp = c + r * ldc + 8 * v;
-      __m256 x = _mm256_mul_ps(acc[r][v], s);
-      if (ACCUMULATE) x = _mm256_add_ps(x, _mm256_loadu_ps(cp));
-      _mm256_storeu_ps(cp, x);
+      __m256 x = scaled ? _mm256_mul_ps(acc[r][v], s) : acc[r][v];
+      if (ACCUMULATE) x = _mm256_add_ps(x, _mm256_loadu_ps(in + r * ldi + 8 * v));
+      _mm256_storeu_ps(c + r * ldc + 8 * v, x);
     }
 }
 
@@ -184,30 +188,34 @@ __attribute__((target("avx2,fma"))) inline void tile8(int64_t K, float alpha, co
 template <int NV, int R, bool ACCUMULATE>
 __attribute__((target("avx2,fma"))) void rest8(int64_t rows, int64_t K, float alpha, const float* a,
                                                int64_t sa_i, int64_t sa_k, const float* b,
-                                               int64_t ldb, float* c, int64_t ldc) {
+                                               int64_t ldb, const float* in, int64_t ldi, float* c,
+                                               int64_t ldc) {
   if constexpr (R > 1) {
     if (rows < R)
-      return rest8<NV, R - 1, ACCUMULATE>(rows, K, alpha, a, sa_i, sa_k, b, ldb, c, ldc);
+      return rest8<NV, R - 1, ACCUMULATE>(rows, K, alpha, a, sa_i, sa_k, b, ldb, in, ldi, c, ldc);
   }
-  tile8<NV, R, ACCUMULATE>(K, alpha, a, sa_i, sa_k, b, ldb, c, ldc);
+  tile8<NV, R, ACCUMULATE>(K, alpha, a, sa_i, sa_k, b, ldb, in, ldi, c, ldc);
 }
 
 // All rows of one column panel of 8·NV columns: tiles of MR rows, then the rest as one tile.
 template <int NV, int MR, bool ACCUMULATE>
 __attribute__((target("avx2,fma"))) void panel8(int64_t M, int64_t K, float alpha, const float* a,
                                                 int64_t sa_i, int64_t sa_k, const float* b,
-                                                int64_t ldb, float* c, int64_t ldc) {
+                                                int64_t ldb, const float* in, int64_t ldi, float* c,
+                                                int64_t ldc) {
   int64_t i = 0;
   for (; i + MR <= M; i += MR)
-    tile8<NV, MR, ACCUMULATE>(K, alpha, a + i * sa_i, sa_i, sa_k, b, ldb, c + i * ldc, ldc);
+    tile8<NV, MR, ACCUMULATE>(K, alpha, a + i * sa_i, sa_i, sa_k, b, ldb, in + i * ldi, ldi,
+                              c + i * ldc, ldc);
   if (i < M)
-    rest8<NV, MR - 1, ACCUMULATE>(M - i, K, alpha, a + i * sa_i, sa_i, sa_k, b, ldb, c + i * ldc,
-                                  ldc);
+    rest8<NV, MR - 1, ACCUMULATE>(M - i, K, alpha, a + i * sa_i, sa_i, sa_k, b, ldb, in + i * ldi,
+                                  ldi, c + i * ldc, ldc);
 }
 
 template <bool ACCUMULATE>
 void native8(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t sa_i,
-             int64_t sa_k, const float* b, int64_t ldb, float* c, int64_t ldc) {
+             int64_t sa_k, const float* b, int64_t ldb, const float* in, int64_t ldi, float* c,
+             int64_t ldc) {
   // Long K (the head's dW over the batch: K = 1024) in blocks of 256, so that a panel's rows of B
   // stay in L1 while every row tile passes over them: 52% of peak unblocked, 80% blocked.
   constexpr int64_t kDepth = 256;
@@ -215,38 +223,49 @@ void native8(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64
     for (int64_t k0 = 0; k0 < K; k0 += kDepth) {
       const int64_t kb = std::min(kDepth, K - k0);
       if (k0 == 0)
-        native8<ACCUMULATE>(M, N, kb, alpha, a, sa_i, sa_k, b, ldb, c, ldc);
+        native8<ACCUMULATE>(M, N, kb, alpha, a, sa_i, sa_k, b, ldb, in, ldi, c, ldc);
       else
-        native8<true>(M, N, kb, alpha, a + k0 * sa_k, sa_i, sa_k, b + k0 * ldb, ldb, c, ldc);
+        native8<true>(M, N, kb, alpha, a + k0 * sa_k, sa_i, sa_k, b + k0 * ldb, ldb, c, ldc, c,
+                      ldc);
     }
     return;
   }
   constexpr int64_t kPanel8 = DS_AVX2_NV * 8;
   int64_t j = 0;
   for (; j + kPanel8 <= N; j += kPanel8)
-    panel8<DS_AVX2_NV, DS_AVX2_MR, ACCUMULATE>(M, K, alpha, a, sa_i, sa_k, b + j, ldb, c + j, ldc);
+    panel8<DS_AVX2_NV, DS_AVX2_MR, ACCUMULATE>(M, K, alpha, a, sa_i, sa_k, b + j, ldb, in + j, ldi,
+                                               c + j, ldc);
   for (; j < N; j += 8)  // a last panel of 8 columns (widths that are not a multiple of 16)
-    panel8<1, 8, ACCUMULATE>(M, K, alpha, a, sa_i, sa_k, b + j, ldb, c + j, ldc);
+    panel8<1, 8, ACCUMULATE>(M, K, alpha, a, sa_i, sa_k, b + j, ldb, in + j, ldi, c + j, ldc);
 }
 
 #endif  // DS_NATIVE_KERNEL
 
+// C = α·A·B + β·IN (IN = C when `in` is null), β ∈ {0, 1}.
 void run(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t sa_i, int64_t sa_k,
-         const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+         const float* b, int64_t ldb, float beta, const float* in, int64_t ldi, float* c,
+         int64_t ldc) {
   if (beta != 0.0f && beta != 1.0f) throw std::invalid_argument("matmul::mm: beta must be 0 or 1");
+  if (!in) in = c, ldi = ldc;
 #if DS_NATIVE_KERNEL
   if (current == Kernel::Native && kVectorFloats > 0 && N % kVectorFloats == 0 && M > 0 && N > 0) {
     // Rows of C are independent: with intra-op threads (run.threads > 1), each takes a range of
     // rows, and every row is computed the same way whatever the split (bit-identical results).
     auto rows = [&](int64_t i0, int64_t i1) {
       const float* ai = a + i0 * sa_i;
+      const float* ii = in + i0 * ldi;
       float* ci = c + i0 * ldc;
-      if (kAvx512)
+      if (kAvx512) {
+        if (beta != 0.0f && ii != ci)  // the AVX-512 tiles add C itself: copy IN's rows first
+          for (int64_t i = 0; i < i1 - i0; ++i)
+            std::memcpy(ci + i * ldc, ii + i * ldi, sizeof(float) * N);
         beta == 0.0f ? native<false>(i1 - i0, N, K, alpha, ai, sa_i, sa_k, b, ldb, ci, ldc)
                      : native<true>(i1 - i0, N, K, alpha, ai, sa_i, sa_k, b, ldb, ci, ldc);
-      else
-        beta == 0.0f ? native8<false>(i1 - i0, N, K, alpha, ai, sa_i, sa_k, b, ldb, ci, ldc)
-                     : native8<true>(i1 - i0, N, K, alpha, ai, sa_i, sa_k, b, ldb, ci, ldc);
+      } else {
+        beta == 0.0f
+            ? native8<false>(i1 - i0, N, K, alpha, ai, sa_i, sa_k, b, ldb, ii, ldi, ci, ldc)
+            : native8<true>(i1 - i0, N, K, alpha, ai, sa_i, sa_k, b, ldb, ii, ldi, ci, ldc);
+      }
     };
     if (at::get_num_threads() > 1 && M * N * K >= (1 << 20))
       at::parallel_for(0, M, 32, rows);
@@ -255,6 +274,8 @@ void run(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t s
     return;
   }
 #endif
+  if (beta != 0.0f && in != c)  // the BLAS adds C itself: copy IN's rows first
+    for (int64_t i = 0; i < M; ++i) std::memcpy(c + i * ldc, in + i * ldi, sizeof(float) * N);
   if (M * N * K >= (1 << 20)) {
     // Large products on the BLAS: blocks of rows of a fixed size, spread over the intra-op
     // threads. Every block is the same sgemm call whatever the number of threads (the BLAS runs
@@ -288,16 +309,32 @@ int native_vector_floats() {
   return kVectorFloats;
 }
 
-void mm(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t sa_i, int64_t sa_k,
-        const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+namespace {
+
+void timed(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t sa_i, int64_t sa_k,
+           const float* b, int64_t ldb, float beta, const float* in, int64_t ldi, float* c,
+           int64_t ldc) {
   if (!profile::counting()) {
-    run(M, N, K, alpha, a, sa_i, sa_k, b, ldb, beta, c, ldc);
+    run(M, N, K, alpha, a, sa_i, sa_k, b, ldb, beta, in, ldi, c, ldc);
     return;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  run(M, N, K, alpha, a, sa_i, sa_k, b, ldb, beta, c, ldc);
+  run(M, N, K, alpha, a, sa_i, sa_k, b, ldb, beta, in, ldi, c, ldc);
   const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   profile::add_matmul(dt, 2.0 * double(M) * double(N) * double(K));
+}
+
+}  // namespace
+
+void mm(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t sa_i, int64_t sa_k,
+        const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  timed(M, N, K, alpha, a, sa_i, sa_k, b, ldb, beta, nullptr, 0, c, ldc);
+}
+
+void mm_add(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t sa_i,
+            int64_t sa_k, const float* b, int64_t ldb, const float* in, int64_t ldi, float* c,
+            int64_t ldc) {
+  timed(M, N, K, alpha, a, sa_i, sa_k, b, ldb, 1.0f, in, ldi, c, ldc);
 }
 
 }  // namespace depthscale::toy::matmul

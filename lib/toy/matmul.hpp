@@ -25,4 +25,10 @@ int native_vector_floats();  // 16 (AVX-512F), 8 (AVX2), 0 (none): widths must b
 void mm(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t sa_i, int64_t sa_k,
         const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
+// C = α·A·B + IN, IN row-major with leading dimension ldi (may be C itself): a residual added as
+// the product is written, without copying it into C first where the kernel allows.
+void mm_add(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t sa_i,
+            int64_t sa_k, const float* b, int64_t ldb, const float* in, int64_t ldi, float* c,
+            int64_t ldc);
+
 }  // namespace depthscale::toy::matmul

@@ -6,8 +6,10 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <dlfcn.h>
 
+#include <cctype>
 #include <cfloat>
 #include <cmath>
+#include <set>
 #include <stdexcept>
 
 namespace depthscale::toy {
@@ -350,6 +352,45 @@ std::string blas_library() {
   if (!sym || !dladdr(sym, &info) || !info.dli_fname) return "";
   char real[4096] = {0};
   return realpath(info.dli_fname, real) ? std::string(real) : std::string(info.dli_fname);
+}
+
+std::string blas_core_for(const std::string& cpu, bool amd) {
+  if (cpu == "avx512") return "SkylakeX";  // OpenBLAS's AVX-512 kernels (Intel and AMD Zen 4)
+  if (cpu == "avx2") return amd ? "Zen" : "Haswell";
+  return "";
+}
+
+bool blas_core_uses(const std::string& core, const std::string& cpu) {
+  std::string c;
+  for (char ch : core) c += char(std::tolower(static_cast<unsigned char>(ch)));
+  // OpenBLAS's core names with AVX-512 kernels, and with AVX2 ones (which an AVX-512 CPU can run,
+  // but slower than its own).
+  static const std::set<std::string> avx512 = {"skylakex", "cooperlake", "sapphirerapids"};
+  static const std::set<std::string> avx2 = {"haswell", "zen", "excavator"};
+  if (cpu == "avx512") return avx512.count(c) > 0;
+  if (cpu == "avx2") return avx512.count(c) > 0 || avx2.count(c) > 0;
+  return true;  // no vector unit worth asking for
+}
+
+BlasCore blas_core() {
+  BlasCore b;
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f"))
+    b.cpu = "avx512";
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    b.cpu = "avx2";
+  const bool amd = __builtin_cpu_is("amd");
+#else
+  const bool amd = false;
+#endif
+  using CoreName = char* (*)();
+  if (auto f = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"))) {
+    const char* name = f();
+    b.core = name ? name : "";
+  }
+  if (!b.core.empty() && !blas_core_uses(b.core, b.cpu)) b.advice = blas_core_for(b.cpu, amd);
+  return b;
 }
 
 // ---- probes -----------------------------------------------------------------------------------

@@ -145,6 +145,22 @@ torch::Tensor teacher_target(const Teacher::Output& out, config::Loss loss, doub
 // resolves first), e.g. ".../openblas-openmp/libblas.so.3"; "" when LibTorch calls none.
 std::string blas_library();
 
+// Which kernels that BLAS runs. OpenBLAS's DYNAMIC_ARCH builds (Debian's) pick a core type at load
+// time from the CPU model; on virtual machines whose CPU model they do not know they fall back to
+// generic SSE3 kernels ("Prescott"), 3-5× slower on a CPU with AVX2 or AVX-512.
+struct BlasCore {
+  std::string core;    // openblas_get_corename(), e.g. "Zen", "Haswell", "SkylakeX"; "" if not
+                       // OpenBLAS
+  std::string cpu;     // the widest vectors this CPU has: "avx512", "avx2" or "" (older)
+  std::string advice;  // the OPENBLAS_CORETYPE to export when the core is generic for this CPU
+                       // (e.g. "Haswell"), else ""
+};
+BlasCore blas_core();
+// The core type OpenBLAS should run on a CPU with these vectors ("avx512", "avx2"; amd: AMD's
+// name for AVX2 cores), and whether `core` is one that uses them.
+std::string blas_core_for(const std::string& cpu, bool amd);
+bool blas_core_uses(const std::string& core, const std::string& cpu);
+
 // Hidden-state probes from h_0 … h_ℓ (each [N, m]), in float32 on the CPU:
 //   theta [N, ℓ] = ∠(h_l, h_{l+1}); theta_dh [N, ℓ−1] = ∠(Δh_l, Δh_{l+1}); norms [N, ℓ+1].
 struct HiddenProbe {

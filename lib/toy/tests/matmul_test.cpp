@@ -68,13 +68,40 @@ double worst_error(matmul::Kernel kernel) {
 }  // namespace
 
 TEST(Matmul, NativeKernelMatchesFloat64Reference) {
-  if (!matmul::native_available()) GTEST_SKIP() << "this CPU has neither AVX-512F nor AVX2+FMA: the BLAS serves";
+  if (!matmul::native_available())
+    GTEST_SKIP() << "this CPU has neither AVX-512F nor AVX2+FMA: the BLAS serves";
   // float32 accumulation of up to 256 products: relative error well under 1e-5 of Σ|terms|.
   EXPECT_LT(worst_error(matmul::Kernel::Native), 1e-5);
 }
 
 TEST(Matmul, BlasPathMatchesFloat64Reference) {
   EXPECT_LT(worst_error(matmul::Kernel::Blas), 1e-5);
+}
+
+// C = α·A·B + IN from another array equals copying IN into C and accumulating, bit for bit, on
+// both kernels, for shapes with row tails and column panels of 8; nothing else in C is touched.
+TEST(Matmul, AddingAnotherArrayEqualsCopyThenAccumulate) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal;
+  for (auto kernel : {matmul::Kernel::Native, matmul::Kernel::Blas}) {
+    matmul::set_kernel(kernel);
+    for (const Case c : {Case{256, 32, 128}, Case{37, 24, 33}, Case{5, 16, 300}, Case{1, 8, 4}}) {
+      const int64_t ldi = c.N + 7, ldc = c.N + 2;
+      std::vector<float> a(c.M * c.K), b(c.K * c.N), in(c.M * ldi);
+      for (auto& x : a) x = normal(rng);
+      for (auto& x : b) x = normal(rng);
+      for (auto& x : in) x = normal(rng);
+      std::vector<float> got(c.M * ldc, -5.0f), want(c.M * ldc, -5.0f);
+      for (int64_t i = 0; i < c.M; ++i)
+        std::copy(in.begin() + i * ldi, in.begin() + i * ldi + c.N, want.begin() + i * ldc);
+      matmul::mm(c.M, c.N, c.K, 0.5f, a.data(), c.K, 1, b.data(), c.N, 1.0f, want.data(), ldc);
+      matmul::mm_add(c.M, c.N, c.K, 0.5f, a.data(), c.K, 1, b.data(), c.N, in.data(), ldi,
+                     got.data(), ldc);
+      EXPECT_EQ(got, want) << "M=" << c.M << " N=" << c.N << " K=" << c.K
+                           << (kernel == matmul::Kernel::Blas ? " [blas]" : " [native]");
+    }
+  }
+  matmul::set_kernel(matmul::Kernel::Native);
 }
 
 // Intra-op threads split the rows of C; each row is computed the same way, so the result does

@@ -231,6 +231,30 @@ TEST(Toy, OptimisedSingleThreadPoolBlasIsLoaded) {
       << "OpenBLAS's pthread build is loaded (" << path << ") beside LibTorch's OpenMP threads";
 }
 
+// Which OpenBLAS core types use which vectors, and the fix named for a generic one.
+TEST(Toy, BlasCoreAdviceNamesTheCoreOfTheCpu) {
+  EXPECT_TRUE(toy::blas_core_uses("SkylakeX", "avx512"));
+  EXPECT_FALSE(toy::blas_core_uses("Haswell", "avx512"));  // runs, but at half the vector width
+  EXPECT_TRUE(toy::blas_core_uses("Zen", "avx2"));
+  EXPECT_TRUE(toy::blas_core_uses("HASWELL", "avx2"));
+  for (const char* generic : {"Prescott", "Core2", "Nehalem", "Sandybridge", "Barcelona"}) {
+    EXPECT_FALSE(toy::blas_core_uses(generic, "avx2")) << generic;
+    EXPECT_FALSE(toy::blas_core_uses(generic, "avx512")) << generic;
+  }
+  EXPECT_TRUE(toy::blas_core_uses("Prescott", ""));  // nothing better on such a CPU
+  EXPECT_EQ(toy::blas_core_for("avx512", false), "SkylakeX");
+  EXPECT_EQ(toy::blas_core_for("avx512", true), "SkylakeX");
+  EXPECT_EQ(toy::blas_core_for("avx2", false), "Haswell");
+  EXPECT_EQ(toy::blas_core_for("avx2", true), "Zen");
+  EXPECT_EQ(toy::blas_core_for("", true), "");
+  // What this process runs: when OpenBLAS is loaded, its core has a name, and advice only
+  // appears for a core that does not use this CPU's vectors.
+  torch::mm(torch::randn({64, 64}), torch::randn({64, 64}));
+  const auto here = toy::blas_core();
+  if (here.core.empty()) GTEST_SKIP() << "the BLAS is not OpenBLAS";
+  EXPECT_EQ(here.advice.empty(), toy::blas_core_uses(here.core, here.cpu)) << here.core;
+}
+
 // The fused engine computes the same loss and gradients as autograd on model.hpp's graph, for
 // every block, head and loss, after some training so that no gradient is trivially zero.
 TEST(Toy, FusedGradientsMatchAutogradForEveryVariant) {
