@@ -25,6 +25,8 @@ echo "reference: per-student PyTorch loop, depths $depths, $steps steps each, 1 
 ref=$("$py" bench/reference_toy.py --depths $depths --steps "$steps" --warmup 3 --threads 1 --json | tail -1)
 echo "depthscale: one exp9 work unit (96 students), $steps steps, 1 thread, fused engine" >&2
 ours=$("$build/bench/toy_bench" jobs/exp9.yaml --steps "$steps" --warmup 2 --threads 1 | tail -1)
+echo "depthscale: the same unit with the fused engine's matmuls on the BLAS instead of the native tiles" >&2
+on_blas=$("$build/bench/toy_bench" jobs/exp9.yaml --steps "$steps" --warmup 2 --threads 1 --kernel blas | tail -1)
 echo "depthscale: one laptop-tier unit (4 students, T = 1), fused engine" >&2
 laptop=$("$build/bench/toy_bench" jobs/paper/laptop.yaml --steps "$steps" --warmup 2 --threads 1 | tail -1)
 echo "depthscale: the exp9 unit with the autograd engine" >&2
@@ -39,10 +41,11 @@ echo "what the generic OpenBLAS core costs here (OPENBLAS_CORETYPE=$generic): re
 ref_generic=$(OPENBLAS_CORETYPE=$generic "$py" bench/reference_toy.py --depths 6,24 --steps "$steps" --warmup 3 --threads 1 --json | tail -1)
 blas_generic=$(OPENBLAS_CORETYPE=$generic "$build/bench/matmul_bench" | "$py" -c 'import sys,json; r=[json.loads(l) for l in sys.stdin]; print(sum(x["blas_gflops"] for x in r)/len(r))')
 
-"$py" - "$ref" "$ours" "$auto" "$batched" "$laptop" "$ref_generic" "$blas_pinned" "$blas_generic" <<'PY'
+"$py" - "$ref" "$ours" "$auto" "$batched" "$laptop" "$ref_generic" "$blas_pinned" "$blas_generic" "$on_blas" <<'PY'
 import json, sys
 ref, ours, auto, batched, laptop, ref_gen = (json.loads(a) for a in sys.argv[1:7])
 blas_pinned, blas_generic = float(sys.argv[7]), float(sys.argv[8])
+on_blas = json.loads(sys.argv[9])
 ms = {d["depth"]: d["ms_per_step"] for d in ref["per_depth"]}
 r = ref["mix_student_steps_per_second_per_core"]
 # The laptop tier's students are depths 6, 12, 24, 48: the reference's mix over those.
@@ -59,6 +62,12 @@ print("depthscale (exp9 work unit):    %.2f student-steps/s per core (%d student
 a = auto["student_steps_per_s_per_core"]
 print("depthscale, autograd engine:    %.2f student-steps/s per core (%.0f ms per unit step)"
       % (a, auto["ms_per_unit_step"]))
+ob = on_blas["student_steps_per_s_per_core"]
+print("depthscale, fused on the BLAS:  %.2f student-steps/s per core (%.0f ms per unit step, %.1f GFLOP/s); "
+      "mean last train loss %.7f against %.7f on the %s tiles (relative difference %.1e)"
+      % (ob, on_blas["ms_per_unit_step"], on_blas["unit_gflops"], on_blas["mean_last_train_loss"],
+         ours["mean_last_train_loss"], ours["kernel"],
+         abs(on_blas["mean_last_train_loss"] / ours["mean_last_train_loss"] - 1)))
 b = batched["student_steps_per_s_per_core"]
 print("depthscale, batched engine:     %.2f student-steps/s per core (%.0f ms per unit step, peak RSS %.0f MB)"
       % (b, batched["ms_per_unit_step"], batched["peak_rss_mb"]))
@@ -85,7 +94,10 @@ print("generic OpenBLAS core (%s) against %s: reference %.2fx slower at depth 6,
       % (ref_gen["blas_core"], ref["blas_core"], gen_ms[6] / ms[6], gen_ms[24] / ms[24],
          blas_generic, blas_pinned, blas_pinned / blas_generic))
 print(json.dumps({"reference_per_core": r, "fused_per_core": o, "autograd_per_core": a,
-                  "batched_per_core": b, "projected_grid_core_hours": ours["projected_grid_hours"],
+                  "batched_per_core": b, "fused_on_blas_per_core": ob,
+                  "fused_on_blas_gflops": on_blas["unit_gflops"],
+                  "kernel_loss_relative_difference":
+                      abs(on_blas["mean_last_train_loss"] / ours["mean_last_train_loss"] - 1), "projected_grid_core_hours": ours["projected_grid_hours"],
                   "speedup_fused": o / r, "speedup_autograd": a / r,
                   "laptop_per_core": lp, "laptop_reference_per_core": r_laptop,
                   "speedup_laptop": lp / r_laptop,

@@ -12,11 +12,13 @@
 
 #include <chrono>
 #include <cstdio>
+#include <numeric>
 #include <string>
 #include <vector>
 
 #include "config/job.hpp"
 #include "fma_peak.hpp"
+#include "toy/matmul.hpp"
 #include "toy/model.hpp"
 #include "toy/profile.hpp"
 #include "toy/unit.hpp"
@@ -27,12 +29,13 @@ int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
                  "usage: toy_bench JOB.yaml [--steps S] [--warmup W] [--threads T] "
-                 "[--set key=value]...\n");
+                 "[--kernel native|blas] [--set key=value]...\n");
     return 2;
   }
   std::string job_path = argv[1];
   int64_t steps = 20, warmup = 2;
   int threads = 1;
+  bool blas_kernel = false;  // the fused engine's matmuls on the BLAS instead of the native tiles
   std::vector<std::string> overrides;
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
@@ -44,8 +47,11 @@ int main(int argc, char** argv) {
       threads = std::stoi(v);
     else if (a == "--set")
       overrides.push_back(v);
+    else if (a == "--kernel")
+      blas_kernel = v == "blas";
   }
   torch::set_num_threads(threads);
+  if (blas_kernel) toy::matmul::set_kernel(toy::matmul::Kernel::Blas);  // this (the only) thread
   // The full grid as the job file (and the user's --set) defines it, for the projection.
   const auto full = config::load_job(job_path, overrides);
   const double grid_student_steps = double(config::expand(full).size()) * double(full.train.steps);
@@ -66,7 +72,13 @@ int main(int argc, char** argv) {
   Clock::time_point t_start, t_end;
   int64_t finished_results = 0;
   toy::UnitEvents ev;
-  ev.result = [&](const toy::TaskResult& r) { finished_results += r.complete; };
+  // The students' last training losses, to compare kernels: the native tiles and the BLAS sum
+  // in different orders, so the losses differ in the last bits and drift apart slowly.
+  std::vector<double> last_loss;
+  ev.result = [&](const toy::TaskResult& r) {
+    finished_results += r.complete;
+    if (!r.train_loss.empty()) last_loss.push_back(r.train_loss.back());
+  };
   ev.checkpoint = [](const toy::TaskCheckpoint&) {};
   toy::profile::Tally mm;
   ev.progress = [&](int64_t s) {
@@ -116,9 +128,14 @@ int main(int argc, char** argv) {
       mm.adam_seconds / seconds, rest / seconds, cuda ? "cuda" : "cpu", grid_student_steps,
       grid_student_steps / (student_steps / seconds) / 3600.0);
   std::printf(
-      "\"blas_core\":\"%s\",\"students\":%zu,\"steps\":%lld,\"threads\":%d,\"seconds\":%.3f,"
+      "\"kernel\":\"%s\",\"mean_last_train_loss\":%.9g,\"blas_core\":\"%s\",\"students\":%zu,"
+      "\"steps\":%lld,\"threads\":%d,\"seconds\":%.3f,"
       "\"student_steps_per_s\":%.3f,\"student_steps_per_s_per_core\":%.3f,"
       "\"ms_per_unit_step\":%.2f,\"peak_rss_mb\":%.1f,\"complete\":%lld}\n",
+      blas_kernel || !toy::matmul::native_available() ? "blas" : "native",
+      last_loss.empty()
+          ? 0.0
+          : std::accumulate(last_loss.begin(), last_loss.end(), 0.0) / double(last_loss.size()),
       toy::blas_core().core.c_str(), tasks.size(), (long long)steps, threads, seconds,
       student_steps / seconds, student_steps / seconds / threads, 1e3 * seconds / double(steps),
       double(ru.ru_maxrss) / 1024.0, (long long)finished_results);

@@ -181,12 +181,13 @@ std::string cost_report(const Job& job, const std::vector<ToyTask>& todo,
                         const std::vector<UnitSpec>& planned, double flops,
                         const toy::CostModel& model, bool rate_given) {
   const double ours = flops / model.flops_per_core;
-  const double original = toy::reference_core_seconds(job, todo);
+  const double original = toy::reference_core_seconds(job, todo, model);
   std::string s = log::sprintf(
       "estimated cost: %.3g FLOPs ≈ %s on the %s engine at %.0f GFLOP/s per core (%s)\n", flops,
       human_hours(ours).c_str(), config::to_string(job.run.engine), model.flops_per_core / 1e9,
-      rate_given ? "--gflops-per-core"
-                 : "measured by bench/run_toy_bench.sh; --gflops-per-core for yours");
+      rate_given
+          ? "--gflops-per-core"
+          : (model.basis + " by bench/run_toy_bench.sh; --gflops-per-core for yours").c_str());
   if (!todo.empty())
     s += log::sprintf(
         "the original's per-student loop (own teacher forward every step): ≈ %s, %.1fx more\n",

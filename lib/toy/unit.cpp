@@ -1,6 +1,7 @@
 #include "toy/unit.hpp"
 
 #include "toy/cohort.hpp"
+#include "toy/matmul.hpp"
 #include "toy/profile.hpp"
 #include "toy/schedule.hpp"
 
@@ -109,15 +110,33 @@ double teacher_cost(const config::Job& job, int64_t from_step) {
 
 CostModel CostModel::of(const config::Job& job) {
   CostModel c;
-  c.flops_per_core = job.run.engine == config::Engine::Fused ? kFused : kAutograd;
+  const int vector = matmul::native_vector_floats();
+  if (vector == 8) {
+    c.reference_teacher = kReferenceTeacherAvx2;
+    c.reference_student = kReferenceStudentAvx2;
+  }
+  if (job.run.engine != config::Engine::Fused) {
+    c.flops_per_core = kAutograd;
+    c.basis = "autograd engine, measured on a Xeon with AVX-512";
+  } else if (vector == 16) {
+    c.flops_per_core = kFusedAvx512;
+    c.basis = "fused engine on the AVX-512 kernel, measured on a Xeon";
+  } else if (vector == 8) {
+    c.flops_per_core = kFusedAvx2;
+    c.basis = "fused engine on the AVX2 kernel, measured on an AMD EPYC Zen 3";
+  } else {
+    c.flops_per_core = kFusedBlas;
+    c.basis = "fused engine on the BLAS (no AVX2 here), measured through OpenBLAS on a Zen 3";
+  }
   return c;
 }
 
-double reference_core_seconds(const config::Job& job, const std::vector<ToyTask>& tasks) {
+double reference_core_seconds(const config::Job& job, const std::vector<ToyTask>& tasks,
+                              const CostModel& model) {
   double s = 0;
   for (const auto& t : tasks)
-    s += teacher_cost(job, 0) / CostModel::kReferenceTeacher +
-         student_cost(job, t, 0) / CostModel::kReferenceStudent;
+    s += teacher_cost(job, 0) / model.reference_teacher +
+         student_cost(job, t, 0) / model.reference_student;
   return s;
 }
 

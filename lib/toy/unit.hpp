@@ -32,21 +32,28 @@ double student_cost(const config::Job& job, const config::ToyTask& task, int64_t
 double teacher_cost(const config::Job& job, int64_t from_step);
 
 // The cost model behind `run --dry-run` and the wall-time guard. Rates are one core's, measured
-// by bench/run_toy_bench.sh on the development machine (Xeon, AVX-512, OpenBLAS-OpenMP) on an
-// exp9 work unit: 95 GFLOP/s (fused engine; 90 used), 36 (autograd). The original's
-// per-student loop, measured in the same run, is modelled from two rates: its 128-layer teacher
-// forward (60 GFLOP/s: 35 ms per step) and its student forward+backward (32 GFLOP/s:
-// 1.57 ms per layer per step).
+// by bench/run_toy_bench.sh on an exp9 work unit, and depend on which kernels the fused engine's
+// matmuls run on this CPU (matmul.hpp): the AVX-512 tiles (measured on a Xeon with AVX-512:
+// 95 GFLOP/s, 90 used), the AVX2 tiles (an AMD EPYC Zen 3: 64, 60 used) or the BLAS (the same
+// Zen 3 through OpenBLAS's Zen kernels: 50, 45 used); the autograd engine 36 (Xeon). The
+// original's per-student loop, measured in the same runs, is modelled from two rates: its
+// 128-layer teacher forward and its student forward+backward (Xeon: 60 and 32 GFLOP/s; Zen 3:
+// see kReference*Avx2).
 struct CostModel {
   double flops_per_core = 90e9;  // this engine's rate; --gflops-per-core overrides it
-  static constexpr double kFused = 90e9, kAutograd = 36e9;
+  double reference_teacher = 60e9, reference_student = 32e9;  // the original's loop, same CPU
+  std::string basis;  // which measurement the rate comes from, for the dry run's report
+  static constexpr double kFusedAvx512 = 90e9, kFusedAvx2 = 60e9, kFusedBlas = 45e9,
+                          kAutograd = 36e9;
   static constexpr double kReferenceTeacher = 60e9, kReferenceStudent = 32e9;
-  static CostModel of(const config::Job& job);  // the default rate of the job's engine
+  static constexpr double kReferenceTeacherAvx2 = 60e9, kReferenceStudentAvx2 = 32e9;
+  static CostModel of(const config::Job& job);  // the default rate of the job's engine here
 };
 
 // Core-seconds of the tasks as the original ran them: one process per student, its own teacher
 // forward every step (and the same evaluations).
-double reference_core_seconds(const config::Job& job, const std::vector<config::ToyTask>& tasks);
+double reference_core_seconds(const config::Job& job, const std::vector<config::ToyTask>& tasks,
+                              const CostModel& model);
 
 // Resident memory a work unit needs on top of the process (about 0.2 GB of LibTorch, BLAS and
 // MPI): every student's parameters, gradients and Adam moments (16 bytes per parameter) and its

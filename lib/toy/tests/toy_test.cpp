@@ -362,7 +362,7 @@ TEST(Toy, CostModelCountsEveryParameterAndTheOriginalCostsMore) {
       EXPECT_GT(mem.student_state, 16.0 * toy::student_parameters(job, 2)) << extra;
       EXPECT_GT(mem.activations, 0) << extra;
     }
-    EXPECT_GT(toy::reference_core_seconds(job, tasks), ours) << extra;
+    EXPECT_GT(toy::reference_core_seconds(job, tasks, toy::CostModel::of(job)), ours) << extra;
   }
 }
 
