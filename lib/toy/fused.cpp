@@ -270,8 +270,11 @@ void branch_forward(const Mlp& w, const float* x, const float* residual, float s
   for (int64_t r0 = 0; r0 < batch; r0 += kRowBlock) {
     const int64_t rows = std::min(kRowBlock, batch - r0);
     rms_forward(x + r0 * m, v + r0 * m, r + r0, rows, m);
-    matmul::mm(rows, h, m, 1.0f, v + r0 * m, m, 1, At, h, 0.0f, a + r0 * h, h);  // z = v·Aᵀ
-    relu_square(a + r0 * h, b, u_scratch, rows, h);
+    // a = relu(v·Aᵀ + b), u = a²: in the matmul's epilogue where the kernel allows.
+    if (!matmul::mm_relu_square(rows, h, m, v + r0 * m, m, At, h, b, a + r0 * h, h, u_scratch, h)) {
+      matmul::mm(rows, h, m, 1.0f, v + r0 * m, m, 1, At, h, 0.0f, a + r0 * h, h);  // z = v·Aᵀ
+      relu_square(a + r0 * h, b, u_scratch, rows, h);
+    }
     matmul::mm_add(rows, m, h, scale, u_scratch, h, 1, Bt, m, residual + r0 * m, m, out + r0 * m,
                    m);  // out = residual + s·u·Bᵀ
   }

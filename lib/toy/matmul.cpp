@@ -139,17 +139,37 @@ void native(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_
   }
 }
 
+// What the AVX2 tiles do with a finished block of C = α·A·B:
+//   Store       C = α·A·B;
+//   Accumulate  C = α·A·B + IN (IN may be C itself, or another array: the residual of a block,
+//               which then is not copied into C first);
+//   ReluSquare  C = a = relu(α·A·B + bias), U = a² (the MLP's activation, written while the tile
+//               is still in registers instead of in a second pass over C).
+enum class Epi { Store, Accumulate, ReluSquare };
+struct Epilogue {
+  const float* in = nullptr;  // Accumulate: IN, row stride ldi
+  int64_t ldi = 0;
+  const float* bias = nullptr;  // ReluSquare: bias [N], and U with row stride ldu
+  float* u = nullptr;
+  int64_t ldu = 0;
+  Epilogue at(int64_t i, int64_t j) const {  // the same for the block at row i, column j
+    Epilogue e = *this;
+    if (in) e.in = in + i * ldi + j;
+    if (bias) e.bias = bias + j;
+    if (u) e.u = u + i * ldu + j;
+    return e;
+  }
+};
+
 // The same tiles in AVX2 (8 floats a vector, 16 ymm registers): MR·NV ≤ 12 accumulators, NV
 // vectors of B and one broadcast of A fit in the 16 registers without spilling, and 12 chains
 // cover two FMA ports × 4 cycles of latency. Each k step does the same multiply-adds in the same
-// order as the AVX-512 tile; only the split into vectors differs. With ACCUMULATE the tile adds
-// `in` (row stride ldi), which may be C itself or another array (the residual of a block, so that
-// it is not copied into C first).
-template <int NV, int MR, bool ACCUMULATE>
+// order as the AVX-512 tile; only the split into vectors differs.
+template <int NV, int MR, Epi E>
 __attribute__((target("avx2,fma"))) inline void tile8(int64_t K, float alpha, const float* a,
                                                       int64_t sa_i, int64_t sa_k, const float* b,
-                                                      int64_t ldb, const float* in, int64_t ldi,
-                                                      float* c, int64_t ldc) {
+                                                      int64_t ldb, const Epilogue& e, float* c,
+                                                      int64_t ldc) {
   __m256 acc[MR][NV];
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
@@ -172,71 +192,78 @@ __attribute__((target("avx2,fma"))) inline void tile8(int64_t K, float alpha, co
     }
   }
   const bool scaled = alpha != 1.0f;  // x·1 = x exactly: skip the multiply
-  const __m256 s = _mm256_set1_ps(alpha);
+  const __m256 s = _mm256_set1_ps(alpha), zero = _mm256_setzero_ps();
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 16
     for (int v = 0; v < NV; ++v) {
       __m256 x = scaled ? _mm256_mul_ps(acc[r][v], s) : acc[r][v];
-      if (ACCUMULATE) x = _mm256_add_ps(x, _mm256_loadu_ps(in + r * ldi + 8 * v));
+      if constexpr (E == Epi::Accumulate)
+        x = _mm256_add_ps(x, _mm256_loadu_ps(e.in + r * e.ldi + 8 * v));
+      if constexpr (E == Epi::ReluSquare) {
+        // max(z + b, 0) and its square, the same operations as the separate pass; 0 first, so
+        // that a NaN passes through as std::max(z + b, 0) lets it.
+        x = _mm256_max_ps(zero, _mm256_add_ps(x, _mm256_loadu_ps(e.bias + 8 * v)));
+        _mm256_storeu_ps(e.u + r * e.ldu + 8 * v, _mm256_mul_ps(x, x));
+      }
       _mm256_storeu_ps(c + r * ldc + 8 * v, x);
     }
 }
 
 // The last M % MR rows of a panel as one shorter tile (R < MR rows): one row at a time would run
 // NV dependent chains, a quarter of the FMA rate, and cost ~5% of a 256-row block.
-template <int NV, int R, bool ACCUMULATE>
+template <int NV, int R, Epi E>
 __attribute__((target("avx2,fma"))) void rest8(int64_t rows, int64_t K, float alpha, const float* a,
                                                int64_t sa_i, int64_t sa_k, const float* b,
-                                               int64_t ldb, const float* in, int64_t ldi, float* c,
+                                               int64_t ldb, const Epilogue& e, float* c,
                                                int64_t ldc) {
   if constexpr (R > 1) {
-    if (rows < R)
-      return rest8<NV, R - 1, ACCUMULATE>(rows, K, alpha, a, sa_i, sa_k, b, ldb, in, ldi, c, ldc);
+    if (rows < R) return rest8<NV, R - 1, E>(rows, K, alpha, a, sa_i, sa_k, b, ldb, e, c, ldc);
   }
-  tile8<NV, R, ACCUMULATE>(K, alpha, a, sa_i, sa_k, b, ldb, in, ldi, c, ldc);
+  tile8<NV, R, E>(K, alpha, a, sa_i, sa_k, b, ldb, e, c, ldc);
 }
 
 // All rows of one column panel of 8·NV columns: tiles of MR rows, then the rest as one tile.
-template <int NV, int MR, bool ACCUMULATE>
+template <int NV, int MR, Epi E>
 __attribute__((target("avx2,fma"))) void panel8(int64_t M, int64_t K, float alpha, const float* a,
                                                 int64_t sa_i, int64_t sa_k, const float* b,
-                                                int64_t ldb, const float* in, int64_t ldi, float* c,
+                                                int64_t ldb, const Epilogue& e, float* c,
                                                 int64_t ldc) {
   int64_t i = 0;
   for (; i + MR <= M; i += MR)
-    tile8<NV, MR, ACCUMULATE>(K, alpha, a + i * sa_i, sa_i, sa_k, b, ldb, in + i * ldi, ldi,
-                              c + i * ldc, ldc);
+    tile8<NV, MR, E>(K, alpha, a + i * sa_i, sa_i, sa_k, b, ldb, e.at(i, 0), c + i * ldc, ldc);
   if (i < M)
-    rest8<NV, MR - 1, ACCUMULATE>(M - i, K, alpha, a + i * sa_i, sa_i, sa_k, b, ldb, in + i * ldi,
-                                  ldi, c + i * ldc, ldc);
+    rest8<NV, MR - 1, E>(M - i, K, alpha, a + i * sa_i, sa_i, sa_k, b, ldb, e.at(i, 0), c + i * ldc,
+                         ldc);
 }
 
-template <bool ACCUMULATE>
+template <Epi E>
 void native8(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t sa_i,
-             int64_t sa_k, const float* b, int64_t ldb, const float* in, int64_t ldi, float* c,
-             int64_t ldc) {
+             int64_t sa_k, const float* b, int64_t ldb, const Epilogue& e, float* c, int64_t ldc) {
   // Long K (the head's dW over the batch: K = 1024) in blocks of 256, so that a panel's rows of B
-  // stay in L1 while every row tile passes over them: 52% of peak unblocked, 80% blocked.
+  // stay in L1 while every row tile passes over them: 52% of peak unblocked, 80% blocked. (The
+  // toy model's ReluSquare products have K = m, never this long.)
   constexpr int64_t kDepth = 256;
-  if (K > kDepth) {
+  if (E != Epi::ReluSquare && K > kDepth) {
+    Epilogue onto_c;
+    onto_c.in = c, onto_c.ldi = ldc;
     for (int64_t k0 = 0; k0 < K; k0 += kDepth) {
       const int64_t kb = std::min(kDepth, K - k0);
       if (k0 == 0)
-        native8<ACCUMULATE>(M, N, kb, alpha, a, sa_i, sa_k, b, ldb, in, ldi, c, ldc);
+        native8<E>(M, N, kb, alpha, a, sa_i, sa_k, b, ldb, e, c, ldc);
       else
-        native8<true>(M, N, kb, alpha, a + k0 * sa_k, sa_i, sa_k, b + k0 * ldb, ldb, c, ldc, c,
-                      ldc);
+        native8<Epi::Accumulate>(M, N, kb, alpha, a + k0 * sa_k, sa_i, sa_k, b + k0 * ldb, ldb,
+                                 onto_c, c, ldc);
     }
     return;
   }
   constexpr int64_t kPanel8 = DS_AVX2_NV * 8;
   int64_t j = 0;
   for (; j + kPanel8 <= N; j += kPanel8)
-    panel8<DS_AVX2_NV, DS_AVX2_MR, ACCUMULATE>(M, K, alpha, a, sa_i, sa_k, b + j, ldb, in + j, ldi,
-                                               c + j, ldc);
+    panel8<DS_AVX2_NV, DS_AVX2_MR, E>(M, K, alpha, a, sa_i, sa_k, b + j, ldb, e.at(0, j), c + j,
+                                      ldc);
   for (; j < N; j += 8)  // a last panel of 8 columns (widths that are not a multiple of 16)
-    panel8<1, 8, ACCUMULATE>(M, K, alpha, a, sa_i, sa_k, b + j, ldb, in + j, ldi, c + j, ldc);
+    panel8<1, 8, E>(M, K, alpha, a, sa_i, sa_k, b + j, ldb, e.at(0, j), c + j, ldc);
 }
 
 #endif  // DS_NATIVE_KERNEL
@@ -262,9 +289,11 @@ void run(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t s
         beta == 0.0f ? native<false>(i1 - i0, N, K, alpha, ai, sa_i, sa_k, b, ldb, ci, ldc)
                      : native<true>(i1 - i0, N, K, alpha, ai, sa_i, sa_k, b, ldb, ci, ldc);
       } else {
+        Epilogue e;
+        e.in = ii, e.ldi = ldi;
         beta == 0.0f
-            ? native8<false>(i1 - i0, N, K, alpha, ai, sa_i, sa_k, b, ldb, ii, ldi, ci, ldc)
-            : native8<true>(i1 - i0, N, K, alpha, ai, sa_i, sa_k, b, ldb, ii, ldi, ci, ldc);
+            ? native8<Epi::Store>(i1 - i0, N, K, alpha, ai, sa_i, sa_k, b, ldb, e, ci, ldc)
+            : native8<Epi::Accumulate>(i1 - i0, N, K, alpha, ai, sa_i, sa_k, b, ldb, e, ci, ldc);
       }
     };
     if (at::get_num_threads() > 1 && M * N * K >= (1 << 20))
@@ -329,6 +358,27 @@ void timed(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t
 void mm(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t sa_i, int64_t sa_k,
         const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   timed(M, N, K, alpha, a, sa_i, sa_k, b, ldb, beta, nullptr, 0, c, ldc);
+}
+
+bool mm_relu_square(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const float* b,
+                    int64_t ldb, const float* bias, float* c, int64_t ldc, float* u, int64_t ldu) {
+#if DS_NATIVE_KERNEL
+  if (current != Kernel::Native || kVectorFloats != 8 || N % 8 != 0 || M <= 0) return false;
+  if (M * N * K >= (1 << 20) && at::get_num_threads() > 1) return false;  // the threaded path
+  Epilogue e;
+  e.bias = bias, e.u = u, e.ldu = ldu;
+  if (!profile::counting()) {
+    native8<Epi::ReluSquare>(M, N, K, 1.0f, a, lda, 1, b, ldb, e, c, ldc);
+    return true;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  native8<Epi::ReluSquare>(M, N, K, 1.0f, a, lda, 1, b, ldb, e, c, ldc);
+  const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  profile::add_matmul(dt, 2.0 * double(M) * double(N) * double(K));
+  return true;
+#else
+  return false;
+#endif
 }
 
 void mm_add(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t sa_i,

@@ -31,4 +31,10 @@ void mm_add(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_
             int64_t sa_k, const float* b, int64_t ldb, const float* in, int64_t ldi, float* c,
             int64_t ldc);
 
+// C = a = relu(A·B + bias) and U = a² (A row-major with leading dimension lda, bias [N]), in the
+// matmul's epilogue, where the AVX2 tiles serve the call (one thread). Returns false, touching
+// nothing, where they do not: the caller then runs mm and its own pass (the same operations).
+bool mm_relu_square(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const float* b,
+                    int64_t ldb, const float* bias, float* c, int64_t ldc, float* u, int64_t ldu);
+
 }  // namespace depthscale::toy::matmul

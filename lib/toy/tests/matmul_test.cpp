@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -102,6 +103,41 @@ TEST(Matmul, AddingAnotherArrayEqualsCopyThenAccumulate) {
     }
   }
   matmul::set_kernel(matmul::Kernel::Native);
+}
+
+// relu(A·B + bias) and its square in the epilogue equal the product followed by the separate
+// pass, bit for bit, NaN included; where the kernel cannot fuse, nothing is touched.
+TEST(Matmul, ReluSquareEpilogueEqualsTheSeparatePass) {
+  std::mt19937 rng(13);
+  std::normal_distribution<float> normal;
+  for (const Case c : {Case{256, 128, 32}, Case{37, 24, 33}, Case{7, 8, 3}}) {
+    const int64_t lda = c.K + 1, ldc = c.N + 3, ldu = c.N + 5;
+    std::vector<float> a(c.M * lda), b(c.K * c.N), bias(c.N);
+    for (auto& x : a) x = normal(rng);
+    for (auto& x : b) x = normal(rng);
+    for (auto& x : bias) x = normal(rng);
+    a[lda + 1] = std::numeric_limits<float>::quiet_NaN();  // row 1 is NaN throughout
+    std::vector<float> c1(c.M * ldc, -3.0f), u1(c.M * ldu, -3.0f);
+    std::vector<float> c2 = c1, u2 = u1;
+    if (!matmul::mm_relu_square(c.M, c.N, c.K, a.data(), lda, b.data(), c.N, bias.data(), c1.data(),
+                                ldc, u1.data(), ldu)) {
+      EXPECT_EQ(c1, c2);
+      EXPECT_EQ(u1, u2);
+      GTEST_SKIP() << "this CPU's kernel does not fuse the activation (AVX2 tiles only)";
+    }
+    matmul::mm(c.M, c.N, c.K, 1.0f, a.data(), lda, 1, b.data(), c.N, 0.0f, c2.data(), ldc);
+    for (int64_t i = 0; i < c.M; ++i)
+      for (int64_t j = 0; j < c.N; ++j) {
+        const float x = std::max(c2[i * ldc + j] + bias[j], 0.0f);
+        c2[i * ldc + j] = x;
+        u2[i * ldu + j] = x * x;
+      }
+    for (size_t i = 0; i < c1.size(); ++i)
+      ASSERT_TRUE(c1[i] == c2[i] || (std::isnan(c1[i]) && std::isnan(c2[i]))) << i;
+    for (size_t i = 0; i < u1.size(); ++i)
+      ASSERT_TRUE(u1[i] == u2[i] || (std::isnan(u1[i]) && std::isnan(u2[i]))) << i;
+    EXPECT_TRUE(std::isnan(c1[ldc]));  // the NaN row stayed NaN
+  }
 }
 
 // Intra-op threads split the rows of C; each row is computed the same way, so the result does
