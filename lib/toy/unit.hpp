@@ -37,8 +37,8 @@ double teacher_cost(const config::Job& job, int64_t from_step);
 // 95 GFLOP/s, 90 used), the AVX2 tiles (an AMD EPYC Zen 3: 64, 60 used) or the BLAS (the same
 // Zen 3 through OpenBLAS's Zen kernels: 50, 45 used); the autograd engine 36 (Xeon). The
 // original's per-student loop, measured in the same runs, is modelled from two rates: its
-// 128-layer teacher forward and its student forward+backward (Xeon: 60 and 32 GFLOP/s; Zen 3:
-// see kReference*Avx2).
+// 128-layer teacher forward and its student forward+backward (Xeon: 60 and 32 GFLOP/s; Zen 3
+// with OpenBLAS's Zen kernels: 35 and 25).
 struct CostModel {
   double flops_per_core = 90e9;  // this engine's rate; --gflops-per-core overrides it
   double reference_teacher = 60e9, reference_student = 32e9;  // the original's loop, same CPU
@@ -46,7 +46,7 @@ struct CostModel {
   static constexpr double kFusedAvx512 = 90e9, kFusedAvx2 = 60e9, kFusedBlas = 45e9,
                           kAutograd = 36e9;
   static constexpr double kReferenceTeacher = 60e9, kReferenceStudent = 32e9;
-  static constexpr double kReferenceTeacherAvx2 = 60e9, kReferenceStudentAvx2 = 32e9;
+  static constexpr double kReferenceTeacherAvx2 = 35e9, kReferenceStudentAvx2 = 25e9;
   static CostModel of(const config::Job& job);  // the default rate of the job's engine here
 };
 
