@@ -13,11 +13,13 @@
 // printed: the --dry-run estimate of the batch's time (the cost model's FLOPs at the at::mm rate
 // measure_matmul_rate gives here) against the measured time.
 //
-// Timing: `--reps` rounds, each one batch without and one with the readouts; best of the rounds
-// for each. The last line is JSON.
+// Timing: `--reps` rounds, each one batch without and one with the readouts (and with --compare
+// one more with the readouts on the former, unfused path, MetricsOptions::fused_cross_entropy =
+// false, and the largest CE difference between the two); best of the rounds for each, so both
+// paths see the same machine state. The last line is JSON.
 //
 //   build/bench/probe_bench [--shape 160m|410m] [--docs 4] [--tokens 512] [--reps 3]
-//                           [--threads 2] [--skip-no-ce]
+//                           [--threads 2] [--skip-no-ce] [--compare]
 #include <ATen/CPUGeneratorImpl.h>
 #include <dlfcn.h>
 #include <sys/resource.h>
@@ -101,7 +103,7 @@ int main(int argc, char** argv) {
   std::string shape_name = "160m";
   int64_t docs = 4, tokens = 512, reps = 3;
   int threads = 2;
-  bool skip_no_ce = false;
+  bool skip_no_ce = false, compare = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -123,10 +125,12 @@ int main(int argc, char** argv) {
       threads = std::stoi(next());
     else if (a == "--skip-no-ce")
       skip_no_ce = true;
+    else if (a == "--compare")
+      compare = true;
     else {
       std::fprintf(stderr,
                    "usage: probe_bench [--shape 160m|410m] [--docs B] [--tokens T] [--reps N] "
-                   "[--threads N] [--skip-no-ce]\n");
+                   "[--threads N] [--skip-no-ce] [--compare]\n");
       return 2;
     }
   }
@@ -177,8 +181,10 @@ int main(int argc, char** argv) {
   };
   // Warm-up (thread pool, BLAS buffers, allocator): one batch without the readouts.
   run(no_ce);
-  double best_ce = 1e300, best_no = 1e300;
-  double ce_mean = 0;
+  probe::MetricsOptions reference = with_ce;
+  reference.fused_cross_entropy = false;
+  double best_ce = 1e300, best_no = 1e300, best_ref = 1e300;
+  double ce_mean = 0, max_abs_diff = 0, max_rel_diff = 0;
   for (int64_t r = 0; r < reps; ++r) {
     if (!skip_no_ce) {
       const double s = run(no_ce).first;
@@ -190,7 +196,42 @@ int main(int argc, char** argv) {
     ce_mean = m.cross_entropy.mean().item<double>();
     std::fprintf(stderr, "round %lld: with readouts %.3f s (mean CE %.6f)\n", (long long)r, s,
                  ce_mean);
+    if (compare) {
+      auto [sr, mr] = run(reference);
+      best_ref = std::min(best_ref, sr);
+      auto diff =
+          (m.cross_entropy.to(torch::kFloat64) - mr.cross_entropy.to(torch::kFloat64)).abs();
+      max_abs_diff = std::max(max_abs_diff, diff.max().item<double>());
+      max_rel_diff = std::max(
+          max_rel_diff, (diff / mr.cross_entropy.to(torch::kFloat64).abs()).max().item<double>());
+      std::fprintf(stderr,
+                   "round %lld: with readouts, former unfused path %.3f s (max |dCE| %.3g, "
+                   "relative %.3g)\n",
+                   (long long)r, sr, max_abs_diff, max_rel_diff);
+    }
   }
+  // One readout's two parts, each alone (best of 3): the last block on the batch, and the head
+  // with the cross entropy on its T − 1 sites per document.
+  double t_block = 1e300, t_head = 1e300;
+  {
+    auto fwd = model->forward(ids, mask, /*with_logits=*/false);
+    const auto& h = fwd.hidden[0];
+    auto rows = h.narrow(1, 0, tokens - 1).reshape({-1, cfg.hidden_size}).contiguous();
+    auto tgt = ids.narrow(1, 1, tokens - 1).reshape({-1}).contiguous();
+    for (int i = 0; i < 3; ++i) {
+      auto t = std::chrono::steady_clock::now();
+      auto y = model->last_block(h, mask);
+      t_block = std::min(t_block, seconds_since(t));
+      t = std::chrono::steady_clock::now();
+      auto ce = model->readout_cross_entropy(rows, tgt);
+      t_head = std::min(t_head, seconds_since(t));
+    }
+  }
+  const double block_gflop = (2.0 * double(cost.layer_matmul_params) * double(docs * tokens) +
+                              4.0 * double(docs) * double(tokens) * double(tokens) / 2 *
+                                  double(cfg.num_heads * cfg.head_dim)) /
+                             1e9;
+  const double head_gflop = 2.0 * double(cost.head_params) * double(docs * (tokens - 1)) / 1e9;
   const auto peak = bench::measure_fma_peak();
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
@@ -223,6 +264,16 @@ int main(int argc, char** argv) {
                  best_no, tok / best_no, gf_no, 100 * gf_no / peak_all);
   std::fprintf(stderr, "with readouts:    %.3f s, %.1f tokens/s, %.1f GFLOP/s, %.0f%% of peak\n",
                best_ce, tok / best_ce, gf_ce, 100 * gf_ce / peak_all);
+  if (compare)
+    std::fprintf(stderr,
+                 "with readouts, former path: %.3f s, %.1f tokens/s, %.1f GFLOP/s, %.0f%% of "
+                 "peak; fused / former %.2fx\n",
+                 best_ref, tok / best_ref, (fwd_gflop + ro_gflop) / best_ref,
+                 100 * (fwd_gflop + ro_gflop) / best_ref / peak_all, best_ref / best_ce);
+  std::fprintf(stderr,
+               "one readout, parts alone: last block %.3f s (%.1f GFLOP/s), head + CE %.3f s "
+               "(%.1f GFLOP/s)\n",
+               t_block, block_gflop / t_block, t_head, head_gflop / t_head);
   std::fprintf(stderr,
                "--dry-run model: at::mm rate %.1f GFLOP/s (%lld rows) -> %.2f s with readouts "
                "(measured / estimate %.2f)\n",
@@ -238,9 +289,15 @@ int main(int argc, char** argv) {
       "\"fraction_of_peak_no_ce\":%.3f,\"seconds_ce\":%.4f,\"tokens_per_s_ce\":%.2f,"
       "\"gflops_ce\":%.1f,\"fraction_of_peak_ce\":%.3f,\"mm_rate_gflops\":%.1f,"
       "\"estimate_seconds_ce\":%.3f,\"estimate_seconds_no_ce\":%.3f,\"mean_ce\":%.6f,"
-      "\"peak_rss_mb\":%.1f}\n",
+      "\"peak_rss_mb\":%.1f,",
       skip_no_ce ? 0.0 : best_no, skip_no_ce ? 0.0 : tok / best_no, gf_no,
       skip_no_ce ? 0.0 : gf_no / peak_all, best_ce, tok / best_ce, gf_ce, gf_ce / peak_all,
       mm_rate / 1e9, est_ce, est_no, ce_mean, double(ru.ru_maxrss) / 1024.0);
+  std::printf(
+      "\"seconds_ce_former\":%.4f,\"tokens_per_s_ce_former\":%.2f,\"speedup_ce\":%.3f,"
+      "\"max_abs_ce_diff\":%.3g,\"max_rel_ce_diff\":%.3g,\"block_gflops\":%.1f,"
+      "\"head_ce_gflops\":%.1f}\n",
+      compare ? best_ref : 0.0, compare ? tok / best_ref : 0.0, compare ? best_ref / best_ce : 0.0,
+      max_abs_diff, max_rel_diff, block_gflop / t_block, head_gflop / t_head);
   return 0;
 }

@@ -92,6 +92,13 @@ struct MetricsOptions {
   // FLOPs) are skipped.
   bool cross_entropy = true;
   bool bf16_angles = false;  // the authors' quantised angles (header)
+  // true: each readout keeps only the sites' rows of the last block's output and runs the head
+  // and the FP32 logsumexp on them in cache-sized tiles (CausalLM::readout_cross_entropy), so the
+  // logits are never held. false: the former path, kept as a reference for tests and
+  // bench/probe_bench: the group's logits [docs, T', V] in the model dtype, their sites' rows, a
+  // float32 copy and LibTorch's logsumexp (the memory bound above is this path's). Both give the
+  // same CE to float round-off.
+  bool fused_cross_entropy = true;
 };
 
 // Runs model.forward(ids, mask, /*with_logits=*/false) and computes the metrics. ids [B, T]
