@@ -525,10 +525,17 @@ Tensor CausalLM::readout_cross_entropy(const Tensor& h, const Tensor& target) co
   if (n == 0) return ce;
   auto x = final_norm(h).contiguous();
   const auto& w = head_weight();
-  if (!device_.is_cpu()) {
-    auto z = at::linear(x, w).to(torch::kFloat32);
+  if (!device_.is_cpu()) {  // row blocks of at most 2^27 logits (MetricsOptions' max_logits)
     auto t = target.to(device_).to(torch::kInt64);
-    return (z.logsumexp(-1) - z.gather(1, t.unsqueeze(1)).squeeze(1)).to(torch::kCPU);
+    const int64_t rows = std::max<int64_t>(1, (int64_t(1) << 27) / std::max<int64_t>(V, 1));
+    for (int64_t a = 0; a < n; a += rows) {
+      const int64_t r = std::min(rows, n - a);
+      auto z = at::linear(x.narrow(0, a, r), w).to(torch::kFloat32);
+      ce.narrow(0, a, r).copy_(
+          (z.logsumexp(-1) - z.gather(1, t.narrow(0, a, r).unsqueeze(1)).squeeze(1))
+              .to(torch::kCPU));
+    }
+    return ce;
   }
   auto tgt = target.to(torch::kCPU).to(torch::kInt64).contiguous();
   const int64_t* tp = tgt.data_ptr<int64_t>();

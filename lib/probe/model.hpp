@@ -154,6 +154,8 @@ class CausalLM {
   // the model dtype as readout() gives them, then widened. Off the CPU: readout() on the rows and
   // the same reduction by LibTorch's logsumexp. Equals the reduction over readout(h) to float
   // round-off (the tile's matmul and the summation order differ; probe_metrics_tests bound it).
+  // Off the CPU the rows go in blocks of 2^27 logits, which exist at once with their float32
+  // copy (the cost model, probe/cost.hpp, counts the CPU path's tile only).
   torch::Tensor readout_cross_entropy(const torch::Tensor& h, const torch::Tensor& target) const;
   static constexpr int64_t kReadoutTileRows = 1024;
   static constexpr int64_t kReadoutTile = int64_t(1) << 20;
