@@ -130,8 +130,11 @@ ProbeCost probe_cost(const ModelConfig& c, const ProbeWorkload& w, const ProbeCo
 
   r.forward_flops =
       L * (2 * W * double(w.positions) + 4 * w.attention_pairs * q) + 2 * head * double(w.sites);
+  // The tiled readout (metrics.fused_cross_entropy) runs the head on the sites' rows only.
+  const double head_rows =
+      o.metrics.fused_cross_entropy ? double(w.sites) : double(w.readout_positions);
   if (o.with_cross_entropy_readouts && c.num_layers >= 2)
-    r.readout_flops = (L - 1) * (2 * (W + head) * double(w.readout_positions) +
+    r.readout_flops = (L - 1) * (2 * W * double(w.readout_positions) + 2 * head * head_rows +
                                  4 * w.readout_attention_pairs * q);
 
   // Memory of the largest batch.
@@ -148,13 +151,17 @@ ProbeCost probe_cost(const ModelConfig& c, const ProbeWorkload& w, const ProbeCo
   const double own_rows =
       std::min(n, std::max(1.0, std::floor(double(o.metrics.max_logits) / std::max(V, 1.0))));
   const double copy = s == 4 ? 0 : 4;  // the float32 copy of the logits
-  double ce = own_rows * V * (s + copy + 4);
+  const bool fused = o.metrics.fused_cross_entropy;
+  // The tiled readout's logits tile (model dtype and its float32 copy): CausalLM::kReadoutTile.
+  const double tile = double(CausalLM::kReadoutTile) * (s + copy);
+  double ce = fused ? 2 * n * d * s + tile : own_rows * V * (s + copy + 4);
   if (o.with_cross_entropy_readouts && c.num_layers >= 2 && n > 0) {
     const double M = std::min(B * T * V, std::max(double(o.metrics.max_logits), T * V));
     const double P = M / V;
     const double docs = std::max(1.0, std::floor(P / std::max(T, 1.0)));
-    ce = std::max({ce, P * d * s + block_bytes(c, docs, T, s, o.block_elements),
-                   3 * P * d * s + 2 * M * s, M * (s + copy + 4)});
+    const double block = P * d * s + block_bytes(c, docs, T, s, o.block_elements);
+    ce = fused ? std::max({ce, block, 3 * P * d * s + tile})
+               : std::max({ce, block, 3 * P * d * s + 2 * M * s, M * (s + copy + 4)});
   }
   m.metrics = std::max(angles, ce);
   m.results = n * ((6 * L + 1) * 4 + 4 * 8);
@@ -201,14 +208,22 @@ double measure_matmul_rate(torch::Device device, torch::Dtype dtype, int64_t d, 
     if (rows_used) *rows_used = rows;
     return flops(rows) / first;
   }
-  // Then a block of tokens as large as a fifth of the budget allows (64 to 1024 rows, a multiple
-  // of 64), repeated for the rest.
-  const double fit = flops(rows) / std::max(first, 1e-9) * seconds / 5 / flops(1);
-  rows = std::clamp<int64_t>(int64_t(fit) / 64 * 64, 64, 1024);
-  x = at::randn({rows, d}, opts);
-  y = at::empty({rows, d}, opts);
-  at::mm_out(y, x, w);
-  sync();
+  // Then double the rows (up to 1024, a multiple of 64) while a call stays under a tenth of the
+  // budget. Growing from measured calls rather than extrapolating the 64-row rate: OpenBLAS on
+  // two threads runs 64 rows at a tenth of its large-block rate, which made the extrapolation
+  // stop at ~448 rows and the estimate 2-3x slow.
+  double last = first;
+  while (rows < 1024 && 2 * last < seconds / 10) {
+    rows *= 2;
+    x = at::randn({rows, d}, opts);
+    y = at::empty({rows, d}, opts);
+    at::mm_out(y, x, w);  // untimed: first touch of y
+    sync();
+    const auto t = std::chrono::steady_clock::now();
+    at::mm_out(y, x, w);
+    sync();
+    last = since(t);
+  }
   int64_t reps = 0;
   double elapsed = 0;
   const auto t0 = std::chrono::steady_clock::now();

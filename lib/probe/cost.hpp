@@ -20,10 +20,11 @@
 //     B × its longest document, so padding counts), A = Σ over batch rows of T_batch²/2, and S =
 //     the valid sites (the model's own readout, cross_entropy column L−1, runs on the sites only);
 //   readouts (cross_entropy columns l < L−1, with_cross_entropy_readouts) = (L−1)·(2·W·P_r +
-//     4·A_r·q + 2·d·V·P_r): the last block, final norm and head re-applied to every hidden state
-//     of groups of whole documents cut at their last site (probe/metrics.hpp), P_r their
-//     positions and A_r their causal pairs: 75% of all FLOPs for Pythia-70m (its head dominates),
-//     63% for Pythia-12b.
+//     4·A_r·q + 2·d·V·S): the last block re-applied to every hidden state of groups of whole
+//     documents cut at their last site (probe/metrics.hpp), P_r their positions and A_r their
+//     causal pairs, then the final norm and head on the S sites' rows (with
+//     metrics.fused_cross_entropy = false, the former path: on all P_r rows): 75% of all FLOPs
+//     for Pythia-70m (its head dominates), 63% for Pythia-12b.
 //
 // Peak memory of one worker (a rank probing a batch), in bytes; the run's phases follow one
 // another, so the peak is the weights plus the largest phase:
@@ -40,16 +41,21 @@
 //                         angles: 10 float64 gathers of min(max_gather, n·d) elements, n = the
 //                           batch's sites: 80·min(max_gather, n·d);
 //                         cross-entropy, one readout of one group at a time: a group of whole
-//                           documents holds M = min(B·T·V, max(max_logits, T·V)) logits on
-//                           P = M/V positions. Its phases follow one another (c = 4 bytes for
-//                           the float32 copy of BF16/F16 logits, 0 when they are FP32 already):
+//                           documents spans P = M/V positions, M = min(B·T·V, max(max_logits,
+//                           T·V)). Its phases follow one another (c = 4 bytes for the float32
+//                           copy of BF16/F16 logits, 0 when they are FP32 already):
 //                           the last block on the group: P·d·s (the hidden-state copy) + the
 //                           forward-block formula for ⌊P/T⌋ documents;
+//                           the head (metrics.fused_cross_entropy, the default): 3·P·d·s (block
+//                           output, its sites' rows, their final norm) + one logits tile,
+//                           CausalLM::kReadoutTile·(s + c);
+//                           the model's own column: 2·n·d·s + the tile;
+//                         with fused_cross_entropy = false (the former path, logits held):
 //                           the logits: 3·P·d·s (copy, block output, final norm) + 2·M·s (the
 //                           logits and their sites' rows);
 //                           the sites' CE: M·(s + c + 4) (rows, float32 copy, logsumexp's
 //                           temporary);
-//                         the model's own column: min(n, max(1, ⌊max_logits/V⌋))·V·(s + c + 4);
+//                           the model's own column: min(n, max(1, ⌊max_logits/V⌋))·V·(s + c + 4);
 //                         the metrics phase is the larger of the two;
 //   batch results       n·((6L+1)·4 + 4·8) for the SiteMetrics (float32 metrics, int64 indices)
 //                         while the hidden states are alive; when per-token arrays are kept, a
@@ -146,9 +152,10 @@ inline double rank0_extra_bytes(int64_t tokens) {
 
 // FLOP/s of a dense [rows, d] × [d, d] at::mm on `device` in `dtype` (a block of tokens through
 // a d × d weight) on the current intra-op threads, measured for about `seconds` in all: untimed
-// warm-up, 64-row calls for a first rate, then as many rows (64 to 1024) as a fifth of the
-// budget allows, repeated. `rows_used` receives the rows of the measured calls. Throws ModelError
-// when the device cannot be used (cuda without a GPU).
+// warm-up, 64-row calls for a first rate, then the rows doubled (up to 1024) while one call
+// takes under a tenth of the budget, then that call repeated for half the budget. `rows_used`
+// receives the rows of the measured calls. Throws ModelError when the device cannot be used (cuda
+// without a GPU).
 double measure_matmul_rate(torch::Device device, torch::Dtype dtype, int64_t d,
                            double seconds = 0.3, int64_t* rows_used = nullptr);
 

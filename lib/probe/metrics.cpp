@@ -157,8 +157,14 @@ Tensor cross_entropy(const CausalLM& model, const std::vector<Tensor>& hidden, c
 
   // Column L−1, the model's own readout: only the final norm and head, so any rows will do.
   const auto doc_dev = m.doc.to(dev), pos_dev = m.position.to(dev);
-  const int64_t rows = std::max<int64_t>(1, max_logits / V);
+  const bool fused = options.fused_cross_entropy;
+  const int64_t rows = fused ? N : std::max<int64_t>(1, max_logits / V);
   for (int64_t a = 0; a < N; a += rows) {
+    if (fused) {
+      ce.select(1, L - 1).copy_(
+          model.readout_cross_entropy(hidden[L].index({doc_dev, pos_dev}), m.next_token));
+      break;
+    }
     const int64_t n = std::min(rows, N - a);
     auto logits =
         model.readout(hidden[L].index({doc_dev.narrow(0, a, n), pos_dev.narrow(0, a, n)}));
@@ -201,6 +207,13 @@ Tensor cross_entropy(const CausalLM& model, const std::vector<Tensor>& hidden, c
     auto rows_idx = torch::tensor(local, torch::kInt64).to(dev);
     auto tgt = target.narrow(0, a, n);
     for (int l = 0; l + 1 < L; ++l) {
+      if (fused) {  // the sites' rows of the last block's output, then the tiled head
+        auto h = hidden[l].narrow(1, 0, width).index_select(0, doc_idx);
+        auto y = model.last_block(h, sub_mask).reshape({g * width, -1}).index_select(0, rows_idx);
+        ce.select(1, l).narrow(0, a, n).copy_(
+            model.readout_cross_entropy(y, m.next_token.narrow(0, a, n)));
+        continue;
+      }
       Tensor site_logits;
       {  // the group's logits go before the float32 work on the sites' rows
         auto h = hidden[l].narrow(1, 0, width).index_select(0, doc_idx);

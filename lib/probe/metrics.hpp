@@ -74,8 +74,14 @@ struct SiteMetrics {
 //     model dtype, plus one block's activations (model.hpp);
 //   angles: at most 10 float64 blocks of max_gather elements ([sites, d] gathers of h_0, h_l,
 //     h_{l+1}, h_L, h_L − h_0, Δh_{l−1}, Δh_l and products): 10·8·2^23 B = 640 MiB at the default;
-//   cross-entropy: one readout at a time, never all L: the last block re-applied to a group of
-//     whole documents (its activations, as in forward), their logits [docs, T', V] in the model
+//   cross-entropy (fused_cross_entropy, the default): one readout at a time: the last block
+//     re-applied to a group of whole documents (its activations, as in forward), the sites' rows
+//     of its output and their final norm [n, d], and one logits tile of CausalLM::kReadoutTile
+//     elements (4 MiB in FP32); no [n, V] logits. Groups are formed as below (max_logits / V
+//     positions, at least one document);
+//   cross-entropy, former path (fused_cross_entropy = false): one readout at a time, never all L:
+//     the last block re-applied to a group of whole documents (its activations, as in forward),
+//     their logits [docs, T', V] in the model
 //     dtype (T' = the group's last site + 1), the valid sites' rows of them (the group's logits are
 //     freed here), a float32 copy and logsumexp's temporary. A group holds at most max_logits
 //     logits but at least one document, so the peak is at most M·(s + 12) bytes with
@@ -92,6 +98,13 @@ struct MetricsOptions {
   // FLOPs) are skipped.
   bool cross_entropy = true;
   bool bf16_angles = false;  // the authors' quantised angles (header)
+  // true: each readout keeps only the sites' rows of the last block's output and runs the head
+  // and the FP32 logsumexp on them in cache-sized tiles (CausalLM::readout_cross_entropy), so the
+  // logits are never held. false: the former path, kept as a reference for tests and
+  // bench/probe_bench: the group's logits [docs, T', V] in the model dtype, their sites' rows, a
+  // float32 copy and LibTorch's logsumexp (the memory bound above is this path's). Both give the
+  // same CE to float round-off.
+  bool fused_cross_entropy = true;
 };
 
 // Runs model.forward(ids, mask, /*with_logits=*/false) and computes the metrics. ids [B, T]

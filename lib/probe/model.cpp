@@ -1,6 +1,7 @@
 #include "probe/model.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
@@ -14,6 +15,8 @@
 #include <optional>
 #include <set>
 #include <sstream>
+
+#include "probe/logsumexp.hpp"
 
 namespace depthscale::probe {
 namespace {
@@ -500,6 +503,74 @@ Tensor CausalLM::readout_via_last_block(const Tensor& h, const Tensor& attention
   auto mask = check_mask(h.select(2, 0), attention_mask);
   auto ctx = make_context(mask);
   return readout(block(num_layers() - 1, h.to(device_, dtype_), ctx));
+}
+
+Tensor CausalLM::last_block(const Tensor& h, const Tensor& attention_mask) const {
+  at::NoGradGuard no_grad;
+  if (h.dim() != 3 || h.size(2) != hidden_size())
+    throw ModelError("last_block: h must be [B, T, hidden_size]");
+  auto mask = check_mask(h.select(2, 0), attention_mask);
+  return block(num_layers() - 1, h.to(device_, dtype_), make_context(mask));
+}
+
+Tensor CausalLM::readout_cross_entropy(const Tensor& h, const Tensor& target) const {
+  at::NoGradGuard no_grad;
+  if (h.dim() != 2 || h.size(1) != hidden_size())
+    throw ModelError("readout_cross_entropy: h must be [n, hidden_size]");
+  if (target.dim() != 1 || target.size(0) != h.size(0))
+    throw ModelError("readout_cross_entropy: target must be [n]");
+  const int64_t n = h.size(0), V = vocab_size();
+  auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
+  auto ce = at::empty({n}, f32);
+  if (n == 0) return ce;
+  auto x = final_norm(h).contiguous();
+  const auto& w = head_weight();
+  if (!device_.is_cpu()) {  // row blocks of at most 2^27 logits (MetricsOptions' max_logits)
+    auto t = target.to(device_).to(torch::kInt64);
+    const int64_t rows = std::max<int64_t>(1, (int64_t(1) << 27) / std::max<int64_t>(V, 1));
+    for (int64_t a = 0; a < n; a += rows) {
+      const int64_t r = std::min(rows, n - a);
+      auto z = at::linear(x.narrow(0, a, r), w).to(torch::kFloat32);
+      ce.narrow(0, a, r).copy_(
+          (z.logsumexp(-1) - z.gather(1, t.narrow(0, a, r).unsqueeze(1)).squeeze(1))
+              .to(torch::kCPU));
+    }
+    return ce;
+  }
+  auto tgt = target.to(torch::kCPU).to(torch::kInt64).contiguous();
+  const int64_t* tp = tgt.data_ptr<int64_t>();
+  const int64_t R = std::min(n, kReadoutTileRows);
+  const int64_t C = std::min(V, std::max<int64_t>(64, kReadoutTile / R / 64 * 64));
+  auto tile = at::empty({R * C}, x.options());
+  auto tile32 = dtype_ == torch::kFloat32 ? tile : at::empty({R * C}, f32);
+  auto max = at::empty({R}, f32);
+  auto sum = at::empty({R}, f32.dtype(torch::kFloat64));
+  auto picked = at::empty({R}, f32);
+  float* ce_p = ce.data_ptr<float>();
+  for (int64_t r0 = 0; r0 < n; r0 += R) {
+    const int64_t r = std::min(R, n - r0);
+    const auto xr = x.narrow(0, r0, r);
+    float* mp = max.data_ptr<float>();
+    double* sp = sum.data_ptr<double>();
+    float* pp = picked.data_ptr<float>();
+    std::fill(mp, mp + r, -std::numeric_limits<float>::infinity());
+    std::fill(sp, sp + r, 0.0);
+    std::fill(pp, pp + r, std::numeric_limits<float>::quiet_NaN());
+    for (int64_t v0 = 0; v0 < V; v0 += C) {
+      const int64_t c = std::min(C, V - v0);
+      auto z = tile.narrow(0, 0, r * c).view({r, c});
+      at::mm_out(z, xr, w.narrow(0, v0, c).t());
+      auto z32 = tile32.narrow(0, 0, r * c).view({r, c});
+      if (dtype_ != torch::kFloat32) z32.copy_(z);
+      const float* zp = z32.data_ptr<float>();
+      at::parallel_for(0, r, 16, [&](int64_t a, int64_t e) {
+        online_logsumexp(zp + a * c, e - a, c, c, v0, tp + r0 + a, mp + a, sp + a, pp + a);
+      });
+    }
+    for (int64_t i = 0; i < r; ++i)
+      ce_p[r0 + i] = float(double(mp[i]) + std::log(sp[i]) - double(pp[i]));
+  }
+  return ce;
 }
 
 Tensor CausalLM::final_norm(const Tensor& h) const {

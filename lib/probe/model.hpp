@@ -138,8 +138,27 @@ class CausalLM {
   virtual torch::Tensor readout_via_last_block(const torch::Tensor& h,
                                                const torch::Tensor& attention_mask) const;
 
+  // The last block alone re-applied to h [B, T, d] (same mask and positions):
+  // readout_via_last_block before the final norm and head. Rows are independent after it, so a
+  // caller may keep only the rows it needs before readout_cross_entropy.
+  torch::Tensor last_block(const torch::Tensor& h, const torch::Tensor& attention_mask) const;
+
   // head(final_norm(h)) for h [.., d]: the model's own readout of a final hidden state.
   torch::Tensor readout(const torch::Tensor& h) const;
+
+  // −log softmax(readout(h))[target] per row of h [n, d] (target [n] int64), float32 [n] on the
+  // CPU, as the logits' FP32 logsumexp minus the target's logit, without holding the [n, V]
+  // logits: on the CPU the head runs on tiles of at most kReadoutTile logits (1024 rows × 1024
+  // vocabulary columns, 4 MiB in FP32: they stay in the last-level cache) and a running logsumexp
+  // (probe/logsumexp.hpp) reads each tile once while it is there; BF16/F16 logits are rounded to
+  // the model dtype as readout() gives them, then widened. Off the CPU: readout() on the rows and
+  // the same reduction by LibTorch's logsumexp. Equals the reduction over readout(h) to float
+  // round-off (the tile's matmul and the summation order differ; probe_metrics_tests bound it).
+  // Off the CPU the rows go in blocks of 2^27 logits, which exist at once with their float32
+  // copy (the cost model, probe/cost.hpp, counts the CPU path's tile only).
+  torch::Tensor readout_cross_entropy(const torch::Tensor& h, const torch::Tensor& target) const;
+  static constexpr int64_t kReadoutTileRows = 1024;
+  static constexpr int64_t kReadoutTile = int64_t(1) << 20;
   torch::Tensor final_norm(const torch::Tensor& h) const;
 
   // The budget of one block's temporaries, in elements (memory comment above): one attention

@@ -7,6 +7,7 @@
 #include <torch/types.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -15,8 +16,10 @@
 #include <functional>
 #include <iostream>
 #include <iterator>
+#include <limits>
 #include <map>
 
+#include "probe/logsumexp.hpp"
 #include "probe/metrics.hpp"
 #include "probe/model.hpp"
 #include "probe/safetensors.hpp"
@@ -254,6 +257,24 @@ TEST_P(Case, ChunkingDoesNotChangeResults) {
   auto b = compute_site_metrics(*m, ids, mask, tiny);
   for (auto k : kAll)
     EXPECT_LT(rel_err(field(b, k), field(a, k).to(torch::kFloat64)), 1e-6) << metric_name(k);
+}
+
+// The tiled readout (the default) against the former path that held the logits and used
+// LibTorch's logsumexp: the same CE to float round-off, in both conventions, with tiny groups too.
+TEST_P(Case, FusedCrossEntropyMatchesFormerPath) {
+  auto m = CausalLM::load(model(GetParam()));
+  auto in = inputs(GetParam());
+  auto ids = in.load("input_ids"), mask = in.load("attention_mask");
+  for (const bool tiny : {false, true}) {
+    MetricsOptions fused, former;
+    former.fused_cross_entropy = false;
+    if (tiny) fused.max_logits = former.max_logits = 1;
+    auto a = compute_site_metrics(*m, ids, mask, fused);
+    auto b = compute_site_metrics(*m, ids, mask, former);
+    EXPECT_LT(rel_err(a.cross_entropy, b.cross_entropy.to(torch::kFloat64)), 1e-6);
+    for (auto k : kAll)
+      EXPECT_TRUE(k == Metric::cross_entropy || torch::equal(field(a, k), field(b, k)));
+  }
 }
 
 TEST_P(Case, SummaryMatchesReference) {
@@ -497,6 +518,42 @@ TEST_F(MetricsReference, Bf16ModelGivesFp32Angles) {
     EXPECT_LT(e, 0.02) << metric_name(k);  // measured ~3e-3
   }
   std::cout << "\n";
+}
+
+// The readout's polynomial exp against std::exp on [−87, 0] (and 0 below), and its running
+// logsumexp over tiles of a vocabulary that no tile width divides, against float64.
+TEST(Logsumexp, PolynomialExpAndTiledLogsumexp) {
+  double worst = 0;
+  for (int i = 0; i <= 200000; ++i) {
+    const float x = -87.0f * float(i) / 200000.0f;
+    const double want = std::exp(double(x));
+    worst = std::max(worst, std::fabs(double(logsumexp_exp(x)) - want) / want);
+  }
+  EXPECT_LT(worst, 2e-7);
+  EXPECT_EQ(logsumexp_exp(-90.0f), 0.0f);
+  EXPECT_EQ(logsumexp_exp(0.0f), 1.0f);
+
+  const int64_t n = 37, V = 5003;
+  auto z = torch::randn({n, V}, torch::kFloat32) * 6.0f;
+  z.select(1, 17).fill_(40.0f);  // a dominant logit in the middle of a tile
+  auto target = torch::randint(0, V, {n}, torch::kInt64);
+  for (const int64_t tile : {int64_t(64), int64_t(1000), V}) {
+    std::vector<float> mx(n, -std::numeric_limits<float>::infinity()), picked(n, 0);
+    std::vector<double> sum(n, 0);
+    for (int64_t v0 = 0; v0 < V; v0 += tile) {
+      const int64_t c = std::min(tile, V - v0);
+      auto t = z.narrow(1, v0, c).contiguous();
+      online_logsumexp(t.data_ptr<float>(), n, c, c, v0, target.data_ptr<int64_t>(), mx.data(),
+                       sum.data(), picked.data());
+    }
+    auto z64 = z.to(torch::kFloat64);
+    auto want = z64.logsumexp(-1) - z64.gather(1, target.unsqueeze(1)).squeeze(1);
+    auto got = torch::empty({n}, torch::kFloat64);
+    for (int64_t i = 0; i < n; ++i)
+      got[i] = double(mx[size_t(i)]) + std::log(sum[size_t(i)]) - double(picked[size_t(i)]);
+    EXPECT_LT(((got - want).abs() / want.abs().clamp_min(1.0)).max().item<double>(), 1e-6)
+        << "tile " << tile;
+  }
 }
 
 // --- reference trajectories and the early-stop classification ------------------------------------
