@@ -340,15 +340,15 @@ int native_vector_floats() {
 
 namespace {
 
-void timed(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t sa_i, int64_t sa_k,
-           const float* b, int64_t ldb, float beta, const float* in, int64_t ldi, float* c,
-           int64_t ldc) {
+// Runs `product` (an M×N×K matmul), timed into the profile when counting is on.
+template <class Product>
+void timed(int64_t M, int64_t N, int64_t K, Product&& product) {
   if (!profile::counting()) {
-    run(M, N, K, alpha, a, sa_i, sa_k, b, ldb, beta, in, ldi, c, ldc);
+    product();
     return;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  run(M, N, K, alpha, a, sa_i, sa_k, b, ldb, beta, in, ldi, c, ldc);
+  product();
   const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   profile::add_matmul(dt, 2.0 * double(M) * double(N) * double(K));
 }
@@ -357,7 +357,7 @@ void timed(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t
 
 void mm(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t sa_i, int64_t sa_k,
         const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  timed(M, N, K, alpha, a, sa_i, sa_k, b, ldb, beta, nullptr, 0, c, ldc);
+  timed(M, N, K, [&] { run(M, N, K, alpha, a, sa_i, sa_k, b, ldb, beta, nullptr, 0, c, ldc); });
 }
 
 bool mm_relu_square(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const float* b,
@@ -367,14 +367,7 @@ bool mm_relu_square(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda
   if (M * N * K >= (1 << 20) && at::get_num_threads() > 1) return false;  // the threaded path
   Epilogue e;
   e.bias = bias, e.u = u, e.ldu = ldu;
-  if (!profile::counting()) {
-    native8<Epi::ReluSquare>(M, N, K, 1.0f, a, lda, 1, b, ldb, e, c, ldc);
-    return true;
-  }
-  const auto t0 = std::chrono::steady_clock::now();
-  native8<Epi::ReluSquare>(M, N, K, 1.0f, a, lda, 1, b, ldb, e, c, ldc);
-  const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  profile::add_matmul(dt, 2.0 * double(M) * double(N) * double(K));
+  timed(M, N, K, [&] { native8<Epi::ReluSquare>(M, N, K, 1.0f, a, lda, 1, b, ldb, e, c, ldc); });
   return true;
 #else
   return false;
@@ -384,7 +377,7 @@ bool mm_relu_square(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda
 void mm_add(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t sa_i,
             int64_t sa_k, const float* b, int64_t ldb, const float* in, int64_t ldi, float* c,
             int64_t ldc) {
-  timed(M, N, K, alpha, a, sa_i, sa_k, b, ldb, 1.0f, in, ldi, c, ldc);
+  timed(M, N, K, [&] { run(M, N, K, alpha, a, sa_i, sa_k, b, ldb, 1.0f, in, ldi, c, ldc); });
 }
 
 }  // namespace depthscale::toy::matmul
