@@ -48,9 +48,10 @@ Schema section(const char* name, std::vector<Schema> children) {
 const Schema& job_schema() {
   static const Schema s = section(
       "", {leaf("name"), leaf("kind"), leaf("seed"),
-           section("grid", {leaf("temperature"), leaf("rho"), leaf("depth"), leaf("teacher")}),
+           section("grid", {leaf("temperature"), leaf("rho"), leaf("depth"), leaf("teacher"),
+                            leaf("width"), leaf("teacher_depth"), leaf("teacher_groups")}),
            section("model", {leaf("width"), leaf("vocab"), leaf("teacher_depth"), leaf("block"),
-                             leaf("head")}),
+                             leaf("head"), leaf("teacher_width")}),
            section("train", {leaf("loss"), leaf("steps"), leaf("batch"),
                              section("lr", {leaf("base"), leaf("depth_scaling"), leaf("schedule")}),
                              leaf("inputs"), section("eval", {leaf("every"), leaf("batches")}),
@@ -368,6 +369,7 @@ class Section {
 // --- grid axes ------------------------------------------------------------------------------
 
 constexpr int64_t kMaxAxisCount = 100000;  // a guard against typos like 1e6 points
+constexpr int kMaxWidthOrDepth = 1 << 16;  // widths and teacher depths beyond this are typos
 
 struct AxisValue {
   double value;
@@ -563,8 +565,15 @@ std::vector<Field> fields(const Job& j, const std::string& probe_flow) {
        {},
        false},
   };
+  // Keys beyond the study's appear only when used, so the effective text of every job written
+  // before them (and the comparison on resume) is unchanged.
+  if (j.model.teacher_width != j.model.width)
+    f.push_back({{"model", "teacher_width"}, i(j.model.teacher_width), {}, false});
   for (auto axis : {axis_field("temperature", j.grid.temperature), axis_field("rho", j.grid.rho),
-                    axis_field("depth", j.grid.depth), axis_field("teacher", j.grid.teacher)})
+                    axis_field("depth", j.grid.depth), axis_field("teacher", j.grid.teacher),
+                    axis_field("width", j.grid.width),
+                    axis_field("teacher_depth", j.grid.teacher_depth),
+                    axis_field("teacher_groups", j.grid.teacher_groups)})
     if (axis) f.push_back(*axis);
   if (!probe_flow.empty()) f.push_back({{"probe"}, probe_flow, {}, false});
   std::sort(f.begin(), f.end(), [](const Field& a, const Field& b) { return a.path < b.path; });
@@ -747,6 +756,7 @@ Job build(const Reader& r, const YAML::Node& root, std::string& probe_flow) {
 
   // grid
   const bool toy = job.kind == JobKind::Toy;
+  std::optional<Item> teacher_groups_item;
   std::optional<Item> grid_item = top.get("grid");
   if (!grid_item && toy) top.require("grid", " (kind toy needs grid.depth and grid.teacher)");
   job.grid.temperature = {1.0};
@@ -787,15 +797,47 @@ Job build(const Reader& r, const YAML::Node& root, std::string& probe_flow) {
     };
     int_axis("depth", 1, job.grid.depth);
     int_axis("teacher", 0, job.grid.teacher);
+    if (toy) {
+      // The axes beyond the study's are optional.
+      auto optional_axis = [&](const char* key, std::vector<int>& dst) -> std::optional<Item> {
+        auto t = grid.get(key);
+        if (!t) return std::nullopt;
+        auto vals = read_axis(r, *t, true);
+        for (const auto& v : vals)
+          if (v.value < 1 || v.value > kMaxWidthOrDepth)
+            r.fail(v.where, std::string(key) + " must be in 1.." +
+                                std::to_string(kMaxWidthOrDepth) + " (got " +
+                                format_number(v.value) + ")");
+        reject_duplicates(r, vals);
+        for (const auto& v : vals) dst.push_back(static_cast<int>(v.value));
+        return t;
+      };
+      optional_axis("width", job.grid.width);
+      optional_axis("teacher_depth", job.grid.teacher_depth);
+      if (auto k = optional_axis("teacher_groups", job.grid.teacher_groups)) {
+        if (grid.get("rho"))
+          r.fail(*k,
+                 "cannot be combined with grid.rho (teacher groups tie layers exactly; K = 1 is "
+                 "the teacher of rho 1 and K = teacher depth the one of rho 0)");
+        teacher_groups_item = k;
+      }
+    } else {
+      for (const char* key : {"width", "teacher_depth", "teacher_groups"})
+        if (auto t = grid.get(key)) r.fail(*t, "only allowed with kind: toy");
+    }
   }
 
   // model
-  std::optional<Item> head_item;
+  std::optional<Item> head_item, teacher_width_item;
+  job.model.teacher_width = job.model.width;
   if (auto m = top.get("model")) {
     const Section model(r, *m, *S.child("model"));
     if (auto v = model.get("width")) job.model.width = r.int_at_least(*v, 1);
     if (auto v = model.get("vocab")) job.model.vocab = r.int_at_least(*v, 1);
     if (auto v = model.get("teacher_depth")) job.model.teacher_depth = r.int_at_least(*v, 1);
+    job.model.teacher_width = job.model.width;
+    if ((teacher_width_item = model.get("teacher_width")))
+      job.model.teacher_width = r.int_at_least(*teacher_width_item, 1);
     if (auto v = model.get("block"))
       job.model.block = r.choice(*v, Options<Block>{{"plain", Block::Plain}, {"rk2", Block::Rk2}});
     if ((head_item = model.get("head")))
@@ -876,6 +918,34 @@ Job build(const Reader& r, const YAML::Node& root, std::string& probe_flow) {
   } else if (!toy) {
     r.fail("probe", YAML::Mark::null_mark(),
            "missing required key (kind probe needs probe.models and probe.shards)");
+  }
+
+  if (toy) {
+    // K contiguous groups of the teacher's layers need K <= ℓ* for every teacher depth.
+    const std::vector<int> depths = job.grid.teacher_depth.empty()
+                                        ? std::vector<int>{job.model.teacher_depth}
+                                        : job.grid.teacher_depth;
+    const int shallowest = *std::min_element(depths.begin(), depths.end());
+    for (int k : job.grid.teacher_groups)
+      if (k > shallowest)
+        r.fail(*teacher_groups_item,
+               std::to_string(k) + " groups exceed the teacher depth " +
+                   std::to_string(shallowest) + " (K must be <= " +
+                   (job.grid.teacher_depth.empty() ? "model.teacher_depth" : "grid.teacher_depth") +
+                   ")");
+    // A student wider or narrower than the teacher meets it through its own trained head; a
+    // fixed teacher head, or the teacher's features as the target (head none), live in the
+    // teacher's width.
+    bool other_width = job.model.width != job.model.teacher_width;
+    for (int w : job.grid.width) other_width = other_width || w != job.model.teacher_width;
+    if (other_width && job.model.head != Head::Trained) {
+      const std::string why = std::string("a student whose width differs from the teacher's (") +
+                              std::to_string(job.model.teacher_width) +
+                              ") needs model.head: trained (head " + to_string(job.model.head) +
+                              " reads the teacher's width)";
+      if (head_item) r.fail(*head_item, why);
+      r.fail(teacher_width_item ? *teacher_width_item : *grid_item, why);
+    }
   }
 
   // A KL loss needs logits; head none outputs the m-dim hidden state.
@@ -963,13 +1033,63 @@ std::string format_number(double v) {
   return sign + out;
 }
 
+namespace {
+std::string teacher_depth_part(const ToyTask& t) {
+  return t.teacher_depth_axis ? "_L" + std::to_string(t.teacher_depth) : "";
+}
+std::string width_part(const ToyTask& t) {
+  return t.width_axis ? "_m" + std::to_string(t.width) : "";
+}
+std::string structure(const ToyTask& t) {
+  return t.teacher_groups > 0 ? "K" + std::to_string(t.teacher_groups) : "rho" + format_number(t.rho);
+}
+}  // namespace
+
 std::string ToyTask::group() const {
-  return "rho" + format_number(rho) + "_T" + format_number(temperature) + "_t" +
-         std::to_string(teacher);
+  return structure(*this) + teacher_depth_part(*this) + "_T" + format_number(temperature) + "_t" +
+         std::to_string(teacher) + width_part(*this);
+}
+
+std::string ToyTask::cell() const {
+  return structure(*this) + teacher_depth_part(*this) + "_T" + format_number(temperature) +
+         width_part(*this);
+}
+
+std::map<std::string, double> ToyTask::params() const {
+  std::map<std::string, double> p = {{"temperature", temperature},
+                                     {"rho", rho},
+                                     {"depth", double(depth)},
+                                     {"teacher", double(teacher)}};
+  if (width_axis) p["width"] = width;
+  if (teacher_depth_axis) p["teacher_depth"] = teacher_depth;
+  if (teacher_groups > 0) p["teacher_groups"] = teacher_groups;
+  return p;
+}
+
+ToyTask ToyTask::from_params(const std::map<std::string, double>& p, const ModelSpec& model) {
+  auto get = [&](const char* name, double otherwise) {
+    auto it = p.find(name);
+    return it == p.end() ? otherwise : it->second;
+  };
+  ToyTask t;
+  t.temperature = get("temperature", 1.0);
+  t.rho = get("rho", 0.0);
+  t.depth = int(get("depth", 1));
+  t.teacher = int(get("teacher", 0));
+  t.width_axis = p.count("width") > 0;
+  t.width = int(get("width", model.width));
+  t.teacher_depth_axis = p.count("teacher_depth") > 0;
+  t.teacher_depth = int(get("teacher_depth", model.teacher_depth));
+  t.teacher_groups = int(get("teacher_groups", 0));
+  t.key = t.group() + "_d" + std::to_string(t.depth);
+  return t;
 }
 
 std::string ToyTask::teacher_key() const {
-  return "rho" + format_number(rho) + "_t" + std::to_string(teacher);
+  std::string s = structure(*this);
+  if (teacher_groups == 1) s = "rho1";
+  else if (teacher_groups > 1 && teacher_groups == teacher_depth) s = "rho0";
+  return s + teacher_depth_part(*this) + "_t" + std::to_string(teacher);
 }
 
 namespace {
@@ -1047,18 +1167,36 @@ Job load_job(const std::string& path, const std::vector<std::string>& overrides)
 std::vector<ToyTask> expand(const Job& job) {
   std::vector<ToyTask> out;
   if (job.kind != JobKind::Toy) return out;
-  for (double rho : job.grid.rho)
-    for (int teacher : job.grid.teacher)
-      for (double t : job.grid.temperature)
-        for (int depth : job.grid.depth) {
-          ToyTask task;
-          task.temperature = t;
-          task.rho = rho;
-          task.depth = depth;
-          task.teacher = teacher;
-          task.key = task.group() + "_d" + std::to_string(depth);
-          out.push_back(std::move(task));
-        }
+  const Grid& g = job.grid;
+  // An axis the job does not give holds the model's value and stays out of the keys.
+  auto or_model = [](const std::vector<int>& axis, int model) {
+    return axis.empty() ? std::vector<int>{model} : axis;
+  };
+  // The teacher structures: ρ values, or K groups (ρ then follows from K, see ToyTask::rho).
+  std::vector<std::pair<double, int>> structures;
+  if (g.teacher_groups.empty())
+    for (double rho : g.rho) structures.push_back({rho, 0});
+  else
+    for (int k : g.teacher_groups) structures.push_back({1.0, k});
+  for (const auto& [rho, groups] : structures)
+    for (int teacher_depth : or_model(g.teacher_depth, job.model.teacher_depth))
+      for (int teacher : g.teacher)
+        for (double t : g.temperature)
+          for (int width : or_model(g.width, job.model.width))
+            for (int depth : g.depth) {
+              ToyTask task;
+              task.temperature = t;
+              task.rho = groups > 0 && groups == teacher_depth ? 0.0 : rho;
+              task.teacher_groups = groups;
+              task.teacher_depth = teacher_depth;
+              task.teacher_depth_axis = !g.teacher_depth.empty();
+              task.width = width;
+              task.width_axis = !g.width.empty();
+              task.depth = depth;
+              task.teacher = teacher;
+              task.key = task.group() + "_d" + std::to_string(depth);
+              out.push_back(std::move(task));
+            }
   return out;
 }
 

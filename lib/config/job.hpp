@@ -33,9 +33,12 @@ class JobError : public depthscale::InputError {
 };
 
 struct ModelSpec {
-  int width = 32;           // m
+  int width = 32;           // m: the students' width (grid.width, when given, replaces it)
   int vocab = 128;          // n
-  int teacher_depth = 128;  // ℓ*
+  int teacher_depth = 128;  // ℓ* (grid.teacher_depth, when given, replaces it)
+  // m*: the teacher's width, and so the inputs' (defaults to `width`). A student of another width
+  // reads the inputs through a fixed random isometry (toy/model.hpp, student_input_map).
+  int teacher_width = 32;
   Block block = Block::Plain;
   Head head = Head::Trained;
 };
@@ -80,12 +83,18 @@ struct RunSpec {
 };
 
 // The grid: each axis is the expanded list of values (a job may omit temperature or rho; they then
-// hold one value, 1.0 and 0.0).
+// hold one value, 1.0 and 0.0). The axes beyond the study's (width, teacher_depth,
+// teacher_groups) stay empty when the job does not give them: the model: keys then hold.
 struct Grid {
   std::vector<double> temperature;
   std::vector<double> rho;
   std::vector<int> depth;
   std::vector<int> teacher;  // teacher replicate indices
+  std::vector<int> width;            // the students' widths m
+  std::vector<int> teacher_depth;    // ℓ*
+  // K: the teacher's layers tied in K contiguous groups (one draw per group). K = 1 is the tied
+  // teacher of ρ = 1 and K = ℓ* the independent one of ρ = 0, exactly; excludes grid.rho.
+  std::vector<int> teacher_groups;
 };
 
 struct Job {
@@ -105,17 +114,35 @@ struct Job {
 };
 
 // One student: a point of the grid. The key is stable across runs of the same job and safe as an
-// HDF5 name, e.g. "rho0_T0.01_t0_d6".
+// HDF5 name, e.g. "rho0_T0.01_t0_d6"; an axis beyond the study's adds its part only when the job
+// gives it: "K4_L64_T1_t0_m16_d6" (K teacher groups, ℓ* = 64, width 16).
 struct ToyTask {
   std::string key;
   double temperature = 1.0;
+  // ρ, the weight correlation between the teacher's layers. With teacher groups: 1 (layers tied
+  // within a group), or 0 when every group is one layer (K = ℓ*).
   double rho = 0.0;
   int depth = 1;
   int teacher = 0;
+  int width = 32;           // the student's width m
+  int teacher_depth = 128;  // ℓ*
+  int teacher_groups = 0;   // K; 0 when the job has no grid.teacher_groups
+  bool width_axis = false, teacher_depth_axis = false;  // whether the key shows them
   // The group the depth fit runs over: every grid parameter but depth ("rho0_T0.01_t0").
   std::string group() const;
-  // The teacher this student learns from: (rho, replicate) ("rho0_t0").
+  // The cell the fits of teacher replicates pool into: the group without the replicate
+  // ("rho0_T0.01").
+  std::string cell() const;
+  // The teacher this student learns from ("rho0_t0"): its draws, its input stream and its probes.
+  // A teacher of K = 1 groups is the ρ = 1 teacher and one of K = ℓ* the ρ = 0 teacher, so they
+  // take those keys ("rho1_t0", "rho0_t0") and with them the same inputs; 1 < K < ℓ*: "K4_t0".
   std::string teacher_key() const;
+  // The grid parameters as a sweep file records them on the task (temperature, rho, depth,
+  // teacher, and width, teacher_depth, teacher_groups where the job gives those axes), and back:
+  // an absent axis takes `model`'s value.
+  std::map<std::string, double> params() const;
+  static ToyTask from_params(const std::map<std::string, double>& params,
+                             const ModelSpec& model = {});
 };
 
 // Parses and validates a job file; `overrides` are "dotted.key=value" strings applied on top of the
@@ -124,7 +151,8 @@ Job load_job(const std::string& path, const std::vector<std::string>& overrides 
 Job parse_job(const std::string& yaml_text, const std::string& source_name,
               const std::vector<std::string>& overrides = {});
 
-// The cartesian product of the grid, in a fixed order (rho, teacher, temperature, depth).
+// The cartesian product of the grid, in a fixed order (rho or teacher_groups, teacher_depth,
+// teacher, temperature, width, depth).
 std::vector<ToyTask> expand(const Job& job);
 
 // Canonical number formatting used in keys (shortest round-trip form, no trailing zeros).

@@ -124,8 +124,6 @@ class ToyRunner : public farm::UnitRunner {
       std::istringstream in(std::string(parts.at(0).begin(), parts.at(0).end()));
       in >> u.id >> u.start_step;
       for (std::string key; in >> key;) u.tasks.push_back(by_key_.at(key));
-      u.rho = u.tasks.at(0).rho;
-      u.teacher = u.tasks.at(0).teacher;
     }
     std::map<std::string, toy::TaskCheckpoint> resume;
     for (size_t i = 1; i < parts.size(); ++i) {
@@ -208,19 +206,16 @@ std::string cost_report(const Job& job, const std::vector<ToyTask>& todo,
 // Teacher probes (SPEC.md §1): θ, θ_Δh and norms of every teacher of the grid, written once.
 void write_teacher_probes(const Job& job, const std::string& path) {
   if (job.probe_hidden.inputs <= 0) return;
-  std::set<std::pair<double, int>> teachers;
-  for (const auto& t : config::expand(job)) teachers.insert({t.rho, t.teacher});
-  for (const auto& [rho, rep] : teachers) {
-    ToyTask t;
-    t.rho = rho;
-    t.teacher = rep;
-    const std::string key = t.teacher_key();
+  std::map<std::string, ToyTask> teachers;  // one task of each teacher, by its key
+  for (const auto& t : config::expand(job)) teachers.emplace(t.teacher_key(), t);
+  for (const auto& [key, t] : teachers) {
     if (store::has_teacher(path, key)) continue;
-    toy::Teacher teacher(job, rho, rep);
+    toy::Teacher teacher(job, t);
     auto p = toy::probe_hidden(teacher.hidden_states(toy::rms_norm(toy::probe_inputs(job, key))));
     store::TeacherProbes probes;
-    probes.rho = rho;
-    probes.teacher = rep;
+    probes.rho = t.rho;
+    probes.teacher = t.teacher;
+    probes.teacher_groups = t.teacher_groups;
     probes.depth = teacher.depth();
     probes.inputs = p.inputs;
     probes.theta = std::move(p.theta);

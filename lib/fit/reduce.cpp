@@ -22,10 +22,19 @@ struct Student {
 };
 
 struct Group {
-  double rho = 0, temperature = 0;
-  int teacher = 0;
+  config::ToyTask task;  // the grid point of its students, but depth
   std::vector<Student> students;
 };
+
+// The axes beyond the study's, as /fits records them (0: not an axis of the job).
+template <class Fit>
+void set_axes(Fit& f, const config::ToyTask& t) {
+  f.rho = t.rho;
+  f.temperature = t.temperature;
+  f.width = t.width_axis ? t.width : 0;
+  f.teacher_depth = t.teacher_depth_axis ? t.teacher_depth : 0;
+  f.teacher_groups = t.teacher_groups;
+}
 
 // The fit of one group at every step that all its depths evaluated (/fits/<group>/).
 using Series = store::FitSeries;
@@ -101,16 +110,11 @@ std::string reduce_sweep(const ReduceOptions& options) {
     std::map<std::string, Group> groups;
     for (const auto& r : store::read_tasks(path, store::TaskFields::Losses)) {
       if (!r.complete) continue;
-      config::ToyTask task;
-      task.rho = r.params.at("rho");
-      task.temperature = r.params.at("temperature");
-      task.teacher = int(r.params.at("teacher"));
+      const auto task = config::ToyTask::from_params(r.params);
       auto& g = groups[task.group()];
-      g.rho = task.rho;
-      g.temperature = task.temperature;
-      g.teacher = task.teacher;
+      g.task = task;
       Student s;
-      s.depth = int(r.params.at("depth"));
+      s.depth = task.depth;
       for (size_t i = 0; i < r.eval_step.size() && i < r.test_loss.size(); ++i)
         s.test_loss[r.eval_step[i]] = r.test_loss[i];
       g.students.push_back(std::move(s));
@@ -122,7 +126,7 @@ std::string reduce_sweep(const ReduceOptions& options) {
     std::map<std::string, Series> fits;
     // Replicates of one (ρ, T): their per-step α and their per-depth losses.
     struct Summary {
-      double rho = 0, temperature = 0;
+      config::ToyTask task;
       std::vector<const Series*> series;
       std::vector<const Group*> groups;
     };
@@ -132,11 +136,8 @@ std::string reduce_sweep(const ReduceOptions& options) {
       for (const auto& st : g.students)
         for (const auto& [step, l] : st.test_loss) steps.insert(step);
       fits[name] = fit_series(g, opt, {steps.begin(), steps.end()}, options.L0_floor);
-      const std::string sname =
-          "rho" + config::format_number(g.rho) + "_T" + config::format_number(g.temperature);
-      auto& sm = summaries[sname];
-      sm.rho = g.rho;
-      sm.temperature = g.temperature;
+      auto& sm = summaries[g.task.cell()];
+      sm.task = g.task;
       sm.series.push_back(&fits[name]);
       sm.groups.push_back(&g);
     }
@@ -148,9 +149,8 @@ std::string reduce_sweep(const ReduceOptions& options) {
     if (options.L0_floor) out.L0_floor = *options.L0_floor;
     for (auto& [name, s] : fits) {
       const auto& grp = groups.at(name);
-      s.rho = grp.rho;
-      s.temperature = grp.temperature;
-      s.teacher = grp.teacher;
+      set_axes(s, grp.task);
+      s.teacher = grp.task.teacher;
       s.n_depths = int64_t(grp.students.size());
       out.groups[name] = s;
     }
@@ -163,8 +163,7 @@ std::string reduce_sweep(const ReduceOptions& options) {
       for (const auto* s : sm.series)
         for (auto st : s->step) ++count[st];
       store::FitSummary& fs = out.summaries[name];
-      fs.rho = sm.rho;
-      fs.temperature = sm.temperature;
+      set_axes(fs, sm.task);
       for (const auto& [st, n] : count) {
         if (n != int(sm.series.size())) continue;
         std::vector<double> alphas;
@@ -220,14 +219,15 @@ std::string reduce_sweep(const ReduceOptions& options) {
                        fmt_pm(s.L0[i], s.L0_se[i]).c_str(), s.final_message.c_str());
     }
     report += log::sprintf("\nacross teacher replicates (mean ± SEM of alpha):\n");
-    report += log::sprintf("%-6s %-12s %6s %18s\n", "rho", "temperature", "n", "alpha");
+    report += log::sprintf("%-24s %-6s %-12s %6s %18s\n", "cell", "rho", "temperature", "n",
+                           "alpha");
     for (const auto& [name, sm] : summaries) {
       std::vector<double> finals;
       for (const auto* s : sm.series)
         if (!s->alpha.empty()) finals.push_back(s->alpha.back());
       auto ms = mean_se(finals);
-      report += log::sprintf("%-6g %-12g %6d %18s\n", sm.rho, sm.temperature, ms.n,
-                             fmt_pm(ms.mean, ms.se).c_str());
+      report += log::sprintf("%-24s %-6g %-12g %6d %18s\n", name.c_str(), sm.task.rho,
+                             sm.task.temperature, ms.n, fmt_pm(ms.mean, ms.se).c_str());
     }
   }
   return report;

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <tuple>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -115,6 +116,7 @@ std::string now_utc() {
 
 struct AlphaRow {
   double rho = NAN, temperature = NAN;
+  std::string axes;  // the grid axes beyond the study's, e.g. "K = 4, ℓ* = 64, m = 16"; "" if none
   int n = 0;
   double alpha = NAN, err = NAN;
   std::string err_kind;
@@ -159,14 +161,27 @@ std::string cell_where(const FileReport& f, double rho, double temperature) {
   return s;
 }
 
-// Final α per (ρ, T): mean ± SEM across teacher replicates, or the one fit's SE.
+// "K = 4, ℓ* = 64, m = 16": the axes beyond the study's that a fit group has ("" for none).
+std::string axes_text(const store::FitSeries& g) {
+  std::string s;
+  auto add = [&](const std::string& part) { s += (s.empty() ? "" : ", ") + part; };
+  if (g.teacher_groups > 0) add(fmt::format("K = {}", g.teacher_groups));
+  if (g.teacher_depth > 0) add(fmt::format("ℓ* = {}", g.teacher_depth));
+  if (g.width > 0) add(fmt::format("m = {}", g.width));
+  return s;
+}
+
+// Final α per cell (ρ or K, ℓ*, T, m): mean ± SEM across teacher replicates, or the one fit's SE.
 void toy_alphas(FileReport& f, const store::Fits& fits, std::vector<Observation>& obs) {
-  std::map<std::pair<double, double>, std::vector<const store::FitSeries*>> cells;
-  for (const auto& [name, g] : fits.groups) cells[{g.rho, g.temperature}].push_back(&g);
+  using Cell = std::tuple<int64_t, int64_t, double, double, int64_t>;
+  std::map<Cell, std::vector<const store::FitSeries*>> cells;
+  for (const auto& [name, g] : fits.groups)
+    cells[{g.teacher_groups, g.teacher_depth, g.rho, g.temperature, g.width}].push_back(&g);
   for (const auto& [cell, groups] : cells) {
     AlphaRow row;
-    row.rho = cell.first;
-    row.temperature = cell.second;
+    row.rho = std::get<2>(cell);
+    row.temperature = std::get<3>(cell);
+    row.axes = axes_text(*groups.front());
     std::vector<double> alphas;
     double single_se = NAN;
     for (const auto* g : groups) {
@@ -194,7 +209,7 @@ void toy_alphas(FileReport& f, const store::Fits& fits, std::vector<Observation>
     f.alphas.push_back(row);
     if (row.n == 0) continue;
     Observation o = base_observation(f, "toy_alpha");
-    o.where = cell_where(f, row.rho, row.temperature);
+    o.where = cell_where(f, row.rho, row.temperature) + (row.axes.empty() ? "" : ", " + row.axes);
     o.value = row.alpha;
     o.se = row.err;
     o.se_kind = row.err_kind;
@@ -210,7 +225,9 @@ void toy_theta_slopes(FileReport& f, const store::File& file, std::vector<Observ
   const auto root = file.root();
   if (!root.has("tasks")) return;
   const auto tasks = root.open_group("tasks");
-  std::map<std::pair<double, double>, std::map<int64_t, std::vector<double>>> cells;
+  // (K, ℓ*, ρ, T, m): the axes beyond the study's are 0 where the job does not give them.
+  using Cell = std::tuple<int64_t, int64_t, double, double, int64_t>;
+  std::map<Cell, std::map<int64_t, std::vector<double>>> cells;
   for (const auto& key : tasks.children()) {
     const auto g = tasks.open_group(key);
     if (!g.has_attr("status") || g.attr_string("status") != "complete") continue;
@@ -228,7 +245,12 @@ void toy_theta_slopes(FileReport& f, const store::File& file, std::vector<Observ
     if (n == 0) continue;
     const double rho = g.has_attr("rho") ? g.attr_double("rho") : NAN;
     const double T = g.has_attr("temperature") ? g.attr_double("temperature") : NAN;
-    cells[{rho, T}][static_cast<int64_t>(dims[1])].push_back(sum / double(n));
+    auto axis = [&](const char* name) {
+      return g.has_attr(name) ? static_cast<int64_t>(g.attr_double(name)) : int64_t(0);
+    };
+    cells[{axis("teacher_groups"), axis("teacher_depth"), rho, T, axis("width")}]
+         [static_cast<int64_t>(dims[1])]
+             .push_back(sum / double(n));
   }
   for (const auto& [cell, by_depth] : cells) {
     std::vector<double> depth, theta;
@@ -241,12 +263,16 @@ void toy_theta_slopes(FileReport& f, const store::File& file, std::vector<Observ
     if (depth.size() < 2) continue;
     const fit::LogLogSlope slope = fit::log_log_slope(depth, theta);
     Observation o = base_observation(f, "toy_theta_slope");
-    o.where = cell_where(f, cell.first, cell.second) + fmt::format(" ({} depths)", slope.n);
+    store::FitSeries axes;
+    std::tie(axes.teacher_groups, axes.teacher_depth, std::ignore, std::ignore, axes.width) = cell;
+    const std::string extra = axes_text(axes);
+    o.where = cell_where(f, std::get<2>(cell), std::get<3>(cell)) +
+              (extra.empty() ? "" : ", " + extra) + fmt::format(" ({} depths)", slope.n);
     o.value = slope.slope;
     o.se = slope.se;
     o.se_kind = "SE of the log-log slope";
-    o.rho = cell.first;
-    o.temperature = cell.second;
+    o.rho = std::get<2>(cell);
+    o.temperature = std::get<3>(cell);
     obs.push_back(o);
   }
 }
@@ -586,15 +612,20 @@ ReportResult write_report(const ReportOptions& o) {
     md +=
         "Final fit of L(ℓ) = c·ℓ^−α + L0 per (ρ, T); α is the mean over teacher replicates ± "
         "SEM, or the single fit's SE.\n\n";
-    md += "| ρ | T | replicates | α_ℓ | error | step | notes |\n|---|---|---|---|---|---|---|\n";
+    bool axes = false;
+    for (const auto& r : f.alphas) axes = axes || !r.axes.empty();
+    md += axes ? "| ρ | T | also | replicates | α_ℓ | error | step | notes |\n"
+                 "|---|---|---|---|---|---|---|---|\n"
+               : "| ρ | T | replicates | α_ℓ | error | step | notes |\n|---|---|---|---|---|---|---|\n";
     for (const auto& r : f.alphas) {
       std::string notes = r.messages;
       if (r.held)
         notes += (notes.empty() ? "" : "; ") +
                  fmt::format("{} fit(s) with L0 held at the floor", r.held);
-      md += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", param_text(r.rho),
-                        std::isfinite(r.temperature) ? param_text(r.temperature) : "—", r.n,
-                        pm(r.alpha, r.err), r.err_kind, r.step, escape_cell(notes));
+      md += fmt::format("| {} | {} | {}{} | {} | {} | {} | {} |\n", param_text(r.rho),
+                        std::isfinite(r.temperature) ? param_text(r.temperature) : "—",
+                        axes ? r.axes + " | " : "", r.n, pm(r.alpha, r.err), r.err_kind, r.step,
+                        escape_cell(notes));
     }
     md += "\n";
   }

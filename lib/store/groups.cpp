@@ -6,6 +6,18 @@ namespace depthscale::store {
 
 namespace {
 constexpr const char* kTeachers = "teachers";
+
+// The grid axes beyond the study's, on a fit group: written only where the job gives them.
+void write_axes(Group& g, int64_t width, int64_t teacher_depth, int64_t teacher_groups) {
+  if (width > 0) g.set_attr("width", width);
+  if (teacher_depth > 0) g.set_attr("teacher_depth", teacher_depth);
+  if (teacher_groups > 0) g.set_attr("teacher_groups", teacher_groups);
+}
+void read_axes(const Group& g, int64_t& width, int64_t& teacher_depth, int64_t& teacher_groups) {
+  if (g.has_attr("width")) width = g.attr_int("width");
+  if (g.has_attr("teacher_depth")) teacher_depth = g.attr_int("teacher_depth");
+  if (g.has_attr("teacher_groups")) teacher_groups = g.attr_int("teacher_groups");
+}
 }  // namespace
 
 bool has_teacher(const std::string& path, const std::string& key) {
@@ -26,6 +38,7 @@ void write_teacher(const std::string& path, const std::string& key, const Teache
   g.set_attr("rho", p.rho);
   g.set_attr("teacher", p.teacher);
   g.set_attr("depth", p.depth);
+  if (p.teacher_groups > 0) g.set_attr("teacher_groups", p.teacher_groups);
   auto h = g.create_group("hidden");
   h.write("theta", p.theta, {N, L});
   h.write("theta_dh", p.theta_dh, {N, L - 1});
@@ -62,6 +75,7 @@ void write_fits(const std::string& path, const Fits& fits) {
     g.set_attr("teacher", s.teacher);
     g.set_attr("n_depths", s.n_depths);
     g.set_attr("depth_offset", fits.depth_offset);
+    write_axes(g, s.width, s.teacher_depth, s.teacher_groups);
   }
   auto sg = root.create_group("fits_summary");
   sg.set_attr("what", fits.summary_what);
@@ -69,6 +83,7 @@ void write_fits(const std::string& path, const Fits& fits) {
     auto g = sg.create_group(name);
     g.set_attr("rho", sm.rho);
     g.set_attr("temperature", sm.temperature);
+    write_axes(g, sm.width, sm.teacher_depth, sm.teacher_groups);
     g.write(sm.step, "step");
     g.write("alpha_mean", sm.alpha_mean);
     g.write("alpha_sem", sm.alpha_sem);
@@ -110,6 +125,7 @@ Fits read_fits(const File& sweep) {
       if (g.has_attr("temperature")) s.temperature = g.attr_double("temperature");
       if (g.has_attr("teacher")) s.teacher = g.attr_int("teacher");
       if (g.has_attr("n_depths")) s.n_depths = g.attr_int("n_depths");
+      read_axes(g, s.width, s.teacher_depth, s.teacher_groups);
       fits.groups[name] = std::move(s);
     }
   }
@@ -121,6 +137,7 @@ Fits read_fits(const File& sweep) {
       FitSummary sm;
       sm.rho = g.attr_double("rho");
       sm.temperature = g.attr_double("temperature");
+      read_axes(g, sm.width, sm.teacher_depth, sm.teacher_groups);
       sm.step = g.read_int64("step");
       sm.alpha_mean = g.read_double("alpha_mean");
       sm.alpha_sem = g.read_double("alpha_sem");

@@ -218,6 +218,7 @@ class SweepFile {
 struct TeacherProbes {
   double rho = 0;
   int64_t teacher = 0, depth = 0;
+  int64_t teacher_groups = 0;  // K where the job ties layers in groups (written when > 0)
   int64_t inputs = 0;                  // rows of the arrays below
   std::vector<float> theta, theta_dh;  // [inputs, depth], [inputs, depth-1]
   std::vector<float> norms;            // [inputs, depth+1]
@@ -231,6 +232,8 @@ void write_teacher(const std::string& path, const std::string& key, const Teache
 struct FitSeries {  // /fits/<group>/: one entry per evaluated step, the last is the final fit
   double rho = 0, temperature = 0;
   int64_t teacher = 0, n_depths = 0;
+  // The axes beyond the study's; 0 where the job does not give them (and no attribute is written).
+  int64_t width = 0, teacher_depth = 0, teacher_groups = 0;
   std::vector<int64_t> step, n_points;
   std::vector<double> alpha, alpha_se, c, c_se, L0, L0_se, rss;
   // 1 where the free fit's L0 fell below Fits::L0_floor and the fit was redone with L0 held there
@@ -238,8 +241,9 @@ struct FitSeries {  // /fits/<group>/: one entry per evaluated step, the last is
   std::vector<int64_t> L0_held;
   std::string final_message;
 };
-struct FitSummary {  // /fits_summary/<rho_T>/: α across teacher replicates
+struct FitSummary {  // /fits_summary/<cell>/: α across teacher replicates
   double rho = 0, temperature = 0;
+  int64_t width = 0, teacher_depth = 0, teacher_groups = 0;  // as in FitSeries
   std::vector<int64_t> step;
   std::vector<double> alpha_mean, alpha_sem, n_replicates, alpha_pooled, alpha_pooled_se;
 };

@@ -71,23 +71,55 @@ torch::Tensor uniform(std::vector<int64_t> shape, double bound, uint64_t seed) {
 
 // ---- teacher ----------------------------------------------------------------------------------
 
-Teacher::Teacher(const config::Job& job, double rho, int replicate, torch::Device device) {
-  const int m = job.model.width, n = job.model.vocab, L = job.model.teacher_depth;
+Teacher::Teacher(const config::Job& job, double rho, int replicate, torch::Device device)
+    : Teacher(job,
+              [&] {
+                config::ToyTask t;
+                t.rho = rho;
+                t.teacher = replicate;
+                t.teacher_depth = job.model.teacher_depth;
+                return t;
+              }(),
+              device) {}
+
+Teacher::Teacher(const config::Job& job, const config::ToyTask& task, torch::Device device) {
+  const int m = job.model.teacher_width, n = job.model.vocab, L = task.teacher_depth;
+  const int replicate = task.teacher, K = task.teacher_groups;
+  const double rho = task.rho;
   // Own draws depend on (replicate, layer) only, so teachers of one replicate at different ρ
-  // interpolate between the same two extremes.
+  // interpolate between the same two extremes, and teacher groups reuse them.
   const std::string rep = "t" + std::to_string(replicate);
   const uint64_t shared_seed = derive_seed(job.seed, "teacher-shared", rep);
-  Mlp shared;
-  if (rho > 0.0) shared = draw_mlp(m, shared_seed);
   const double scale = 1.0 / std::sqrt(double(L));
-  for (int l = 0; l < L; ++l) {
-    Mlp own;
-    if (rho < 1.0) own = draw_mlp(m, derive_seed(job.seed, "teacher-layer", rep, l));
-    Layer blk;
-    blk.first.A = correlate(shared.A, own.A, rho).to(device);
-    blk.first.b = correlate(shared.b, own.b, rho).to(device);
-    blk.first.B = correlate(shared.B, own.B, rho).mul(scale).to(device);
-    layers_.push_back(std::move(blk));
+  if (K > 0) {
+    Mlp draw;
+    for (int l = 0; l < L; ++l) {
+      const int64_t group = int64_t(l) * K / L;
+      const int first = int((group * L + K - 1) / K);  // the group's first layer
+      if (l == first)
+        draw = K == 1 ? draw_mlp(m, shared_seed)
+                      : draw_mlp(m, derive_seed(job.seed, "teacher-layer", rep, first));
+      Layer blk;
+      blk.first.A = K == 1 ? draw.A.clone() : draw.A;
+      blk.first.b = K == 1 ? draw.b.clone() : draw.b;
+      blk.first.B = draw.B.mul(scale);
+      blk.first.A = blk.first.A.to(device);
+      blk.first.b = blk.first.b.to(device);
+      blk.first.B = blk.first.B.to(device);
+      layers_.push_back(std::move(blk));
+    }
+  } else {
+    Mlp shared;
+    if (rho > 0.0) shared = draw_mlp(m, shared_seed);
+    for (int l = 0; l < L; ++l) {
+      Mlp own;
+      if (rho < 1.0) own = draw_mlp(m, derive_seed(job.seed, "teacher-layer", rep, l));
+      Layer blk;
+      blk.first.A = correlate(shared.A, own.A, rho).to(device);
+      blk.first.b = correlate(shared.b, own.b, rho).to(device);
+      blk.first.B = correlate(shared.B, own.B, rho).mul(scale).to(device);
+      layers_.push_back(std::move(blk));
+    }
   }
   const uint64_t head_seed = derive_seed(job.seed, "teacher-head", rep);
   if (job.model.head == Head::Teacher) {
@@ -120,11 +152,44 @@ std::vector<torch::Tensor> Teacher::hidden_states(const torch::Tensor& h0) const
   return hs;
 }
 
+torch::Tensor student_input_map(const config::Job& job, int width, int replicate) {
+  const int64_t ms = job.model.teacher_width, m = width;
+  if (m == ms) return {};
+  // Gram–Schmidt (twice, in double) over the shorter side of a Gaussian draw: orthonormal rows
+  // (m < m*) or columns (m > m*). Written out rather than a LAPACK QR so the map is the same
+  // bits on every BLAS.
+  const int64_t rows = std::min(m, ms), cols = std::max(m, ms);
+  auto gen = generator(derive_seed(job.seed, "student-input", "t" + std::to_string(replicate), m));
+  auto g = torch::randn({rows, cols}, gen, torch::kFloat64).contiguous();
+  double* q = g.data_ptr<double>();
+  for (int64_t i = 0; i < rows; ++i) {
+    double* qi = q + i * cols;
+    for (int pass = 0; pass < 2; ++pass)
+      for (int64_t j = 0; j < i; ++j) {
+        const double* qj = q + j * cols;
+        double dot = 0;
+        for (int64_t c = 0; c < cols; ++c) dot += qi[c] * qj[c];
+        for (int64_t c = 0; c < cols; ++c) qi[c] -= dot * qj[c];
+      }
+    double norm = 0;
+    for (int64_t c = 0; c < cols; ++c) norm += qi[c] * qi[c];
+    norm = std::sqrt(norm);
+    for (int64_t c = 0; c < cols; ++c) qi[c] /= norm;
+  }
+  auto e = g.to(torch::kFloat32);
+  return m < ms ? e : e.t().contiguous();  // [m, m*]
+}
+
+torch::Tensor student_inputs(const torch::Tensor& h0, const torch::Tensor& map) {
+  if (!map.defined()) return h0;
+  return rms_norm(torch::mm(h0, map.to(h0.device()).t()));
+}
+
 // ---- student ----------------------------------------------------------------------------------
 
 StudentSpec StudentSpec::from(const config::Job& job, const config::ToyTask& task) {
   StudentSpec s;
-  s.width = job.model.width;
+  s.width = task.width;
   s.vocab = job.model.vocab;
   s.depth = task.depth;
   s.block = job.model.block;

@@ -38,9 +38,15 @@ torch::Tensor uniform(std::vector<int64_t> shape, double bound, uint64_t seed);
 
 class Teacher {
  public:
-  // Draws the teacher of replicate `replicate` at weight correlation `rho` from the job's seed:
-  // each layer is √ρ·shared + √(1−ρ)·own (exactly the shared draw at ρ = 1, its own at ρ = 0),
+  // Draws the teacher of `task` (its ρ or teacher groups K, its ℓ* and replicate) from the job's
+  // seed, in the teacher's width m*:
+  //   ρ:  each layer is √ρ·shared + √(1−ρ)·own (exactly the shared draw at ρ = 1, its own at 0);
+  //   K:  the layers in K contiguous groups as equal as possible, every layer of a group the same
+  //       draw: the shared draw for K = 1, else the own draw of the group's first layer, so
+  //       K = 1 is exactly the ρ = 1 teacher and K = ℓ* exactly the ρ = 0 one;
   // then every B is scaled by 1/√ℓ*.
+  Teacher(const config::Job& job, const config::ToyTask& task, torch::Device device = torch::kCPU);
+  // The teacher of replicate `replicate` at weight correlation `rho` (model.teacher_depth).
   Teacher(const config::Job& job, double rho, int replicate, torch::Device device = torch::kCPU);
 
   struct Output {
@@ -59,6 +65,16 @@ class Teacher {
   std::vector<Layer> layers_;
   torch::Tensor head_;
 };
+
+// How a student of width m reads inputs drawn in the teacher's width m*: h0_student =
+// RMSNorm(h0 · Eᵀ) with E [m, m*] a fixed random isometry, drawn once per (teacher replicate,
+// width): orthonormal rows for m < m* (the student sees a random m-dimensional view of the
+// input), orthonormal columns for m > m* (it sees all of it, embedded in more dimensions).
+// Undefined when m = m*: the study's students read h0 itself. E is fixed, not trained, so width
+// changes only the student's capacity (its residual stream and head), never the task.
+torch::Tensor student_input_map(const config::Job& job, int width, int replicate);
+// h0 as a student of `map`'s width reads it (h0 itself when the map is undefined).
+torch::Tensor student_inputs(const torch::Tensor& h0, const torch::Tensor& map);
 
 // Hyperparameters of one student (from the job and its grid point).
 struct StudentSpec {

@@ -32,9 +32,8 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-// FLOPs of one MLP forward on a batch: two matmuls of 4m·m multiply-adds each.
-double mlp_flops(const config::Job& job) {
-  const double m = job.model.width;
+// FLOPs of one MLP of width m forward on a batch: two matmuls of 4m·m multiply-adds each.
+double mlp_flops(const config::Job& job, double m) {
   return 2.0 * 2.0 * 4.0 * m * m * job.train.batch;
 }
 
@@ -57,8 +56,9 @@ std::string UnitSpec::describe() const {
   }
   std::string d;
   for (int x : depths) d += (d.empty() ? "" : ",") + std::to_string(x);
-  return "unit " + std::to_string(id) + " (rho " + config::format_number(rho) + ", teacher " +
-         std::to_string(teacher) + ", " + std::to_string(tasks.size()) + " students: depths " + d +
+  const std::string teacher = tasks.empty() ? "none" : tasks.front().teacher_key();
+  return "unit " + std::to_string(id) + " (teacher " + teacher + ", " +
+         std::to_string(tasks.size()) + " students: depths " + d +
          " at " + std::to_string(temps.size()) + " temperature(s), from step " +
          std::to_string(start_step) + ")";
 }
@@ -66,10 +66,7 @@ std::string UnitSpec::describe() const {
 TaskResult task_result(const ToyTask& task, const UnitContext& ctx) {
   TaskResult r;
   r.key = task.key;
-  r.params = {{"temperature", task.temperature},
-              {"rho", task.rho},
-              {"depth", double(task.depth)},
-              {"teacher", double(task.teacher)}};
+  r.params = task.params();
   r.host = ctx.host;
   r.rank = ctx.rank;
   return r;
@@ -80,32 +77,35 @@ uint64_t student_seed(const config::Job& job, const ToyTask& task) {
 }
 
 torch::Tensor training_inputs(const config::Job& job, const std::string& stream, int64_t step) {
-  return gaussian(derive_seed(job.seed, "inputs", stream, step), job.train.batch, job.model.width);
+  return gaussian(derive_seed(job.seed, "inputs", stream, step), job.train.batch,
+                  job.model.teacher_width);
 }
 
 torch::Tensor eval_inputs(const config::Job& job, const std::string& stream, int64_t step,
                           int batch) {
   const int64_t index = step * 1000 + batch;  // distinct fresh batches at every evaluation
-  return gaussian(derive_seed(job.seed, "eval", stream, index), job.train.batch, job.model.width);
+  return gaussian(derive_seed(job.seed, "eval", stream, index), job.train.batch,
+                  job.model.teacher_width);
 }
 
 torch::Tensor probe_inputs(const config::Job& job, const std::string& teacher_key) {
   return gaussian(derive_seed(job.seed, "probe", teacher_key), job.probe_hidden.inputs,
-                  job.model.width);
+                  job.model.teacher_width);
 }
 
 double student_cost(const config::Job& job, const ToyTask& task, int64_t from_step) {
   const double mlps = job.model.block == config::Block::Rk2 ? 2 : 1;
   const double steps = double(job.train.steps - from_step);
   // forward + backward ≈ 3 forwards; the head adds 2·m·n per input, twice more for backward.
-  const double head = 6.0 * job.model.width * job.model.vocab * job.train.batch;
-  const double per_step = 3.0 * mlps * task.depth * mlp_flops(job) + head;
+  const double head = 6.0 * task.width * job.model.vocab * job.train.batch;
+  const double per_step = 3.0 * mlps * task.depth * mlp_flops(job, task.width) + head;
   const double evals = job.train.eval.every > 0 ? steps / double(job.train.eval.every) : 1.0;
   return per_step * steps + evals * job.train.eval.batches * per_step / 3.0;
 }
 
-double teacher_cost(const config::Job& job, int64_t from_step) {
-  return double(job.train.steps - from_step) * job.model.teacher_depth * mlp_flops(job);
+double teacher_cost(const config::Job& job, const ToyTask& task, int64_t from_step) {
+  return double(job.train.steps - from_step) * task.teacher_depth *
+         mlp_flops(job, job.model.teacher_width);
 }
 
 CostModel CostModel::of(const config::Job& job) {
@@ -135,13 +135,13 @@ double reference_core_seconds(const config::Job& job, const std::vector<ToyTask>
                               const CostModel& model) {
   double s = 0;
   for (const auto& t : tasks)
-    s += teacher_cost(job, 0) / model.reference_teacher +
+    s += teacher_cost(job, t, 0) / model.reference_teacher +
          student_cost(job, t, 0) / model.reference_student;
   return s;
 }
 
-int64_t student_parameters(const config::Job& job, int depth) {
-  const int64_t m = job.model.width, n = job.model.vocab;
+int64_t student_parameters(const config::Job& job, int depth, int width) {
+  const int64_t m = width > 0 ? width : job.model.width, n = job.model.vocab;
   const int64_t mlps = job.model.block == config::Block::Rk2 ? 2 : 1;
   const int64_t head = job.model.head == config::Head::Trained ? n * m : 0;
   return int64_t(depth) * mlps * (4 * m * m + 4 * m + 4 * m * m) + head;
@@ -149,29 +149,32 @@ int64_t student_parameters(const config::Job& job, int depth) {
 
 UnitMemory unit_memory(const config::Job& job, const UnitSpec& unit) {
   UnitMemory mem;
-  const double m = job.model.width, B = job.train.batch;
+  const double B = job.train.batch, ms = job.model.teacher_width;
   const double mlps = job.model.block == config::Block::Rk2 ? 2 : 1;
-  int deepest = 0;
+  double deepest = 0;  // the largest depth·(per-layer activations) of a student
   for (const auto& t : unit.tasks) {
-    mem.student_state += 16.0 * double(student_parameters(job, t.depth)) +
+    mem.student_state += 16.0 * double(student_parameters(job, t.depth, t.width)) +
                          4.0 * double(job.train.steps - unit.start_step);
-    deepest = std::max(deepest, t.depth);
+    // Per layer: the input h, and per MLP branch v, 1/rms and relu(z) (the fused engine's saved
+    // activations).
+    const double m = t.width;
+    const double per_layer = B * (m + mlps * (m + 1 + 4 * m)) + (mlps > 1 ? B * m : 0);
+    deepest = std::max(deepest, double(t.depth) * per_layer + B * m);
   }
-  // Per layer: the input h, and per MLP branch v, 1/rms and relu(z) (the fused engine's saved
-  // activations), plus the teacher's ping-pong states and one branch.
-  const double per_layer = B * (m + mlps * (m + 1 + 4 * m)) + (mlps > 1 ? B * m : 0);
-  mem.activations = 4.0 * (double(deepest) * per_layer + B * (2 * m + m + 1 + 4 * m));
+  // Plus the teacher's ping-pong states and one branch.
+  mem.activations = 4.0 * (deepest + B * (2 * ms + 1 + 4 * ms));
   return mem;
 }
 
 std::vector<UnitSpec> plan_units(const config::Job& job, const std::vector<ToyTask>& tasks,
                                  const std::map<std::string, int64_t>& resume_step, int workers) {
-  // Group by the teacher and the step the students continue from.
-  std::map<std::tuple<double, int, int64_t>, std::vector<ToyTask>> groups;
+  // Group by the teacher (its structure, depth and replicate) and the step the students continue
+  // from.
+  std::map<std::tuple<int, int, double, int, int64_t>, std::vector<ToyTask>> groups;
   for (const auto& t : tasks) {
     auto it = resume_step.find(t.key);
     const int64_t from = it == resume_step.end() ? 0 : it->second;
-    groups[{t.rho, t.teacher, from}].push_back(t);
+    groups[{t.teacher_groups, t.teacher_depth, t.rho, t.teacher, from}].push_back(t);
   }
   std::vector<UnitSpec> units;
   const int independent = job.train.inputs == Inputs::Independent;
@@ -192,13 +195,13 @@ std::vector<UnitSpec> plan_units(const config::Job& job, const std::vector<ToyTa
     std::vector<UnitSpec> part(chunks);
     for (size_t i = 0; i < members.size(); ++i) part[i % chunks].tasks.push_back(members[i]);
     for (auto& u : part) {
-      u.rho = std::get<0>(k);
-      u.teacher = std::get<1>(k);
-      u.start_step = std::get<2>(k);
-      double c = job.train.inputs == Inputs::Shared ? teacher_cost(job, u.start_step) : 0.0;
+      u.start_step = std::get<4>(k);
+      const ToyTask& first = u.tasks.front();
+      double c =
+          job.train.inputs == Inputs::Shared ? teacher_cost(job, first, u.start_step) : 0.0;
       for (const auto& t : u.tasks) {
         c += student_cost(job, t, u.start_step);
-        if (job.train.inputs == Inputs::Independent) c += teacher_cost(job, u.start_step);
+        if (job.train.inputs == Inputs::Independent) c += teacher_cost(job, t, u.start_step);
       }
       u.cost = c;
       units.push_back(std::move(u));
@@ -257,7 +260,21 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
   auto fault = injected_failure(ctx.fail_task);
 
   auto t0 = Clock::now();
-  Teacher teacher(job, unit.rho, unit.teacher, dev);
+  if (unit.tasks.empty()) return UnitOutcome::Finished;
+  Teacher teacher(job, unit.tasks.front(), dev);
+  // Students of another width than the teacher's read the inputs through their fixed map.
+  std::map<int, torch::Tensor> input_map;
+  for (const auto& task : unit.tasks)
+    if (!input_map.count(task.width)) {
+      auto map = student_input_map(job, task.width, task.teacher);
+      input_map[task.width] = map.defined() ? map.to(dev) : map;
+    }
+  // h0 as each width reads it (h0 itself at the teacher's width).
+  auto by_width = [&](const torch::Tensor& h0) {
+    std::map<int, torch::Tensor> out;
+    for (const auto& [width, map] : input_map) out[width] = student_inputs(h0, map);
+    return out;
+  };
   std::vector<Trainee> trainees;
   trainees.reserve(unit.tasks.size());
 
@@ -278,11 +295,11 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
   std::map<size_t, std::pair<int, int64_t>> place;  // task index → (cohort, member)
   std::map<size_t, std::string> cohort_error;
   if (batched) {
-    std::map<std::pair<std::string, int>, std::vector<size_t>> groups;
+    std::map<std::tuple<std::string, int, int>, std::vector<size_t>> groups;
     for (size_t i = 0; i < unit.tasks.size(); ++i) {
       const auto& task = unit.tasks[i];
       const std::string stream = job.train.inputs == Inputs::Shared ? teacher_key : task.key;
-      groups[{stream, task.depth}].push_back(i);
+      groups[{stream, task.depth, task.width}].push_back(i);
     }
     for (auto& [key, idx] : groups) {
       std::vector<StudentSpec> specs;
@@ -393,10 +410,12 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
         auto h0 = rms_norm(eval_inputs(job, stream, step, b).to(dev));
         auto out = teacher.forward(h0);
         auto targets = targets_for(out, stream);
+        const auto h0_of = by_width(h0);
         for (auto& t : trainees) {
           if (!t.active || t.stream != stream) continue;
           auto ts = Clock::now();
-          sum[t.task.key] += t.student->loss(h0, targets.at(t.task.temperature)).item<double>();
+          sum[t.task.key] += t.student->loss(h0_of.at(t.task.width), targets.at(t.task.temperature))
+                                 .item<double>();
           t.seconds += seconds_since(ts);
         }
       }
@@ -418,11 +437,13 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
       auto tt = Clock::now();
       torch::Tensor h0;
       std::map<double, torch::Tensor> targets;
+      std::map<int, torch::Tensor> h0_of;
       {
         torch::NoGradGuard no_grad;
         profile::Scope teacher_phase(profile::Phase::teacher);
         h0 = rms_norm(training_inputs(job, stream, s).to(dev));
         targets = targets_for(teacher.forward(h0), stream);
+        h0_of = by_width(h0);
       }
       int active = 0;
       for (const auto& t : trainees) active += t.active && t.stream == stream;
@@ -459,7 +480,8 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
         for (auto* t : lane[l]) {
           auto ts = Clock::now();
           try {
-            t->losses[s - start].copy_(t->student->train_step(h0, targets.at(t->task.temperature)));
+            t->losses[s - start].copy_(t->student->train_step(h0_of.at(t->task.width),
+                                                              targets.at(t->task.temperature)));
           } catch (const std::exception& e) {
             errors[l].emplace_back(t, e.what());
             continue;
@@ -485,7 +507,7 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
         std::vector<torch::Tensor> member_targets;
         for (auto* t : rows) member_targets.push_back(targets.at(t->task.temperature));
         try {
-          auto losses = cohorts[c]->train_step(h0, member_targets);
+          auto losses = cohorts[c]->train_step(h0_of.at(rows.front()->task.width), member_targets);
           for (auto* t : rows)
             if (t->active) t->losses[s - start].copy_(losses[t->member]);
         } catch (const std::exception& e) {
@@ -510,8 +532,8 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
   check_losses(S);
 
   // Hidden-state probes of each trained student on fresh inputs shared by the whole teacher.
-  torch::Tensor probe_h0;
-  if (job.probe_hidden.inputs > 0) probe_h0 = rms_norm(probe_inputs(job, teacher_key).to(dev));
+  std::map<int, torch::Tensor> probe_h0;
+  if (job.probe_hidden.inputs > 0) probe_h0 = by_width(rms_norm(probe_inputs(job, teacher_key).to(dev)));
   for (auto& t : trainees) {
     if (!t.active) continue;
     auto r = base_result(t, ctx);
@@ -519,9 +541,9 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
       r.train_loss = read_losses(t, S - start);
       r.eval_step = t.eval_step;
       r.test_loss = t.test_loss;
-      if (probe_h0.defined()) {
+      if (!probe_h0.empty()) {
         torch::NoGradGuard no_grad;
-        auto p = probe_hidden(t.student->hidden_states(probe_h0));
+        auto p = probe_hidden(t.student->hidden_states(probe_h0.at(t.task.width)));
         r.probe_inputs = p.inputs;
         r.theta = std::move(p.theta);
         r.theta_dh = std::move(p.theta_dh);

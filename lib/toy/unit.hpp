@@ -18,9 +18,8 @@ namespace depthscale::toy {
 
 struct UnitSpec {
   int id = 0;
-  double rho = 0.0;
-  int teacher = 0;
   int64_t start_step = 0;  // every task of the unit continues from this step
+  // Every task of a unit learns from one teacher (the same ToyTask::teacher_key()).
   std::vector<config::ToyTask> tasks;
   double cost = 0;  // estimated FLOPs still to do
   std::string describe() const;
@@ -28,8 +27,8 @@ struct UnitSpec {
 
 // FLOPs to train one student from `from_step` to the end (forward + backward + its evals).
 double student_cost(const config::Job& job, const config::ToyTask& task, int64_t from_step);
-// FLOPs of the teacher forwards one unit needs from `from_step` on.
-double teacher_cost(const config::Job& job, int64_t from_step);
+// FLOPs of the teacher forwards one unit needs from `from_step` on (the teacher of `task`).
+double teacher_cost(const config::Job& job, const config::ToyTask& task, int64_t from_step);
 
 // The cost model behind `run --dry-run` and the wall-time guard. Rates are one core's, measured
 // by bench/run_toy_bench.sh on an exp9 work unit, and depend on which kernels the fused engine's
@@ -63,9 +62,10 @@ struct UnitMemory {
   double total() const { return student_state + activations; }
 };
 UnitMemory unit_memory(const config::Job& job, const UnitSpec& unit);
-int64_t student_parameters(const config::Job& job, int depth);
+// Parameters of a student of this depth and width (0: model.width).
+int64_t student_parameters(const config::Job& job, int depth, int width = 0);
 
-// Splits tasks into units: grouped by (ρ, replicate, resume step), each group dealt round-robin
+// Splits tasks into units: grouped by (teacher, resume step), each group dealt round-robin
 // over depth into as many units as keeps `workers` busy (at least two units per worker in all),
 // or into units of `job.run.unit_size` when the job fixes it. Sorted most expensive first.
 std::vector<UnitSpec> plan_units(const config::Job& job, const std::vector<config::ToyTask>& tasks,

@@ -199,7 +199,7 @@ TEST(Toy, PlannerSplitsForWorkersAndKeepsEveryTaskOnce) {
     }
     for (const auto& t : units[i].tasks) {
       EXPECT_TRUE(seen.insert(t.key).second);
-      EXPECT_EQ(t.teacher, units[i].teacher);
+      EXPECT_EQ(t.teacher_key(), units[i].tasks.front().teacher_key());
     }
   }
   EXPECT_EQ(seen.size(), tasks.size());

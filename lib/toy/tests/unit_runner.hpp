@@ -45,8 +45,6 @@ inline UnitOutcome run(const config::Job& job, const UnitSpec& unit, Collected& 
 
 inline UnitSpec unit_of(const config::Job&, std::vector<config::ToyTask> tasks) {
   UnitSpec u;
-  u.rho = tasks.front().rho;
-  u.teacher = tasks.front().teacher;
   u.tasks = std::move(tasks);
   return u;
 }
