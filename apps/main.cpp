@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   const std::vector<app::Command> commands = {
       run,
       app::add_status(app),
-      app::add_reduce(app),
+      app::add_reduce(app, env),
       app::add_plot(app, env),
       app::add_fit_scaling(app, env),
       app::add_submit(app, env),

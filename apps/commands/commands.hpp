@@ -10,6 +10,8 @@
 #include <string>
 #include <utility>
 
+#include "fit/reduce.hpp"
+
 namespace depthscale::fit {
 struct FitScalingOptions;
 }
@@ -45,7 +47,7 @@ struct Command {
 
 Command add_run(CLI::App& app, const Environment& env);
 Command add_status(CLI::App& app);
-Command add_reduce(CLI::App& app);
+Command add_reduce(CLI::App& app, const Environment& env);
 Command add_plot(CLI::App& app, const Environment& env);
 Command add_fit_scaling(CLI::App& app, const Environment& env);
 Command add_tokenize(CLI::App& app);
@@ -53,6 +55,14 @@ Command add_submit(CLI::App& app, const Environment& env);
 Command add_merge(CLI::App& app);
 Command add_convert(CLI::App& app);
 Command add_report(CLI::App& app, const Environment& env);
+
+// `depthscale reduce`: the depth fits' options, or with --decompose the decomposition's.
+struct ReduceCommandOptions {
+  fit::ReduceOptions reduce;  // path and depth_offset serve both
+  bool decompose = false;
+  fit::DecomposeOptions decomposition;  // its path and depth_offset come from `reduce`
+};
+void add_reduce_options(CLI::App& command, ReduceCommandOptions& options);
 
 // The fit-scaling and plot options alone (apps/tests parse command lines with them).
 void add_fit_scaling_options(CLI::App& command, fit::FitScalingOptions& options);

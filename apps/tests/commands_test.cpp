@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include "config/job.hpp"
 #include "fit/fit.hpp"
 #include "plot/plot.hpp"
+#include "store/store.hpp"
 
 namespace app = depthscale::app;
 using depthscale::fit::FitScalingOptions;
@@ -102,6 +104,130 @@ TEST(PlotCommand, CommandLineOptions) {
     PlotOptions p;
     EXPECT_THROW(parse(bad, p), CLI::ParseError) << (bad.empty() ? "" : bad.back());
   }
+  fs::remove_all(dir);
+}
+
+// `depthscale reduce FILE [--decompose ...]`: the decomposition's options need --decompose, and
+// the plain reduce keeps its own (--L0-floor, which --decompose excludes).
+TEST(ReduceCommand, CommandLineOptions) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("ds_reduce_cli_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string file = (dir / "s.h5").string();
+  std::ofstream(file) << "x";
+  auto parse = [](std::vector<const char*> args, app::ReduceCommandOptions& o) {
+    CLI::App cli("t");
+    app::add_reduce_options(cli, o);
+    args.insert(args.begin(), "reduce");
+    cli.parse(static_cast<int>(args.size()), args.data());
+  };
+  app::ReduceCommandOptions o;
+  parse({file.c_str(), "--decompose", "--min-step", "500", "--bootstrap", "50", "--holdout", "4",
+         "--out", "d", "--depth-offset", "2", "--seed", "7"},
+        o);
+  EXPECT_TRUE(o.decompose);
+  EXPECT_EQ(o.reduce.path, file);
+  EXPECT_EQ(o.reduce.depth_offset, 2.0);
+  EXPECT_EQ(o.decomposition.min_step, 500);
+  EXPECT_EQ(o.decomposition.bootstrap, 50);
+  EXPECT_EQ(o.decomposition.holdout, 4);
+  EXPECT_EQ(o.decomposition.out_dir, "d");
+  EXPECT_EQ(o.decomposition.seed, 7u);
+  app::ReduceCommandOptions d;
+  parse({file.c_str(), "--L0-floor", "0"}, d);  // the plain reduce, as before
+  EXPECT_FALSE(d.decompose);
+  EXPECT_EQ(d.reduce.L0_floor, 0.0);
+  EXPECT_EQ(d.decomposition.min_step, 1);
+  for (std::vector<const char*> bad :
+       {std::vector<const char*>{file.c_str(), "--bootstrap", "10"},  // needs --decompose
+        {file.c_str(), "--decompose", "--L0-floor", "0"},
+        {file.c_str(), "--decompose", "--min-step", "0"},
+        {file.c_str(), "--decompose", "--holdout", "-1"}}) {
+    app::ReduceCommandOptions p;
+    EXPECT_THROW(parse(bad, p), CLI::ParseError) << bad[1] << " " << bad.back();
+  }
+  fs::remove_all(dir);
+}
+
+// `depthscale reduce FILE --decompose` end to end: a small sweep file from the store API whose
+// losses follow a known law, the command as main() runs it, the recovered exponents in the fit.csv,
+// and a non-empty CSV and figure per cell.
+TEST(ReduceCommand, DecomposeWritesCsvsAndFigures) {
+  namespace fs = std::filesystem;
+  namespace store = depthscale::store;
+  const fs::path dir =
+      fs::temp_directory_path() / ("ds_decompose_cli_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string path = (dir / "toy.h5").string();
+  const std::string job =
+      "name: t\nkind: toy\nseed: 1\ngrid: {temperature: [1.0], rho: [0.0], depth: [2, 4, 8], "
+      "teacher: [0]}\nmodel: {width: 16, vocab: 32, teacher_depth: 24}\ntrain: {loss: kl, steps: "
+      "800, batch: 128, eval: {every: 100, batches: 2}}\n";
+  store::SweepHeader h;
+  h.job_yaml = h.effective = job;
+  h.git_commit = h.version = h.torch_version = "test";
+  store::SweepFile::create(path, h, true);
+  {
+    store::File f = store::File::open(path, store::Mode::ReadWrite);
+    store::Group tasks = f.root().open_group("tasks");
+    for (int m : {8, 16, 32})
+      for (int l : {2, 4, 8}) {
+        store::TaskResult r;
+        r.key = "m" + std::to_string(m) + "_d" + std::to_string(l);
+        r.params = {{"rho", 0.0},           {"temperature", 1.0}, {"depth", double(l)},
+                    {"teacher", 0.0},       {"width", double(m)}, {"teacher_depth", 24.0},
+                    {"teacher_groups", 0.0}};
+        r.complete = true;
+        r.host = "test";
+        r.train_loss = {1.0f};
+        for (int64_t step = 100; step <= 800; step += 100) {
+          const double D = double(step) * 128;
+          r.eval_step.push_back(step);
+          r.test_loss.push_back(float(2.0 / m + 0.3 * std::pow(l, -1.2) + 30 / std::sqrt(D) + 0.1));
+        }
+        store::write_task(tasks, r);
+      }
+    f.flush();
+  }
+  CLI::App cli("t");
+  app::Environment env;
+  const app::Command cmd = app::add_reduce(cli, env);
+  const std::string out = (dir / "out").string();
+  std::vector<const char*> args = {"t",  "reduce",    path.c_str(), "--decompose", "--bootstrap",
+                                   "10", "--holdout", "2",          "--out",       out.c_str()};
+  cli.parse(static_cast<int>(args.size()), args.data());
+  testing::internal::CaptureStdout();
+  const int rc = cmd.run();
+  const std::string printed = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(rc, app::kDone) << printed;
+  EXPECT_NE(printed.find("rho0_T1_ls24"), std::string::npos) << printed;
+  const fs::path cell = fs::path(out) / "rho0_T1_ls24";
+  for (const char* name : {"fit.csv", "parts.csv", "bootstrap.csv", "holdout.csv",
+                           "scaling_parts.png", "scaling_parts.csv", "scaling_parts.gp"}) {
+    EXPECT_TRUE(fs::exists(cell / name)) << name;
+    if (fs::exists(cell / name)) {
+      EXPECT_GT(fs::file_size(cell / name), 100u) << name;
+    }
+  }
+  // The exponents in fit.csv: α_m = 1, α_ℓ = 1.2, α_D = 0.5.
+  std::ifstream fit(cell / "fit.csv");
+  std::string line;
+  int found = 0;
+  while (std::getline(fit, line)) {
+    const auto value = [&](const std::string& name) {
+      return line.rfind(name + ",", 0) == 0 ? std::stod(line.substr(name.size() + 1)) : NAN;
+    };
+    for (auto [name, truth] : {std::pair<const char*, double>{"alpha_m", 1.0},
+                               {"alpha_l", 1.2},
+                               {"alpha_D", 0.5},
+                               {"L0", 0.1}})
+      if (const double v = value(name); !std::isnan(v)) {
+        EXPECT_NEAR(v, truth, 1e-3) << name;
+        ++found;
+      }
+  }
+  EXPECT_EQ(found, 4);
   fs::remove_all(dir);
 }
 

@@ -9,11 +9,13 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "error/error.hpp"
@@ -264,6 +266,46 @@ OptimalShape optimal_shape(const ScalingFit& fit, const std::vector<double>& wid
                                                       256, 512, 1024, 2048, 4096, 8192, 16384});
 // ℓ*(m) for the fitted parameters (numeric when depth_offset ≠ 0); NaN without an optimum.
 double optimal_depth(const ScalingParams& p, double width, double depth_offset = 0.0);
+
+// ============================================================================================
+// The shared analysis of a ScalingData: the fit with its table, fit.csv and parts.csv, then the
+// bootstrap and held-out checks. `depthscale fit-scaling` (the Chinchilla CSV) and `depthscale
+// reduce --decompose` (the cells of a toy sweep, reduce.hpp) both run it, so the two entry points
+// share one solver, one set of SEs and one report; they differ only in how rows are named.
+// ============================================================================================
+
+struct ScalingAnalysisOptions {
+  double depth_offset = 0.0;
+  int bootstrap = 0;              // resamples over points (0: none)
+  int holdout = 0;                // repeats of the 80/20 split (0: none)
+  std::uint64_t seed = 20260122;  // bootstrap seed; the held-out splits use seed + 1
+  std::string out_dir;  // write fit.csv, parts.csv, bootstrap.csv, holdout.csv here; empty: none
+  std::string points_label = "rows kept";  // the printed table's name for the points fitted
+  // parts.csv: its leading columns (a comma list naming each point and its m, ℓ, D) and their
+  // cells for point i; loss,predicted,width_part,depth_part,data_part,L0,log_residual follow.
+  std::string parts_header = "line,model_size,FLOP,num_tokens,d_model,n_layers";
+  // Unset: the ScalingData's line, model_size, FLOP, D, m, ℓ (the header above).
+  std::function<std::string(std::size_t)> parts_row;
+  // Extra name,value rows of fit.csv, written before depth_offset.
+  std::vector<std::pair<std::string, std::string>> fit_rows;
+};
+
+struct ScalingAnalysis {
+  ScalingFit fit;
+  double mean_relative_error = kNaN;  // mean over points of |L̂ − L| / L
+  std::optional<BootstrapResult> bootstrap;
+  std::optional<HoldoutResult> holdout;
+};
+
+// The main fit: prints its table and mean relative error, writes fit.csv and parts.csv. Throws
+// Error when the fit does not converge (and std::invalid_argument for unusable data, as
+// fit_scaling does).
+ScalingAnalysis analyse_scaling_fit(const ScalingData& data, const ScalingAnalysisOptions& options,
+                                    std::ostream& out);
+// The checks of that fit: bootstrap over points and the 80/20 held-out validation (as requested in
+// `options`), printed and written to bootstrap.csv and holdout.csv; stored in `analysis`.
+void analyse_scaling_checks(const ScalingData& data, const ScalingAnalysisOptions& options,
+                            ScalingAnalysis& analysis, std::ostream& out);
 
 // ============================================================================================
 // The `depthscale fit-scaling` analysis (apps/ parses its command line)

@@ -35,7 +35,7 @@ std::string params_csv(const ScalingParams& p) {
   return s;
 }
 
-void print_fit(std::ostream& out, const ScalingFit& fit) {
+void print_fit(std::ostream& out, const ScalingFit& fit, const std::string& points_label) {
   const auto& names = scaling_param_names();
   out << fmt::format("  {:<10} {:>16} {:>14}\n", "parameter", "value", "SE");
   for (int k = 0; k < 7; ++k)
@@ -51,7 +51,7 @@ void print_fit(std::ostream& out, const ScalingFit& fit) {
   out << fmt::format("  iterations     {}   (Ceres LM, best start + polish)\n", fit.iterations);
   out << fmt::format("  starts         {} usable, {} reached the best objective (1e-9 rel.)\n",
                      fit.n_starts, fit.n_starts_at_best);
-  out << fmt::format("  rows kept      {}\n", fit.n_points);
+  out << fmt::format("  {:<14} {}\n", points_label, fit.n_points);
   out << fmt::format(
       "  SEs            Cov = s^2 (J^T J)^-1, J = d r/d theta of the {} residuals r = log L - "
       "log Lhat, s^2 = RSS/(n-7) = {:.6g}\n",
@@ -60,6 +60,108 @@ void print_fit(std::ostream& out, const ScalingFit& fit) {
 }
 
 }  // namespace
+
+ScalingAnalysis analyse_scaling_fit(const ScalingData& data, const ScalingAnalysisOptions& o,
+                                    std::ostream& out) {
+  const double off = o.depth_offset;
+  const fs::path dir = o.out_dir;
+  if (!o.out_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw Error(fmt::format("cannot create {}: {}", o.out_dir, ec.message()));
+  }
+  ScalingAnalysis a;
+  ScalingFitOptions fopt;
+  fopt.depth_offset = off;
+  a.fit = fit_scaling(data, fopt);
+  const ScalingFit& fit = a.fit;
+  print_fit(out, fit, o.points_label);
+  if (!fit.converged) throw Error("the main fit did not converge: " + fit.message);
+  // The paper quotes its fit's accuracy this way (0.4%).
+  double mre = 0;
+  for (std::size_t i = 0; i < data.size(); ++i)
+    mre += std::fabs(
+               loss_parts(fit.params, data.width[i], data.depth[i], data.tokens[i], off).total() -
+               data.loss[i]) /
+           data.loss[i] / double(data.size());
+  a.mean_relative_error = mre;
+  out << fmt::format("  mean rel. error {:.3f}%   (mean over points of |Lhat - L| / L)\n",
+                     100 * mre);
+
+  if (!o.out_dir.empty()) {
+    auto f = open_csv(dir, "fit.csv");
+    f << "name,value,se\n";
+    for (int k = 0; k < 7; ++k)
+      f << fmt::format("{},{:.17g},{:.17g}\n", scaling_param_names()[k], fit.params[k], fit.se[k]);
+    for (int t = 0; t < 3; ++t)
+      f << fmt::format("{},{:.17g},{:.17g}\n", kTermNames[t], fit.c(t), fit.c(t) * fit.se[2 * t]);
+    f << fmt::format("objective,{:.17g},\nrss_log,{:.17g},\ns2_log,{:.17g},\n", fit.objective,
+                     fit.rss, fit.s2);
+    f << fmt::format("gradient_norm,{:.17g},\niterations,{},\nn_points,{},\n", fit.gradient_norm,
+                     fit.iterations, fit.n_points);
+    for (const auto& [name, value] : o.fit_rows) f << name << "," << value << ",\n";
+    f << fmt::format("depth_offset,{:.17g},\n", off);
+    f << fmt::format("mean_relative_error,{:.17g},\n", mre);
+
+    auto p = open_csv(dir, "parts.csv");
+    p << o.parts_header << ",loss,predicted,width_part,depth_part,data_part,L0,log_residual\n";
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      const LossParts lp =
+          loss_parts(fit.params, data.width[i], data.depth[i], data.tokens[i], off);
+      p << (o.parts_row ? o.parts_row(i)
+                        : fmt::format("{},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g}", data.line[i],
+                                      data.model_size[i], data.flop[i], data.tokens[i],
+                                      data.width[i], data.depth[i]))
+        << fmt::format(",{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g}\n", data.loss[i],
+                       lp.total(), lp.width, lp.depth, lp.data, lp.L0,
+                       std::log(data.loss[i]) - std::log(lp.total()));
+    }
+  }
+  return a;
+}
+
+void analyse_scaling_checks(const ScalingData& data, const ScalingAnalysisOptions& o,
+                            ScalingAnalysis& a, std::ostream& out) {
+  const double off = o.depth_offset;
+  const fs::path dir = o.out_dir;
+  const ScalingFit& fit = a.fit;
+  if (o.bootstrap > 0) {
+    a.bootstrap = bootstrap_scaling(data, fit.params, o.bootstrap, o.seed, off);
+    const BootstrapResult& b = *a.bootstrap;
+    out << fmt::format("\nbootstrap over points: {} resamples (seed {}), {} failed\n", o.bootstrap,
+                       o.seed, b.n_failed);
+    out << fmt::format("  {:<10} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}\n", "parameter",
+                       "estimate", "boot mean", "boot sd", "2.5%", "97.5%", "Jacobian SE");
+    for (int k = 0; k < 7; ++k)
+      out << fmt::format("  {:<10} {:>12.6g} {:>12.6g} {:>12.4g} {:>12.6g} {:>12.6g} {:>12.4g}\n",
+                         scaling_param_names()[k], fit.params[k], b.mean[k], b.sd[k], b.lo[k],
+                         b.hi[k], fit.se[k]);
+    if (!o.out_dir.empty()) {
+      auto f = open_csv(dir, "bootstrap.csv");
+      f << "resample" << params_header() << ",objective\n";
+      for (std::size_t i = 0; i < b.samples.size(); ++i)
+        f << i << params_csv(b.samples[i]) << fmt::format(",{:.17g}\n", b.objectives[i]);
+    }
+  }
+
+  if (o.holdout > 0) {
+    a.holdout = holdout_scaling(data, fit.params, o.holdout, o.seed + 1, off);
+    const HoldoutResult& h = *a.holdout;
+    out << fmt::format("\n80/20 held-out validation, {} repeats (seed {}):\n", o.holdout,
+                       o.seed + 1);
+    out << fmt::format("  in-sample mean squared log error  {:.6g} +- {:.2g}\n", h.train.mean,
+                       h.train.se);
+    out << fmt::format("  held-out  mean squared log error  {:.6g} +- {:.2g}   (ratio {:.3g})\n",
+                       h.test.mean, h.test.se, h.test.mean / h.train.mean);
+    if (!o.out_dir.empty()) {
+      auto f = open_csv(dir, "holdout.csv");
+      f << "repeat,train_msle,test_msle" << params_header() << "\n";
+      for (std::size_t i = 0; i < h.params.size(); ++i)
+        f << fmt::format("{},{:.17g},{:.17g}", i, h.train_msle[i], h.test_msle[i])
+          << params_csv(h.params[i]) << "\n";
+    }
+  }
+}
 
 void fit_scaling_report(const FitScalingOptions& o, std::ostream& out) {
   if (o.data_path.empty()) throw Error("no data file given");
@@ -88,49 +190,15 @@ void fit_scaling_report(const FitScalingOptions& o, std::ostream& out) {
       "leaves {}\n\n",
       all.size(), k_main, k_main, data.size());
 
-  ScalingFitOptions fopt;
-  fopt.depth_offset = off;
-  const ScalingFit fit = fit_scaling(data, fopt);
-  print_fit(out, fit);
-  if (!fit.converged) throw Error("the main fit did not converge: " + fit.message);
-  // The paper quotes its fit's accuracy this way (0.4%).
-  double mre = 0;
-  for (std::size_t i = 0; i < data.size(); ++i)
-    mre += std::fabs(
-               loss_parts(fit.params, data.width[i], data.depth[i], data.tokens[i], off).total() -
-               data.loss[i]) /
-           data.loss[i] / double(data.size());
-  out << fmt::format("  mean rel. error {:.3f}%   (mean over points of |Lhat - L| / L)\n",
-                     100 * mre);
-
-  if (!dir.empty()) {
-    auto f = open_csv(dir, "fit.csv");
-    f << "name,value,se\n";
-    for (int k = 0; k < 7; ++k)
-      f << fmt::format("{},{:.17g},{:.17g}\n", scaling_param_names()[k], fit.params[k], fit.se[k]);
-    for (int t = 0; t < 3; ++t)
-      f << fmt::format("{},{:.17g},{:.17g}\n", kTermNames[t], fit.c(t), fit.c(t) * fit.se[2 * t]);
-    f << fmt::format("objective,{:.17g},\nrss_log,{:.17g},\ns2_log,{:.17g},\n", fit.objective,
-                     fit.rss, fit.s2);
-    f << fmt::format("gradient_norm,{:.17g},\niterations,{},\nn_points,{},\n", fit.gradient_norm,
-                     fit.iterations, fit.n_points);
-    f << fmt::format("exclude_top,{},\ndepth_offset,{:.17g},\n", k_main, off);
-    f << fmt::format("mean_relative_error,{:.17g},\n", mre);
-
-    auto p = open_csv(dir, "parts.csv");
-    p << "line,model_size,FLOP,num_tokens,d_model,n_layers,loss,predicted,width_part,"
-         "depth_part,data_part,L0,log_residual\n";
-    for (std::size_t i = 0; i < data.size(); ++i) {
-      const LossParts lp =
-          loss_parts(fit.params, data.width[i], data.depth[i], data.tokens[i], off);
-      p << fmt::format(
-          "{},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},"
-          "{:.17g},{:.17g}\n",
-          data.line[i], data.model_size[i], data.flop[i], data.tokens[i], data.width[i],
-          data.depth[i], data.loss[i], lp.total(), lp.width, lp.depth, lp.data, lp.L0,
-          std::log(data.loss[i]) - std::log(lp.total()));
-    }
-  }
+  ScalingAnalysisOptions aopt;
+  aopt.depth_offset = off;
+  aopt.bootstrap = o.bootstrap;
+  aopt.holdout = o.holdout;
+  aopt.seed = o.seed;
+  aopt.out_dir = o.out_dir;
+  aopt.fit_rows = {{"exclude_top", std::to_string(k_main)}};
+  ScalingAnalysis analysis = analyse_scaling_fit(data, aopt, out);
+  const ScalingFit& fit = analysis.fit;
 
   // Implied optimal width–depth relation at fixed N ∝ m²ℓ.
   const OptimalShape shape = optimal_shape(fit);
@@ -237,40 +305,7 @@ void fit_scaling_report(const FitScalingOptions& o, std::ostream& out) {
     }
   }
 
-  if (o.bootstrap > 0) {
-    const BootstrapResult b = bootstrap_scaling(data, fit.params, o.bootstrap, o.seed, off);
-    out << fmt::format("\nbootstrap over points: {} resamples (seed {}), {} failed\n", o.bootstrap,
-                       o.seed, b.n_failed);
-    out << fmt::format("  {:<10} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}\n", "parameter",
-                       "estimate", "boot mean", "boot sd", "2.5%", "97.5%", "Jacobian SE");
-    for (int k = 0; k < 7; ++k)
-      out << fmt::format("  {:<10} {:>12.6g} {:>12.6g} {:>12.4g} {:>12.6g} {:>12.6g} {:>12.4g}\n",
-                         scaling_param_names()[k], fit.params[k], b.mean[k], b.sd[k], b.lo[k],
-                         b.hi[k], fit.se[k]);
-    if (!dir.empty()) {
-      auto f = open_csv(dir, "bootstrap.csv");
-      f << "resample" << params_header() << ",objective\n";
-      for (std::size_t i = 0; i < b.samples.size(); ++i)
-        f << i << params_csv(b.samples[i]) << fmt::format(",{:.17g}\n", b.objectives[i]);
-    }
-  }
-
-  if (o.holdout > 0) {
-    const HoldoutResult h = holdout_scaling(data, fit.params, o.holdout, o.seed + 1, off);
-    out << fmt::format("\n80/20 held-out validation, {} repeats (seed {}):\n", o.holdout,
-                       o.seed + 1);
-    out << fmt::format("  in-sample mean squared log error  {:.6g} +- {:.2g}\n", h.train.mean,
-                       h.train.se);
-    out << fmt::format("  held-out  mean squared log error  {:.6g} +- {:.2g}   (ratio {:.3g})\n",
-                       h.test.mean, h.test.se, h.test.mean / h.train.mean);
-    if (!dir.empty()) {
-      auto f = open_csv(dir, "holdout.csv");
-      f << "repeat,train_msle,test_msle" << params_header() << "\n";
-      for (std::size_t i = 0; i < h.params.size(); ++i)
-        f << fmt::format("{},{:.17g},{:.17g}", i, h.train_msle[i], h.test_msle[i])
-          << params_csv(h.params[i]) << "\n";
-    }
-  }
+  analyse_scaling_checks(data, aopt, analysis, out);
 
   if (o.exclude_top.size() > 1) {
     const auto scan = exclusion_scan(all, o.exclude_top, off);

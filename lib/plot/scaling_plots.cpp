@@ -31,21 +31,23 @@ using detail::quote;
 
 namespace {
 
-// The columns plotted, each under its short name or the name `depthscale fit-scaling` writes
-// (its parts.csv keeps the data file's names: d_model, n_layers, num_tokens).
+// The columns plotted, each under its short name, the name `depthscale fit-scaling` writes (its
+// parts.csv keeps the data file's names: d_model, n_layers, num_tokens) or the one `depthscale
+// reduce --decompose` writes for toy sweeps (width, depth).
 struct Column {
   const char* name;
   const char* alias;
+  const char* toy_alias;
 };
-constexpr std::array<Column, 9> kColumns = {{{"m", "d_model"},
-                                             {"l", "n_layers"},
-                                             {"D", "num_tokens"},
-                                             {"loss", nullptr},
-                                             {"depth_part", nullptr},
-                                             {"width_part", nullptr},
-                                             {"data_part", nullptr},
-                                             {"L0", nullptr},
-                                             {"predicted", nullptr}}};
+constexpr std::array<Column, 9> kColumns = {{{"m", "d_model", "width"},
+                                             {"l", "n_layers", "depth"},
+                                             {"D", "num_tokens", nullptr},
+                                             {"loss", nullptr, nullptr},
+                                             {"depth_part", nullptr, nullptr},
+                                             {"width_part", nullptr, nullptr},
+                                             {"data_part", nullptr, nullptr},
+                                             {"L0", nullptr, nullptr},
+                                             {"predicted", nullptr, nullptr}}};
 
 std::string trim(const std::string& s) {
   std::size_t a = 0, b = s.size();
@@ -68,7 +70,8 @@ std::vector<std::string> split(const std::string& line) {
 
 struct Parts {
   std::map<std::string, std::vector<double>> values;  // short column name → values, file order
-  bool raw_depth = false;  // l came from n_layers: the depth before any offset
+  bool raw_depth = false;  // l came from n_layers or depth: the depth before any offset
+  bool toy = false;        // the columns of a toy sweep's decomposition (width, depth, D)
 };
 
 Parts read_parts(const std::string& path) {
@@ -87,11 +90,16 @@ Parts read_parts(const std::string& path) {
     } else if (c.alias != nullptr && index.count(c.alias)) {
       where[c.name] = index[c.alias];
       parts.raw_depth = parts.raw_depth || std::string(c.name) == "l";
+    } else if (c.toy_alias != nullptr && index.count(c.toy_alias)) {
+      where[c.name] = index[c.toy_alias];
+      parts.raw_depth = parts.raw_depth || std::string(c.name) == "l";
+      parts.toy = true;
     } else {
       std::vector<std::string> need;
       for (const auto& k : kColumns) need.push_back(k.name);
-      throw PlotError(fmt::format("{}:1: no column '{}'{} (need {})", path, c.name,
+      throw PlotError(fmt::format("{}:1: no column '{}'{}{} (need {})", path, c.name,
                                   c.alias ? fmt::format(" or '{}'", c.alias) : "",
+                                  c.toy_alias ? fmt::format(" or '{}'", c.toy_alias) : "",
                                   detail::join(need, ",")));
     }
   }
@@ -270,11 +278,14 @@ void plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir
     };
     panel("depth:  L − c_m/m^{α_m} − c_D/D^{α_D} − L_0", depth_label, "leftover loss (log scale)",
           "l", "depth");
-    panel("width:  L − " + depth_term + " − c_D/D^{α_D} − L_0", "width m = d_{model} (log scale)",
+    panel("width:  L − " + depth_term + " − c_D/D^{α_D} − L_0",
+          read.toy ? "student width m (log scale)" : "width m = d_{model} (log scale)",
           "leftover loss (log scale)", "m", "width");
     body += "set format x '%.0s%c'\n";  // 2G, 10G, 100G: token counts read at a glance
     panel("data:  L − c_m/m^{α_m} − " + depth_term + " − L_0",
-          "training tokens D (log scale; G = 10^9)", "leftover loss (log scale)", "D", "data");
+          read.toy ? "inputs seen D = step × batch (log scale; k = 10^3, M = 10^6)"
+                   : "training tokens D (log scale; G = 10^9)",
+          "leftover loss (log scale)", "D", "data");
     // Predicted against observed on equal axes: points on the dashed diagonal are fitted exactly.
     const auto [olo, ohi] = extent("loss");
     const auto [plo, phi] = extent("predicted");
