@@ -483,6 +483,32 @@ INSTANTIATE_TEST_SUITE_P(
                 {{31, "probe: {a: 1}"}, {32, B}, {33, B}, {34, B}},
                 "t.yaml:31: probe:",
                 "only allowed with kind: probe"},
+        // the axes beyond the study's
+        BadCase{"teacher_groups_with_rho",
+                {{8, "  teacher: [0, 1]\n  teacher_groups: [1, 2]"}},
+                "t.yaml:9: grid.teacher_groups:",
+                "cannot be combined with grid.rho"},
+        BadCase{"teacher_groups_above_depth",
+                {{6, "  teacher_groups: [1, 16]"}},
+                "t.yaml:6: grid.teacher_groups:",
+                "16 groups exceed the teacher depth 8 (K must be <= model.teacher_depth)"},
+        BadCase{"teacher_groups_above_axis_depth",
+                {{6, "  teacher_groups: [1, 6]\n  teacher_depth: [4, 8]"}},
+                "t.yaml:6: grid.teacher_groups:",
+                "6 groups exceed the teacher depth 4 (K must be <= grid.teacher_depth)"},
+        BadCase{"grid_width_zero", {{6, "  width: [8, 0]"}}, "t.yaml:6: grid.width[1]:", "1..65536"},
+        BadCase{"teacher_depth_duplicate",
+                {{6, "  teacher_depth: [4, 4]"}},
+                "t.yaml:6: grid.teacher_depth[1]:",
+                "duplicate grid value 4"},
+        BadCase{"width_with_teacher_head",
+                {{6, "  width: [4, 8]"}, {14, "  head: teacher"}},
+                "t.yaml:14: model.head:",
+                "differs from the teacher's (8) needs model.head: trained"},
+        BadCase{"teacher_width_with_head_none",
+                {{10, "  width: 8\n  teacher_width: 12"}, {14, "  head: none"}, {16, "  loss: mse"}},
+                "t.yaml:15: model.head:",
+                "needs model.head: trained (head none reads the teacher's width)"},
         // missing required keys: at the line of the mapping that should hold them
         BadCase{"missing_name", {{1, B}}, "t.yaml:1: name:", "missing required key"},
         BadCase{"missing_kind", {{2, B}}, "t.yaml:1: kind:", "missing required key"},
@@ -752,6 +778,57 @@ TEST(Expand, OrderAndKeys) {
   EXPECT_EQ(tasks[2].depth, 2);
   EXPECT_EQ(tasks[17].rho, 1.0);
   EXPECT_EQ(tasks[17].teacher, 0);
+}
+
+// The axes beyond the study's: their key parts appear only when given; teacher groups K = 1 and
+// K = ℓ* are the ρ = 1 and ρ = 0 teachers (their teacher keys, so their draws and inputs).
+TEST(Expand, WidthTeacherDepthAndGroupsAxes) {
+  const auto j = cfg::parse_job(
+      "name: g\nkind: toy\ngrid: {teacher_groups: [1, 2, 8], teacher: [0], depth: [2, 4],\n"
+      "       width: [4, 12]}\nmodel: {width: 8, teacher_depth: 8}\n",
+      "g.yaml");
+  const auto tasks = cfg::expand(j);
+  ASSERT_EQ(tasks.size(), 3u * 2u * 2u);
+  // groups outermost, then (teacher depth, replicate, temperature,) width, depth.
+  EXPECT_EQ(tasks[0].key, "K1_T1_t0_m4_d2");
+  EXPECT_EQ(tasks[1].key, "K1_T1_t0_m4_d4");
+  EXPECT_EQ(tasks[2].key, "K1_T1_t0_m12_d2");
+  EXPECT_EQ(tasks[4].key, "K2_T1_t0_m4_d2");
+  EXPECT_EQ(tasks[0].teacher_key(), "rho1_t0");
+  EXPECT_EQ(tasks[4].teacher_key(), "K2_t0");
+  EXPECT_EQ(tasks[8].teacher_key(), "rho0_t0");
+  EXPECT_EQ(tasks[0].rho, 1.0);
+  EXPECT_EQ(tasks[4].rho, 1.0);
+  EXPECT_EQ(tasks[8].rho, 0.0);
+  EXPECT_EQ(tasks[8].teacher_groups, 8);
+  EXPECT_EQ(tasks[2].width, 12);
+  EXPECT_EQ(tasks[2].teacher_depth, 8);
+  EXPECT_EQ(tasks[2].group(), "K1_T1_t0_m12");
+  EXPECT_EQ(tasks[2].cell(), "K1_T1_m12");
+  // The teacher's width stays model.width's (8) unless model.teacher_width says otherwise.
+  EXPECT_EQ(j.model.teacher_width, 8);
+  // Keys come back from the parameters a sweep file records.
+  for (const auto& t : tasks) {
+    const auto back = cfg::ToyTask::from_params(t.params(), j.model);
+    EXPECT_EQ(back.key, t.key);
+    EXPECT_EQ(back.teacher_key(), t.teacher_key());
+  }
+
+  const auto d = cfg::parse_job(kBase, "t.yaml", {"grid.teacher_depth=[4, 16]"});
+  const auto dt = cfg::expand(d);
+  ASSERT_EQ(dt.size(), 2u * 2u * 2u * 4u * 2u);
+  EXPECT_EQ(dt[0].key, "rho0_L4_T0.01_t0_d2");
+  EXPECT_EQ(dt[0].teacher_key(), "rho0_L4_t0");
+  EXPECT_EQ(dt[16].teacher_depth, 16);
+  EXPECT_EQ(cfg::ToyTask::from_params(dt[16].params(), d.model).key, dt[16].key);
+  // A job without the new axes keeps its old keys, parameters and effective text.
+  const auto plain = cfg::parse_job(kBase, "t.yaml");
+  EXPECT_EQ(cfg::expand(plain)[0].params().size(), 4u);
+  EXPECT_EQ(plain.effective.find("teacher_width"), std::string::npos);
+  EXPECT_EQ(plain.effective.find("teacher_groups"), std::string::npos);
+  // Adding a width axis to a finished job is a change (its keys differ), named as such.
+  const auto wide = cfg::parse_job(kBase, "t.yaml", {"grid.width=[8]"});
+  EXPECT_EQ(cfg::incompatible_change(plain, wide), "grid.width changed from (absent) to [8]");
 }
 
 TEST(Expand, KeysUniqueAndSafe) {

@@ -57,6 +57,120 @@ TEST(Toy, TeacherRhoOneTiesEveryLayerAndRhoZeroDoesNot) {
   EXPECT_FALSE(torch::equal(other.layers()[3].first.A, free.layers()[3].first.A));
 }
 
+// Teacher groups: K = 1 is exactly the ρ = 1 teacher, K = ℓ* exactly the ρ = 0 one (bit for bit),
+// and in between the layers of a group are one draw and the groups differ.
+TEST(Toy, TeacherGroupsTieContiguousLayersAndMeetTheRhoExtremes) {
+  auto job = small_job("grid.rho=[1.0]");  // ℓ* = 6
+  auto group_task = [&](int k) {
+    config::ToyTask t;
+    t.teacher_groups = k;
+    t.teacher_depth = job.model.teacher_depth;
+    t.rho = k == t.teacher_depth ? 0.0 : 1.0;
+    return t;
+  };
+  auto same = [](const toy::Teacher& a, const toy::Teacher& b) {
+    if (a.depth() != b.depth()) return false;
+    for (int l = 0; l < a.depth(); ++l)
+      for (auto [x, y] : {std::pair{a.layers()[l].first.A, b.layers()[l].first.A},
+                          std::pair{a.layers()[l].first.b, b.layers()[l].first.b},
+                          std::pair{a.layers()[l].first.B, b.layers()[l].first.B}})
+        if (!torch::equal(x, y)) return false;
+    return torch::equal(a.head(), b.head());
+  };
+  EXPECT_TRUE(same(toy::Teacher(job, group_task(1)), toy::Teacher(job, 1.0, 0)));
+  EXPECT_TRUE(same(toy::Teacher(job, group_task(6)), toy::Teacher(job, 0.0, 0)));
+  EXPECT_FALSE(same(toy::Teacher(job, group_task(6)), toy::Teacher(job, 1.0, 0)));
+  // K = 4 over 6 layers: layer l in group ⌊l·K/ℓ*⌋, so {0, 1}, {2}, {3, 4}, {5}; each group is
+  // its first layer's own draw.
+  toy::Teacher four(job, group_task(4)), free(job, 0.0, 0);
+  const std::vector<int> first = {0, 0, 2, 3, 3, 5};
+  for (int l = 0; l < 6; ++l) {
+    EXPECT_TRUE(torch::equal(four.layers()[l].first.A, free.layers()[first[l]].first.A)) << l;
+    EXPECT_TRUE(torch::equal(four.layers()[l].first.B, free.layers()[first[l]].first.B)) << l;
+  }
+  EXPECT_FALSE(torch::equal(four.layers()[1].first.A, four.layers()[2].first.A));
+}
+
+// A student of another width reads the inputs through a fixed isometry: orthonormal rows when
+// narrower than the teacher, orthonormal columns when wider; none at the teacher's width.
+TEST(Toy, StudentInputMapIsAFixedIsometry) {
+  auto job = small_job();  // m* = 8
+  EXPECT_FALSE(toy::student_input_map(job, 8, 0).defined());
+  for (int m : {3, 5, 12, 20}) {
+    auto e = toy::student_input_map(job, m, 0).to(torch::kFloat64);
+    ASSERT_EQ(e.sizes(), (std::vector<int64_t>{m, 8}));
+    auto gram = m < 8 ? torch::mm(e, e.t()) : torch::mm(e.t(), e);
+    const int64_t n = std::min(m, 8);
+    EXPECT_LT((gram - torch::eye(n, torch::kFloat64)).abs().max().item<double>(), 1e-6) << m;
+    EXPECT_TRUE(torch::equal(toy::student_input_map(job, m, 0), toy::student_input_map(job, m, 0)));
+    EXPECT_FALSE(torch::equal(toy::student_input_map(job, m, 0), toy::student_input_map(job, m, 1)));
+  }
+  auto h0 = toy::rms_norm(torch::randn({5, 8}));
+  auto seen = toy::student_inputs(h0, toy::student_input_map(job, 12, 0));
+  EXPECT_EQ(seen.sizes(), (std::vector<int64_t>{5, 12}));
+  EXPECT_TRUE(torch::allclose(seen.square().mean(-1), torch::ones({5}), 1e-4, 1e-5));
+}
+
+// Widths other than multiples of 16 (the native tiles' width) train on both matmul paths and
+// match autograd; a whole unit of mixed widths equals its students trained alone.
+TEST(Toy, StudentsOfOtherWidthsMatchAutogradAndTrainInOneUnit) {
+  for (auto kernel : {toy::matmul::Kernel::Native, toy::matmul::Kernel::Blas}) {
+    toy::matmul::set_kernel(kernel);
+    for (int width : {12, 20, 40}) {
+      auto job = small_job("model.width=16\ngrid.width=[" + std::to_string(width) +
+                           "]\ngrid.temperature=[0.4]\ngrid.depth=[3]\ntrain.batch=100");
+      auto task = config::expand(job).front();
+      ASSERT_EQ(task.width, width);
+      toy::Teacher teacher(job, task);
+      auto map = toy::student_input_map(job, width, task.teacher);
+      auto spec = toy::StudentSpec::from(job, task);
+      ASSERT_EQ(spec.width, width);
+      spec.engine = config::Engine::Fused;
+      toy::Student fused(spec, 5, teacher.head());
+      spec.engine = config::Engine::Autograd;
+      toy::Student reference(spec, 5, teacher.head());
+      const std::string name = (kernel == toy::matmul::Kernel::Blas ? "[blas] m=" : "[native] m=") +
+                               std::to_string(width);
+      for (int s = 0; s < 4; ++s) {
+        auto h0 = toy::rms_norm(toy::training_inputs(job, task.teacher_key(), s));
+        ASSERT_EQ(h0.size(1), 16);
+        auto target = toy::teacher_target(teacher.forward(h0), job.train.loss, task.temperature);
+        auto seen = toy::student_inputs(h0, map);
+        const double lf = fused.loss_and_gradients(seen, target);
+        const double lr = reference.loss_and_gradients(seen, target);
+        EXPECT_NEAR(lf, lr, 1e-5 * std::abs(lr) + 1e-7) << name << " step " << s;
+        auto gf = fused.gradients(), gr = reference.gradients();
+        const double scale = gr.abs().max().item<double>();
+        EXPECT_LT((gf - gr).abs().max().item<double>(), 1e-5 * scale) << name << " step " << s;
+        fused.train_step(seen, target);
+        reference.train_step(seen, target);
+        std::vector<float> p, m, v;
+        reference.save_state(p, m, v);
+        fused.load_state(p, m, v, reference.step());
+      }
+    }
+  }
+  toy::matmul::set_kernel(toy::matmul::Kernel::Native);
+
+  // One unit of widths 12, 16 (the teacher's) and 20 equals each student's own unit.
+  auto job = small_job("model.width=16\ngrid.width=[12, 16, 20]\ngrid.temperature=[0.4]");
+  auto tasks = config::expand(job);
+  ASSERT_EQ(tasks.size(), 6u);
+  Collected together;
+  run(job, unit_of(job, tasks), together);
+  for (const auto& t : tasks) {
+    Collected alone;
+    run(job, unit_of(job, {t}), alone);
+    ASSERT_TRUE(together.results.at(t.key).complete) << t.key;
+    EXPECT_EQ(together.results.at(t.key).train_loss, alone.results.at(t.key).train_loss) << t.key;
+    EXPECT_EQ(together.results.at(t.key).test_loss, alone.results.at(t.key).test_loss) << t.key;
+    EXPECT_EQ(together.results.at(t.key).theta, alone.results.at(t.key).theta) << t.key;
+    EXPECT_EQ(long(together.results.at(t.key).theta.size()), 16L * t.depth) << t.key;
+  }
+  // The student at the teacher's width reads h0 itself: it is the study's student.
+  EXPECT_EQ(tasks[2].key, "rho0_T0.4_t0_m16_d2");
+}
+
 TEST(Toy, IntermediateRhoGivesThatCorrelationAndKeepsVariance) {
   auto job = small_job("model.width=32\nmodel.teacher_depth=40");
   for (double rho : {0.25, 0.5, 0.8}) {
