@@ -354,6 +354,64 @@ def case_dry_run(s):
           "after a partial grid: 6 complete, 6 pending\n" + log)
 
 
+def case_axes(s):
+    """The axes beyond the study's: teacher groups K = 1 and K = l* are the rho = 1 and rho = 0
+    teachers (their probes in the files are identical); students of other widths run, resume and
+    are decomposed across width, depth and data."""
+    base = JOB.replace("  temperature: [0.5, 1.0]\n", "  temperature: [1.0]\n") \
+              .replace("steps: 600", "steps: 300")
+    groups_job = base.replace("  rho: [0.0, 1.0]\n", "  teacher_groups: [1, 4, 16]\n")
+    with open(s.job, "w") as f:
+        f.write(groups_job)
+    groups = os.path.join(s.dir, "groups.h5")
+    rc, log = s.run(2, groups)
+    check(rc == 0, "teacher-groups sweep exits 0 (rc %d)\n%s" % (rc, log[-2000:]))
+    with open(s.job, "w") as f:
+        f.write(base)
+    rhos = os.path.join(s.dir, "rho.h5")
+    rc, log = s.run(2, rhos)
+    check(rc == 0, "rho sweep exits 0 (rc %d)\n%s" % (rc, log[-2000:]))
+    with h5py.File(groups, "r") as g, h5py.File(rhos, "r") as r:
+        check(sorted(g["teachers"]) == ["K4_t0", "rho0_t0", "rho1_t0"],
+              "K = 1 and K = 16 are stored as the rho = 1 and rho = 0 teachers (%s)" % sorted(g["teachers"]))
+        for key in ("rho0_t0", "rho1_t0"):
+            for name in ("theta", "theta_dh", "norms"):
+                a, b = g["teachers/%s/hidden/%s" % (key, name)][()], r["teachers/%s/hidden/%s" % (key, name)][()]
+                if not np.array_equal(a, b):
+                    raise Failure("teacher %s %s differs between K and rho sweeps" % (key, name))
+        print("  ok: the teachers' probes of K = 1 and K = 16 equal those of rho = 1 and rho = 0 bit for bit")
+        check(g["teachers/K4_t0"].attrs["teacher_groups"] == 4, "the K = 4 teacher records K")
+        t = g["tasks/K4_T1_t0_d4"]
+        check(t.attrs["teacher_groups"] == 4 and t.attrs["rho"] == 1.0, "tasks record K (and rho 1 within groups)")
+        # Layers tied within a group: the K = 1 teacher's consecutive hidden states turn by the
+        # same angle pattern as rho = 1; K = 4's angles differ from both.
+        k4 = g["teachers/K4_t0/hidden/theta"][()]
+        check(not np.array_equal(k4, g["teachers/rho0_t0/hidden/theta"][()]), "K = 4 is a teacher of its own")
+
+    width_job = base.replace("  rho: [0.0, 1.0]\n", "  width: [12, 16, 24]\n")
+    with open(s.job, "w") as f:
+        f.write(width_job)
+    wide = os.path.join(s.dir, "width.h5")
+    p = s.start(2, wide)
+    wait_for_checkpoint(wide)
+    kill_everything(wide)
+    p.wait()
+    rc, log = s.run(2, wide, "--resume")
+    check(rc == 0, "width sweep resumed after SIGKILL exits 0 (rc %d)\n%s" % (rc, log[-2000:]))
+    ref = os.path.join(s.dir, "width_ref.h5")
+    rc, log = s.run(1, ref)
+    check(rc == 0, "uninterrupted width sweep exits 0")
+    same_results(ref, wide, 3 * 3)
+    with h5py.File(wide, "r") as f:
+        t = f["tasks/rho0_T1_t0_m24_d4"]
+        check(t.attrs["width"] == 24 and t["hidden/norms"].shape == (64, 5), "a width-24 student's probes")
+    rc, log = s.tool("reduce", wide, "--decompose", "--out", os.path.join(s.dir, "dec"))
+    check(rc == 0, "reduce --decompose exits 0 (rc %d)\n%s" % (rc, log[-2000:]))
+    check(os.path.getsize(os.path.join(s.dir, "dec", "rho0_T1_ls16", "fit.csv")) > 0
+          if os.path.isdir(os.path.join(s.dir, "dec", "rho0_T1_ls16")) else False,
+          "the decomposition wrote its fit (%s)" % os.listdir(os.path.join(s.dir, "dec")))
+
+
 CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}
 
 
