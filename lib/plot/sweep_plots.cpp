@@ -56,6 +56,8 @@ struct TaskInfo {
   std::string key;
   double rho = kAbsent, temperature = kAbsent;
   int64_t depth = 0, teacher = 0;
+  // The grid axes beyond the study's (teacher groups K, teacher depth ℓ*, width m); 0: not given.
+  int64_t groups = 0, teacher_depth = 0, width = 0;
   std::vector<int64_t> eval_step;
   std::vector<float> test_loss;
   bool has_hidden = false;
@@ -66,6 +68,7 @@ struct FitInfo {
   std::string name;
   double rho = kAbsent, temperature = kAbsent;
   int64_t teacher = 0;
+  int64_t groups = 0, teacher_depth = 0, width = 0;  // as in TaskInfo
   double depth_offset = 0;
   std::vector<int64_t> step;
   std::vector<double> alpha, alpha_se, c, L0;
@@ -76,6 +79,7 @@ struct TeacherInfo {
   std::string key;
   double rho = kAbsent;
   int64_t teacher = 0, depth = 0;
+  int64_t groups = 0;  // K where the job ties layers in groups
 };
 
 // (file, ρ, T): the level at which replicates are averaged.
@@ -275,6 +279,9 @@ void load(Sweep& s, const std::string& path) {
         t.rho = optional_attr(g, "rho", kAbsent);
         t.temperature = optional_attr(g, "temperature", kAbsent);
         t.teacher = to_int(optional_attr(g, "teacher", 0));
+        t.groups = to_int(optional_attr(g, "teacher_groups", 0));
+        t.teacher_depth = to_int(optional_attr(g, "teacher_depth", 0));
+        t.width = to_int(optional_attr(g, "width", 0));
         if (g.has("eval_step") && g.has("test_loss")) {
           t.eval_step = g.read_int64("eval_step");
           t.test_loss = g.read_float("test_loss");
@@ -307,6 +314,9 @@ void load(Sweep& s, const std::string& path) {
         f.rho = optional_attr(g, "rho", kAbsent);
         f.temperature = optional_attr(g, "temperature", kAbsent);
         f.teacher = to_int(optional_attr(g, "teacher", 0));
+        f.groups = to_int(optional_attr(g, "teacher_groups", 0));
+        f.teacher_depth = to_int(optional_attr(g, "teacher_depth", 0));
+        f.width = to_int(optional_attr(g, "width", 0));
         f.depth_offset = optional_attr(g, "depth_offset", 0.0);
         f.step = g.read_int64("step");
         f.alpha = g.read_double("alpha");
@@ -341,6 +351,7 @@ void load(Sweep& s, const std::string& path) {
         t.rho = optional_attr(g, "rho", kAbsent);
         t.teacher = to_int(optional_attr(g, "teacher", 0));
         t.depth = to_int(optional_attr(g, "depth", 0));
+        t.groups = to_int(optional_attr(g, "teacher_groups", 0));
         s.teachers.push_back(std::move(t));
       } catch (const store::StoreError& e) {
         spdlog::warn("{}:/teachers/{} is unreadable and left out: {}", path, key, e.what());
@@ -348,6 +359,49 @@ void load(Sweep& s, const std::string& path) {
     }
   }
   s.sources.push_back(std::move(src));
+}
+
+// A file whose tasks have grid axes beyond the study's (teacher groups K, teacher depth ℓ*, width m)
+// is shown as one source per combination, labelled with it ("width-depth m=16"): every figure then
+// separates them as it separates files, and none mixes students of two widths or teachers in one
+// series. Teachers go to every source of their K and ℓ*.
+void split_by_axes(Sweep& s) {
+  using Axes = std::tuple<int64_t, int64_t, int64_t>;  // K, ℓ*, m
+  bool any = false;
+  for (const auto& t : s.tasks) any = any || t.groups || t.teacher_depth || t.width;
+  for (const auto& f : s.fits) any = any || f.groups || f.teacher_depth || f.width;
+  if (!any) return;
+  std::set<std::pair<std::size_t, Axes>> combos;
+  std::set<std::size_t> used;
+  for (const auto& t : s.tasks) combos.insert({t.source, {t.groups, t.teacher_depth, t.width}});
+  for (const auto& f : s.fits) combos.insert({f.source, {f.groups, f.teacher_depth, f.width}});
+  for (const auto& c : combos) used.insert(c.first);
+  for (std::size_t i = 0; i < s.sources.size(); ++i)
+    if (!used.count(i)) combos.insert({i, {0, 0, 0}});  // a file without tasks (probes) stays
+  std::vector<Source> sources;
+  std::map<std::pair<std::size_t, Axes>, std::size_t> index;
+  for (const auto& c : combos) {
+    Source src = s.sources[c.first];
+    const auto& [k, depth, width] = c.second;
+    if (k) src.label += fmt::format(" K={}", k);
+    if (depth) src.label += fmt::format(" L*={}", depth);
+    if (width) src.label += fmt::format(" m={}", width);
+    index[c] = sources.size();
+    sources.push_back(std::move(src));
+  }
+  for (auto& t : s.tasks) t.source = index.at({t.source, {t.groups, t.teacher_depth, t.width}});
+  for (auto& f : s.fits) f.source = index.at({f.source, {f.groups, f.teacher_depth, f.width}});
+  std::vector<TeacherInfo> teachers;
+  for (const auto& t : s.teachers)
+    for (const auto& [c, i] : index) {
+      const auto& [k, depth, width] = c.second;
+      if (c.first == t.source && (!k || t.groups == k) && (!depth || t.depth == depth)) {
+        teachers.push_back(t);
+        teachers.back().source = i;
+      }
+    }
+  s.teachers = std::move(teachers);
+  s.sources = std::move(sources);
 }
 
 std::vector<float> read_train_loss(const Sweep& s, const TaskInfo& t) {
@@ -1857,6 +1911,7 @@ int plot_sweep(const PlotOptions& options) {
     for (auto& src : s.sources) src.label = fs::path(src.path).stem().string();
   if (!distinct())
     for (auto& src : s.sources) src.label = src.path;
+  split_by_axes(s);
   apply_selection(s, options.select);
   s.name_files = files_share_a_cell(s);
 

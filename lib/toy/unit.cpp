@@ -48,14 +48,20 @@ std::optional<std::pair<std::string, int64_t>> injected_failure(const std::strin
 }  // namespace
 
 std::string UnitSpec::describe() const {
-  std::set<int> depths;
+  std::set<int> depths, widths;
   std::set<double> temps;
   for (const auto& t : tasks) {
     depths.insert(t.depth);
+    widths.insert(t.width);
     temps.insert(t.temperature);
   }
   std::string d;
   for (int x : depths) d += (d.empty() ? "" : ",") + std::to_string(x);
+  if (widths.size() > 1) {
+    d += ", widths ";
+    bool first = true;
+    for (int x : widths) d += (first ? "" : ",") + std::to_string(x), first = false;
+  }
   const std::string teacher = tasks.empty() ? "none" : tasks.front().teacher_key();
   return "unit " + std::to_string(id) + " (teacher " + teacher + ", " +
          std::to_string(tasks.size()) + " students: depths " + d +
