@@ -51,7 +51,7 @@ const Schema& job_schema() {
            section("grid", {leaf("temperature"), leaf("rho"), leaf("depth"), leaf("teacher"),
                             leaf("width"), leaf("teacher_depth"), leaf("teacher_groups")}),
            section("model", {leaf("width"), leaf("vocab"), leaf("teacher_depth"), leaf("block"),
-                             leaf("head"), leaf("teacher_width")}),
+                             leaf("head"), leaf("teacher_width"), leaf("input_dim")}),
            section("train", {leaf("loss"), leaf("steps"), leaf("batch"),
                              section("lr", {leaf("base"), leaf("depth_scaling"), leaf("schedule")}),
                              leaf("inputs"), section("eval", {leaf("every"), leaf("batches")}),
@@ -569,7 +569,12 @@ std::vector<Field> fields(const Job& j, const std::string& probe_flow) {
   // before them (and the comparison on resume) is unchanged.
   if (j.model.teacher_width != j.model.width)
     f.push_back({{"model", "teacher_width"}, i(j.model.teacher_width), {}, false});
-  for (auto axis : {axis_field("temperature", j.grid.temperature), axis_field("rho", j.grid.rho),
+  if (j.model.input_dim != j.model.teacher_width)
+    f.push_back({{"model", "input_dim"}, i(j.model.input_dim), {}, false});
+  // Teacher groups replace the rho axis (ρ then follows from K).
+  const std::vector<double> no_rho;
+  const auto& rho = j.grid.teacher_groups.empty() ? j.grid.rho : no_rho;
+  for (auto axis : {axis_field("temperature", j.grid.temperature), axis_field("rho", rho),
                     axis_field("depth", j.grid.depth), axis_field("teacher", j.grid.teacher),
                     axis_field("width", j.grid.width),
                     axis_field("teacher_depth", j.grid.teacher_depth),
@@ -830,6 +835,7 @@ Job build(const Reader& r, const YAML::Node& root, std::string& probe_flow) {
   // model
   std::optional<Item> head_item, teacher_width_item;
   job.model.teacher_width = job.model.width;
+  job.model.input_dim = job.model.teacher_width;
   if (auto m = top.get("model")) {
     const Section model(r, *m, *S.child("model"));
     if (auto v = model.get("width")) job.model.width = r.int_at_least(*v, 1);
@@ -838,6 +844,14 @@ Job build(const Reader& r, const YAML::Node& root, std::string& probe_flow) {
     job.model.teacher_width = job.model.width;
     if ((teacher_width_item = model.get("teacher_width")))
       job.model.teacher_width = r.int_at_least(*teacher_width_item, 1);
+    job.model.input_dim = job.model.teacher_width;
+    if (auto v = model.get("input_dim")) {
+      job.model.input_dim = r.int_at_least(*v, 1);
+      if (job.model.input_dim > job.model.teacher_width)
+        r.fail(*v, "must be <= the teacher's width " + std::to_string(job.model.teacher_width) +
+                       " (the inputs are embedded in it; got " +
+                       std::to_string(job.model.input_dim) + ")");
+    }
     if (auto v = model.get("block"))
       job.model.block = r.choice(*v, Options<Block>{{"plain", Block::Plain}, {"rk2", Block::Rk2}});
     if ((head_item = model.get("head")))

@@ -39,6 +39,10 @@ struct ModelSpec {
   // m*: the teacher's width, and so the inputs' (defaults to `width`). A student of another width
   // reads the inputs through a fixed random isometry (toy/model.hpp, student_input_map).
   int teacher_width = 32;
+  // d: the inputs' intrinsic dimension (defaults to `teacher_width`): the Gaussian inputs are drawn
+  // in d dimensions and embedded in the teacher's m* by a fixed isometry, so students of width
+  // m >= d see all of the input and their width limits only their capacity.
+  int input_dim = 32;
   Block block = Block::Plain;
   Head head = Head::Trained;
 };

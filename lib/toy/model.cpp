@@ -152,14 +152,11 @@ std::vector<torch::Tensor> Teacher::hidden_states(const torch::Tensor& h0) const
   return hs;
 }
 
-torch::Tensor student_input_map(const config::Job& job, int width, int replicate) {
-  const int64_t ms = job.model.teacher_width, m = width;
-  if (m == ms) return {};
-  // Gram–Schmidt (twice, in double) over the shorter side of a Gaussian draw: orthonormal rows
-  // (m < m*) or columns (m > m*). Written out rather than a LAPACK QR so the map is the same
-  // bits on every BLAS.
-  const int64_t rows = std::min(m, ms), cols = std::max(m, ms);
-  auto gen = generator(derive_seed(job.seed, "student-input", "t" + std::to_string(replicate), m));
+namespace {
+// A [rows, cols] matrix with orthonormal rows (rows <= cols) from a Gaussian draw: Gram–Schmidt
+// twice, in double. Written out rather than a LAPACK QR so the map is the same bits on every BLAS.
+torch::Tensor orthonormal_rows(int64_t rows, int64_t cols, uint64_t seed) {
+  auto gen = generator(seed);
   auto g = torch::randn({rows, cols}, gen, torch::kFloat64).contiguous();
   double* q = g.data_ptr<double>();
   for (int64_t i = 0; i < rows; ++i) {
@@ -176,8 +173,37 @@ torch::Tensor student_input_map(const config::Job& job, int width, int replicate
     norm = std::sqrt(norm);
     for (int64_t c = 0; c < cols; ++c) qi[c] /= norm;
   }
-  auto e = g.to(torch::kFloat32);
-  return m < ms ? e : e.t().contiguous();  // [m, m*]
+  return g;
+}
+
+// An isometry between dimensions a and b as an [a, b] matrix: orthonormal rows (a <= b) or
+// columns (a > b). float64.
+torch::Tensor isometry(int64_t a, int64_t b, uint64_t seed) {
+  return a <= b ? orthonormal_rows(a, b, seed) : orthonormal_rows(b, a, seed).t().contiguous();
+}
+}  // namespace
+
+torch::Tensor input_embedding(const config::Job& job) {
+  const int64_t ms = job.model.teacher_width, d = job.model.input_dim;
+  if (d >= ms) return {};
+  return isometry(ms, d, derive_seed(job.seed, "input-embedding", "")).to(torch::kFloat32);
+}
+
+torch::Tensor draw_inputs(const config::Job& job, uint64_t seed, int64_t rows) {
+  auto gen = generator(seed);
+  auto z = torch::randn({rows, int64_t(job.model.input_dim)}, gen, torch::kFloat32);
+  const auto embed = input_embedding(job);
+  return embed.defined() ? torch::mm(z, embed.t()) : z;
+}
+
+torch::Tensor student_input_map(const config::Job& job, int width, int replicate) {
+  const int64_t ms = job.model.teacher_width, d = job.model.input_dim, m = width;
+  if (m == ms) return {};
+  // The isometry the study's inputs (d = m*) have always had: the same draw as before input_dim.
+  auto es = isometry(m, d, derive_seed(job.seed, "student-input", "t" + std::to_string(replicate), m));
+  const auto embed = input_embedding(job);
+  if (embed.defined()) es = torch::mm(es, embed.to(torch::kFloat64).t());  // [m, d]·[d, m*]
+  return es.to(torch::kFloat32).contiguous();
 }
 
 torch::Tensor student_inputs(const torch::Tensor& h0, const torch::Tensor& map) {

@@ -66,12 +66,20 @@ class Teacher {
   torch::Tensor head_;
 };
 
-// How a student of width m reads inputs drawn in the teacher's width m*: h0_student =
-// RMSNorm(h0 · Eᵀ) with E [m, m*] a fixed random isometry, drawn once per (teacher replicate,
-// width): orthonormal rows for m < m* (the student sees a random m-dimensional view of the
-// input), orthonormal columns for m > m* (it sees all of it, embedded in more dimensions).
+// The inputs: z ~ N(0, I_d) in the inputs' intrinsic dimension d = model.input_dim, embedded in the
+// teacher's width m* as x = z·E_tᵀ by a fixed isometry E_t [m*, d] (one per job). Undefined when
+// d = m*: then x = z, the study's inputs.
+torch::Tensor input_embedding(const config::Job& job);
+// `rows` inputs drawn from `seed`, in the teacher's width: [rows, m*].
+torch::Tensor draw_inputs(const config::Job& job, uint64_t seed, int64_t rows);
+
+// How a student of width m reads the inputs: h0_student = RMSNorm(h0 · Eᵀ) with E [m, m*] a fixed
+// random isometry of the input space into the student's width, E = E_s·E_tᵀ with E_s [m, d] drawn
+// once per (teacher replicate, width): orthonormal columns for m >= d (the student sees all of the
+// input, in its own basis), orthonormal rows for m < d (a random m-dimensional view of it).
 // Undefined when m = m*: the study's students read h0 itself. E is fixed, not trained, so width
-// changes only the student's capacity (its residual stream and head), never the task.
+// changes the student's capacity (its residual stream and head), never the task; with d <= every
+// width, no student loses any of the input.
 torch::Tensor student_input_map(const config::Job& job, int width, int replicate);
 // h0 as a student of `map`'s width reads it (h0 itself when the map is undefined).
 torch::Tensor student_inputs(const torch::Tensor& h0, const torch::Tensor& map);

@@ -23,11 +23,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-torch::Tensor gaussian(uint64_t seed, int64_t rows, int64_t cols) {
-  auto gen = at::detail::createCPUGenerator(seed);
-  return torch::randn({rows, cols}, gen, torch::kFloat32);
-}
-
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
@@ -83,20 +78,17 @@ uint64_t student_seed(const config::Job& job, const ToyTask& task) {
 }
 
 torch::Tensor training_inputs(const config::Job& job, const std::string& stream, int64_t step) {
-  return gaussian(derive_seed(job.seed, "inputs", stream, step), job.train.batch,
-                  job.model.teacher_width);
+  return draw_inputs(job, derive_seed(job.seed, "inputs", stream, step), job.train.batch);
 }
 
 torch::Tensor eval_inputs(const config::Job& job, const std::string& stream, int64_t step,
                           int batch) {
   const int64_t index = step * 1000 + batch;  // distinct fresh batches at every evaluation
-  return gaussian(derive_seed(job.seed, "eval", stream, index), job.train.batch,
-                  job.model.teacher_width);
+  return draw_inputs(job, derive_seed(job.seed, "eval", stream, index), job.train.batch);
 }
 
 torch::Tensor probe_inputs(const config::Job& job, const std::string& teacher_key) {
-  return gaussian(derive_seed(job.seed, "probe", teacher_key), job.probe_hidden.inputs,
-                  job.model.teacher_width);
+  return draw_inputs(job, derive_seed(job.seed, "probe", teacher_key), job.probe_hidden.inputs);
 }
 
 double student_cost(const config::Job& job, const ToyTask& task, int64_t from_step) {

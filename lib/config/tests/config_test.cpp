@@ -509,6 +509,10 @@ INSTANTIATE_TEST_SUITE_P(
                 {{10, "  width: 8\n  teacher_width: 12"}, {14, "  head: none"}, {16, "  loss: mse"}},
                 "t.yaml:15: model.head:",
                 "needs model.head: trained (head none reads the teacher's width)"},
+        BadCase{"input_dim_above_teacher_width",
+                {{10, "  width: 8\n  input_dim: 9"}},
+                "t.yaml:11: model.input_dim:",
+                "must be <= the teacher's width 8"},
         // missing required keys: at the line of the mapping that should hold them
         BadCase{"missing_name", {{1, B}}, "t.yaml:1: name:", "missing required key"},
         BadCase{"missing_kind", {{2, B}}, "t.yaml:1: kind:", "missing required key"},

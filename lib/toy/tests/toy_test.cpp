@@ -111,6 +111,26 @@ TEST(Toy, StudentInputMapIsAFixedIsometry) {
   EXPECT_TRUE(torch::allclose(seen.square().mean(-1), torch::ones({5}), 1e-4, 1e-5));
 }
 
+// model.input_dim d < m*: the inputs span a d-dimensional subspace of the teacher's width, and a
+// student of any width >= d sees them without loss (the same inner products after RMSNorm).
+TEST(Toy, InputsOfLowerDimensionReachEveryWideEnoughStudentWhole) {
+  auto job = small_job("model.width=16\nmodel.input_dim=4\ngrid.width=[4, 6, 16, 24]");
+  EXPECT_FALSE(toy::input_embedding(small_job()).defined());  // d = m*: the study's inputs
+  auto x = toy::training_inputs(job, "rho0_t0", 0);
+  ASSERT_EQ(x.sizes(), (std::vector<int64_t>{64, 16}));
+  auto sv = torch::linalg_svdvals(x.to(torch::kFloat64));
+  EXPECT_GT(sv[3].item<double>(), 1.0);
+  EXPECT_LT(sv[4].item<double>(), 1e-4 * sv[0].item<double>());  // rank 4
+  auto h0 = toy::rms_norm(x);
+  auto gram = torch::mm(h0, h0.t()) / 16.0;
+  for (int m : {4, 6, 16, 24}) {
+    auto seen = toy::student_inputs(h0, toy::student_input_map(job, m, 0));
+    ASSERT_EQ(seen.size(1), m);
+    auto seen_gram = torch::mm(seen, seen.t()) / double(m);
+    EXPECT_LT((seen_gram - gram).abs().max().item<double>(), 1e-4) << m;
+  }
+}
+
 // Widths other than multiples of 16 (the native tiles' width) train on both matmul paths and
 // match autograd; a whole unit of mixed widths equals its students trained alone.
 TEST(Toy, StudentsOfOtherWidthsMatchAutogradAndTrainInOneUnit) {
