@@ -41,6 +41,7 @@ TORCH_CMAKE=$("$PY" -c 'import torch; print(torch.utils.cmake_prefix_path)')
 stage "1 unpack"
 t=$(date +%s)
 tar -C "$W" -xJf "$G/deps.tar.xz" && rm -rf "$W/src" && mkdir -p "$W/src" && tar -C "$W/src" -xJf "$G/src.tar.xz"
+[ -f "$G/extra.tar.xz" ] && tar -C "$W/deps" -xJf "$G/extra.tar.xz"
 source "$W/deps/usr/env.sh"
 cat "$W/src/GIT_COMMIT" 2>/dev/null
 mpirun -np 2 --oversubscribe hostname; note mpirun_smoke $? $(( $(date +%s) - t ))
@@ -50,7 +51,7 @@ B=$W/build; t=$(date +%s)
 cap 120 cmake -S "$W/src" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$TORCH_CMAKE;$DEPS_PREFIX" $DEPS_CMAKE_ARGS -DDEPTHSCALE_PYTHON="$PY" \
   -DCMAKE_CUDA_ARCHITECTURES=90 -DTORCH_CUDA_ARCH_LIST=9.0 -DCMAKE_POLICY_VERSION_MINIMUM=3.5 \
-  -DCUDAToolkit_ROOT="$CUDA_HOME" > "$OUT/build.log" 2>&1
+  -DCUDAToolkit_ROOT="$CUDA_HOME" -DCMAKE_CXX_FLAGS="-I$DEPS_PREFIX/include" > "$OUT/build.log" 2>&1
 rc=$?; tail -40 "$OUT/build.log"; note configure $rc $(( $(date +%s) - t ))
 grep -E '^(Torch_DIR|Ceres_DIR|HDF5_C_INCLUDE_DIR|MPI_C_COMPILER|DEPTHSCALE_[A-Z_]*|CMAKE_CXX_COMPILER):' "$B/CMakeCache.txt"
 
@@ -105,7 +106,7 @@ note matmul_reference $? $(( $(date +%s) - t ))
 
 stage "6 toy_bench: one exp9 work unit on cuda"
 cd "$W/src"
-for eng in default autograd; do
+for eng in ${TOY_ENGINES:-default}; do
   t=$(date +%s)
   extra=(); [ $eng = autograd ] && extra=(--set run.engine=autograd)
   cap 90 "$B/bench/toy_bench" jobs/exp9.yaml --steps 60 --warmup 5 --threads 1 \
@@ -116,7 +117,7 @@ for eng in default autograd; do
 done
 
 stage "7 probe_bench on cuda, bfloat16"
-for shape in 160m 1b; do
+for shape in ${PROBE_SHAPES:-160m 1b}; do
   t=$(date +%s)
   cap 150 "$B/bench/probe_bench" --shape $shape --device cuda --dtype bfloat16 --docs 8 \
     --tokens 2048 --reps 3 --threads 16 --compare > "$W/probe_$shape.txt"
@@ -131,8 +132,9 @@ for b in lib/toy/toy_tests lib/probe/probe_cost_tests lib/probe/probe_model_test
          lib/probe/probe_metrics_tests; do
   ( cd "$B/$(dirname $b)" && cap 110 "$B/$b" --gtest_color=no --gtest_brief=1 > "$W/$(basename $b).log" 2>&1
     echo "{\"stage\":\"tests_$(basename $b)\",\"rc\":$?}" >> "$R" ) &
+  pids+=($!)
 done
-wait
+wait "${pids[@]}"  # not a bare wait: that also waits for the tee of the log
 for b in toy_tests probe_cost_tests probe_model_tests probe_metrics_tests; do
   echo "##### $b"; cat "$W/$b.log"; done > "$OUT/tests.log"
 grep -E '^#####|PASSED|FAILED|SKIPPED|tests ran' "$OUT/tests.log" | head -60

@@ -21,7 +21,7 @@ pkgs=(
   libnl-3-200 libnl-route-3-200 libnuma1 libmunge2 libpsm-infinipath1 libpsm2-2
   # HDF5 (serial) and what it links: libaec/szip, libcurl and its closure
   libhdf5-103-1 libhdf5-hl-100 libsz2 libaec0 libcurl4 libnghttp2-14 libpsl5 librtmp1
-  libssh2-1 libldap-2.5-0 libsasl2-2 libgssapi-krb5-2 libkrb5-3 libk5crypto3
+  libssh2-1 libldap-2.5-0 libsasl2-2 libgssapi-krb5-2 libkrb5-3 libk5crypto3 libunistring2
   libkrb5support0 libkeyutils1 libbrotli1
   # the rest of the runtime closure
   libyaml-cpp0.7 libspdlog1.10 libfmt9 libceres3 libgoogle-glog0v6 libgflags2.2 libunwind8
