@@ -18,11 +18,15 @@
 // false, and the largest CE difference between the two); best of the rounds for each, so both
 // paths see the same machine state. The last line is JSON.
 //
-//   build/bench/probe_bench [--shape 160m|410m] [--docs 4] [--tokens 512] [--reps 3]
+//   build/bench/probe_bench [--shape 160m|410m|1b] [--docs 4] [--tokens 512] [--reps 3]
 //                           [--threads 2] [--skip-no-ce] [--compare]
+//                           [--device cpu|cuda] [--dtype float32|bfloat16]
+// On cuda every timed part ends with torch::cuda::synchronize(); the FMA peak printed is still the
+// CPU's (compare GPU rates against a matmul rate measured in the same run, scripts/gpu_check.sh).
 #include <ATen/CPUGeneratorImpl.h>
 #include <dlfcn.h>
 #include <sys/resource.h>
+#include <torch/cuda.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -104,6 +108,7 @@ int main(int argc, char** argv) {
   int64_t docs = 4, tokens = 512, reps = 3;
   int threads = 2;
   bool skip_no_ce = false, compare = false;
+  std::string device_name = "cpu", dtype_name = "float32";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -127,10 +132,15 @@ int main(int argc, char** argv) {
       skip_no_ce = true;
     else if (a == "--compare")
       compare = true;
+    else if (a == "--device")
+      device_name = next();
+    else if (a == "--dtype")
+      dtype_name = next();
     else {
       std::fprintf(stderr,
-                   "usage: probe_bench [--shape 160m|410m] [--docs B] [--tokens T] [--reps N] "
-                   "[--threads N] [--skip-no-ce] [--compare]\n");
+                   "usage: probe_bench [--shape 160m|410m|1b] [--docs B] [--tokens T] [--reps N] "
+                   "[--threads N] [--skip-no-ce] [--compare] [--device cpu|cuda] "
+                   "[--dtype float32|bfloat16]\n");
       return 2;
     }
   }
@@ -139,10 +149,27 @@ int main(int argc, char** argv) {
     shape = {768, 12, 12, 3072};
   else if (shape_name == "410m")
     shape = {1024, 24, 16, 4096};
+  else if (shape_name == "1b")
+    shape = {2048, 16, 8, 8192};
   else {
-    std::fprintf(stderr, "--shape: 160m or 410m\n");
+    std::fprintf(stderr, "--shape: 160m, 410m or 1b\n");
     return 2;
   }
+  if ((device_name != "cpu" && device_name != "cuda") ||
+      (dtype_name != "float32" && dtype_name != "bfloat16")) {
+    std::fprintf(stderr, "--device: cpu or cuda; --dtype: float32 or bfloat16\n");
+    return 2;
+  }
+  const bool cuda = device_name == "cuda";
+  if (cuda && !torch::cuda::is_available()) {
+    std::fprintf(stderr, "--device cuda: this LibTorch sees no GPU\n");
+    return 2;
+  }
+  const torch::Device device = cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  const torch::Dtype dtype = dtype_name == "bfloat16" ? torch::kBFloat16 : torch::kFloat32;
+  auto sync = [&] {
+    if (cuda) torch::cuda::synchronize();
+  };
   at::set_num_threads(threads);
   const Blas blas = openblas_info(threads);
   std::fprintf(stderr, "threads: at::get_num_threads() = %d, OpenBLAS threads %d, core %s\n",
@@ -152,14 +179,14 @@ int main(int argc, char** argv) {
   const auto dir =
       fs::temp_directory_path() / ("probe_bench_" + shape_name + "_" + std::to_string(::getpid()));
   write_model(dir, neox_config(shape));
-  auto model = probe::CausalLM::load(dir.string(), torch::kFloat32, torch::kCPU);
+  auto model = probe::CausalLM::load(dir.string(), dtype, device);
   const double file_gb = double(fs::file_size(dir / "model.safetensors")) / 1e9;
   fs::remove_all(dir);
   const auto& cfg = model->config();
 
   auto gen = at::detail::createCPUGenerator(7);
-  auto ids = at::randint(0, cfg.vocab_size, {docs, tokens}, gen, torch::kInt64);
-  auto mask = torch::ones({docs, tokens}, torch::kInt64);
+  auto ids = at::randint(0, cfg.vocab_size, {docs, tokens}, gen, torch::kInt64).to(device);
+  auto mask = torch::ones({docs, tokens}, torch::kInt64).to(device);
 
   // FLOPs and the --dry-run estimate, from the cost model.
   const std::vector<int64_t> lengths(size_t(docs), tokens);
@@ -170,12 +197,13 @@ int main(int argc, char** argv) {
   const auto cost = probe::probe_cost(cfg, work, co);
   int64_t rate_rows = 0;
   const double mm_rate =
-      probe::measure_matmul_rate(torch::kCPU, torch::kFloat32, cfg.hidden_size, 0.3, &rate_rows);
+      probe::measure_matmul_rate(device, dtype, cfg.hidden_size, 0.3, &rate_rows);
 
   auto run = [&](const probe::MetricsOptions& o) {
     const auto t = std::chrono::steady_clock::now();
     auto fwd = model->forward(ids, mask, /*with_logits=*/false);
     auto m = probe::compute_site_metrics(*model, fwd.hidden, ids, mask, o);
+    sync();
     const double s = seconds_since(t);
     return std::make_pair(s, m);
   };
@@ -219,11 +247,14 @@ int main(int argc, char** argv) {
     auto rows = h.narrow(1, 0, tokens - 1).reshape({-1, cfg.hidden_size}).contiguous();
     auto tgt = ids.narrow(1, 1, tokens - 1).reshape({-1}).contiguous();
     for (int i = 0; i < 3; ++i) {
+      sync();
       auto t = std::chrono::steady_clock::now();
       auto y = model->last_block(h, mask);
+      sync();
       t_block = std::min(t_block, seconds_since(t));
       t = std::chrono::steady_clock::now();
       auto ce = model->readout_cross_entropy(rows, tgt);
+      sync();
       t_head = std::min(t_head, seconds_since(t));
     }
   }
@@ -279,10 +310,11 @@ int main(int argc, char** argv) {
                "(measured / estimate %.2f)\n",
                mm_rate / 1e9, (long long)rate_rows, est_ce, best_ce / est_ce);
   std::printf(
-      "{\"shape\":\"pythia-%s\",\"docs\":%lld,\"tokens_per_doc\":%lld,\"threads\":%d,"
+      "{\"device\":\"%s\",\"dtype\":\"%s\",\"shape\":\"pythia-%s\",\"docs\":%lld,\"tokens_per_doc\":%lld,\"threads\":%d,"
       "\"openblas_threads\":%d,\"blas_core\":\"%s\",\"fma_peak_gflops_per_core\":%.1f,"
       "\"isa\":\"%s\",\"forward_gflop\":%.2f,\"readout_gflop\":%.2f,",
-      shape_name.c_str(), (long long)docs, (long long)tokens, threads, blas.threads,
+      device_name.c_str(), dtype_name.c_str(), shape_name.c_str(), (long long)docs,
+      (long long)tokens, threads, blas.threads,
       blas.core.c_str(), peak.gflops, peak.isa.c_str(), fwd_gflop, ro_gflop);
   std::printf(
       "\"seconds_no_ce\":%.4f,\"tokens_per_s_no_ce\":%.2f,\"gflops_no_ce\":%.1f,"

@@ -101,6 +101,13 @@ int main(int argc, char** argv) {
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
   const double student_steps = double(tasks.size()) * double(steps);
+  // The cost model's FLOPs (toy/unit.hpp: student forward + backward, the shared teacher forward)
+  // per unit step, for a rate that does not depend on the CPU profile's matmul timers (which the
+  // batched engine on CUDA does not go through).
+  double model_flops = toy::teacher_cost(job, 0);
+  for (const auto& t : tasks) model_flops += toy::student_cost(job, t, 0);
+  model_flops /= double(job.train.steps);
+  const double model_gflops = model_flops * double(steps) / seconds / 1e9;
   const auto peak = bench::measure_fma_peak();
   const double mm_gflops =
       mm.student_matmul_seconds > 0 ? mm.student_matmul_flops / mm.student_matmul_seconds / 1e9 : 0;
@@ -115,7 +122,7 @@ int main(int argc, char** argv) {
       "\"teacher_matmul_gflops\":%.1f,\"unit_gflops\":%.1f,\"unit_fraction_of_peak\":%.3f,"
       "\"share_teacher\":%.3f,\"share_student_matmul\":%.3f,\"share_loss\":%.3f,"
       "\"share_adam\":%.3f,\"share_rest\":%.3f,\"device\":\"%s\","
-      "\"grid_student_steps\":%.4g,\"projected_grid_hours\":%.2f,",
+      "\"grid_student_steps\":%.4g,\"projected_grid_hours\":%.4f,\"model_gflops\":%.2f,",
       peak.gflops, peak.isa.c_str(), mm_gflops, peak.gflops > 0 ? mm_gflops / peak.gflops : 0.0,
       mm.student_matmul_seconds / seconds,
       mm.teacher_matmul_seconds > 0 ? mm.teacher_matmul_flops / mm.teacher_matmul_seconds / 1e9
@@ -126,7 +133,7 @@ int main(int argc, char** argv) {
           : 0.0,
       mm.teacher_seconds / seconds, mm.student_matmul_seconds / seconds, mm.loss_seconds / seconds,
       mm.adam_seconds / seconds, rest / seconds, cuda ? "cuda" : "cpu", grid_student_steps,
-      grid_student_steps / (student_steps / seconds) / 3600.0);
+      grid_student_steps / (student_steps / seconds) / 3600.0, model_gflops);
   std::printf(
       "\"kernel\":\"%s\",\"mean_last_train_loss\":%.9g,\"blas_core\":\"%s\",\"students\":%zu,"
       "\"steps\":%lld,\"threads\":%d,\"seconds\":%.3f,"

@@ -182,6 +182,13 @@ TEST(Cost, MeasuredMatmulRate) {
   if (!torch::cuda::is_available()) {
     EXPECT_THROW(measure_matmul_rate(torch::Device(torch::kCUDA, 0), torch::kFloat32, 64),
                  ModelError);
+  } else {
+    // On a GPU: the rate the probes' --dry-run uses there (BF16, a hidden size of Pythia's).
+    int64_t rows = 0;
+    const double g =
+        measure_matmul_rate(torch::Device(torch::kCUDA, 0), torch::kBFloat16, 2048, 0.2, &rows);
+    EXPECT_TRUE(std::isfinite(g));
+    EXPECT_GT(g, 1e11) << rows << " rows";
   }
 }
 
