@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
   // The cost model's FLOPs (toy/unit.hpp: student forward + backward, the shared teacher forward)
   // per unit step, for a rate that does not depend on the CPU profile's matmul timers (which the
   // batched engine on CUDA does not go through).
-  double model_flops = toy::teacher_cost(job, 0);
+  double model_flops = toy::teacher_cost(job, tasks.front(), 0);
   for (const auto& t : tasks) model_flops += toy::student_cost(job, t, 0);
   model_flops /= double(job.train.steps);
   const double model_gflops = model_flops * double(steps) / seconds / 1e9;

@@ -113,7 +113,7 @@ std::string log_axis(const std::string& axis, double lo, double hi) {
   if (span > 0.4) {
     // Decades and their 1-2-5 (or 1-2-3-4-5-7) subdivisions, as many as the span has room for.
     const std::vector<double> mantissas = span > 2.5 ? std::vector<double>{1}
-                                          : span > 1 ? std::vector<double>{1, 2, 5}
+                                          : span > 0.95 ? std::vector<double>{1, 2, 5}
                                                      : std::vector<double>{1, 2, 3, 4, 5, 7};
     for (int k = static_cast<int>(std::floor(std::log10(lo))); k <= std::ceil(std::log10(hi));
          ++k) {
@@ -145,7 +145,7 @@ std::string log_axis(const std::string& axis, double lo, double hi) {
 namespace {
 // Heights in pixels of the pieces around the panels.
 constexpr double kHeadlinePx = 30, kDetailLinePx = 17, kPanelTitlePx = 34, kAxisPx = 56,
-                 kKeyRowPx = 19, kKeyPadPx = 12, kRowGapPx = 14, kYLabelPx = 92, kRightPadPx = 18;
+                 kKeyRowPx = 22, kKeyPadPx = 16, kRowGapPx = 14, kYLabelPx = 92, kRightPadPx = 18;
 
 std::string margins(double l, double r, double b, double t) {
   return fmt::format(

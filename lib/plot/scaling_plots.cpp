@@ -240,15 +240,13 @@ void plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir
     const auto col = [&](const std::string& c) { return csv.col(c); };
     detail::PanelLayout layout;
     layout.panels = 4;
-    layout.title_lines = 2;
+    layout.title_lines = 3;
     layout.key_rows = 0;
-    std::string body = detail::multiplot_begin(
-        quote("Scaling-law fit  L = c_m/m^{α_m} + " + depth_term + " + c_D/D^{α_D} + L_0") +
-        ".\"\\n\"." +
-        quote(fmt::format("{{/*0.8 points: loss minus the other fitted terms ({} points); line: "
-                          "the fitted term;  L_0 = {:.4g};  mean relative error of the fit "
-                          "{:.2f}%}}",
-                          n, L0, 100 * mre)));
+    std::string body = detail::multiplot_begin(detail::titled(
+        "Scaling-law fit  L = c_m/m^{α_m} + " + depth_term + " + c_D/D^{α_D} + L_0",
+        fmt::format("points: loss minus the other fitted terms ({} points); line: the fitted term"
+                    "\nL_0 = {:.4g};  mean relative error of the fit {:.2f}%",
+                    n, L0, 100 * mre)));
     body += "set logscale xy\nset format x '%g'\nset format y '%g'\n";
     body += "set style line 1 lc rgb '#0072B2' pt 7 ps 0.6\n";
     body += "set style line 2 lc rgb '#D55E00' lw 2\n";
@@ -260,7 +258,7 @@ void plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir
       std::size_t hidden = 0;
       for (double v : parts[leftover]) hidden += !(v > 0);
       body += "set title " +
-              quote(hidden ? fmt::format("{} ({} points ≤ 0 not shown)", title, hidden) : title) +
+              quote(hidden ? fmt::format("{} ({} ≤ 0 hidden)", title, hidden) : title) +
               "\n";
       body += "set xlabel " + quote(xlabel) + "\nset ylabel " + quote(ylabel) + "\n";
       body += detail::panel_margins(layout, index++);
@@ -289,14 +287,12 @@ void plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir
     // Predicted against observed on equal axes: points on the dashed diagonal are fitted exactly.
     const auto [olo, ohi] = extent("loss");
     const auto [plo, phi] = extent("predicted");
-    const double lo = std::min(olo, plo), hi = std::max(ohi, phi), pad = 0.04 * (hi - lo);
+    const double lo = std::min(olo, plo), hi = std::max(ohi, phi);
     body += "set title 'predicted against observed loss (dashed: equal)'\n";
-    body +=
-        "unset logscale\nset format x '%g'\nset format y '%g'\nset xtics autofreq\n"
-        "set ytics autofreq\n";
+    body += "set format x '%g'\nset format y '%g'\n";
     body += detail::panel_margins(layout, index++);
-    body +=
-        fmt::format("set xrange [{0}:{1}]\nset yrange [{0}:{1}]\n", num(lo - pad), num(hi + pad));
+    // Log axes, as the losses of a toy sweep span decades; the same tics on both.
+    body += detail::log_axis("x", lo, hi) + detail::log_axis("y", lo, hi);
     body += "set xlabel 'observed loss L'\nset ylabel 'predicted loss L̂'\n";
     body += fmt::format(
         "plot 'scaling_parts.csv' skip 1 using {}:{} with points ls 1 notitle, x with lines lc "

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <array>
 #include <set>
 #include <string>
 #include <tuple>
@@ -107,6 +108,8 @@ struct Source {
   // The student block of the job that wrote the file (its effective job text), for the theory
   // guides; unknown when that text no longer parses.
   std::optional<config::Block> block;
+  // One combination of the file's axes beyond the study (K, ℓ*, m; split_by_axes); 0: none.
+  std::array<int64_t, 3> axes{};
 };
 
 struct Sweep {
@@ -386,6 +389,7 @@ void split_by_axes(Sweep& s) {
     if (k) src.label += fmt::format(" K={}", k);
     if (depth) src.label += fmt::format(" L*={}", depth);
     if (width) src.label += fmt::format(" m={}", width);
+    src.axes = {k, depth, width};
     index[c] = sources.size();
     sources.push_back(std::move(src));
   }
@@ -973,7 +977,12 @@ bool loss_vs_depth(const Sweep& s, const fs::path& dir) {
   layout.panels = 1;
   layout.title_lines = 3;
   layout.panel_titles = false;
-  layout.key_rows = static_cast<int>((series.size() + 1) / 2);
+  {
+    // The key's rows from its entries' widths (key_rows), so long entries get their room.
+    std::vector<detail::KeyEntry> titles;
+    for (const auto& se : series) titles.push_back({"", se.title});
+    layout.key_rows = key_rows(titles);
+  }
   std::string body = detail::multiplot_begin(
       titled("Final test loss against student depth, with fits c·ℓ^{-α_ℓ} + L_0", detail_line));
   body += detail::panel_margins(layout, 0);
@@ -1698,7 +1707,7 @@ double nice_step(double raw) {
 
 // Margins of panel `index` in a grid of many small panels (more than four): room for a small
 // panel title and the tic labels only (the axes are named in the figure's title), so that the
-// graphs keep their height. The key strip below is key_strip's (19 pixels a row, 12 of padding).
+// graphs keep their height. The key strip below is key_strip's (22 pixels a row, 16 of padding).
 std::string grid_margins(const detail::PanelLayout& layout, std::size_t index) {
   const double W = detail::kWidth, H = detail::kHeight;
   const std::size_t cols = std::max<std::size_t>(1, layout.columns);
@@ -2025,7 +2034,8 @@ int plot_sweep(const PlotOptions& options) {
         continue;
       }
     }
-    detail::trajectory_figures(s.root(i), src.path, dir, options.gnuplot, select, attempt);
+    detail::trajectory_figures(s.root(i), src.path, dir, options.gnuplot, select, attempt,
+                               src.axes);
   }
   if (failed > 0)
     throw PlotError(std::to_string(failed) + " of " + std::to_string(failed + made) +

@@ -145,8 +145,10 @@ int64_t to_int(double v) {
   return static_cast<int64_t>(std::llround(v));
 }
 
-Toy load_toy(const store::Group& root, const std::string& path) {
+Toy load_toy(const store::Group& root, const std::string& path,
+              const std::array<int64_t, 3>& axes) {
   Toy toy;
+  const auto [groups, teacher_depth, width] = axes;
   if (root.has("tasks")) {
     const store::Group tasks = root.open_group("tasks");
     for (const auto& key : tasks.children()) {
@@ -163,6 +165,10 @@ Toy load_toy(const store::Group& root, const std::string& path) {
         t.rho = attr_or(g, "rho", kAbsent);
         t.temperature = attr_or(g, "temperature", kAbsent);
         t.teacher = to_int(attr_or(g, "teacher", 0));
+        if (to_int(attr_or(g, "teacher_groups", 0)) != groups ||
+            to_int(attr_or(g, "teacher_depth", 0)) != teacher_depth ||
+            to_int(attr_or(g, "width", 0)) != width)
+          continue;  // another combination of the axes beyond the study (drawn on its own)
         t.has_hidden = g.has("hidden") && g.open_group("hidden").has("theta") &&
                        g.open_group("hidden").has("theta_dh");
         toy.tasks.push_back(std::move(t));
@@ -185,6 +191,9 @@ Toy load_toy(const store::Group& root, const std::string& path) {
         t.rho = attr_or(g, "rho", kAbsent);
         t.teacher = to_int(attr_or(g, "teacher", 0));
         t.depth = to_int(attr_or(g, "depth", 0));
+        if ((groups && to_int(attr_or(g, "teacher_groups", 0)) != groups) ||
+            (teacher_depth && t.depth != teacher_depth))
+          continue;
         t.has_hidden = true;
         toy.teachers.push_back(std::move(t));
       } catch (const store::StoreError& e) {
@@ -754,9 +763,10 @@ bool token_trajectories(const store::Group& root, const std::string& path, const
 
 void trajectory_figures(const store::Group& root, const std::string& path, const fs::path& dir,
                         const std::string& gnuplot, const Selection& select,
-                        const std::function<void(const std::function<bool()>&)>& attempt) {
+                        const std::function<void(const std::function<bool()>&)>& attempt,
+                        const std::array<int64_t, 3>& axes) {
   // A selected value the file lacks fails once (as one figure), not once per figure.
-  const Toy toy = load_toy(root, path);
+  const Toy toy = load_toy(root, path, axes);
   const bool toy_selected = !select.rho.empty() || !select.temperature.empty() ||
                             !select.depth.empty() || !select.teacher.empty();
   if (!toy.tasks.empty() || toy_selected) {

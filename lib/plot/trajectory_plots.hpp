@@ -16,6 +16,8 @@
 // lines per panel: the first rows of the dataset, read alone.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -27,10 +29,13 @@ namespace depthscale::plot::detail {
 
 // Draws each trajectory figure the file has data for through `attempt` (as probe_figures does):
 // the toy ones when /tasks has complete tasks with hidden-state probes, the LLM one when /probe
-// has complete models. Figures without data log why and are not counted.
+// has complete models. Figures without data log why and are not counted. `axes` (teacher groups
+// K, teacher depth ℓ*, width m) keeps the tasks with exactly those attributes (0: the attribute
+// is absent) and the teachers of that K and ℓ*: one combination of a sweep's axes beyond the study.
 void trajectory_figures(const store::Group& root, const std::string& path,
                         const std::filesystem::path& dir, const std::string& gnuplot,
                         const Selection& select,
-                        const std::function<void(const std::function<bool()>&)>& attempt);
+                        const std::function<void(const std::function<bool()>&)>& attempt,
+                        const std::array<int64_t, 3>& axes = {});
 
 }  // namespace depthscale::plot::detail
