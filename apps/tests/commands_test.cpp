@@ -201,8 +201,8 @@ TEST(ReduceCommand, DecomposeWritesCsvsAndFigures) {
   const int rc = cmd.run();
   const std::string printed = testing::internal::GetCapturedStdout();
   EXPECT_EQ(rc, app::kDone) << printed;
-  EXPECT_NE(printed.find("rho0_T1_ls24"), std::string::npos) << printed;
-  const fs::path cell = fs::path(out) / "rho0_T1_ls24";
+  EXPECT_NE(printed.find("rho0_L24_T1"), std::string::npos) << printed;
+  const fs::path cell = fs::path(out) / "rho0_L24_T1";
   for (const char* name : {"fit.csv", "parts.csv", "bootstrap.csv", "holdout.csv",
                            "scaling_parts.png", "scaling_parts.csv", "scaling_parts.gp"}) {
     EXPECT_TRUE(fs::exists(cell / name)) << name;

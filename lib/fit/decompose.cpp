@@ -34,8 +34,9 @@ struct CellKey {
   std::string name() const {
     const std::string structure = teacher_groups > 0 ? "K" + std::to_string(teacher_groups)
                                                      : "rho" + config::format_number(rho);
-    return structure + "_T" + config::format_number(temperature) + "_ls" +
-           std::to_string(teacher_depth);
+    // The task keys' vocabulary: structure, teacher depth ℓ* ("L"), temperature.
+    return structure + "_L" + std::to_string(teacher_depth) + "_T" +
+           config::format_number(temperature);
   }
 };
 

@@ -83,7 +83,7 @@ class DecomposeError : public ReduceError {
 };
 
 struct DecomposeCell {
-  std::string name;  // e.g. "rho0_T1_ls128" or "K4_T1_ls128"; also the subfolder's name
+  std::string name;  // e.g. "rho0_L128_T1" or "K4_L128_T1"; also the subfolder's name
   double rho = 0, temperature = 0;
   int64_t teacher_depth = 0, teacher_groups = 0;
   std::string dir;            // where its CSVs are

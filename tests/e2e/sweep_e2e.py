@@ -407,8 +407,8 @@ def case_axes(s):
         check(t.attrs["width"] == 24 and t["hidden/norms"].shape == (64, 5), "a width-24 student's probes")
     rc, log = s.tool("reduce", wide, "--decompose", "--out", os.path.join(s.dir, "dec"))
     check(rc == 0, "reduce --decompose exits 0 (rc %d)\n%s" % (rc, log[-2000:]))
-    check(os.path.getsize(os.path.join(s.dir, "dec", "rho0_T1_ls16", "fit.csv")) > 0
-          if os.path.isdir(os.path.join(s.dir, "dec", "rho0_T1_ls16")) else False,
+    check(os.path.getsize(os.path.join(s.dir, "dec", "rho0_L16_T1", "fit.csv")) > 0
+          if os.path.isdir(os.path.join(s.dir, "dec", "rho0_L16_T1")) else False,
           "the decomposition wrote its fit (%s)" % os.listdir(os.path.join(s.dir, "dec")))
 
 

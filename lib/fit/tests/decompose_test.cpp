@@ -246,9 +246,9 @@ TEST_F(DecomposeFile, RecoversTheLawAndWritesTheCsvsPerCell) {
     // Step 0 is skipped by default: 8 steps per (m, ℓ).
     EXPECT_EQ(parts.find("\n0,"), std::string::npos);
   }
-  EXPECT_EQ(r.cells[0].name, "rho0_T1_ls24");
+  EXPECT_EQ(r.cells[0].name, "rho0_L24_T1");
   EXPECT_EQ(r.cells[0].data.size(), 6u * 6u * 8u);
-  EXPECT_EQ(r.cells[1].name, "K4_T1_ls24");
+  EXPECT_EQ(r.cells[1].name, "K4_L24_T1");
   EXPECT_EQ(r.cells[1].data.size(), 3u * 3u * 8u);
   EXPECT_NE(read_text(fs::path(r.cells[1].dir) / "fit.csv").find("teacher_groups,4,"),
             std::string::npos);
@@ -263,7 +263,7 @@ TEST_F(DecomposeFile, RecoversTheLawAndWritesTheCsvsPerCell) {
   std::ostringstream out2;
   const DecomposeResult r2 = decompose_sweep(late, out2);
   EXPECT_EQ(r2.cells[0].data.size(), 6u * 6u * 5u);
-  EXPECT_TRUE(fs::exists(dir_ / "late" / "rho0_T1_ls24" / "fit.csv"));
+  EXPECT_TRUE(fs::exists(dir_ / "late" / "rho0_L24_T1" / "fit.csv"));
 }
 
 TEST_F(DecomposeFile, OldFilesUseTheJobsWidthAndTeacherDepth) {
@@ -279,7 +279,7 @@ TEST_F(DecomposeFile, OldFilesUseTheJobsWidthAndTeacherDepth) {
     ADD_FAILURE() << "no error for a file with one width";
   } catch (const DecomposeError& e) {
     const std::string m = e.what();
-    EXPECT_NE(m.find("rho0_T1_ls24"), std::string::npos) << m;
+    EXPECT_NE(m.find("rho0_L24_T1"), std::string::npos) << m;
     EXPECT_NE(m.find("one student width ({16})"), std::string::npos) << m;
     EXPECT_NE(m.find("at least 2 widths"), std::string::npos) << m;
   }
@@ -291,7 +291,7 @@ TEST_F(DecomposeFile, OldFilesUseTheJobsWidthAndTeacherDepth) {
   o.path = path2;
   const DecomposeResult r = decompose_sweep(o, out);
   ASSERT_EQ(r.cells.size(), 1u);
-  EXPECT_EQ(r.cells[0].name, "rho0_T1_ls24");
+  EXPECT_EQ(r.cells[0].name, "rho0_L24_T1");
   std::set<double> widths(r.cells[0].data.width.begin(), r.cells[0].data.width.end());
   EXPECT_EQ(widths, (std::set<double>{16, 32}));
   EXPECT_NEAR(r.cells[0].analysis.fit.params[kAlphaD], Law().alpha_D, 1e-3);
@@ -308,11 +308,11 @@ TEST_F(DecomposeFile, OneWidthCellIsSkippedBesideOthers) {
   std::ostringstream out;
   const DecomposeResult r = decompose_sweep(o, out);
   ASSERT_EQ(r.cells.size(), 1u);
-  EXPECT_EQ(r.cells[0].name, "rho0_T1_ls24");
+  EXPECT_EQ(r.cells[0].name, "rho0_L24_T1");
   ASSERT_EQ(r.skipped.size(), 1u);
-  EXPECT_NE(r.skipped[0].find("rho0_T0.5_ls24: skipped: one student width"), std::string::npos)
+  EXPECT_NE(r.skipped[0].find("rho0_L24_T0.5: skipped: one student width"), std::string::npos)
       << r.skipped[0];
-  EXPECT_NE(out.str().find("rho0_T0.5_ls24: skipped"), std::string::npos);
+  EXPECT_NE(out.str().find("rho0_L24_T0.5: skipped"), std::string::npos);
 }
 
 TEST_F(DecomposeFile, TooFewPointsOrOneDepthNameTheCell) {
@@ -326,7 +326,7 @@ TEST_F(DecomposeFile, TooFewPointsOrOneDepthNameTheCell) {
     ADD_FAILURE() << "no error for too few points";
   } catch (const DecomposeError& e) {
     const std::string m = e.what();
-    EXPECT_NE(m.find("cell rho0_T1_ls24"), std::string::npos) << m;
+    EXPECT_NE(m.find("cell rho0_L24_T1"), std::string::npos) << m;
     EXPECT_NE(m.find("2 points, the fit needs at least 8"), std::string::npos) << m;
     EXPECT_NE(m.find("one depth {4}"), std::string::npos) << m;
     EXPECT_NE(m.find("one data size D"), std::string::npos) << m;

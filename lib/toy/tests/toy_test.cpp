@@ -34,6 +34,25 @@ using toy::testing::Collected;
 using toy::testing::run;
 using toy::testing::unit_of;
 
+// Trains every task of the job in one unit and each alone, and expects the same numbers bit for
+// bit (a student's numbers never depend on its unit). Returns the unit's results.
+Collected expect_unit_equals_separate_runs(const config::Job& job) {
+  const auto tasks = config::expand(job);
+  Collected together;
+  run(job, unit_of(job, tasks), together);
+  for (const auto& t : tasks) {
+    Collected alone;
+    run(job, unit_of(job, {t}), alone);
+    const auto& a = alone.results.at(t.key);
+    const auto& b = together.results.at(t.key);
+    EXPECT_TRUE(a.complete && b.complete) << t.key;
+    EXPECT_EQ(a.train_loss, b.train_loss) << t.key;
+    EXPECT_EQ(a.test_loss, b.test_loss) << t.key;
+    EXPECT_EQ(a.theta, b.theta) << t.key;
+  }
+  return together;
+}
+
 }  // namespace
 
 TEST(Toy, RmsNormHasUnitRms) {
@@ -176,17 +195,9 @@ TEST(Toy, StudentsOfOtherWidthsMatchAutogradAndTrainInOneUnit) {
   auto job = small_job("model.width=16\ngrid.width=[12, 16, 20]\ngrid.temperature=[0.4]");
   auto tasks = config::expand(job);
   ASSERT_EQ(tasks.size(), 6u);
-  Collected together;
-  run(job, unit_of(job, tasks), together);
-  for (const auto& t : tasks) {
-    Collected alone;
-    run(job, unit_of(job, {t}), alone);
-    ASSERT_TRUE(together.results.at(t.key).complete) << t.key;
-    EXPECT_EQ(together.results.at(t.key).train_loss, alone.results.at(t.key).train_loss) << t.key;
-    EXPECT_EQ(together.results.at(t.key).test_loss, alone.results.at(t.key).test_loss) << t.key;
-    EXPECT_EQ(together.results.at(t.key).theta, alone.results.at(t.key).theta) << t.key;
+  const Collected together = expect_unit_equals_separate_runs(job);
+  for (const auto& t : tasks)
     EXPECT_EQ(long(together.results.at(t.key).theta.size()), 16L * t.depth) << t.key;
-  }
   // The student at the teacher's width reads h0 itself: it is the study's student.
   EXPECT_EQ(tasks[2].key, "rho0_T0.4_t0_m16_d2");
 }
@@ -249,18 +260,7 @@ TEST(Toy, UnitOfKStudentsEqualsKSeparateRuns) {
   auto job = small_job();
   auto tasks = config::expand(job);
   ASSERT_EQ(tasks.size(), 4u);
-  Collected together;
-  run(job, unit_of(job, tasks), together);
-  for (const auto& t : tasks) {
-    Collected alone;
-    run(job, unit_of(job, {t}), alone);
-    const auto& a = alone.results.at(t.key);
-    const auto& b = together.results.at(t.key);
-    ASSERT_TRUE(a.complete && b.complete);
-    EXPECT_EQ(a.train_loss, b.train_loss) << t.key;  // bit-for-bit
-    EXPECT_EQ(a.test_loss, b.test_loss) << t.key;
-    EXPECT_EQ(a.theta, b.theta) << t.key;
-  }
+  const Collected together = expect_unit_equals_separate_runs(job);
   // and the trajectories really differ between students (the comparison can fail)
   EXPECT_NE(together.results.at(tasks[0].key).train_loss,
             together.results.at(tasks[1].key).train_loss);
