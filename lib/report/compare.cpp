@@ -34,7 +34,7 @@ const char* verdict_text(Verdict v) {
 }
 
 bool matches(const PublishedValue& p, const Observation& o) {
-  if (p.quantity != o.quantity) return false;
+  if (p.quantity != o.quantity || !o.study_setting) return false;
   if (p.has_rho && !(std::isfinite(o.rho) && same(p.rho, o.rho))) return false;
   if (p.has_temperature && !(std::isfinite(o.temperature) && same(p.temperature, o.temperature)))
     return false;

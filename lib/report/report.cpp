@@ -161,6 +161,20 @@ std::string cell_where(const FileReport& f, double rho, double temperature) {
   return s;
 }
 
+// Whether a cell (K, ℓ*, m; 0 where not an axis) is at the study's own settings: students as wide
+// as their teacher, inputs in the teacher's width, no teacher groups strictly between ρ = 1 and 0.
+// The cell's ℓ* also replaces the job's in `o`.
+void mark_setting(const FileReport& f, int64_t groups, int64_t teacher_depth, int64_t width,
+                  Observation& o) {
+  if (teacher_depth > 0) o.teacher_depth = teacher_depth;
+  if (!f.job) return;
+  const auto& model = f.job->model;
+  const int64_t depth = teacher_depth > 0 ? teacher_depth : model.teacher_depth;
+  o.study_setting = model.input_dim == model.teacher_width &&
+                    (width > 0 ? width : model.width) == model.teacher_width &&
+                    (groups <= 1 || groups == depth);
+}
+
 // "K = 4, ℓ* = 64, m = 16": the axes beyond the study's that a fit group has ("" for none).
 std::string axes_text(const store::FitSeries& g) {
   std::string s;
@@ -215,6 +229,7 @@ void toy_alphas(FileReport& f, const store::Fits& fits, std::vector<Observation>
     o.se_kind = row.err_kind;
     o.rho = row.rho;
     o.temperature = row.temperature;
+    mark_setting(f, std::get<0>(cell), std::get<1>(cell), std::get<4>(cell), o);
     obs.push_back(o);
   }
 }
@@ -273,6 +288,7 @@ void toy_theta_slopes(FileReport& f, const store::File& file, std::vector<Observ
     o.se_kind = "SE of the log-log slope";
     o.rho = std::get<2>(cell);
     o.temperature = std::get<3>(cell);
+    mark_setting(f, std::get<0>(cell), std::get<1>(cell), std::get<4>(cell), o);
     obs.push_back(o);
   }
 }
@@ -546,13 +562,22 @@ ReportResult write_report(const ReportOptions& o) {
       std::string grid = "—", training = "—";
       if (f.job && f.kind == "toy") {
         const auto& j = *f.job;
-        grid = fmt::format("ρ: {}; T: {}; depths: {}; replicates: {}", list_text(j.grid.rho),
-                           list_text(j.grid.temperature), list_text(j.grid.depth),
-                           j.grid.teacher.size());
+        grid = j.grid.teacher_groups.empty()
+                   ? fmt::format("ρ: {}", list_text(j.grid.rho))
+                   : fmt::format("teacher groups K: {}", list_text(j.grid.teacher_groups));
+        grid += fmt::format("; T: {}; depths: {}; replicates: {}", list_text(j.grid.temperature),
+                            list_text(j.grid.depth), j.grid.teacher.size());
+        if (!j.grid.width.empty()) grid += "; widths: " + list_text(j.grid.width);
+        if (!j.grid.teacher_depth.empty())
+          grid += "; teacher depths: " + list_text(j.grid.teacher_depth);
         training = fmt::format(
             "{} steps × batch {}, {} loss, head {}, {} block, teacher depth {}, width {}",
             j.train.steps, j.train.batch, loss_name(j.train.loss), head_name(j.model.head),
             block_name(j.model.block), j.model.teacher_depth, j.model.width);
+        if (j.model.teacher_width != j.model.width)
+          training += fmt::format(", teacher width {}", j.model.teacher_width);
+        if (j.model.input_dim != j.model.teacher_width)
+          training += fmt::format(", inputs of dimension {}", j.model.input_dim);
       } else if (f.kind == "probe") {
         grid = fmt::format("{} model(s)", f.models.size());
         training = "LLM hidden-state probe";

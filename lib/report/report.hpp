@@ -55,6 +55,9 @@ struct Observation {
   double rho = NAN, temperature = NAN, depth_offset = NAN;
   std::string loss, head, block;
   long long steps = 0, teacher_depth = 0;
+  // false beyond the study's settings (a student of another width than its teacher, inputs of a
+  // lower dimension, teacher groups strictly between the ρ extremes): no published value applies.
+  bool study_setting = true;
 };
 
 enum class Verdict { Consistent, NotConsistent, NoError, NotRun };

@@ -165,6 +165,10 @@ TEST(Verdict, MatchKeysSelectTheResultsAnEntrySpeaksAbout) {
   o.loss = "mse";
   EXPECT_FALSE(matches(p, o));
   o.loss = "kl";
+  o.study_setting = false;  // e.g. a student narrower than its teacher: beyond the study
+  EXPECT_FALSE(matches(p, o));
+  o.study_setting = true;
+  EXPECT_TRUE(matches(p, o));
   o.quantity = "toy_theta_slope";
   EXPECT_FALSE(matches(p, o));
   // Nothing matches: one `not run` row.
