@@ -2,10 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "config/job.hpp"
 #include "fit/fit.hpp"
@@ -210,7 +212,19 @@ std::string reduce_sweep(const ReduceOptions& options) {
             : "");
     report += log::sprintf("%-30s %7s %18s %22s %22s  %s\n", "group", "depths", "alpha", "c", "L0",
                            "note");
-    for (const auto& [name, s] : fits) {
+    // Rows in the grid's numeric order (K, ℓ*, ρ, T, width, replicate), not the names' (m16
+    // before m8).
+    const auto numeric = [](const config::ToyTask& t) {
+      return std::make_tuple(t.teacher_groups, t.teacher_depth, t.rho, t.temperature, t.width,
+                             t.teacher);
+    };
+    std::vector<std::string> group_order;
+    for (const auto& [name, g] : groups) group_order.push_back(name);
+    std::stable_sort(group_order.begin(), group_order.end(), [&](const auto& a, const auto& b) {
+      return numeric(groups.at(a).task) < numeric(groups.at(b).task);
+    });
+    for (const auto& name : group_order) {
+      const Series& s = fits.at(name);
       if (s.step.empty()) continue;
       const size_t i = s.step.size() - 1;
       report +=
@@ -221,7 +235,13 @@ std::string reduce_sweep(const ReduceOptions& options) {
     report += log::sprintf("\nacross teacher replicates (mean ± SEM of alpha):\n");
     report += log::sprintf("%-24s %-6s %-12s %6s %18s\n", "cell", "rho", "temperature", "n",
                            "alpha");
-    for (const auto& [name, sm] : summaries) {
+    std::vector<std::string> cell_order;
+    for (const auto& [name, sm] : summaries) cell_order.push_back(name);
+    std::stable_sort(cell_order.begin(), cell_order.end(), [&](const auto& a, const auto& b) {
+      return numeric(summaries.at(a).task) < numeric(summaries.at(b).task);
+    });
+    for (const auto& name : cell_order) {
+      const Summary& sm = summaries.at(name);
       std::vector<double> finals;
       for (const auto* s : sm.series)
         if (!s->alpha.empty()) finals.push_back(s->alpha.back());
