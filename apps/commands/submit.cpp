@@ -14,10 +14,8 @@ namespace depthscale::app {
 
 namespace {
 
-void print_dry_run(const farm::SubmitPlan& plan, const std::string& sbatch) {
-  for (const auto& s : plan.sweep) std::printf("# ==== %s\n%s\n", s.path.c_str(), s.text.c_str());
-  std::printf("# ==== %s\n%s\n", plan.reduce.path.c_str(), plan.reduce.text.c_str());
-  std::printf("# dry run: nothing written or submitted. Would run:\n");
+// The sbatch commands that submit the plan's scripts, the reduction after every sweep job.
+void print_commands(const farm::SubmitPlan& plan, const std::string& sbatch) {
   std::vector<std::string> vars;
   for (size_t k = 0; k < plan.sweep.size(); ++k) {
     vars.push_back("$j" + std::to_string(k));
@@ -25,6 +23,13 @@ void print_dry_run(const farm::SubmitPlan& plan, const std::string& sbatch) {
   }
   std::printf("#   %s --parsable --dependency=afterok:%s %s\n", sbatch.c_str(),
               farm::join_ids(vars, ":").c_str(), plan.reduce.path.c_str());
+}
+
+void print_dry_run(const farm::SubmitPlan& plan, const std::string& sbatch) {
+  for (const auto& s : plan.sweep) std::printf("# ==== %s\n%s\n", s.path.c_str(), s.text.c_str());
+  std::printf("# ==== %s\n%s\n", plan.reduce.path.c_str(), plan.reduce.text.c_str());
+  std::printf("# dry run: nothing written or submitted. Would run:\n");
+  print_commands(plan, sbatch);
 }
 
 void print_submitted(const farm::SubmitPlan& plan, const farm::Submitted& jobs, int array) {
@@ -72,7 +77,18 @@ Command add_submit(CLI::App& app, const Environment& env) {
       ->capture_default_str();
   cmd->add_option("--array", opt->array, "job array of N slices instead of one allocation");
   cmd->add_option("--partition", opt->partition, "SLURM partition");
+  cmd->add_option("--account", opt->account, "SLURM account (every job)");
+  cmd->add_option("--qos", opt->qos, "SLURM quality of service (every job)");
+  cmd->add_option("--mem", opt->mem, "memory per node of the sweep jobs, e.g. 16G");
+  cmd->add_option("--constraint", opt->constraint, "node features of the sweep jobs");
+  cmd->add_option("--cpus-per-task", opt->cpus_per_task, "CPUs per rank of the sweep jobs");
+  cmd->add_option("--sbatch-option", opt->sbatch_options,
+                  "any further sbatch option, whole, on every job (repeatable): "
+                  "--sbatch-option=--mail-type=END");
   cmd->add_flag("--dry-run", opt->dry_run, "print the scripts; write and submit nothing");
+  cmd->add_flag("--write-only", opt->write_only,
+                "write the scripts and print the sbatch commands that submit them; submit nothing")
+      ->excludes("--dry-run");
   cmd->add_option("--sbatch", opt->sbatch, "the sbatch program")->capture_default_str();
   opt->templates = env.slurm_templates;
   return {cmd, [opt]() -> int {
@@ -86,6 +102,12 @@ Command add_submit(CLI::App& app, const Environment& env) {
               return kDone;
             }
             farm::write_scripts(plan);
+            if (opt->write_only) {
+              std::printf("# scripts written to %s/; nothing submitted. To submit:\n",
+                          plan.script_dir.c_str());
+              print_commands(plan, opt->sbatch);
+              return kDone;
+            }
             print_submitted(plan, farm::submit_plan(plan, opt->sbatch), opt->array);
             return kDone;
           }};

@@ -231,6 +231,41 @@ TEST(ReduceCommand, DecomposeWritesCsvsAndFigures) {
   fs::remove_all(dir);
 }
 
+// `submit --write-only`: the scripts are written with the site's options, sbatch is never run
+// (a stand-in that fails would make the command throw), and --dry-run cannot be combined.
+TEST(SubmitCommand, WriteOnlyWritesTheScriptsAndSubmitsNothing) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("ds_submit_cli_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string job = (dir / "j.yaml").string();
+  std::ofstream(job) << "name: j\nkind: toy\ngrid: {depth: [2, 3], teacher: [0]}\n"
+                        "train: {steps: 10}\n";
+  app::Environment env;
+  env.slurm_templates = std::string(DEPTHSCALE_SOURCE_DIR) + "/slurm";
+  auto parse_and_run = [&](std::vector<std::string> args) {
+    CLI::App cli("t");
+    auto command = app::add_submit(cli, env);
+    std::vector<const char*> argv = {"depthscale", "submit"};
+    for (const auto& a : args) argv.push_back(a.c_str());
+    cli.parse(static_cast<int>(argv.size()), argv.data());
+    return command.run();
+  };
+  const std::string out = (dir / "r" / "j.h5").string();
+  EXPECT_EQ(parse_and_run({job, "--out", out, "--write-only", "--sbatch", "/bin/false", "--account",
+                           "proj", "--sbatch-option=--mail-type=END", "--sbatch-option",
+                           "--exclusive", "--mem", "8G"}),
+            app::kDone);
+  std::ifstream in(dir / "r" / "j.slurm" / "sweep.sbatch");
+  const std::string sweep((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const char* line : {"#SBATCH --account=proj\n", "#SBATCH --mail-type=END\n",
+                           "#SBATCH --exclusive\n", "#SBATCH --mem=8G\n"})
+    EXPECT_NE(sweep.find(line), std::string::npos) << line;
+  EXPECT_TRUE(fs::exists(dir / "r" / "j.slurm" / "reduce.sbatch"));
+  EXPECT_THROW(parse_and_run({job, "--out", out, "--write-only", "--dry-run"}), CLI::ParseError);
+  fs::remove_all(dir);
+}
+
 TEST(ExitCodes, InputErrorIsUsageOtherErrorsAreOne) {
   testing::internal::CaptureStderr();
   EXPECT_EQ(app::exit_code_for(depthscale::config::JobError("j.yaml:3: seed: bad")), app::kUsage);

@@ -302,6 +302,29 @@ SubmitPlan plan_submission(const SubmitOptions& opt, const std::string& binary,
     if (!std::isalnum(static_cast<unsigned char>(c)) &&
         std::string("-_.,").find(c) == std::string::npos)
       throw invalid_argument("--partition '" + opt.partition + "' is not a partition name");
+  // Each value becomes one '#SBATCH' line, read by sbatch and never by a shell: one line of
+  // printable text is all it needs (a newline would end the directive block early).
+  auto one_line = [](const std::string& what, const std::string& v) {
+    for (char c : v)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+        throw invalid_argument(what + " '" + v + "' holds a control character (one line only)");
+  };
+  for (const auto& [what, v] : {std::pair{"--account", opt.account},
+                                {"--qos", opt.qos},
+                                {"--mem", opt.mem},
+                                {"--constraint", opt.constraint}}) {
+    one_line(what, v);
+    if (v.find_first_of(" \t") != std::string::npos)
+      throw invalid_argument(std::string(what) + " '" + v + "' holds whitespace");
+  }
+  if (opt.cpus_per_task < 0) throw invalid_argument("--cpus-per-task must be >= 1");
+  for (const auto& v : opt.sbatch_options) {
+    one_line("--sbatch-option", v);
+    if (v.size() < 2 || v[0] != '-')
+      throw invalid_argument("--sbatch-option '" + v +
+                             "' is not an sbatch option (give it whole, e.g. "
+                             "--sbatch-option=--mail-type=END)");
+  }
 
   SubmitPlan plan;
   plan.ntasks = ntasks;
@@ -327,6 +350,15 @@ SubmitPlan plan_submission(const SubmitOptions& opt, const std::string& binary,
   };
   std::string partition_line;  // the reduction job gets the partition too
   if (!opt.partition.empty()) add_line(partition_line, "--partition=" + opt.partition);
+  // What every job of the sweep needs to be accepted (accounting, QoS, the user's own options).
+  std::string site_lines;
+  if (!opt.account.empty()) add_line(site_lines, "--account=" + opt.account);
+  if (!opt.qos.empty()) add_line(site_lines, "--qos=" + opt.qos);
+  for (const auto& v : opt.sbatch_options) add_line(site_lines, v);
+  auto join_lines = [](const std::string& a, const std::string& b) {
+    return a.empty() ? b : b.empty() ? a : a + "\n" + b;
+  };
+  const std::string reduce_lines = join_lines(partition_line, site_lines);
 
   // CUDA: one GPU per rank, asked per node (--gres) rather than --gpus-per-task: mpirun starts its
   // ranks through one srun step per node, and --gpus-per-task would bind that whole step, i.e. all
@@ -345,6 +377,12 @@ SubmitPlan plan_submission(const SubmitOptions& opt, const std::string& binary,
     add_line(gpu_lines, "--gres=gpu:" + std::to_string(ntasks));
   }
   if (!opt.partition.empty()) add_line(sbatch_lines, "--partition=" + opt.partition);
+  // The resources of the sweep jobs themselves.
+  if (!opt.mem.empty()) add_line(sbatch_lines, "--mem=" + opt.mem);
+  if (!opt.constraint.empty()) add_line(sbatch_lines, "--constraint=" + opt.constraint);
+  if (opt.cpus_per_task > 0)
+    add_line(sbatch_lines, "--cpus-per-task=" + std::to_string(opt.cpus_per_task));
+  sbatch_lines = join_lines(sbatch_lines, site_lines);
 
   std::map<std::string, std::string> common = {
       {"JOB_NAME", job.name},
@@ -402,7 +440,7 @@ SubmitPlan plan_submission(const SubmitOptions& opt, const std::string& binary,
                                {{"JOB_NAME", job.name + "-reduce"},
                                 {"TIME", opt.reduce_time},
                                 {"LOG_DIR", plan.log_dir},
-                                {"SBATCH_LINES", partition_line},
+                                {"SBATCH_LINES", reduce_lines},
                                 {"DEPTHSCALE", binary},
                                 {"OUT_H5", plan.out},
                                 {"PLOT_DIR", plan.plot_dir},

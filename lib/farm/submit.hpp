@@ -29,7 +29,14 @@ struct SubmitOptions {
   int signal_seconds = 300;              // SIGUSR1 this long before the wall time ends
   int array = 0;                         // job-array shape with this many slices (0: farm)
   std::string partition;
+  // What sites require: --account and --qos go on every job (sweep and reduction), --mem,
+  // --constraint and --cpus-per-task on the sweep jobs; `sbatch_options` are any further sbatch
+  // options ("--mail-type=END", "--exclusive"), written as #SBATCH lines on every job.
+  std::string account, qos, mem, constraint;
+  int cpus_per_task = 0;
+  std::vector<std::string> sbatch_options;
   bool dry_run = false;
+  bool write_only = false;        // write the scripts, submit nothing (apps prints the commands)
   std::string sbatch = "sbatch";  // the sbatch program (tests substitute a stand-in)
   std::string templates;          // the templates' folder; empty: <source>/slurm
 };

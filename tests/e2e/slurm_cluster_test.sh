@@ -183,7 +183,7 @@ t=$SECONDS
 OUT="$W/farm/quickstart.h5"
 LOGS="$W/farm/quickstart.slurm/logs"
 submit "$W/submit-farm.txt" --out "$OUT" --ntasks 2 --time 00:10:00 --signal-seconds 60 "${SETS[@]}" \
-  || fatal "depthscale submit (farm)"
+  --account ds-e2e --sbatch-option=--comment=depthscale-e2e || fatal "depthscale submit (farm)"
 farm=${SWEEP_IDS% }
 red=$REDUCE_ID
 echo "  farm job $farm, reduce job $red"
@@ -195,6 +195,10 @@ if wait_for 60 "first checkpoint of the farm" has_checkpoint "$OUT"; then
 else
   fatal "farm job $farm wrote no checkpoint"
 fi
+[ "$(field "$farm" Account)" = ds-e2e ] && [ "$(field "$red" Account)" = ds-e2e ] \
+  && [ "$(field "$farm" Comment)" = depthscale-e2e ] && [ "$(field "$red" Comment)" = depthscale-e2e ] \
+  && pass "sbatch accepted --account and --sbatch-option on the sweep and the reduction job" \
+  || fail "account/comment not on the jobs: $(field "$farm" Account) $(field "$farm" Comment) / $(field "$red" Account) $(field "$red" Comment)"
 [ "$(field "$red" JobState)" = PENDING ] && pass "reduce job pending on its dependency ($(field "$red" Reason))" \
   || fail "reduce job $red should be pending, is $(field "$red" JobState)"
 

@@ -149,6 +149,37 @@ TEST(Submit, FarmScript) {
   expect_bash(dir, r);
 }
 
+// What sites require reaches the scripts: account, QoS and any further option on every job;
+// memory, features and CPUs on the sweep jobs.
+TEST(Submit, SiteOptionsReachTheScripts) {
+  ScratchDir dir;
+  for (int array : {0, 2}) {
+    auto o = options(dir);
+    o.array = array;
+    o.account = "proj-42";
+    o.qos = "normal";
+    o.mem = "16G";
+    o.constraint = "avx512&ib";
+    o.cpus_per_task = 4;
+    o.sbatch_options = {"--mail-type=END", "--exclusive"};
+    const auto plan = farm::plan_submission(o, kBinary, kTemplates, 1001);
+    for (const auto& sweep : plan.sweep) {
+      const std::string& s = sweep.text;
+      for (const char* line :
+           {"--account=proj-42", "--qos=normal", "--mem=16G", "--constraint=avx512&ib",
+            "--cpus-per-task=4", "--mail-type=END", "--exclusive"})
+        EXPECT_TRUE(has(s, std::string("#SBATCH ") + line + "\n")) << line << "\n" << s;
+      expect_bash(dir, s);
+    }
+    const std::string& r = plan.reduce.text;
+    for (const char* line : {"--account=proj-42", "--qos=normal", "--mail-type=END", "--exclusive"})
+      EXPECT_TRUE(has(r, std::string("#SBATCH ") + line + "\n")) << line << "\n" << r;
+    for (const char* line : {"--mem=", "--constraint=", "--cpus-per-task="})
+      EXPECT_FALSE(has(r, line)) << line;
+    expect_bash(dir, r);
+  }
+}
+
 TEST(Submit, ArrayChunksAndCuda) {
   ScratchDir dir;
   auto o = options(dir);
@@ -202,6 +233,10 @@ TEST(Submit, RefusesWhatCannotWork) {
   bad([](SubmitOptions& o) { o.array = 2, o.overrides = {"run.slice=0/2"}; }, "run.slice");
   bad([](SubmitOptions& o) { o.partition = "a b"; }, "--partition");
   bad([](SubmitOptions& o) { o.ntasks = 2, o.nodes = 3; }, "--nodes 3");
+  bad([](SubmitOptions& o) { o.account = "a\n#SBATCH --x"; }, "control character");
+  bad([](SubmitOptions& o) { o.mem = "16 G"; }, "--mem '16 G' holds whitespace");
+  bad([](SubmitOptions& o) { o.sbatch_options = {"mail-type=END"}; }, "not an sbatch option");
+  bad([](SubmitOptions& o) { o.sbatch_options = {"--comment=a\nb"}; }, "control character");
   EXPECT_THROW(farm::plan_submission(options(dir), kBinary, dir / "none", 1001), farm::OptionError);
 
   // An existing sweep of another job would fail in the queue: refuse it now.
