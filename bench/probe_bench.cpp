@@ -310,12 +310,13 @@ int main(int argc, char** argv) {
                "(measured / estimate %.2f)\n",
                mm_rate / 1e9, (long long)rate_rows, est_ce, best_ce / est_ce);
   std::printf(
-      "{\"device\":\"%s\",\"dtype\":\"%s\",\"shape\":\"pythia-%s\",\"docs\":%lld,\"tokens_per_doc\":%lld,\"threads\":%d,"
+      "{\"device\":\"%s\",\"dtype\":\"%s\",\"shape\":\"pythia-%s\",\"docs\":%lld,\"tokens_per_"
+      "doc\":%lld,\"threads\":%d,"
       "\"openblas_threads\":%d,\"blas_core\":\"%s\",\"fma_peak_gflops_per_core\":%.1f,"
       "\"isa\":\"%s\",\"forward_gflop\":%.2f,\"readout_gflop\":%.2f,",
       device_name.c_str(), dtype_name.c_str(), shape_name.c_str(), (long long)docs,
-      (long long)tokens, threads, blas.threads,
-      blas.core.c_str(), peak.gflops, peak.isa.c_str(), fwd_gflop, ro_gflop);
+      (long long)tokens, threads, blas.threads, blas.core.c_str(), peak.gflops, peak.isa.c_str(),
+      fwd_gflop, ro_gflop);
   std::printf(
       "\"seconds_no_ce\":%.4f,\"tokens_per_s_no_ce\":%.2f,\"gflops_no_ce\":%.1f,"
       "\"fraction_of_peak_no_ce\":%.3f,\"seconds_ce\":%.4f,\"tokens_per_s_ce\":%.2f,"

@@ -574,11 +574,11 @@ std::vector<Field> fields(const Job& j, const std::string& probe_flow) {
   // Teacher groups replace the rho axis (ρ then follows from K).
   const std::vector<double> no_rho;
   const auto& rho = j.grid.teacher_groups.empty() ? j.grid.rho : no_rho;
-  for (auto axis : {axis_field("temperature", j.grid.temperature), axis_field("rho", rho),
-                    axis_field("depth", j.grid.depth), axis_field("teacher", j.grid.teacher),
-                    axis_field("width", j.grid.width),
-                    axis_field("teacher_depth", j.grid.teacher_depth),
-                    axis_field("teacher_groups", j.grid.teacher_groups)})
+  for (auto axis :
+       {axis_field("temperature", j.grid.temperature), axis_field("rho", rho),
+        axis_field("depth", j.grid.depth), axis_field("teacher", j.grid.teacher),
+        axis_field("width", j.grid.width), axis_field("teacher_depth", j.grid.teacher_depth),
+        axis_field("teacher_groups", j.grid.teacher_groups)})
     if (axis) f.push_back(*axis);
   if (!probe_flow.empty()) f.push_back({{"probe"}, probe_flow, {}, false});
   std::sort(f.begin(), f.end(), [](const Field& a, const Field& b) { return a.path < b.path; });
@@ -1055,7 +1055,8 @@ std::string width_part(const ToyTask& t) {
   return t.width_axis ? "_m" + std::to_string(t.width) : "";
 }
 std::string structure(const ToyTask& t) {
-  return t.teacher_groups > 0 ? "K" + std::to_string(t.teacher_groups) : "rho" + format_number(t.rho);
+  return t.teacher_groups > 0 ? "K" + std::to_string(t.teacher_groups)
+                              : "rho" + format_number(t.rho);
 }
 }  // namespace
 
@@ -1101,8 +1102,10 @@ ToyTask ToyTask::from_params(const std::map<std::string, double>& p, const Model
 
 std::string ToyTask::teacher_key() const {
   std::string s = structure(*this);
-  if (teacher_groups == 1) s = "rho1";
-  else if (teacher_groups > 1 && teacher_groups == teacher_depth) s = "rho0";
+  if (teacher_groups == 1)
+    s = "rho1";
+  else if (teacher_groups > 1 && teacher_groups == teacher_depth)
+    s = "rho0";
   return s + teacher_depth_part(*this) + "_t" + std::to_string(teacher);
 }
 

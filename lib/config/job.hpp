@@ -93,9 +93,9 @@ struct Grid {
   std::vector<double> temperature;
   std::vector<double> rho;
   std::vector<int> depth;
-  std::vector<int> teacher;  // teacher replicate indices
-  std::vector<int> width;            // the students' widths m
-  std::vector<int> teacher_depth;    // ℓ*
+  std::vector<int> teacher;        // teacher replicate indices
+  std::vector<int> width;          // the students' widths m
+  std::vector<int> teacher_depth;  // ℓ*
   // K: the teacher's layers tied in K contiguous groups (one draw per group). K = 1 is the tied
   // teacher of ρ = 1 and K = ℓ* the independent one of ρ = 0, exactly; excludes grid.rho.
   std::vector<int> teacher_groups;

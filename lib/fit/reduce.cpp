@@ -233,8 +233,8 @@ std::string reduce_sweep(const ReduceOptions& options) {
                        fmt_pm(s.L0[i], s.L0_se[i]).c_str(), s.final_message.c_str());
     }
     report += log::sprintf("\nacross teacher replicates (mean ± SEM of alpha):\n");
-    report += log::sprintf("%-24s %-6s %-12s %6s %18s\n", "cell", "rho", "temperature", "n",
-                           "alpha");
+    report +=
+        log::sprintf("%-24s %-6s %-12s %6s %18s\n", "cell", "rho", "temperature", "n", "alpha");
     std::vector<std::string> cell_order;
     for (const auto& [name, sm] : summaries) cell_order.push_back(name);
     std::stable_sort(cell_order.begin(), cell_order.end(), [&](const auto& a, const auto& b) {

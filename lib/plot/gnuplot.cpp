@@ -112,9 +112,9 @@ std::string log_axis(const std::string& axis, double lo, double hi) {
   std::vector<std::string> tics;
   if (span > 0.4) {
     // Decades and their 1-2-5 (or 1-2-3-4-5-7) subdivisions, as many as the span has room for.
-    const std::vector<double> mantissas = span > 2.5 ? std::vector<double>{1}
+    const std::vector<double> mantissas = span > 2.5    ? std::vector<double>{1}
                                           : span > 0.95 ? std::vector<double>{1, 2, 5}
-                                                     : std::vector<double>{1, 2, 3, 4, 5, 7};
+                                                        : std::vector<double>{1, 2, 3, 4, 5, 7};
     for (int k = static_cast<int>(std::floor(std::log10(lo))); k <= std::ceil(std::log10(hi));
          ++k) {
       for (double m : mantissas) {

@@ -258,8 +258,7 @@ void plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir
       std::size_t hidden = 0;
       for (double v : parts[leftover]) hidden += !(v > 0);
       body += "set title " +
-              quote(hidden ? fmt::format("{} ({} ≤ 0 hidden)", title, hidden) : title) +
-              "\n";
+              quote(hidden ? fmt::format("{} ({} ≤ 0 hidden)", title, hidden) : title) + "\n";
       body += "set xlabel " + quote(xlabel) + "\nset ylabel " + quote(ylabel) + "\n";
       body += detail::panel_margins(layout, index++);
       const auto [xlo, xhi] = extent(x);

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -17,7 +18,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <array>
 #include <set>
 #include <string>
 #include <tuple>
@@ -364,10 +364,10 @@ void load(Sweep& s, const std::string& path) {
   s.sources.push_back(std::move(src));
 }
 
-// A file whose tasks have grid axes beyond the study's (teacher groups K, teacher depth ℓ*, width m)
-// is shown as one source per combination, labelled with it ("width-depth m=16"): every figure then
-// separates them as it separates files, and none mixes students of two widths or teachers in one
-// series. Teachers go to every source of their K and ℓ*.
+// A file whose tasks have grid axes beyond the study's (teacher groups K, teacher depth ℓ*, width
+// m) is shown as one source per combination, labelled with it ("width-depth m=16"): every figure
+// then separates them as it separates files, and none mixes students of two widths or teachers in
+// one series. Teachers go to every source of their K and ℓ*.
 void split_by_axes(Sweep& s) {
   using Axes = std::tuple<int64_t, int64_t, int64_t>;  // K, ℓ*, m
   bool any = false;

@@ -146,7 +146,7 @@ int64_t to_int(double v) {
 }
 
 Toy load_toy(const store::Group& root, const std::string& path,
-              const std::array<int64_t, 3>& axes) {
+             const std::array<int64_t, 3>& axes) {
   Toy toy;
   const auto [groups, teacher_depth, width] = axes;
   if (root.has("tasks")) {

@@ -12,10 +12,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <tuple>
 #include <optional>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "config/job.hpp"
 #include "fit/fit.hpp"
@@ -641,7 +641,8 @@ ReportResult write_report(const ReportOptions& o) {
     for (const auto& r : f.alphas) axes = axes || !r.axes.empty();
     md += axes ? "| ρ | T | also | replicates | α_ℓ | error | step | notes |\n"
                  "|---|---|---|---|---|---|---|---|\n"
-               : "| ρ | T | replicates | α_ℓ | error | step | notes |\n|---|---|---|---|---|---|---|\n";
+               : "| ρ | T | replicates | α_ℓ | error | step | notes "
+                 "|\n|---|---|---|---|---|---|---|\n";
     for (const auto& r : f.alphas) {
       std::string notes = r.messages;
       if (r.held)

@@ -218,7 +218,7 @@ class SweepFile {
 struct TeacherProbes {
   double rho = 0;
   int64_t teacher = 0, depth = 0;
-  int64_t teacher_groups = 0;  // K where the job ties layers in groups (written when > 0)
+  int64_t teacher_groups = 0;          // K where the job ties layers in groups (written when > 0)
   int64_t inputs = 0;                  // rows of the arrays below
   std::vector<float> theta, theta_dh;  // [inputs, depth], [inputs, depth-1]
   std::vector<float> norms;            // [inputs, depth+1]

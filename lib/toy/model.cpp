@@ -72,15 +72,16 @@ torch::Tensor uniform(std::vector<int64_t> shape, double bound, uint64_t seed) {
 // ---- teacher ----------------------------------------------------------------------------------
 
 Teacher::Teacher(const config::Job& job, double rho, int replicate, torch::Device device)
-    : Teacher(job,
-              [&] {
-                config::ToyTask t;
-                t.rho = rho;
-                t.teacher = replicate;
-                t.teacher_depth = job.model.teacher_depth;
-                return t;
-              }(),
-              device) {}
+    : Teacher(
+          job,
+          [&] {
+            config::ToyTask t;
+            t.rho = rho;
+            t.teacher = replicate;
+            t.teacher_depth = job.model.teacher_depth;
+            return t;
+          }(),
+          device) {}
 
 Teacher::Teacher(const config::Job& job, const config::ToyTask& task, torch::Device device) {
   const int m = job.model.teacher_width, n = job.model.vocab, L = task.teacher_depth;
@@ -200,7 +201,8 @@ torch::Tensor student_input_map(const config::Job& job, int width, int replicate
   const int64_t ms = job.model.teacher_width, d = job.model.input_dim, m = width;
   if (m == ms) return {};
   // The isometry the study's inputs (d = m*) have always had: the same draw as before input_dim.
-  auto es = isometry(m, d, derive_seed(job.seed, "student-input", "t" + std::to_string(replicate), m));
+  auto es =
+      isometry(m, d, derive_seed(job.seed, "student-input", "t" + std::to_string(replicate), m));
   const auto embed = input_embedding(job);
   if (embed.defined()) es = torch::mm(es, embed.to(torch::kFloat64).t());  // [m, d]·[d, m*]
   return es.to(torch::kFloat32).contiguous();

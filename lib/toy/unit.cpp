@@ -59,9 +59,9 @@ std::string UnitSpec::describe() const {
   }
   const std::string teacher = tasks.empty() ? "none" : tasks.front().teacher_key();
   return "unit " + std::to_string(id) + " (teacher " + teacher + ", " +
-         std::to_string(tasks.size()) + " students: depths " + d +
-         " at " + std::to_string(temps.size()) + " temperature(s), from step " +
-         std::to_string(start_step) + ")";
+         std::to_string(tasks.size()) + " students: depths " + d + " at " +
+         std::to_string(temps.size()) + " temperature(s), from step " + std::to_string(start_step) +
+         ")";
 }
 
 TaskResult task_result(const ToyTask& task, const UnitContext& ctx) {
@@ -195,8 +195,7 @@ std::vector<UnitSpec> plan_units(const config::Job& job, const std::vector<ToyTa
     for (auto& u : part) {
       u.start_step = std::get<4>(k);
       const ToyTask& first = u.tasks.front();
-      double c =
-          job.train.inputs == Inputs::Shared ? teacher_cost(job, first, u.start_step) : 0.0;
+      double c = job.train.inputs == Inputs::Shared ? teacher_cost(job, first, u.start_step) : 0.0;
       for (const auto& t : u.tasks) {
         c += student_cost(job, t, u.start_step);
         if (job.train.inputs == Inputs::Independent) c += teacher_cost(job, t, u.start_step);
@@ -478,8 +477,8 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
         for (auto* t : lane[l]) {
           auto ts = Clock::now();
           try {
-            t->losses[s - start].copy_(t->student->train_step(h0_of.at(t->task.width),
-                                                              targets.at(t->task.temperature)));
+            t->losses[s - start].copy_(
+                t->student->train_step(h0_of.at(t->task.width), targets.at(t->task.temperature)));
           } catch (const std::exception& e) {
             errors[l].emplace_back(t, e.what());
             continue;
@@ -531,7 +530,8 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
 
   // Hidden-state probes of each trained student on fresh inputs shared by the whole teacher.
   std::map<int, torch::Tensor> probe_h0;
-  if (job.probe_hidden.inputs > 0) probe_h0 = by_width(rms_norm(probe_inputs(job, teacher_key).to(dev)));
+  if (job.probe_hidden.inputs > 0)
+    probe_h0 = by_width(rms_norm(probe_inputs(job, teacher_key).to(dev)));
   for (auto& t : trainees) {
     if (!t.active) continue;
     auto r = base_result(t, ctx);

@@ -122,7 +122,8 @@ TEST(Toy, StudentInputMapIsAFixedIsometry) {
     const int64_t n = std::min(m, 8);
     EXPECT_LT((gram - torch::eye(n, torch::kFloat64)).abs().max().item<double>(), 1e-6) << m;
     EXPECT_TRUE(torch::equal(toy::student_input_map(job, m, 0), toy::student_input_map(job, m, 0)));
-    EXPECT_FALSE(torch::equal(toy::student_input_map(job, m, 0), toy::student_input_map(job, m, 1)));
+    EXPECT_FALSE(
+        torch::equal(toy::student_input_map(job, m, 0), toy::student_input_map(job, m, 1)));
   }
   auto h0 = toy::rms_norm(torch::randn({5, 8}));
   auto seen = toy::student_inputs(h0, toy::student_input_map(job, 12, 0));
