@@ -390,13 +390,18 @@ std::vector<AxisValue> read_axis(const Reader& r, const Item& axis, bool integer
     if (out.empty()) r.fail(axis, "empty grid axis (needs at least one value)");
     return out;
   }
-  if (integers || !n.IsDefined() || !n.IsMap())
+  if (integers || !n.IsDefined() || !n.IsMap()) {
+    // One value is a list too: say how to write it (grid.depth=6 → grid.depth=[6]).
+    const std::string hint = n.IsDefined() && n.IsScalar() && !teacher
+                                 ? "; one value is a list too: [" + n.Scalar() + "]"
+                                 : "";
     r.fail(axis, std::string("must be a list") +
                      (teacher    ? " of replicate indices such as [0, 1, 2]"
                       : integers ? " of integers"
                                  : ", {logspace: [lo_exp, hi_exp, count]} or "
                                    "{linspace: [lo, hi, count]}") +
-                     " (got " + describe(n) + ")");
+                     " (got " + describe(n) + hint + ")");
+  }
   const Schema spaces = section("", {leaf("logspace"), leaf("linspace")});
   Section sec(r, axis, spaces);
   auto log = sec.get("logspace");

@@ -104,6 +104,17 @@ FarmReport run_over_mpi(std::deque<UnitTicket> units, UnitSource* source, UnitRu
   }
 }
 
+int threads_per_rank(int threads, int ranks_per_node) {
+  if (threads > 0) return threads;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  const int cores = sched_getaffinity(0, sizeof(set), &set) == 0
+                        ? CPU_COUNT(&set)
+                        : int(std::thread::hardware_concurrency());
+  // Every rank of the node sees the same set when mpirun does not bind: share it.
+  return std::max(1, cores / std::max(ranks_per_node, 1));
+}
+
 torch::Device setup_compute(bool cuda, int threads, const std::string& what) {
   MPI_Comm local;
   MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &local);
@@ -111,16 +122,7 @@ torch::Device setup_compute(bool cuda, int threads, const std::string& what) {
   MPI_Comm_rank(local, &local_rank);
   MPI_Comm_size(local, &local_size);
   MPI_Comm_free(&local);
-  if (threads <= 0) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    const int cores = sched_getaffinity(0, sizeof(set), &set) == 0
-                          ? CPU_COUNT(&set)
-                          : int(std::thread::hardware_concurrency());
-    // Every rank of the node sees the same set when mpirun does not bind: share it.
-    threads = std::max(1, cores / std::max(local_size, 1));
-  }
-  torch::set_num_threads(threads);
+  torch::set_num_threads(threads_per_rank(threads, local_size));
   if (cuda) {
     if (!torch::cuda::is_available())
       throw InputError(what + " is cuda but this LibTorch sees no GPU");

@@ -46,5 +46,8 @@ FarmReport run_over_mpi(std::deque<UnitTicket> units, UnitSource* source, UnitRu
 // SLURM's allocation, not the whole machine) between the ranks of the node. `what` names the job
 // key for the error when no GPU is visible.
 torch::Device setup_compute(bool cuda, int threads, const std::string& what);
+// The intra-op threads setup_compute gives each of `ranks_per_node` ranks: `threads` when > 0,
+// else this process's usable cores shared between them.
+int threads_per_rank(int threads, int ranks_per_node);
 
 }  // namespace depthscale::farm

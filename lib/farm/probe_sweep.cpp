@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "farm/kinds.hpp"
+#include "farm/mpi.hpp"
 #include "log/log.hpp"
 #include "probe/cost.hpp"
 #include "probe/model.hpp"
@@ -542,17 +543,6 @@ int64_t dtype_bytes(const std::string& dtype) {
   return dtype == "float32" ? 4 : 2;
 }
 
-// The intra-op threads a run gives each rank (farm/mpi.cpp's setup_compute, all ranks on one node).
-int run_threads(int threads, int ranks) {
-  if (threads > 0) return threads;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  const int cores = sched_getaffinity(0, sizeof(set), &set) == 0
-                        ? CPU_COUNT(&set)
-                        : int(std::thread::hardware_concurrency());
-  return std::max(1, cores / std::max(ranks, 1));
-}
-
 // Per model: size, FLOPs of the batches still to run, peak memory of a worker, and the time at a
 // matmul rate measured here on the job's device and dtype (one 0.3 s measurement per width).
 std::string cost_report(const std::vector<ModelPlan>& plans, const ProbeSpec& spec,
@@ -564,7 +554,7 @@ std::string cost_report(const std::vector<ModelPlan>& plans, const ProbeSpec& sp
   options.with_cross_entropy_readouts = spec.computes("cross_entropy");
   const bool cuda = spec.device == config::Device::Cuda;
   const torch::Device device = cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
-  const int threads = run_threads(job.run.threads, ranks);
+  const int threads = threads_per_rank(job.run.threads, ranks);  // all ranks on one node
   const int previous_threads = at::get_num_threads();
   if (!cuda) at::set_num_threads(threads);
   std::map<int64_t, double> rates;  // FLOP/s by width; NaN when it cannot be measured

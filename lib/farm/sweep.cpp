@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <deque>
 #include <map>
@@ -14,6 +15,7 @@
 #include "config/job.hpp"
 #include "farm/farm.hpp"
 #include "farm/kinds.hpp"
+#include "farm/mpi.hpp"
 #include "farm/run.hpp"
 #include "log/log.hpp"
 #include "store/store.hpp"
@@ -173,11 +175,32 @@ std::string human_hours(double core_seconds) {
   return buf;
 }
 
-// The dry run's estimate: core-hours on this engine, the same tasks the original's way, and the
-// memory of the largest work unit.
+// "45 s", "12 min", "3.4 h", "2.1 days".
+std::string human_wall(double seconds) {
+  if (seconds < 90) return log::sprintf("%.0f s", seconds);
+  if (seconds < 5400) return log::sprintf("%.0f min", seconds / 60);
+  if (seconds < 2 * 86400) return log::sprintf("%.1f h", seconds / 3600);
+  return log::sprintf("%.1f days", seconds / 86400);
+}
+
+// The wall time of the planned units on `ranks` ranks of `threads` threads each: the units go
+// largest first to the least loaded rank (as the coordinator hands them out), and a unit uses at
+// most one thread per student (the fused engine's lanes).
+double wall_seconds(const std::vector<UnitSpec>& planned, int ranks, int threads,
+                    double flops_per_core) {
+  std::vector<double> load(size_t(std::max(ranks, 1)), 0.0);
+  for (const auto& u : planned) {
+    const double lanes = std::min<double>(threads, std::max<size_t>(u.tasks.size(), 1));
+    *std::min_element(load.begin(), load.end()) += u.cost / (flops_per_core * lanes);
+  }
+  return *std::max_element(load.begin(), load.end());
+}
+
+// The dry run's estimate: core-hours on this engine, the wall time on these ranks, the same
+// tasks the original's way, and the memory of the largest work unit.
 std::string cost_report(const Job& job, const std::vector<ToyTask>& todo,
                         const std::vector<UnitSpec>& planned, double flops,
-                        const toy::CostModel& model, bool rate_given) {
+                        const toy::CostModel& model, bool rate_given, int ranks) {
   const double ours = flops / model.flops_per_core;
   const double original = toy::reference_core_seconds(job, todo, model);
   std::string s = log::sprintf(
@@ -186,6 +209,14 @@ std::string cost_report(const Job& job, const std::vector<ToyTask>& todo,
       rate_given
           ? "--gflops-per-core"
           : (model.basis + " by bench/run_toy_bench.sh; --gflops-per-core for yours").c_str());
+  if (!planned.empty()) {
+    const int threads = threads_per_rank(job.run.threads, ranks);
+    s += log::sprintf(
+        "wall time on %d rank(s) of %d thread(s) here: ≈ %s (largest units first; mpirun -np N "
+        "--dry-run for another N)\n",
+        ranks, threads,
+        human_wall(wall_seconds(planned, ranks, threads, model.flops_per_core)).c_str());
+  }
   if (!todo.empty())
     s += log::sprintf(
         "the original's per-student loop (own teacher forward every step): ≈ %s, %.1fx more\n",
@@ -282,7 +313,19 @@ class ToySweep : public farm::SweepKind {
         tasks_.size(), (long long)n_complete_, (long long)n_failed_,
         retry_failed_ ? " (to retry)" : "", (long long)n_partial_, todo_.size(), planned_.size(),
         ranks);
-    return s + cost_report(job_, todo_, planned_, flops_, model_, rate_given_);
+    s += cost_report(job_, todo_, planned_, flops_, model_, rate_given_, ranks);
+    // What reduce would refuse, said before the compute is spent.
+    if (job_.grid.depth.size() < 4)
+      s += log::sprintf(
+          "warning: grid.depth has %zu depth(s); reduce's depth fit c*depth^-alpha + L0 needs at "
+          "least 4 per group (3 parameters), so these groups will get no alpha\n",
+          job_.grid.depth.size());
+    if (!job_.grid.width.empty() && job_.grid.width.size() < 2)
+      s += "warning: grid.width has one width; reduce --decompose needs at least 2\n";
+    if (!job_.grid.width.empty() && job_.train.eval.every <= 0)
+      s += "warning: train.eval.every is 0, so every student has one data size (its last step); "
+           "reduce --decompose needs at least 2 (set train.eval.every)\n";
+    return "effective job (the file's job with every --set applied):\n" + job_.effective + "\n" + s;
   }
 
   std::string summary(int ranks) const override {

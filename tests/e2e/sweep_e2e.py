@@ -348,6 +348,13 @@ def case_dry_run(s):
     check(log.count("pending") == N_TASKS, "lists all %d tasks as pending" % N_TASKS)
     check("core-hours" in log and "per-student loop" in log and "largest work unit" in log,
           "prints the cost estimate, the original's cost and the memory per unit\n" + log[-1500:])
+    check("wall time on 1 rank(s)" in log, "prints the wall time at the ranks it was started with")
+    check("effective job" in log and "  depth: [2, 4, 8]" in log, "prints the effective job")
+    check("grid.depth has 3 depth(s)" in log and "at least 4" in log,
+          "warns that 3 depths cannot be fitted")
+    rc, log = s.run(2, out, "--dry-run", "--set", "grid.depth=[2, 4, 8, 16]")
+    check(rc == 0 and "wall time on 2 rank(s)" in log and "at least 4" not in log,
+          "2 ranks: their wall time, and no warning with 4 depths\n" + log[-800:])
     rc, _ = s.run(2, out, "--set", "grid.rho=[0.0]")
     rc, log = s.run(None, out, "--dry-run")
     check(log.count("complete") >= 6 and log.count("pending") == 6,

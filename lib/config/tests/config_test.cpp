@@ -293,12 +293,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"scalar_depth_axis",
                 {{7, "  depth: 6"}},
                 "t.yaml:7: grid.depth:",
-                "must be a list of integers (got '6')"},
+                "must be a list of integers (got '6'; one value is a list too: [6])"},
         BadCase{
             "scalar_rho_axis",
             {{6, "  rho: 0"}},
             "t.yaml:6: grid.rho:",
-            "must be a list, {logspace: [lo_exp, hi_exp, count]} or {linspace: [lo, hi, count]}"},
+            "must be a list, {logspace: [lo_exp, hi_exp, count]} or {linspace: [lo, hi, count]} "
+            "(got '0'; one value is a list too: [0])"},
         BadCase{"float_in_int_axis",
                 {{7, "  depth: [2, 4.5]"}},
                 "t.yaml:7: grid.depth[1]:",
