@@ -46,7 +46,7 @@ void log_blas() {
   if (slow)
     spdlog::warn("BLAS: {} is slow for these shapes: see scripts/setup.sh", blas);
   else
-    spdlog::info("BLAS: {}{}", blas.empty() ? "none (LibTorch's own kernels)" : blas, kernels);
+    spdlog::debug("BLAS: {}{}", blas.empty() ? "none (LibTorch's own kernels)" : blas, kernels);
   // OpenBLAS reads OPENBLAS_CORETYPE when it loads, before this runs: it can only be advised.
   if (!core.advice.empty())
     spdlog::warn(

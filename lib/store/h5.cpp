@@ -647,6 +647,10 @@ File open_for_reading(const std::string& path, double retry_seconds) {
     if (std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  // The rebuild advice only where there is something to rebuild from (a sidecar's done/).
+  if (!fs::is_directory(path + ".ckpt/done", ec))
+    throw StoreError(path + " is not a readable HDF5 file (HDF5: " + why +
+                     "), and has no sidecar " + path + ".ckpt/done/ to rebuild it from");
   throw StoreError(path + " is truncated or corrupt (HDF5: " + why +
                    "); the finished tasks are also kept in " + path +
                    ".ckpt/done/ — rerun with --resume to rebuild it");

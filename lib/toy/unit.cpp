@@ -57,11 +57,18 @@ std::string UnitSpec::describe() const {
     bool first = true;
     for (int x : widths) d += (first ? "" : ",") + std::to_string(x), first = false;
   }
+  // The temperatures themselves (or their range), so units of one teacher read apart.
+  std::string t;
+  if (temps.size() <= 3) {
+    for (double x : temps) t += (t.empty() ? "T " : ", ") + config::format_number(x);
+  } else {
+    t = std::to_string(temps.size()) + " temperatures " + config::format_number(*temps.begin()) +
+        ".." + config::format_number(*temps.rbegin());
+  }
   const std::string teacher = tasks.empty() ? "none" : tasks.front().teacher_key();
   return "unit " + std::to_string(id) + " (teacher " + teacher + ", " +
-         std::to_string(tasks.size()) + " students: depths " + d + " at " +
-         std::to_string(temps.size()) + " temperature(s), from step " + std::to_string(start_step) +
-         ")";
+         std::to_string(tasks.size()) + " students: depths " + d + " at " + t + ", from step " +
+         std::to_string(start_step) + ")";
 }
 
 TaskResult task_result(const ToyTask& task, const UnitContext& ctx) {

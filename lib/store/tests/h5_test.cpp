@@ -337,6 +337,17 @@ TEST(H5, OpenForReadingExplainsMissingAndCorruptFiles) {
     open_for_reading(dir / "junk.h5", 0.2);
     FAIL() << "no throw";
   } catch (const StoreError& e) {
+    // No sidecar: nothing to rebuild from, so no advice to resume.
+    std::string m = e.what();
+    EXPECT_NE(m.find(dir / "junk.h5 is not a readable HDF5 file (HDF5: "), std::string::npos) << m;
+    EXPECT_NE(m.find("has no sidecar " + (dir / "junk.h5.ckpt/done/")), std::string::npos) << m;
+    EXPECT_EQ(m.find("--resume"), std::string::npos) << m;
+  }
+  std::filesystem::create_directories(dir / "junk.h5.ckpt/done");
+  try {
+    open_for_reading(dir / "junk.h5", 0.2);
+    FAIL() << "no throw";
+  } catch (const StoreError& e) {
     std::string m = e.what();
     EXPECT_NE(m.find(dir / "junk.h5 is truncated or corrupt (HDF5: "), std::string::npos) << m;
     EXPECT_NE(m.find(dir / "junk.h5.ckpt/done/"), std::string::npos) << m;
