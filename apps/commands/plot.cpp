@@ -43,6 +43,10 @@ void add_plot_options(CLI::App& cmd, plot::PlotOptions& o) {
       ->check(CLI::NonNegativeNumber);
   add_list(cmd, "--model", o.select.model, "only these probed models (/probe/<model> names)")
       ->type_name("NAME[,NAME...]");
+  add_list(cmd, "--format", o.formats,
+           "vector copies of every figure beside its PNG: pdf, svg (repeat or comma list)")
+      ->type_name("pdf|svg[,...]")
+      ->check(CLI::IsMember({"pdf", "svg"}));
   cmd.add_option("--inputs", o.select.inputs,
                  "grey per-input (per-token) lines in the trajectory figures")
       ->check(CLI::NonNegativeNumber)

@@ -143,4 +143,11 @@ void render(const std::filesystem::path& dir, const std::string& name, const Csv
             const std::string& body, const std::string& gnuplot, int width = kWidth,
             int height = kHeight);
 
+// Draws every figure of `dir` (its subfolders too: each NAME.gp with a NAME.png beside it) again
+// as NAME.pdf and/or NAME.svg (`formats`: "pdf", "svg"), through the preamble's `format`
+// variable, so the vector files have the PNG's layout. Returns the files written; throws
+// PlotError for an unknown format or a figure gnuplot did not draw.
+int render_vector_formats(const std::filesystem::path& dir, const std::vector<std::string>& formats,
+                          const std::string& gnuplot);
+
 }  // namespace depthscale::plot::detail

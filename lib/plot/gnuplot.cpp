@@ -245,11 +245,23 @@ std::string preamble(const std::string& name, int width, int height) {
       "  set terminal png size {w},{h} enhanced\n"
       "}}\n"
       "set output '{name}.png'\n"
+      "# gnuplot -e \"format='pdf'\" {name}.gp (or 'svg') draws the same figure as a vector file.\n"
+      "if (exists('format') && format eq 'pdf') {{\n"
+      "  set terminal pdfcairo size {wi:.4f}in,{hi:.4f}in enhanced font 'Sans,11' linewidth 1.2\n"
+      "  set output '{name}.pdf'\n"
+      "}}\n"
+      "if (exists('format') && format eq 'svg') {{\n"
+      "  set terminal svg size {w},{h} enhanced font 'Sans,11' linewidth 1.2\n"
+      "  set output '{name}.svg'\n"
+      "}}\n"
       "set datafile separator comma\n"
       "set grid lc rgb '#d9d9d9' lw 1\n"
       "set border lw 1\n"
       "set key box opaque reverse Left samplen 2.5 spacing 1.1\n",
-      fmt::arg("name", name), fmt::arg("w", width), fmt::arg("h", height));
+      fmt::arg("name", name), fmt::arg("w", width), fmt::arg("h", height),
+      // pngcairo sets its fonts at 96 pixels an inch: a page of the same inches keeps the PNG's
+      // proportions of text to graph.
+      fmt::arg("wi", width / 96.0), fmt::arg("hi", height / 96.0));
 }
 
 // The last lines of gnuplot's output, for error messages.
@@ -262,7 +274,7 @@ std::string tail(const std::string& text, std::size_t max_chars = 1200) {
 
 // Runs `program script` in `dir`; returns (exit status or -1 for a signal, output).
 std::pair<int, std::string> run_in(const fs::path& dir, const std::string& program,
-                                   const std::string& script) {
+                                   const std::string& script, const std::string& expression = "") {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
     throw PlotError(fmt::format("cannot create a pipe for gnuplot: {}", std::strerror(errno)));
@@ -280,7 +292,9 @@ std::pair<int, std::string> run_in(const fs::path& dir, const std::string& progr
     const int null_fd = open("/dev/null", O_RDONLY);
     if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
     if (chdir(dir.c_str()) != 0) _exit(126);
-    const char* argv[] = {program.c_str(), script.c_str(), nullptr};
+    const char* plain[] = {program.c_str(), script.c_str(), nullptr};
+    const char* with_e[] = {program.c_str(), "-e", expression.c_str(), script.c_str(), nullptr};
+    const char** argv = expression.empty() ? plain : with_e;
     execvp(program.c_str(), const_cast<char* const*>(argv));
     const char* msg = "exec failed: ";
     (void)!write(STDERR_FILENO, msg, std::strlen(msg));
@@ -351,6 +365,37 @@ void render(const fs::path& dir, const std::string& name, const Csv& csv, const 
                                 png_path.string(), output.empty() ? "" : ": " + tail(output)));
   }
   spdlog::info("wrote {} (numbers in {}.csv, script in {}.gp)", png_path.string(), name, name);
+}
+
+int render_vector_formats(const fs::path& dir, const std::vector<std::string>& formats,
+                          const std::string& gnuplot) {
+  for (const auto& f : formats)
+    if (f != "pdf" && f != "svg")
+      throw PlotError(
+          fmt::format("unknown figure format '{}' (allowed: pdf, svg; PNG is always "
+                      "drawn)",
+                      f));
+  const std::string program = gnuplot_executable(gnuplot);
+  int made = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::recursive_directory_iterator(dir, ec)) {
+    if (entry.path().extension() != ".gp") continue;
+    // Only the scripts of figures depthscale drew (a PNG beside them).
+    const fs::path png = fs::path(entry.path()).replace_extension(".png");
+    if (!fs::exists(png)) continue;
+    for (const auto& f : formats) {
+      const fs::path out = fs::path(entry.path()).replace_extension("." + f);
+      fs::remove(out, ec);
+      auto [code, output] = run_in(entry.path().parent_path(), program,
+                                   entry.path().filename().string(), "format='" + f + "'");
+      if (code != 0 || !fs::exists(out) || fs::file_size(out, ec) == 0)
+        throw PlotError(fmt::format("gnuplot ('{}') did not draw {} from {}: {}", program,
+                                    out.string(), entry.path().string(),
+                                    output.empty() ? "no output" : tail(output)));
+      ++made;
+    }
+  }
+  return made;
 }
 
 void Csv::write(const fs::path& path) const {

@@ -42,6 +42,8 @@ struct PlotOptions {
   std::string out_dir;  // empty: <path without .h5>-figures (one file only)
   std::string gnuplot;  // the gnuplot program; empty: the one found at configure time, or PATH's
   Selection select;
+  // Vector copies of every figure beside its PNG: "pdf", "svg" (empty: PNG only).
+  std::vector<std::string> formats;
   std::vector<std::string> files() const;  // path, then paths
 };
 

@@ -2040,6 +2040,11 @@ int plot_sweep(const PlotOptions& options) {
   if (failed > 0)
     throw PlotError(std::to_string(failed) + " of " + std::to_string(failed + made) +
                     " figures for " + s.path + " failed (see above)");
+  if (!options.formats.empty()) {
+    const int vector = detail::render_vector_formats(out, options.formats, options.gnuplot);
+    spdlog::info("{} vector file(s) ({}) beside the PNGs", vector,
+                 detail::join(options.formats, ", "));
+  }
   spdlog::info("{} figure(s) from {} in {}", made, s.path, out);
   return made;
 }

@@ -648,6 +648,36 @@ TEST_F(PlotTest, WithoutFitsSkipsFitFiguresAndSaysRunReduce) {
   EXPECT_TRUE(contains(log(), "depthscale reduce " + path)) << log();
 }
 
+// --format pdf,svg: every figure also as a PDF (its magic bytes) and an SVG (an <svg> document),
+// drawn from the same script as the PNG; an unknown format is refused by name.
+TEST_F(PlotTest, VectorFormatsBesideEveryPng) {
+  SweepSpec spec;
+  spec.fits = false;
+  const std::string path = (dir_ / "vector.h5").string();
+  write_sweep(path, spec);
+  plot::PlotOptions options;
+  options.path = path;
+  options.out_dir = (dir_ / "figs").string();
+  options.formats = {"pdf", "svg"};
+  ASSERT_EQ(plot_status(options), 0) << log();
+  int pngs = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir_ / "figs")) {
+    if (e.path().extension() != ".png") continue;
+    ++pngs;
+    std::ifstream pdf(fs::path(e.path()).replace_extension(".pdf"), std::ios::binary);
+    std::string magic(5, '\0');
+    pdf.read(&magic[0], 5);
+    EXPECT_EQ(magic, "%PDF-") << e.path();
+    std::ifstream svg(fs::path(e.path()).replace_extension(".svg"));
+    const std::string text((std::istreambuf_iterator<char>(svg)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find("<svg"), std::string::npos) << e.path();
+    EXPECT_NE(text.find("</svg>"), std::string::npos) << e.path();
+  }
+  EXPECT_GE(pngs, int(kTaskFigures.size()));
+  options.formats = {"eps"};
+  EXPECT_NE(plot_error(options).find("unknown figure format 'eps'"), std::string::npos);
+}
+
 TEST_F(PlotTest, WithoutHiddenProbesSkipsAngleFigures) {
   SweepSpec spec;
   spec.probe_inputs = 0;
