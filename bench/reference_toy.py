@@ -2,7 +2,7 @@
 """The original's per-student loop, as a PyTorch baseline for depthscale's toy benchmarks.
 
 One student is trained in its own process against a full teacher forward every step, the way the
-original study's Python did it (SPEC.md section 1, exp9 settings): m = 32, n = 128, teacher depth
+original study's Python did it (docs/experiments.md section 1, exp9 settings): m = 32, n = 128, teacher depth
 128 (rho = 0, every B scaled 1/sqrt(128)), plain residual blocks B relu(A RMSNorm(h) + b)^2, KL
 loss against softmax(teacher logits / T), student head trained from zero, batch 1024 of fresh
 N(0, I) inputs every step, Adam(6e-4, betas (0.9, 0.999), eps 1e-8), FP32, train loss read back

@@ -1,4 +1,4 @@
-// The process exit codes of `depthscale` (DESIGN.md, "Commands"). Only apps/ chooses them.
+// The process exit codes of `depthscale` (README.md, "Commands"). Only apps/ chooses them.
 #pragma once
 
 namespace depthscale::app {

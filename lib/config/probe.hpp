@@ -1,4 +1,4 @@
-// The `probe:` mapping of a `kind: probe` job (SPEC.md §2), validated by config::parse_job with
+// The `probe:` mapping of a `kind: probe` job (docs/experiments.md §2), validated by config::parse_job with
 // the rest of the job (same reader, same "file:line: probe.key: message" errors). What the keys
 // do at run time is described in probe/runner.hpp.
 //
@@ -51,7 +51,7 @@ const char* to_string(LastHidden v);  // "final_norm" | "last_block"
 enum class AnglePrecision { Float64, BFloat16 };
 const char* to_string(AnglePrecision v);  // "float64" | "bfloat16"
 
-// The per-site metrics of SPEC.md §2, in the order the sweep file lists them.
+// The per-site metrics of docs/experiments.md §2, in the order the sweep file lists them.
 extern const std::vector<std::string> kProbeMetrics;
 
 struct ProbeModelSpec {

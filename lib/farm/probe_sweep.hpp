@@ -1,4 +1,4 @@
-// The probe kind on the farm (SPEC.md §2; the schema and HDF5 layout are in probe/runner.hpp).
+// The probe kind on the farm (docs/experiments.md §2; the schema and HDF5 layout are in probe/runner.hpp).
 // Work units are (model, batch); rank 0 reads the documents and hands a batch's token ids to
 // whichever worker asks next (models in job order, so each rank loads each model at most once),
 // and is the only writer of the output file. Results come back as HDF5 file images. A signal

@@ -1,5 +1,5 @@
-// Power-law fits with standard errors: the reduction's depth fit L(ℓ) = c·ℓ^−α + L0 (SPEC.md §1)
-// and the LLM scaling-law decomposition L = c_m/m^α_m + c_ℓ/ℓ^α_ℓ + c_D/D^α_D + L0 (SPEC.md §3),
+// Power-law fits with standard errors: the reduction's depth fit L(ℓ) = c·ℓ^−α + L0 (docs/experiments.md §1)
+// and the LLM scaling-law decomposition L = c_m/m^α_m + c_ℓ/ℓ^α_ℓ + c_D/D^α_D + L0 (docs/experiments.md §3),
 // with its bootstrap, held-out validation, exclusion scan, loss parts and implied optimal shape.
 // Every solve is a Ceres Levenberg–Marquardt trust-region solve run to convergence from several
 // starts, because both objectives have nearly flat directions (α_ℓ above all) where a fixed

@@ -1,4 +1,4 @@
-// The depth fit L(ℓ) = c·(ℓ − o)^−α + L0 (SPEC.md §1) with Ceres, and mean ± SEM.
+// The depth fit L(ℓ) = c·(ℓ − o)^−α + L0 (docs/experiments.md §1) with Ceres, and mean ± SEM.
 #include <ceres/ceres.h>
 #include <spdlog/fmt/fmt.h>
 

@@ -1,4 +1,4 @@
-// Per-token hidden-state metrics of a causal LM (SPEC.md §2) and their streaming summaries. Pure
+// Per-token hidden-state metrics of a causal LM (docs/experiments.md §2) and their streaming summaries. Pure
 // computation: no MPI, no files. A runner feeds batches, writes SiteMetrics to /probe/<model>/ and
 // keeps one Summary per model (merging per-rank Summaries, saving state() in checkpoints).
 //
@@ -53,7 +53,7 @@ class MetricsError : public depthscale::Error {
   using depthscale::Error::Error;
 };
 
-// The per-site metrics of SPEC.md §2, in the order the sweep file lists them.
+// The per-site metrics of docs/experiments.md §2, in the order the sweep file lists them.
 enum class Metric { norms, theta, theta_dh, angle_to_end, cross_entropy, proj_s };
 
 // All tensors on the CPU. Metrics are float32 (what the sweep file stores; angles are computed in
@@ -126,7 +126,7 @@ SiteMetrics compute_site_geometry(const std::vector<torch::Tensor>& hidden,
                                   const MetricsOptions& options = {});
 
 // Reference θ trajectories (length L): the "nearest reference" classification below, and the sign
-// of PC1 (Pca). SPEC.md §2 gives them for
+// of PC1 (Pca). docs/experiments.md §2 gives them for
 // L = 24: early stop = [π/2] + [0.45]×6 + [0]×16 + [π/2], even = [π/2] + [0.45]×22 + [π/2].
 // For L layers the L−2 middle entries are split in the same proportion: the first
 // k = round(6·(L−2)/22) of them are 0.45 and the rest 0 for early stop (k = 6 at L = 24); all are

@@ -1,4 +1,4 @@
-// The probe runner (SPEC.md §2): a `kind: probe` job names Hugging Face model folders and token
+// The probe runner (docs/experiments.md §2): a `kind: probe` job names Hugging Face model folders and token
 // shards; every model reads the same documents in stream order, batch by batch, and records the
 // hidden-state metrics of every valid prediction site. lib/farm/probe_sweep.cpp spreads the
 // batches over MPI ranks; this part holds one batch's computation, which needs neither MPI nor

@@ -1,4 +1,4 @@
-// Token shards: documents of token ids on disk, in stream order, for the LLM probes (SPEC.md §2:
+// Token shards: documents of token ids on disk, in stream order, for the LLM probes (docs/experiments.md §2:
 // documents tokenised with the model's own tokenizer, then padded/truncated and batched by the
 // probe runner, which needs the document boundaries).
 //

@@ -1,4 +1,4 @@
-// The HDF5 side of depthscale: RAII handles over the HDF5 C API, the sweep file of DESIGN.md, task
+// The HDF5 side of depthscale: RAII handles over the HDF5 C API, the sweep file of README.md, task
 // checkpoints, and HDF5 "file images" (an HDF5 file held in memory) that workers send to rank 0.
 //
 // Crash safety: rank 0 is the only writer. Every finished task is first written as its own small
@@ -214,7 +214,7 @@ class SweepFile {
   std::string path_;
 };
 
-// ---- /teachers: hidden-state probes of each teacher (SPEC.md §1), written once per teacher ----
+// ---- /teachers: hidden-state probes of each teacher (docs/experiments.md §1), written once per teacher ----
 struct TeacherProbes {
   double rho = 0;
   int64_t teacher = 0, depth = 0;

@@ -1,4 +1,4 @@
-// The toy teacher–student networks of SPEC.md §1.
+// The toy teacher–student networks of docs/experiments.md §1.
 //
 //   h0 = RMSNorm(x),  h_l = h_{l-1} + MLP_l(RMSNorm(h_{l-1})),  MLP(v) = B·relu(A·v + b)²
 //   output: logits W·RMSNorm(h_ℓ) (heads trained / teacher) or RMSNorm(h_ℓ) itself (head none).
@@ -17,7 +17,7 @@
 
 namespace depthscale::toy {
 
-// RMSNorm over the last dimension, no learnable gain, eps = FLT_EPSILON (SPEC.md §1).
+// RMSNorm over the last dimension, no learnable gain, eps = FLT_EPSILON (docs/experiments.md §1).
 torch::Tensor rms_norm(const torch::Tensor& h);
 
 // One MLP of a residual block: A [4m, m], b [4m], B [m, 4m].

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent float64 reference for the per-site hidden-state metrics of lib/probe/metrics (SPEC.md §2).
+"""Independent float64 reference for the per-site hidden-state metrics of lib/probe/metrics (docs/experiments.md §2).
 
 Reads the tiny models' reference outputs that llm_reference.py writes (hidden states, logits and
 last-block readouts, all float64 from its own forward) and computes every per-site metric and the

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Independent PyTorch reference for the toy teacher-student networks (SPEC.md section 1).
+"""Independent PyTorch reference for the toy teacher-student networks (docs/experiments.md section 1).
 
-Written from SPEC.md alone, with nn.Module / autograd / torch.optim.Adam, so that it shares no
+Written from docs/experiments.md alone, with nn.Module / autograd / torch.optim.Adam, so that it shares no
 code with the C++ implementation. It is driven by a cross-check file that the C++ side writes:
 
   root attrs   width, vocab, teacher_depth, depth, steps, batch (int)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent reference for depthscale's scaling-law fit (SPEC.md section 3).
+"""Independent reference for depthscale's scaling-law fit (docs/experiments.md section 3).
 
 Fits L = exp(a_m)/m^alpha_m + exp(a_l)/l^alpha_l + exp(a_D)/D^alpha_D + L0 to the
 Chinchilla CSV by minimising the mean over points of (log L - log Lhat)^2, using only numpy and

@@ -1,4 +1,4 @@
-// Task results in the DESIGN.md layout, and result/checkpoint images: round trips, and refusal of
+// Task results in the README.md layout, and result/checkpoint images: round trips, and refusal of
 // images that are not what they claim (wrong or missing format, other version, truncated).
 #include <gtest/gtest.h>
 

@@ -10,7 +10,7 @@ namespace cfg = depthscale::config;
 namespace toy = depthscale::toy;
 
 // ------------------------------------------------------------------------------------------
-// Learning rate (SPEC.md §1)
+// Learning rate (docs/experiments.md §1)
 
 TEST(LearningRate, Constant) {
   cfg::TrainSpec t;
