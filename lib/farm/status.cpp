@@ -1,7 +1,9 @@
 // `depthscale status FILE.h5`: what is complete, partial, failed and pending, per group (toy) or
 // per model (probe), read through store without disturbing a run that is writing the file.
+#include <algorithm>
 #include <map>
 #include <set>
+#include <vector>
 
 #include "config/job.hpp"
 #include "farm/run.hpp"
@@ -109,6 +111,20 @@ std::string status_report(const std::string& path) {
     const double core_seconds = total.cost_left * total.seconds / total.cost_done;
     out += log::sprintf("remaining: about %.2f core-hours at the rate of the finished tasks\n",
                         core_seconds / 3600.0);
+  }
+  // The failed tasks and why, so a failure is read here rather than searched for in the logs.
+  std::vector<const toy::TaskResult*> failed;
+  for (const auto& r : tasks)
+    if (!r.complete) failed.push_back(&r);
+  if (!failed.empty()) {
+    out += log::sprintf("failed tasks (%zu; `run --resume --retry-failed` reruns them):\n",
+                        failed.size());
+    const size_t shown = std::min<size_t>(failed.size(), 20);
+    for (size_t i = 0; i < shown; ++i)
+      out += log::sprintf("  %s: %s\n", failed[i]->key.c_str(),
+                          failed[i]->error.empty() ? "(no message)" : failed[i]->error.c_str());
+    if (shown < failed.size())
+      out += log::sprintf("  ... and %zu more\n", failed.size() - shown);
   }
   return out;
 }

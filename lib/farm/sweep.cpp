@@ -175,14 +175,6 @@ std::string human_hours(double core_seconds) {
   return buf;
 }
 
-// "45 s", "12 min", "3.4 h", "2.1 days".
-std::string human_wall(double seconds) {
-  if (seconds < 90) return log::sprintf("%.0f s", seconds);
-  if (seconds < 5400) return log::sprintf("%.0f min", seconds / 60);
-  if (seconds < 2 * 86400) return log::sprintf("%.1f h", seconds / 3600);
-  return log::sprintf("%.1f days", seconds / 86400);
-}
-
 // The wall time of the planned units on `ranks` ranks of `threads` threads each: the units go
 // largest first to the least loaded rank (as the coordinator hands them out), and a unit uses at
 // most one thread per student (the fused engine's lanes).
@@ -215,7 +207,8 @@ std::string cost_report(const Job& job, const std::vector<ToyTask>& todo,
         "wall time on %d rank(s) of %d thread(s) here: ≈ %s (largest units first; mpirun -np N "
         "--dry-run for another N)\n",
         ranks, threads,
-        human_wall(wall_seconds(planned, ranks, threads, model.flops_per_core)).c_str());
+        log::Progress::human_seconds(
+                            wall_seconds(planned, ranks, threads, model.flops_per_core)).c_str());
   }
   if (!todo.empty())
     s += log::sprintf(

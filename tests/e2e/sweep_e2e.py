@@ -294,7 +294,10 @@ def case_task_throws(s):
         check(all(f["tasks"][k].attrs["status"] == "complete" for k in others),
               "every other task completed")
     rc, st = s.tool("status", out)
-    check(rc == 0 and " 1 " in st.splitlines()[-1] if st else False, "status counts the failure\n" + st)
+    total = [l for l in st.splitlines() if l.startswith("total")]
+    check(rc == 0 and total and " 1 " in total[0], "status counts the failure\n" + st)
+    check("failed tasks (1;" in st and ("  %s: step 120: injected failure" % bad) in st,
+          "status shows the failed task and its error\n" + st)
     rc, log = s.run(2, out, "--resume")
     check(rc == 4, "--resume without --retry-failed leaves it failed (rc %d)" % rc)
     rc, log = s.run(2, out, "--resume", "--retry-failed")
