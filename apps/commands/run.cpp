@@ -59,6 +59,13 @@ Command add_run(CLI::App& app, const Environment& env) {
             // Every rank ends with the same code; only rank 0 says why.
             try {
               code = exit_code(farm::run_sweep(*opt));
+              if (rank == 0 && code == kStopped) {
+                // The command that continues it, as this run was given it.
+                std::string again = "depthscale run " + opt->job_path;
+                if (!opt->out.empty()) again += " --out " + opt->out;
+                for (const auto& o : opt->overrides) again += " --set '" + o + "'";
+                spdlog::warn("stopped after checkpointing; resume with: {} --resume", again);
+              }
               if (rank == 0 && code != kDone) spdlog::info("exit code {}", code);
             } catch (const farm::RankZeroFailed& e) {
               code = e.input ? kUsage : kError;

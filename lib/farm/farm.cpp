@@ -152,6 +152,20 @@ FarmReport run_coordinator(Hub& hub, std::deque<UnitTicket> units, UnitSource& s
   bool stop_sent = false;
   int64_t finished_work = 0, last_reported = -1;
   double measured_cost = 0, measured_seconds = 0;
+  const auto began = std::chrono::steady_clock::now();
+  auto last_beat = began - std::chrono::hours(1);
+  // The heartbeat never stops the run: a failed write is logged and tried again next time.
+  auto beat = [&](int64_t done, bool final) {
+    if (!opt.heartbeat) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (!final && now - last_beat < opt.progress_every) return;
+    last_beat = now;
+    try {
+      opt.heartbeat(done, total, std::chrono::duration<double>(now - began).count(), final);
+    } catch (const std::exception& e) {
+      spdlog::warn("heartbeat not written: {}", e.what());
+    }
+  };
 
   auto stopping = [&] { return bool(failure) || opt.stop_signal(); };
 
@@ -270,7 +284,9 @@ FarmReport run_coordinator(Hub& hub, std::deque<UnitTicket> units, UnitSource& s
       progress.update(done);
       last_reported = done;
     }
+    beat(done, false);
   }
+  beat(finished_work, true);
   if (failure) std::rethrow_exception(failure);
   report.stop_requested = opt.stop_signal();
   report.not_started = int64_t(units.size());

@@ -131,6 +131,10 @@ struct CoordinatorOptions {
   double prior_rate = 0;
   double safety = 1.0;
   std::chrono::duration<double> progress_every = std::chrono::seconds(10);
+  // Called about every `progress_every` while the loop runs and once when it ends (`final`), with
+  // the work done, the total and the seconds since the loop began (the run's heartbeat). A throw
+  // from it is logged and the run goes on. Null: none.
+  std::function<void(int64_t done, int64_t total, double seconds, bool final)> heartbeat;
   std::function<bool()> stop_signal = [] { return false; };
   std::function<double()> clock;  // Unix seconds; default the system clock
 };

@@ -7,12 +7,17 @@
 #include <spdlog/spdlog.h>
 #include <torch/version.h>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <optional>
 
 #include "farm/kinds.hpp"
 #include "farm/mpi.hpp"
+#include "log/log.hpp"
+#include "store/store.hpp"
 #include "toy/model.hpp"
 
 namespace fs = std::filesystem;
@@ -142,8 +147,41 @@ RunOutcome run_sweep(const RunOptions& opt) {
     CoordinatorOptions o = coordinator_options(opt, job.name, "units");
     kind->configure(o);
     if (rank == 0) {
-      const auto report = run_over_mpi(kind->tickets(), &kind->source(), *runner, o);
-      outcome = int(kind->finish(report));
+      // The heartbeat beside the file (store::Heartbeat) for `status`: running while the loop
+      // runs; the run's end state once the kind has finished.
+      store::Heartbeat beat;
+      beat.host = log::hostname();
+      beat.pid = int64_t(::getpid());
+      beat.every_seconds = opt.progress_seconds;
+      beat.unit = o.work_unit;
+      o.heartbeat = [&](int64_t done, int64_t total, double seconds, bool final) {
+        beat.done = done;
+        beat.total = total;
+        beat.rate = seconds > 0 ? double(done) / seconds : 0;
+        beat.unix_time = double(std::time(nullptr));
+        if (!final) store::write_heartbeat(out, beat);
+      };
+      try {
+        const auto report = run_over_mpi(kind->tickets(), &kind->source(), *runner, o);
+        outcome = int(kind->finish(report));
+        beat.state = RunOutcome(outcome) == RunOutcome::Stopped      ? "stopped"
+                     : RunOutcome(outcome) == RunOutcome::SomeFailed ? "finished-with-failures"
+                                                                     : "finished";
+      } catch (...) {
+        beat.state = "failed";
+        beat.unix_time = double(std::time(nullptr));
+        try {
+          store::write_heartbeat(out, beat);
+        } catch (const std::exception&) {
+        }
+        throw;
+      }
+      beat.unix_time = double(std::time(nullptr));
+      try {
+        store::write_heartbeat(out, beat);
+      } catch (const std::exception& e) {
+        spdlog::warn("heartbeat not written: {}", e.what());
+      }
     } else {
       run_over_mpi({}, nullptr, *runner, o);
     }

@@ -1,7 +1,13 @@
 // `depthscale status FILE.h5`: what is complete, partial, failed and pending, per group (toy) or
 // per model (probe), read through store without disturbing a run that is writing the file.
+#include <signal.h>
+
 #include <algorithm>
+#include <ctime>
+#include <fstream>
+#include <iterator>
 #include <map>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -52,6 +58,66 @@ std::string probe_status(const std::string& path, const config::Job& job) {
   return out;
 }
 
+// Whether process `pid` of this host is a live depthscale: not gone, not a zombie waiting to be
+// reaped, and not another program that took its number.
+bool depthscale_alive(int64_t pid) {
+  if (pid <= 0 || ::kill(pid_t(pid), 0) != 0) return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (std::getline(stat, line)) {
+    const auto close = line.rfind(')');  // "pid (comm) S ...": the state follows the name
+    if (close != std::string::npos && close + 2 < line.size() &&
+        (line[close + 2] == 'Z' || line[close + 2] == 'X'))
+      return false;
+  }
+  std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
+  const std::string text((std::istreambuf_iterator<char>(cmdline)),
+                         std::istreambuf_iterator<char>());
+  return text.find("depthscale") != std::string::npos || !stat.is_open();
+}
+
+// What the run writing the file is doing, from its heartbeat: running (with live progress and an
+// ETA at the current rate), stalled (alive but silent), dead (its process is gone), or how it
+// ended. A heartbeat older than five of its intervals is stale.
+std::string run_state(const std::string& path) {
+  std::optional<store::Heartbeat> h;
+  try {
+    h = store::read_heartbeat(path);
+  } catch (const store::StoreError& e) {
+    return std::string("run: unknown (") + e.what() + ")\n";
+  }
+  if (!h) return "run: no heartbeat (no run has written this file since heartbeats began)\n";
+  const double age = std::max(0.0, double(std::time(nullptr)) - h->unix_time);
+  const std::string ago = log::Progress::human_seconds(age) + " ago";
+  const std::string where = h->host + ", pid " + std::to_string(h->pid);
+  const std::string resume = "resume with: depthscale run JOB.yaml --out " + path + " --resume";
+  if (h->state != "running") {
+    if (h->state == "stopped")
+      return "run: stopped after checkpointing (" + where + ", " + ago + "); " + resume + "\n";
+    return "run: " + h->state + " (" + where + ", " + ago + ")\n";
+  }
+  const double stale = std::max(5.0, 5.0 * h->every_seconds);
+  const bool here = h->host == log::hostname();
+  const bool alive = here && depthscale_alive(h->pid);
+  std::string progress;
+  if (h->total > 0) {
+    progress = log::sprintf("%lld/%lld %s (%.1f%%)", (long long)h->done, (long long)h->total,
+                            h->unit.c_str(), 100.0 * double(h->done) / double(h->total));
+    if (h->rate > 0)
+      progress +=
+          log::sprintf(", %.3g %s/s, ETA %s", h->rate, h->unit.c_str(),
+                       log::Progress::human_seconds(double(h->total - h->done) / h->rate).c_str());
+  }
+  if (here && !alive)
+    return "run: dead: its process (" + where + ") is gone without ending the run (killed or " +
+           "crashed; last heartbeat " + ago + ", at " + progress + "); " + resume + "\n";
+  if (age > stale)
+    return "run: stalled: no heartbeat for " + log::Progress::human_seconds(age) + " (" + where +
+           (here ? ", alive but silent" : ", on another host: cannot check the process") + "; at " +
+           progress + ")\n";
+  return "run: running (" + where + ", heartbeat " + ago + "): " + progress + "\n";
+}
+
 }  // namespace
 
 std::string status_report(const std::string& path) {
@@ -61,7 +127,7 @@ std::string status_report(const std::string& path) {
     const auto f = store::open_sweep(path);
     job = config::parse_job(store::read_header(f).effective, path + ":/job_effective");
   }
-  if (job.kind == config::JobKind::Probe) return probe_status(path, job);
+  if (job.kind == config::JobKind::Probe) return probe_status(path, job) + run_state(path);
 
   std::map<std::string, const toy::TaskResult*> results;
   const auto tasks = store::read_tasks(path, store::TaskFields::Attributes);
@@ -123,10 +189,9 @@ std::string status_report(const std::string& path) {
     for (size_t i = 0; i < shown; ++i)
       out += log::sprintf("  %s: %s\n", failed[i]->key.c_str(),
                           failed[i]->error.empty() ? "(no message)" : failed[i]->error.c_str());
-    if (shown < failed.size())
-      out += log::sprintf("  ... and %zu more\n", failed.size() - shown);
+    if (shown < failed.size()) out += log::sprintf("  ... and %zu more\n", failed.size() - shown);
   }
-  return out;
+  return out + run_state(path);
 }
 
 }  // namespace depthscale::farm

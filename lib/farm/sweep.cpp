@@ -1,6 +1,6 @@
-// The toy kind on the farm (docs/experiments.md §1): a (ρ, teacher) grid of students trained in work units
-// that share a teacher; results and checkpoints come back as HDF5 file images and rank 0 records
-// them; the teachers' hidden-state probes are written once at the end.
+// The toy kind on the farm (docs/experiments.md §1): a (ρ, teacher) grid of students trained in
+// work units that share a teacher; results and checkpoints come back as HDF5 file images and rank 0
+// records them; the teachers' hidden-state probes are written once at the end.
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
@@ -207,8 +207,8 @@ std::string cost_report(const Job& job, const std::vector<ToyTask>& todo,
         "wall time on %d rank(s) of %d thread(s) here: ≈ %s (largest units first; mpirun -np N "
         "--dry-run for another N)\n",
         ranks, threads,
-        log::Progress::human_seconds(
-                            wall_seconds(planned, ranks, threads, model.flops_per_core)).c_str());
+        log::Progress::human_seconds(wall_seconds(planned, ranks, threads, model.flops_per_core))
+            .c_str());
   }
   if (!todo.empty())
     s += log::sprintf(
@@ -227,7 +227,8 @@ std::string cost_report(const Job& job, const std::vector<ToyTask>& todo,
   return s;
 }
 
-// Teacher probes (docs/experiments.md §1): θ, θ_Δh and norms of every teacher of the grid, written once.
+// Teacher probes (docs/experiments.md §1): θ, θ_Δh and norms of every teacher of the grid, written
+// once.
 void write_teacher_probes(const Job& job, const std::string& path) {
   if (job.probe_hidden.inputs <= 0) return;
   std::map<std::string, ToyTask> teachers;  // one task of each teacher, by its key

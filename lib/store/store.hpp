@@ -214,7 +214,26 @@ class SweepFile {
   std::string path_;
 };
 
-// ---- /teachers: hidden-state probes of each teacher (docs/experiments.md §1), written once per teacher ----
+// ---- the run's heartbeat (FILE.h5.ckpt/heartbeat) ----------------------------------------------
+// Rank 0 of a run replaces it every few seconds, and once more when the run ends; `status` reads
+// it to tell a running sweep from a stalled or a dead one.
+struct Heartbeat {
+  std::string state = "running";  // running, finished, stopped (checkpointed), failed
+  std::string host;
+  int64_t pid = 0;
+  double unix_time = 0;      // when it was written
+  double every_seconds = 0;  // how often a running sweep writes it
+  int64_t done = 0, total = 0;
+  double rate = 0;  // work units (student-steps, batches) per second over the run so far
+  std::string unit = "units";
+};
+void write_heartbeat(const std::string& sweep_path, const Heartbeat& h);
+// The heartbeat beside the sweep at `sweep_path`; none when no run wrote one. A file that is not a
+// heartbeat is a StoreError naming it.
+std::optional<Heartbeat> read_heartbeat(const std::string& sweep_path);
+
+// ---- /teachers: hidden-state probes of each teacher (docs/experiments.md §1), written once per
+// teacher ----
 struct TeacherProbes {
   double rho = 0;
   int64_t teacher = 0, depth = 0;

@@ -217,6 +217,8 @@ def case_sigterm(s):
     log = open(out + ".log").read()
     check(rc == 3, "SIGUSR1 to mpirun → exit code 3 (rc %d)\n%s" % (rc, log[-3000:]))
     check("stop requested" in log, "rank 0 logged the stop")
+    check("resume with: depthscale run " + s.job + " --out " + out + " --resume" in log,
+          "the stop says how to resume\n" + log[-1500:])
     rc, st = s.tool("status", out)
     check(rc == 0 and "partial" in st, "status after the stop shows the table\n" + st)
 
@@ -420,6 +422,48 @@ def case_axes(s):
     check(os.path.getsize(os.path.join(s.dir, "dec", "rho0_L16_T1", "fit.csv")) > 0
           if os.path.isdir(os.path.join(s.dir, "dec", "rho0_L16_T1")) else False,
           "the decomposition wrote its fit (%s)" % os.listdir(os.path.join(s.dir, "dec")))
+
+
+def case_status(s):
+    """status tells a running sweep from a stalled and a dead one (the run's heartbeat, written
+    every second here), with live progress and an ETA; and how a finished or stopped run ended."""
+    with open(s.job, "w") as f:
+        f.write(JOB.replace("steps: 600", "steps: 4000"))
+    out = os.path.join(s.dir, "status.h5")
+    p = s.start(2, out)
+    t0 = time.time()
+    while not os.path.exists(out + ".ckpt/heartbeat") and time.time() - t0 < 120:
+        time.sleep(0.2)
+    time.sleep(1.5)
+    rc, st = s.tool("status", out)
+    check(rc == 0 and "run: running" in st and "student-steps" in st and "ETA" in st,
+          "a running sweep: running, with progress and an ETA\n" + st[-600:])
+    subprocess.run(["pkill", "-STOP", "-f", out])
+    time.sleep(7)
+    rc, st = s.tool("status", out)
+    check("run: stalled: no heartbeat for" in st and "alive but silent" in st,
+          "a stopped process: stalled\n" + st[-600:])
+    subprocess.run(["pkill", "-CONT", "-f", out])
+    kill_everything(out)
+    p.wait()
+    t0 = time.time()  # until the killed ranks are gone (reaped), not only signalled
+    while subprocess.run(["pgrep", "-f", out], stdout=subprocess.DEVNULL).returncode == 0 \
+            and time.time() - t0 < 20:
+        time.sleep(0.2)
+    rc, st = s.tool("status", out)
+    check("run: dead: its process" in st and "--resume" in st, "a killed run: dead, and how to resume\n" + st[-600:])
+    p = s.start(2, out, "--resume")
+    wait_for_log(out + ".log", "started")
+    time.sleep(2)
+    p.send_signal(signal.SIGUSR1)
+    p.wait(timeout=120)
+    rc, st = s.tool("status", out)
+    check("run: stopped after checkpointing" in st and "--resume" in st,
+          "a run stopped by SIGUSR1: stopped, and how to resume\n" + st[-600:])
+    rc, log = s.run(2, out, "--resume")
+    check(rc == 0, "the resumed run finishes (rc %d)" % rc)
+    rc, st = s.tool("status", out)
+    check("run: finished" in st, "a finished run: finished\n" + st[-400:])
 
 
 CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}
