@@ -21,6 +21,11 @@ Command add_merge(CLI::App& app) {
                 r.slice_count, opt->out, r.complete, r.failed, r.probe ? "batches" : "tasks",
                 r.probe ? r.models : r.teachers, r.probe ? "models finished" : "teachers",
                 r.skipped ? ", " + std::to_string(r.skipped) + " unfinished groups skipped" : "");
+            if (r.complete + r.failed == 0)
+              spdlog::warn(
+                  "no slice has a finished {} yet: {} holds none (are the slices still running, "
+                  "or were they never started?)",
+                  r.probe ? "batch" : "task", opt->out);
             if (!r.missing.empty()) {
               std::string list;
               for (int i : r.missing) list += (list.empty() ? "" : ", ") + std::to_string(i);
