@@ -1,6 +1,6 @@
-// The `probe:` mapping of a `kind: probe` job (docs/experiments.md §2), validated by config::parse_job with
-// the rest of the job (same reader, same "file:line: probe.key: message" errors). What the keys
-// do at run time is described in probe/runner.hpp.
+// The `probe:` mapping of a `kind: probe` job (docs/experiments.md §2), validated by
+// config::parse_job with the rest of the job (same reader, same "file:line: probe.key: message"
+// errors). What the keys do at run time is described in probe/runner.hpp.
 //
 //   probe:
 //     models:                     # HF model folders; a plain string is a path named by its folder

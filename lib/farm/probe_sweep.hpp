@@ -1,8 +1,8 @@
-// The probe kind on the farm (docs/experiments.md §2; the schema and HDF5 layout are in probe/runner.hpp).
-// Work units are (model, batch); rank 0 reads the documents and hands a batch's token ids to
-// whichever worker asks next (models in job order, so each rank loads each model at most once),
-// and is the only writer of the output file. Results come back as HDF5 file images. A signal
-// abandons the batches in progress (they are redone on resume) and exits 3; --resume skips
+// The probe kind on the farm (docs/experiments.md §2; the schema and HDF5 layout are in
+// probe/runner.hpp). Work units are (model, batch); rank 0 reads the documents and hands a batch's
+// token ids to whichever worker asks next (models in job order, so each rank loads each model at
+// most once), and is the only writer of the output file. Results come back as HDF5 file images. A
+// signal abandons the batches in progress (they are redone on resume) and exits 3; --resume skips
 // complete batches and finished models; `run.slice` runs every n-th batch, `merge` joins slices.
 #pragma once
 

@@ -1,9 +1,9 @@
-// Power-law fits with standard errors: the reduction's depth fit L(ℓ) = c·ℓ^−α + L0 (docs/experiments.md §1)
-// and the LLM scaling-law decomposition L = c_m/m^α_m + c_ℓ/ℓ^α_ℓ + c_D/D^α_D + L0 (docs/experiments.md §3),
-// with its bootstrap, held-out validation, exclusion scan, loss parts and implied optimal shape.
-// Every solve is a Ceres Levenberg–Marquardt trust-region solve run to convergence from several
-// starts, because both objectives have nearly flat directions (α_ℓ above all) where a fixed
-// number of gradient steps stops far from the optimum.
+// Power-law fits with standard errors: the reduction's depth fit L(ℓ) = c·ℓ^−α + L0
+// (docs/experiments.md §1) and the LLM scaling-law decomposition L = c_m/m^α_m + c_ℓ/ℓ^α_ℓ +
+// c_D/D^α_D + L0 (docs/experiments.md §3), with its bootstrap, held-out validation, exclusion scan,
+// loss parts and implied optimal shape. Every solve is a Ceres Levenberg–Marquardt trust-region
+// solve run to convergence from several starts, because both objectives have nearly flat directions
+// (α_ℓ above all) where a fixed number of gradient steps stops far from the optimum.
 #pragma once
 
 #include <array>

@@ -1,5 +1,6 @@
-// The scaling-law fit L = e^a_m/m^α_m + e^a_ℓ/(ℓ−o)^α_ℓ + e^a_D/D^α_D + L0 (docs/experiments.md §3) with
-// Ceres, and what is built on it: bootstrap, held-out validation, exclusion scan, optimal shape.
+// The scaling-law fit L = e^a_m/m^α_m + e^a_ℓ/(ℓ−o)^α_ℓ + e^a_D/D^α_D + L0 (docs/experiments.md §3)
+// with Ceres, and what is built on it: bootstrap, held-out validation, exclusion scan, optimal
+// shape.
 #include <ceres/ceres.h>
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>

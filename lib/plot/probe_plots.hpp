@@ -1,5 +1,5 @@
-// Figures of the LLM hidden-state probe (docs/experiments.md §2) from the /probe/<model>/ groups of a sweep
-// file (layout: probe/runner.hpp), drawn by `depthscale plot` beside the toy-sweep figures:
+// Figures of the LLM hidden-state probe (docs/experiments.md §2) from the /probe/<model>/ groups of
+// a sweep file (layout: probe/runner.hpp), drawn by `depthscale plot` beside the toy-sweep figures:
 //   probe_layer_means           per-layer means of summary/ against relative depth l/L
 //   probe_pca                   sites and the two reference trajectories on PC1 and PC2
 //   probe_theta_middle_vs_depth ⟨θ⟩_{D,l} against the number of layers L

@@ -1,7 +1,7 @@
-// scaling_parts.png for `depthscale fit-scaling --out DIR` (docs/experiments.md §3), from DIR/parts.csv: the
-// study's leftover-loss figures (its Figs 2f, 9, 10, 12–14) — per data point the loss minus the
-// other fitted terms, e.g. L − c_m/m^α_m − c_D/D^α_D − L0 against ℓ, with the fitted power law as
-// a line — for depth, width and data, and predicted against observed loss.
+// scaling_parts.png for `depthscale fit-scaling --out DIR` (docs/experiments.md §3), from
+// DIR/parts.csv: the study's leftover-loss figures (its Figs 2f, 9, 10, 12–14) — per data point the
+// loss minus the other fitted terms, e.g. L − c_m/m^α_m − c_D/D^α_D − L0 against ℓ, with the fitted
+// power law as a line — for depth, width and data, and predicted against observed loss.
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 

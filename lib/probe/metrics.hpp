@@ -1,6 +1,7 @@
-// Per-token hidden-state metrics of a causal LM (docs/experiments.md §2) and their streaming summaries. Pure
-// computation: no MPI, no files. A runner feeds batches, writes SiteMetrics to /probe/<model>/ and
-// keeps one Summary per model (merging per-rank Summaries, saving state() in checkpoints).
+// Per-token hidden-state metrics of a causal LM (docs/experiments.md §2) and their streaming
+// summaries. Pure computation: no MPI, no files. A runner feeds batches, writes SiteMetrics to
+// /probe/<model>/ and keeps one Summary per model (merging per-rank Summaries, saving state() in
+// checkpoints).
 //
 // Sites: position t = 0..T−2 of document b predicts the token at t+1; the site is valid when
 // mask[b, t] and mask[b, t+1] are both 1. Only valid sites are kept, in (document, position) order.

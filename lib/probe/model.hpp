@@ -1,5 +1,5 @@
-// Pretrained causal language models for the hidden-state probes (docs/experiments.md §2): GPT-NeoX (Pythia),
-// Qwen2 (Qwen2.5) and OPT, loaded from a Hugging Face model directory (config.json plus
+// Pretrained causal language models for the hidden-state probes (docs/experiments.md §2): GPT-NeoX
+// (Pythia), Qwen2 (Qwen2.5) and OPT, loaded from a Hugging Face model directory (config.json plus
 // model.safetensors, or shards with model.safetensors.index.json, or PyTorch's pytorch_model.bin,
 // single or sharded: probe/checkpoint.hpp) and run in LibTorch.
 //
@@ -132,9 +132,9 @@ class CausalLM {
   virtual ModelOutput forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
                               bool with_logits = true) const;
 
-  // docs/experiments.md §2 cross_entropy columns l < L−1: the logits [B, T, V] of re-applying the LAST block
-  // to h = hidden[l] ([B, T, d]) with the same mask and positions, then the final norm and the
-  // head. So readout_via_last_block(hidden[L−1]) is forward's own logits.
+  // docs/experiments.md §2 cross_entropy columns l < L−1: the logits [B, T, V] of re-applying the
+  // LAST block to h = hidden[l] ([B, T, d]) with the same mask and positions, then the final norm
+  // and the head. So readout_via_last_block(hidden[L−1]) is forward's own logits.
   virtual torch::Tensor readout_via_last_block(const torch::Tensor& h,
                                                const torch::Tensor& attention_mask) const;
 

@@ -1,7 +1,7 @@
-// The probe runner (docs/experiments.md §2): a `kind: probe` job names Hugging Face model folders and token
-// shards; every model reads the same documents in stream order, batch by batch, and records the
-// hidden-state metrics of every valid prediction site. lib/farm/probe_sweep.cpp spreads the
-// batches over MPI ranks; this part holds one batch's computation, which needs neither MPI nor
+// The probe runner (docs/experiments.md §2): a `kind: probe` job names Hugging Face model folders
+// and token shards; every model reads the same documents in stream order, batch by batch, and
+// records the hidden-state metrics of every valid prediction site. lib/farm/probe_sweep.cpp spreads
+// the batches over MPI ranks; this part holds one batch's computation, which needs neither MPI nor
 // HDF5. The `probe:` keys of the job file are config's (config/probe.hpp), validated with the
 // rest of the job; relative paths there are relative to the current folder.
 //

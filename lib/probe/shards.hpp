@@ -1,6 +1,6 @@
-// Token shards: documents of token ids on disk, in stream order, for the LLM probes (docs/experiments.md §2:
-// documents tokenised with the model's own tokenizer, then padded/truncated and batched by the
-// probe runner, which needs the document boundaries).
+// Token shards: documents of token ids on disk, in stream order, for the LLM probes
+// (docs/experiments.md §2: documents tokenised with the model's own tokenizer, then
+// padded/truncated and batched by the probe runner, which needs the document boundaries).
 //
 // depthscale shard format, version 1 (all integers little-endian):
 //

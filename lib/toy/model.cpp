@@ -492,7 +492,8 @@ HiddenProbe probe_hidden(const std::vector<torch::Tensor>& hidden) {
   torch::NoGradGuard no_grad;
   HiddenProbe p;
   const int64_t L = int64_t(hidden.size()) - 1;
-  // Angles in double from float32 states: cosines near 1 need the precision (docs/experiments.md §2 note).
+  // Angles in double from float32 states: cosines near 1 need the precision (docs/experiments.md §2
+  // note).
   auto h = torch::stack(hidden, 1).to(torch::kCPU, torch::kFloat64).contiguous();  // [N, L+1, m]
   const int64_t N = h.size(0), m = h.size(2);
   p.inputs = N;

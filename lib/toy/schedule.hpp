@@ -1,5 +1,6 @@
-// The toy training's learning-rate schedule and random-stream seeds (docs/experiments.md §1): pure functions
-// of the job's settings, shared by every engine so that all of them train the same students.
+// The toy training's learning-rate schedule and random-stream seeds (docs/experiments.md §1): pure
+// functions of the job's settings, shared by every engine so that all of them train the same
+// students.
 #pragma once
 
 #include <cstdint>
@@ -9,9 +10,9 @@
 
 namespace depthscale::toy {
 
-// Learning rate of a student of `depth` at `step` (0-based) under the job's schedule (docs/experiments.md §1).
-// linear_tail: base for step < 0.8·S, then base·((S − step)/(0.2·S)·0.9 + 0.1), floored at 0.1·base
-// for step > S.
+// Learning rate of a student of `depth` at `step` (0-based) under the job's schedule
+// (docs/experiments.md §1). linear_tail: base for step < 0.8·S, then base·((S − step)/(0.2·S)·0.9 +
+// 0.1), floored at 0.1·base for step > S.
 double learning_rate(const config::TrainSpec& train, int depth, int64_t step);
 
 // Derives a 64-bit seed for one random stream from the master seed, the stream's purpose and a key.

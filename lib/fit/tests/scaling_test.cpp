@@ -1,5 +1,5 @@
-// The scaling-law fit (docs/experiments.md §3): CSV reading and errors, the top-loss cut, recovery of known
-// parameters, the Chinchilla fit against an independent numpy/torch reference, bootstrap,
+// The scaling-law fit (docs/experiments.md §3): CSV reading and errors, the top-loss cut, recovery
+// of known parameters, the Chinchilla fit against an independent numpy/torch reference, bootstrap,
 // held-out validation, exclusion scan, optimal shape and the fit-scaling command.
 #include <gtest/gtest.h>
 #include <unistd.h>

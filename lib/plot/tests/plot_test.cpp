@@ -1259,7 +1259,8 @@ TEST_F(PlotTest, ScalingPartsRejectsBadFilesNamingLineAndColumn) {
   EXPECT_TRUE(contains(log(), (dir_ / "none.csv").string())) << log();
 }
 
-// ---- LLM probe figures (docs/experiments.md §2) -------------------------------------------------------------
+// ---- LLM probe figures (docs/experiments.md §2)
+// -------------------------------------------------------------
 
 namespace probe_data {
 
@@ -1294,8 +1295,8 @@ double early_fraction(int64_t L) {
   return 0.25 + 0.001 * L;
 }
 
-// docs/experiments.md §2's references stretched to L layers, written out here on their own (the plot only
-// reads them, so the test need not share probe/metrics.hpp's code).
+// docs/experiments.md §2's references stretched to L layers, written out here on their own (the
+// plot only reads them, so the test need not share probe/metrics.hpp's code).
 std::vector<double> early_reference(int64_t L) {
   const int64_t k = std::llround(6.0 * static_cast<double>(L - 2) / 22.0);
   std::vector<double> r(L, 0.0);

@@ -1,6 +1,6 @@
 // Cross-check of the C++ toy model against an independent PyTorch implementation written from
-// docs/experiments.md (tests/reference/toy_reference.py): same initial weights, same input batches, the C++
-// losses and final parameters must match step by step.
+// docs/experiments.md (tests/reference/toy_reference.py): same initial weights, same input batches,
+// the C++ losses and final parameters must match step by step.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
