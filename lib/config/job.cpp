@@ -839,8 +839,6 @@ Job build(const Reader& r, const YAML::Node& root, std::string& probe_flow) {
 
   // model
   std::optional<Item> head_item, teacher_width_item;
-  job.model.teacher_width = job.model.width;
-  job.model.input_dim = job.model.teacher_width;
   if (auto m = top.get("model")) {
     const Section model(r, *m, *S.child("model"));
     if (auto v = model.get("width")) job.model.width = r.int_at_least(*v, 1);

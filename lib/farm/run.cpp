@@ -161,27 +161,26 @@ RunOutcome run_sweep(const RunOptions& opt) {
         beat.unix_time = double(std::time(nullptr));
         if (!final) store::write_heartbeat(out, beat);
       };
-      try {
-        const auto report = run_over_mpi(kind->tickets(), &kind->source(), *runner, o);
-        outcome = int(kind->finish(report));
-        beat.state = RunOutcome(outcome) == RunOutcome::Stopped      ? "stopped"
-                     : RunOutcome(outcome) == RunOutcome::SomeFailed ? "finished-with-failures"
-                                                                     : "finished";
-      } catch (...) {
-        beat.state = "failed";
+      // The last heartbeat says how the run ended; it never hides the run's own outcome.
+      auto last_beat = [&](const char* state) {
+        beat.state = state;
         beat.unix_time = double(std::time(nullptr));
         try {
           store::write_heartbeat(out, beat);
-        } catch (const std::exception&) {
+        } catch (const std::exception& e) {
+          spdlog::warn("heartbeat not written: {}", e.what());
         }
+      };
+      try {
+        const auto report = run_over_mpi(kind->tickets(), &kind->source(), *runner, o);
+        outcome = int(kind->finish(report));
+      } catch (...) {
+        last_beat("failed");
         throw;
       }
-      beat.unix_time = double(std::time(nullptr));
-      try {
-        store::write_heartbeat(out, beat);
-      } catch (const std::exception& e) {
-        spdlog::warn("heartbeat not written: {}", e.what());
-      }
+      last_beat(RunOutcome(outcome) == RunOutcome::Stopped      ? "stopped"
+                : RunOutcome(outcome) == RunOutcome::SomeFailed ? "finished-with-failures"
+                                                                : "finished");
     } else {
       run_over_mpi({}, nullptr, *runner, o);
     }

@@ -218,12 +218,16 @@ std::string reduce_sweep(const ReduceOptions& options) {
       return std::make_tuple(t.teacher_groups, t.teacher_depth, t.rho, t.temperature, t.width,
                              t.teacher);
     };
-    std::vector<std::string> group_order;
-    for (const auto& [name, g] : groups) group_order.push_back(name);
-    std::stable_sort(group_order.begin(), group_order.end(), [&](const auto& a, const auto& b) {
-      return numeric(groups.at(a).task) < numeric(groups.at(b).task);
-    });
-    for (const auto& name : group_order) {
+    // The names of a map of groups or cells, in that order.
+    const auto in_order = [&](const auto& by_name) {
+      std::vector<std::string> names;
+      for (const auto& entry : by_name) names.push_back(entry.first);
+      std::stable_sort(names.begin(), names.end(), [&](const auto& a, const auto& b) {
+        return numeric(by_name.at(a).task) < numeric(by_name.at(b).task);
+      });
+      return names;
+    };
+    for (const auto& name : in_order(groups)) {
       const Series& s = fits.at(name);
       if (s.step.empty()) continue;
       const size_t i = s.step.size() - 1;
@@ -235,12 +239,7 @@ std::string reduce_sweep(const ReduceOptions& options) {
     report += log::sprintf("\nacross teacher replicates (mean ± SEM of alpha):\n");
     report +=
         log::sprintf("%-24s %-6s %-12s %6s %18s\n", "cell", "rho", "temperature", "n", "alpha");
-    std::vector<std::string> cell_order;
-    for (const auto& [name, sm] : summaries) cell_order.push_back(name);
-    std::stable_sort(cell_order.begin(), cell_order.end(), [&](const auto& a, const auto& b) {
-      return numeric(summaries.at(a).task) < numeric(summaries.at(b).task);
-    });
-    for (const auto& name : cell_order) {
+    for (const auto& name : in_order(summaries)) {
       const Summary& sm = summaries.at(name);
       std::vector<double> finals;
       for (const auto* s : sm.series)

@@ -9,8 +9,11 @@
 #include <cctype>
 #include <cfloat>
 #include <cmath>
+#include <map>
+#include <mutex>
 #include <set>
 #include <stdexcept>
+#include <tuple>
 
 namespace depthscale::toy {
 
@@ -187,7 +190,15 @@ torch::Tensor isometry(int64_t a, int64_t b, uint64_t seed) {
 torch::Tensor input_embedding(const config::Job& job) {
   const int64_t ms = job.model.teacher_width, d = job.model.input_dim;
   if (d >= ms) return {};
-  return isometry(ms, d, derive_seed(job.seed, "input-embedding", "")).to(torch::kFloat32);
+  // A constant of the job that every input batch uses: orthonormalised once per process, not
+  // at every step (its Gram–Schmidt is O(m*·d²) in double).
+  static std::mutex mutex;
+  static std::map<std::tuple<uint64_t, int64_t, int64_t>, torch::Tensor> drawn;
+  const std::lock_guard<std::mutex> lock(mutex);
+  auto& e = drawn[{job.seed, ms, d}];
+  if (!e.defined())
+    e = isometry(ms, d, derive_seed(job.seed, "input-embedding", "")).to(torch::kFloat32);
+  return e;
 }
 
 torch::Tensor draw_inputs(const config::Job& job, uint64_t seed, int64_t rows) {

@@ -68,7 +68,7 @@ class Teacher {
 
 // The inputs: z ~ N(0, I_d) in the inputs' intrinsic dimension d = model.input_dim, embedded in the
 // teacher's width m* as x = z·E_tᵀ by a fixed isometry E_t [m*, d] (one per job). Undefined when
-// d = m*: then x = z, the study's inputs.
+// d = m*: then x = z, the study's inputs. Drawn once per process and shared: read only.
 torch::Tensor input_embedding(const config::Job& job);
 // `rows` inputs drawn from `seed`, in the teacher's width: [rows, m*].
 torch::Tensor draw_inputs(const config::Job& job, uint64_t seed, int64_t rows);
