@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
 
   const app::Environment env = app::read_environment();
   // `run` sets up its logger itself (after MPI_Init, with its rank).
-  const app::Command run = app::add_run(app, env);
+  const app::Command run = app::add_run(app, env, std::vector<std::string>(argv, argv + argc));
   const std::vector<app::Command> commands = {
       run,
       app::add_status(app),

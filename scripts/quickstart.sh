@@ -9,8 +9,10 @@ export DEPTHSCALE_PROGRESS_SECONDS=${DEPTHSCALE_PROGRESS_SECONDS:-5}
 ranks=${RANKS:-$(nproc)}
 out=results/quickstart/quickstart.h5
 mkdir -p results/quickstart
+# -n: depthscale starts mpirun itself, so a Ctrl-C checkpoints and the shell sees exit code 3.
 # --resume: a second run (or a run after Ctrl-C) continues where the last one stopped.
-mpirun -np "$ranks" --oversubscribe build/apps/depthscale run jobs/quickstart.yaml --out "$out" --resume "$@"
+build/apps/depthscale run jobs/quickstart.yaml -n "$ranks" --mpirun-arg=--oversubscribe \
+  --out "$out" --resume "$@"
 build/apps/depthscale reduce "$out"
 build/apps/depthscale plot "$out" --out results/quickstart
 echo "quickstart: results in $out, figures in results/quickstart/"

@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "fit/reduce.hpp"
 
@@ -31,6 +32,10 @@ struct Environment {
   std::string fail_task;         // DEPTHSCALE_FAIL_TASK=<key>[@step]: a test hook (see README)
   std::string
       slurm_templates;  // DEPTHSCALE_SLURM_TEMPLATES: sbatch templates; empty: <source>/slurm
+  std::string mpirun = "mpirun";  // DEPTHSCALE_MPIRUN: the mpirun that `run -n N` starts
+  // Set by `run -n N` for its ranks (launch.hpp): where rank 0 leaves the exit code, and the
+  // launcher's host.
+  std::string exit_file, launcher_host;
 };
 Environment read_environment();
 
@@ -45,7 +50,8 @@ struct Command {
   std::string error_prefix;
 };
 
-Command add_run(CLI::App& app, const Environment& env);
+// `argv`: the whole command line, which `run -n N` hands to every rank it launches.
+Command add_run(CLI::App& app, const Environment& env, const std::vector<std::string>& argv);
 Command add_status(CLI::App& app);
 Command add_reduce(CLI::App& app, const Environment& env);
 Command add_plot(CLI::App& app, const Environment& env);

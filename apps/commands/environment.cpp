@@ -25,6 +25,9 @@ Environment read_environment() {
     env.progress_seconds = std::atof(p.c_str());
   env.fail_task = env_or_empty("DEPTHSCALE_FAIL_TASK");
   env.slurm_templates = env_or_empty("DEPTHSCALE_SLURM_TEMPLATES");
+  if (const auto m = env_or_empty("DEPTHSCALE_MPIRUN"); !m.empty()) env.mpirun = m;
+  env.exit_file = env_or_empty("DEPTHSCALE_EXIT_FILE");
+  env.launcher_host = env_or_empty("DEPTHSCALE_LAUNCHER_HOST");
   return env;
 }
 

@@ -1,11 +1,15 @@
-// `depthscale run JOB.yaml`: run (or resume) a sweep; under mpirun for N ranks.
+// `depthscale run JOB.yaml`: run (or resume) a sweep; under mpirun for N ranks, or with -n N,
+// which starts mpirun itself (launch.hpp).
 #include <mpi.h>
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "commands/commands.hpp"
 #include "commands/exit_codes.hpp"
+#include "commands/launch.hpp"
 #include "error/error.hpp"
 #include "farm/run.hpp"
 #include "log/log.hpp"
@@ -27,10 +31,33 @@ int exit_code(farm::RunOutcome outcome) {
   return kError;
 }
 
+// The command line every launched rank runs: this one without the launcher's own options.
+std::vector<std::string> rank_command(const std::vector<std::string>& argv) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (a == "-n" || a == "--ranks" || a == "--mpirun-arg") {
+      ++i;  // and its value
+      continue;
+    }
+    if (a.rfind("--ranks=", 0) == 0 || a.rfind("--mpirun-arg=", 0) == 0 ||
+        (a.rfind("-n", 0) == 0 && a.size() > 2 && a[2] != '-'))
+      continue;
+    out.push_back(a);
+  }
+  return out;
+}
+
+struct LaunchOptions {
+  int ranks = 0;  // 0: not launching (this process is a rank, or the only process)
+  std::vector<std::string> mpirun_args;
+};
+
 }  // namespace
 
-Command add_run(CLI::App& app, const Environment& env) {
+Command add_run(CLI::App& app, const Environment& env, const std::vector<std::string>& argv) {
   auto opt = std::make_shared<farm::RunOptions>();
+  auto launch = std::make_shared<LaunchOptions>();
   auto* cmd = app.add_subcommand("run", "run (or resume) a sweep; use under mpirun for N ranks");
   cmd->add_option("job", opt->job_path, "job file (YAML)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--out", opt->out, "sweep file (default results/<job name>.h5)");
@@ -42,11 +69,36 @@ Command add_run(CLI::App& app, const Environment& env) {
                   "one core's rate for the cost estimate and the wall-time guard "
                   "(default: measured on the development machine; see README, Speed)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("-n,--ranks", launch->ranks,
+                  "start mpirun with N ranks and pass its exit code on unchanged (instead of "
+                  "`mpirun -np N depthscale run ...`)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--mpirun-arg", launch->mpirun_args,
+                  "with -n: one more mpirun option, e.g. --mpirun-arg=--oversubscribe (repeat)")
+      ->allow_extra_args(false);
   opt->deadline = env.deadline;
   opt->progress_seconds = env.progress_seconds;
   opt->fail_task = env.fail_task;
   const std::string level = env.log_level;
-  return {cmd, [opt, level]() -> int {
+  const LaunchedRun launched{env.exit_file, env.launcher_host};
+  const std::string mpirun = env.mpirun;
+  return {cmd, [opt, launch, level, launched, mpirun, argv]() -> int {
+            if (launch->ranks > 0) {
+              if (inside_mpi_launch())
+                throw InputError(
+                    "-n/--ranks starts mpirun itself: under mpirun or srun, leave "
+                    "it out");
+              LaunchRequest r;
+              r.ranks = launch->ranks;
+              r.mpirun = mpirun;
+              r.mpirun_args = launch->mpirun_args;
+              r.command = rank_command(argv);
+              r.command[0] = self_executable(r.command[0]);
+              r.log_level = level;
+              return launch_ranks(r);
+            }
+            if (!launch->mpirun_args.empty())
+              throw InputError("--mpirun-arg needs -n N (depthscale then starts mpirun)");
             // Handlers first: a stop signal during start-up then stops the run at its first step
             // boundary instead of killing it.
             farm::install_signal_handlers(kStopped);
@@ -74,7 +126,7 @@ Command add_run(CLI::App& app, const Environment& env) {
               code = dynamic_cast<const InputError*>(&e) ? kUsage : kError;
             }
             MPI_Finalize();
-            return code;
+            return hand_exit_code_to_launcher(launched, rank, code);
           }};
 }
 

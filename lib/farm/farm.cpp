@@ -167,7 +167,11 @@ FarmReport run_coordinator(Hub& hub, std::deque<UnitTicket> units, UnitSource& s
     }
   };
 
-  auto stopping = [&] { return bool(failure) || opt.stop_signal(); };
+  // A worker that stopped without being told got a signal of its own (preemption of its node, a
+  // kill aimed at one rank): the whole run then checkpoints and stops, rather than finishing
+  // without it.
+  bool worker_signalled = false;
+  auto stopping = [&] { return bool(failure) || worker_signalled || opt.stop_signal(); };
 
   auto next_unit = [&]() -> std::optional<UnitTicket> {
     if (stopping() || units.empty()) return std::nullopt;
@@ -240,6 +244,10 @@ FarmReport run_coordinator(Hub& hub, std::deque<UnitTicket> units, UnitSource& s
         Busy b = std::move(it->second);
         busy.erase(it);
         if (stopped) {
+          if (!stop_sent && !worker_signalled) {
+            worker_signalled = true;
+            spdlog::warn("worker {} stopped on a signal of its own: stopping the run", w);
+          }
           ++report.stopped;
           finished_work += b.done;
           --open;  // a stopped worker asks for nothing more

@@ -245,6 +245,85 @@ def case_sigterm(s):
     same_results(ref, out, N_TASKS)
 
 
+# Open MPI's abort banners. ("mpirun: Forwarding signal 10 to job" is not one: it says what the
+# launcher did.)
+BANNERS = ("-----", "Primary job", "aborted", "mpirun noticed", "exiting improperly")
+
+
+def case_exit_codes(s):
+    """The exit-code matrix: every way a run is stopped, and what the shell sees. Through the
+    launcher (`run -n N`) every stop signal, to the launcher or to one rank, gives 3 with the
+    resume line and no Open MPI banner; a double signal gives 3 at once. Under plain mpirun,
+    SIGUSR1 (what SLURM sends) gives 3; SIGTERM/SIGINT to mpirun give Open MPI's own 1 while every
+    rank checkpoints (the log and status tell). After all of them the file is a partial sweep with
+    no failed task (case sigterm shows such stops resume bit-identical)."""
+    with open(s.job, "w") as f:
+        f.write(JOB.replace("steps: 600", "steps: 3000"))
+    out = os.path.join(s.dir, "codes.h5")
+    launcher = [s.exe, "run", s.job, "--out", out, "-n", "3", "--mpirun-arg=--oversubscribe"]
+
+    def start(cmd):
+        log = open(out + ".log", "w")
+        return subprocess.Popen(cmd, env=ENV, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+    def stop(cmd, what, signals, target="launcher", expect=3, clean=True):
+        first = not os.path.exists(out)
+        p = start(cmd if first else cmd + ["--resume"])
+        wait_for_log(out + ".log", "started")
+        time.sleep(0.5)
+        t0 = time.time()
+        for sig in signals:
+            if target == "launcher":
+                p.send_signal(sig)
+            elif target == "terminal":  # Ctrl-C: the signal goes to the foreground group
+                os.killpg(p.pid, sig)
+            else:  # one worker rank, not rank 0
+                ranks = {r: pid for pid, r in rank_pids(out).items()}
+                os.kill(ranks[1], sig)
+            time.sleep(0.05)
+        rc = p.wait(timeout=120)
+        seconds = time.time() - t0
+        log = open(out + ".log", errors="replace").read()
+        check(rc == expect, "%s → exit code %d (rc %d, %.1f s)\n%s" % (what, expect, rc, seconds,
+                                                                        log[-2500:]))
+        if clean:
+            check("resume with: depthscale run " + s.job + " --out " + out in log,
+                  "%s: the log ends with the resume line" % what)
+            shown = [b for b in BANNERS if b in log]
+            check(not shown, "%s: no Open MPI banner (%s)" % (what, shown))
+        return log
+
+    stop(launcher, "Ctrl-C to `run -n 3`", [signal.SIGINT], target="terminal")
+    for sig, name in ((signal.SIGTERM, "SIGTERM"), (signal.SIGHUP, "SIGHUP"),
+                      (signal.SIGUSR1, "SIGUSR1")):
+        stop(launcher, "%s to `run -n 3`" % name, [sig])
+    log = stop(launcher, "SIGTERM to one worker rank of `run -n 3`", [signal.SIGTERM],
+               target="rank")
+    check("stopped on a signal of its own: stopping the run" in log,
+          "a signal to one rank stops the whole run")
+    stop(launcher, "SIGUSR1 to one worker rank of `run -n 3`", [signal.SIGUSR1], target="rank")
+    stop(launcher, "Ctrl-C twice to `run -n 3`", [signal.SIGINT, signal.SIGINT], target="terminal",
+         clean=False)
+
+    plain = s.cmd(3, out)
+    stop(plain, "SIGUSR1 to mpirun", [signal.SIGUSR1], clean=False)
+    stop(plain, "SIGTERM to one worker rank under mpirun", [signal.SIGTERM], target="rank",
+         clean=False)
+    for sig, name in ((signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT")):
+        log = stop(plain, "%s to plain mpirun (Open MPI's own code)" % name, [sig], expect=1,
+                   clean=False)
+        check("stopped after checkpointing; resume with" in log,
+              "%s to plain mpirun: rank 0 still checkpointed and said how to resume" % name)
+        rc, st = s.tool("status", out)
+        check("run: stopped after checkpointing" in st, "status says the run was stopped\n" + st[-400:])
+
+    rc, st = s.tool("status", out)
+    total = [l.split() for l in st.splitlines() if l.startswith("total")]
+    check(rc == 0 and total and total[0][1:] == ["0", str(N_TASKS), "0", "0"],
+          "after eleven stops every task is partial (checkpointed), none failed\n" + st[-800:])
+
+
 def rank_pids(tag):
     """pid → MPI rank of the processes of the run tagged `tag`."""
     found = {}
