@@ -29,7 +29,7 @@ struct Environment {
   // DEPTHSCALE_DEADLINE: the allocation's end as Unix seconds (the sbatch scripts set it); 0: none
   double deadline = 0;
   double progress_seconds = 10;  // DEPTHSCALE_PROGRESS_SECONDS: how often progress is logged
-  std::string fail_task;         // DEPTHSCALE_FAIL_TASK=<key>[@step]: a test hook (see README)
+  std::string fail_task;         // DEPTHSCALE_FAIL_TASK=<key>[@step]: test hook (docs/commands.md)
   std::string
       slurm_templates;  // DEPTHSCALE_SLURM_TEMPLATES: sbatch templates; empty: <source>/slurm
   std::string mpirun = "mpirun";  // DEPTHSCALE_MPIRUN: the mpirun that `run -n N` starts

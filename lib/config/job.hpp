@@ -1,5 +1,5 @@
 // Job files: YAML → validated structs, grid expansion, --set overrides, stable task keys.
-// The YAML keys are the product's interface (README.md "Job files"); every mistake is reported as a
+// The YAML keys are the product's interface (docs/job-file.md); every mistake is reported as a
 // JobError naming the file, the dotted key and the line.
 #pragma once
 

@@ -1,5 +1,5 @@
 // The one base of every error depthscale's library throws on purpose. The library never chooses a
-// process exit code: apps/ maps these classes to the exit codes of README.md in one place
+// process exit code: apps/ maps these classes to the exit codes of docs/commands.md in one place
 // (InputError → 2, any other Error → 1).
 #pragma once
 

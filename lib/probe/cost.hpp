@@ -61,7 +61,7 @@
 //                         while the hidden states are alive; when per-token arrays are kept, a
 //                         BatchResult copy and then the HDF5 image the worker sends each hold
 //                         about as much again (after the hidden states are freed);
-//   process             kProcessBytes: LibTorch, BLAS, MPI and the code (measured, README);
+//   process             kProcessBytes: LibTorch, BLAS, MPI and the code (docs/performance.md);
 //   loading             while CausalLM::load copies the weights out of the memory-mapped
 //                         checkpoint, the mapped file's pages count in the resident set too
 //                         (clean page-cache pages, reclaimable, but in RSS and VmHWM): weights +
@@ -119,8 +119,8 @@ struct ProbeCostOptions {
 };
 
 // LibTorch, BLAS, MPI and the program itself: a worker's resident set beside the terms below
-// (measured by bench/probe_memory.py, README.md: 0.18 GB before the first matmul, about 0.3 GB
-// with the BLAS threads' buffers and the allocator's retained small blocks).
+// (measured by bench/probe_memory.py, docs/performance.md: 0.18 GB before the first matmul, about
+// 0.3 GB with the BLAS threads' buffers and the allocator's retained small blocks).
 constexpr double kProcessBytes = 0.3e9;
 
 struct ProbeMemory {

@@ -29,7 +29,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// What each figure of plot/ shows and which of the study's figures it is (README "Figures").
+// What each figure of plot/ shows and which of the study's figures it is
+// (docs/fits-and-figures.md).
 struct FigureInfo {
   const char* name;
   const char* paper;

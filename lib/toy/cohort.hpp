@@ -3,7 +3,7 @@
 // buffers; each layer is a bmm over the K students, the loss is the sum of the K students' own
 // losses (so each row's gradient is exactly that student's), and Adam runs once over [K, P].
 // This is the GPU path (one kernel per op for the whole cohort instead of one per student); on
-// the CPU it is correct but slower than the fused engine (measured in the README).
+// the CPU it is correct but slower than the fused engine (measured in docs/performance.md).
 #pragma once
 
 #include <torch/torch.h>

@@ -9,7 +9,7 @@
 
 namespace depthscale::toy {
 
-// The outcome of one student (toy task). store persists it under /tasks/<key>/ (README.md)
+// The outcome of one student (toy task). store persists it under /tasks/<key>/ (docs/sweep-file.md)
 // and rank 0 receives it from workers as a file image.
 struct TaskResult {
   std::string key;

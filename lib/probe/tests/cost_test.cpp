@@ -128,7 +128,7 @@ TEST(Cost, FlopsMatchACountOfTheMatmuls) {
 }
 
 // The readouts' share of the FLOPs: (L−1)·(W + head) against L·W + head for the forward (per
-// position, attention aside): 75% for Pythia-70m (the head dominates; README's observation), 63%
+// position, attention aside): 75% for Pythia-70m (the head dominates; docs/probes.md), 63%
 // for Pythia-12b.
 TEST(Cost, ReadoutShareForPythia) {
   for (auto [json, lo, hi] :
