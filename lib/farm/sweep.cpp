@@ -204,8 +204,8 @@ std::string cost_report(const Job& job, const std::vector<ToyTask>& todo,
   if (!planned.empty()) {
     const int threads = threads_per_rank(job.run.threads, ranks);
     s += log::sprintf(
-        "wall time on %d rank(s) of %d thread(s) here: ≈ %s (largest units first; mpirun -np N "
-        "--dry-run for another N)\n",
+        "wall time on %d rank(s) of %d thread(s) here: ≈ %s (largest units first; --dry-run -n N "
+        "for another N)\n",
         ranks, threads,
         log::Progress::human_seconds(wall_seconds(planned, ranks, threads, model.flops_per_core))
             .c_str());

@@ -37,11 +37,15 @@ std::string hostname() {
   return dot == std::string::npos ? h : h.substr(0, dot);
 }
 
+std::string line_pattern(int rank, const std::string& host) {
+  const std::string who = rank >= 0 ? "r" + std::to_string(rank) + "@" + host : host;
+  return "%m-%d %H:%M:%S %^%L%$ " + who + " %v";
+}
+
 void init(int rank, const std::string& host, const std::string& level) {
   auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   auto logger = std::make_shared<spdlog::logger>("depthscale", sink);
-  std::string who = rank >= 0 ? "rank " + std::to_string(rank) + "@" + host : host;
-  logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%^%l%$] [" + who + "] %v");
+  logger->set_pattern(line_pattern(rank, host));
   logger->set_level(level.empty() ? spdlog::level::info : spdlog::level::from_str(level));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);

@@ -14,7 +14,12 @@
 
 namespace depthscale::log {
 
-// Installs the default logger: "[time] [level] [rank R@host] message" on stderr. Call once per
+// The line prefix, short so that a message still fits an 80-column terminal:
+// "12-04 09:31:53 I r3@node17 message" (date, time, level letter I/W/E/D, rank@host; the host alone
+// when not under MPI).
+std::string line_pattern(int rank, const std::string& host);
+
+// Installs the default logger: line_pattern's lines on stderr. Call once per
 // process, after MPI_Init (rank -1 means "not under MPI"). `level` is an spdlog level name
 // (trace, debug, info, warn, error, critical, off); empty means info. apps/ passes
 // $DEPTHSCALE_LOG.

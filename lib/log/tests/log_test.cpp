@@ -1,20 +1,31 @@
 #include <gtest/gtest.h>
 
+#include <regex>
 #include <thread>
 
 #include "log/log.hpp"
 
 using namespace depthscale;
 
-TEST(Log, LinesCarryRankAndHost) {
-  log::init(3, "nodeA");
+TEST(Log, LinesCarryRankAndHostInAShortPrefix) {
+  log::init(3, "node17");
   auto sink = log::make_memory_sink();
-  sink->set_pattern("[rank 3@nodeA] %v");  // the memory sink keeps its own pattern
+  sink->set_pattern(log::line_pattern(3, "node17"));  // what init gives the stderr sink
   spdlog::default_logger()->sinks().push_back(sink);
-  spdlog::info("hello {}", 42);
+  spdlog::warn("hello {}", 42);
+  spdlog::info("plain");
   auto got = log::lines(*sink);
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0], "[rank 3@nodeA] hello 42");
+  ASSERT_EQ(got.size(), 2u);
+  const std::regex line(R"(^\d\d-\d\d \d\d:\d\d:\d\d (W|I) r3@node17 (hello 42|plain)$)");
+  EXPECT_TRUE(std::regex_match(got[0], line)) << got[0];
+  EXPECT_TRUE(std::regex_match(got[1], line)) << got[1];
+  EXPECT_EQ(got[0].substr(15, 1), "W");
+  // The prefix leaves most of an 80-column line to the message (it was 45 characters).
+  EXPECT_LE(got[1].size() - std::string("plain").size(), 28u);
+  // Not under MPI: the host alone.
+  sink->set_pattern(log::line_pattern(-1, "laptop"));
+  spdlog::info("x");
+  EXPECT_EQ(log::lines(*sink).back().substr(14), " I laptop x");
 }
 
 TEST(Log, ProgressReportsDoneTotalRateEta) {
