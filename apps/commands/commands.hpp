@@ -67,6 +67,7 @@ struct ReduceCommandOptions {
   fit::ReduceOptions reduce;  // path and depth_offset serve both
   bool decompose = false;
   fit::DecomposeOptions decomposition;  // its path and depth_offset come from `reduce`
+  bool no_lock = false;  // write /fits without the file's one-writer lock (store/lock.hpp)
 };
 void add_reduce_options(CLI::App& command, ReduceCommandOptions& options);
 

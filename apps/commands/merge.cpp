@@ -1,11 +1,13 @@
 // `depthscale merge SLICE.h5... --out FILE.h5`: join the slice files of a job array.
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <memory>
 
 #include "commands/commands.hpp"
 #include "commands/exit_codes.hpp"
 #include "farm/merge.hpp"
+#include "store/lock.hpp"
 
 namespace depthscale::app {
 
@@ -14,7 +16,19 @@ Command add_merge(CLI::App& app) {
   auto* cmd = app.add_subcommand("merge", "join the slice files of a job array into one sweep");
   cmd->add_option("slices", opt->inputs, "slice files")->required()->check(CLI::ExistingFile);
   cmd->add_option("--out", opt->out, "merged sweep file")->required();
-  return {cmd, [opt]() -> int {
+  auto no_lock = std::make_shared<bool>(false);
+  cmd->add_flag("--no-lock", *no_lock,
+                "write --out without its lock FILE.h5.lock (only for file systems that cannot "
+                "lock, and only when nothing else writes the file)");
+  return {cmd, [opt, no_lock]() -> int {
+            // It writes --out and its sidecar: the one-writer lock, refused while a run or
+            // another merge writes that file.
+            store::WriterLock lock;
+            if (!*no_lock) {
+              const auto dir = std::filesystem::path(opt->out).parent_path();
+              if (!dir.empty()) std::filesystem::create_directories(dir);
+              lock = store::WriterLock::acquire(opt->out, "merge");
+            }
             const farm::MergeReport r = farm::merge_slices(*opt);
             spdlog::info(
                 "merged {} of {} slice(s) into {}: {} complete and {} failed {}, {} {}{}", r.slices,

@@ -9,6 +9,7 @@
 #include "commands/exit_codes.hpp"
 #include "fit/reduce.hpp"
 #include "plot/plot.hpp"
+#include "store/lock.hpp"
 
 namespace depthscale::app {
 
@@ -26,6 +27,10 @@ void add_reduce_options(CLI::App& cmd, ReduceCommandOptions& o) {
       "(teacher structure, teacher depth, temperature; replicates averaged); CSVs and figures "
       "per cell in --out, nothing written to the file");
   floor->excludes(decompose);
+  cmd.add_flag("--no-lock", o.no_lock,
+               "write /fits without the file's lock FILE.h5.lock (only for file systems that "
+               "cannot lock, and only when nothing else writes the file)")
+      ->excludes(decompose);
   auto only = [decompose](CLI::Option* opt) { opt->needs(decompose); };
   only(cmd.add_option("--min-step", o.decomposition.min_step,
                       "with --decompose: skip evaluated steps below this (default 1: only step 0)")
@@ -51,6 +56,9 @@ Command add_reduce(CLI::App& app, const Environment& env) {
   const std::string gnuplot = env.gnuplot;
   return {cmd, [opt, gnuplot]() -> int {
             if (!opt->decompose) {
+              // It writes /fits: the one-writer lock, refused while a run writes the file.
+              store::WriterLock lock;
+              if (!opt->no_lock) lock = store::WriterLock::acquire(opt->reduce.path, "reduce");
               std::fputs(fit::reduce_sweep(opt->reduce).c_str(), stdout);
               return kDone;
             }

@@ -65,6 +65,9 @@ Command add_run(CLI::App& app, const Environment& env, const std::vector<std::st
   cmd->add_flag("--resume", opt->resume, "continue an existing sweep file");
   cmd->add_flag("--retry-failed", opt->retry_failed, "also rerun failed tasks");
   cmd->add_flag("--dry-run", opt->dry_run, "print the task list, states and cost; run nothing");
+  cmd->add_flag("--no-lock", opt->no_lock,
+                "write the sweep file without its lock FILE.h5.lock (only for file systems that "
+                "cannot lock, and only when nothing else writes the file)");
   cmd->add_option("--gflops-per-core", opt->gflops_per_core,
                   "one core's rate for the cost estimate and the wall-time guard "
                   "(default: measured on the development machine; see README, Speed)")
@@ -108,17 +111,30 @@ Command add_run(CLI::App& app, const Environment& env, const std::vector<std::st
             MPI_Comm_rank(MPI_COMM_WORLD, &rank);
             log::init(rank, log::hostname(), level);
             int code = kDone;
+            // The command that continues the run, as this run was given it.
+            auto again = [&] {
+              std::string s = "depthscale run " + opt->job_path;
+              if (!opt->out.empty()) s += " --out " + opt->out;
+              for (const auto& o : opt->overrides) s += " --set '" + o + "'";
+              if (opt->no_lock) s += " --no-lock";
+              return s + " --resume";
+            };
             // Every rank ends with the same code; only rank 0 says why.
             try {
               code = exit_code(farm::run_sweep(*opt));
-              if (rank == 0 && code == kStopped) {
-                // The command that continues it, as this run was given it.
-                std::string again = "depthscale run " + opt->job_path;
-                if (!opt->out.empty()) again += " --out " + opt->out;
-                for (const auto& o : opt->overrides) again += " --set '" + o + "'";
-                spdlog::warn("stopped after checkpointing; resume with: {} --resume", again);
-              }
+              if (rank == 0 && code == kStopped)
+                spdlog::warn("stopped after checkpointing; resume with: {}", again());
               if (rank == 0 && code != kDone) spdlog::info("exit code {}", code);
+            } catch (const farm::RunFailed& e) {
+              // Every worker has stopped and what was recorded is kept.
+              if (rank == 0) {
+                spdlog::error("{}", e.what());
+                spdlog::error(
+                    "the run stopped on this error; every recorded result and checkpoint is "
+                    "kept: once it is fixed, resume with: {}",
+                    again());
+              }
+              code = kError;
             } catch (const farm::RankZeroFailed& e) {
               code = e.input ? kUsage : kError;
             } catch (const std::exception& e) {

@@ -1051,6 +1051,25 @@ std::string format_number(double v) {
 }
 
 namespace {
+// A number as a key part (docs/job-file.md#task-keys): format_number's plain decimal, unless that
+// is longer than kKeyNumberChars (values below about 1e-38 or above 1e39, where the plain form
+// runs to hundreds of digits, too long for the sidecar's file names): then the same shortest
+// round-trip digits in exponent form without '+', "1e-300", "2.5e40". Both forms name one double
+// each and cannot be mistaken for one another (only the second has an 'e'), so keys stay unique;
+// every key of a normal value is unchanged.
+constexpr size_t kKeyNumberChars = 40;
+
+std::string key_number(double v) {
+  std::string plain = format_number(v);
+  if (plain.size() <= kKeyNumberChars || !std::isfinite(v)) return plain;
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  std::string s(buf, r.ptr);
+  const auto plus = s.find("e+");
+  if (plus != std::string::npos) s.erase(plus + 1, 1);
+  return s;
+}
+
 std::string teacher_depth_part(const ToyTask& t) {
   return t.teacher_depth_axis ? "_L" + std::to_string(t.teacher_depth) : "";
 }
@@ -1058,18 +1077,17 @@ std::string width_part(const ToyTask& t) {
   return t.width_axis ? "_m" + std::to_string(t.width) : "";
 }
 std::string structure(const ToyTask& t) {
-  return t.teacher_groups > 0 ? "K" + std::to_string(t.teacher_groups)
-                              : "rho" + format_number(t.rho);
+  return t.teacher_groups > 0 ? "K" + std::to_string(t.teacher_groups) : "rho" + key_number(t.rho);
 }
 }  // namespace
 
 std::string ToyTask::group() const {
-  return structure(*this) + teacher_depth_part(*this) + "_T" + format_number(temperature) + "_t" +
+  return structure(*this) + teacher_depth_part(*this) + "_T" + key_number(temperature) + "_t" +
          std::to_string(teacher) + width_part(*this);
 }
 
 std::string ToyTask::cell() const {
-  return structure(*this) + teacher_depth_part(*this) + "_T" + format_number(temperature) +
+  return structure(*this) + teacher_depth_part(*this) + "_T" + key_number(temperature) +
          width_part(*this);
 }
 

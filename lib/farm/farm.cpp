@@ -267,32 +267,41 @@ FarmReport run_coordinator(Hub& hub, std::deque<UnitTicket> units, UnitSource& s
     }
   };
 
+  // Any error, in a handler or around it, stops the hand-out and waits for every worker to end:
+  // run_coordinator throws only once no worker is left (run_over_mpi relies on it).
+  auto fail = [&](const std::string& what) {
+    if (failure) return;
+    spdlog::error("{}: stopping the workers", what);
+    failure = std::current_exception();
+  };
   while (open > 0) {
-    Message m;
-    if (hub.wait(&m, std::chrono::milliseconds(2))) {
-      try {
-        handle(m);
-      } catch (const std::exception& e) {
-        // Stop handing out work, let every worker end, then report.
-        if (!failure) {
-          spdlog::error("{}: stopping the workers", e.what());
-          failure = std::current_exception();
-        }
+    try {
+      Message m;
+      if (hub.wait(&m, std::chrono::milliseconds(2))) handle(m);
+    } catch (const std::exception& e) {
+      fail(e.what());
+    } catch (...) {
+      fail("an unknown error");
+    }
+    try {
+      if (stopping() && !stop_sent) {
+        stop_sent = true;
+        if (!failure)
+          spdlog::warn("stop requested: every running unit checkpoints or is abandoned; exit 3");
+        for (const auto& [w, b] : busy) hub.send(w, Tag::Stop, {});
       }
+      int64_t done = finished_work;
+      for (const auto& [w, b] : busy) done += b.done;
+      if (done > last_reported) {
+        progress.update(done);
+        last_reported = done;
+      }
+      beat(done, false);
+    } catch (const std::exception& e) {
+      fail(e.what());
+    } catch (...) {
+      fail("an unknown error");
     }
-    if (stopping() && !stop_sent) {
-      stop_sent = true;
-      if (!failure)
-        spdlog::warn("stop requested: every running unit checkpoints or is abandoned; exit 3");
-      for (const auto& [w, b] : busy) hub.send(w, Tag::Stop, {});
-    }
-    int64_t done = finished_work;
-    for (const auto& [w, b] : busy) done += b.done;
-    if (done > last_reported) {
-      progress.update(done);
-      last_reported = done;
-    }
-    beat(done, false);
   }
   beat(finished_work, true);
   if (failure) std::rethrow_exception(failure);

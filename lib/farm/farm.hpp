@@ -147,8 +147,8 @@ struct FarmReport {
 
 // Runs the units to the end on the hub's workers. The caller runs the workers themselves (threads
 // serving in-process links, MPI ranks). Records and `ended` reach `source` on this thread only.
-// If the source throws, Stop goes to every busy worker, the loop waits for all to leave, then
-// rethrows.
+// If the source (or anything else in the loop) throws, Stop goes to every busy worker, the loop
+// waits for all to leave, then rethrows: it never throws while a worker is still at work.
 FarmReport run_coordinator(Hub& hub, std::deque<UnitTicket> units, UnitSource& source,
                            const CoordinatorOptions& options);
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <climits>
+#include <exception>
 #include <stdexcept>
 #include <thread>
 
@@ -89,19 +90,30 @@ FarmReport run_over_mpi(std::deque<UnitTicket> units, UnitSource* source, UnitRu
   // Worker 0 also leaves when the coordinator fails outside the protocol (an MPI error).
   std::atomic<bool> abandon{false};
   auto stop = options.stop_signal;
+  // Nothing may leave the thread (an exception there is std::terminate): serve's own failure
+  // (a protocol error; a unit's failure is reported to the coordinator) is raised after the join.
+  std::exception_ptr local_failed;
   std::thread local([&] {
-    serve(hub.local_link(), runner, 0, [&] { return abandon.load() || (stop && stop()); });
+    try {
+      serve(hub.local_link(), runner, 0, [&] { return abandon.load() || (stop && stop()); });
+    } catch (...) {
+      local_failed = std::current_exception();
+    }
   });
+  // Every path joins the thread before leaving: a std::thread still joinable when destroyed is
+  // std::terminate, which would hide the error and abort the process.
+  FarmReport report;
   try {
-    auto report = run_coordinator(hub, std::move(units), *source, options);
-    local.join();
-    return report;
+    report = run_coordinator(hub, std::move(units), *source, options);
   } catch (...) {
     abandon = true;
     hub.send(0, Tag::NoMoreWork, {});
     local.join();
     throw;
   }
+  local.join();
+  if (local_failed) std::rethrow_exception(local_failed);
+  return report;
 }
 
 int threads_per_rank(int threads, int ranks_per_node) {

@@ -17,6 +17,7 @@
 #include "farm/kinds.hpp"
 #include "farm/mpi.hpp"
 #include "log/log.hpp"
+#include "store/lock.hpp"
 #include "store/store.hpp"
 #include "toy/model.hpp"
 
@@ -28,6 +29,9 @@ namespace {
 
 // The go/no-go rank 0 broadcasts after planning.
 enum Go : int { kGo = 0, kDryRunDone = 1, kInputRefused = 2, kFailedToStart = 3 };
+
+// The outcome rank 0 broadcasts when its coordinator failed (after every worker has stopped).
+constexpr int kCoordinatorFailed = -1;
 
 store::SweepHeader header_of(const config::Job& job) {
   store::SweepHeader h;
@@ -83,6 +87,20 @@ std::optional<store::SweepFile> open_output(const config::Job& job, const std::s
   return store::SweepFile::create(out, header_of(job), false);
 }
 
+// Rank 0: the output file's one-writer lock (docs/running.md#one-writer), taken before anything
+// is written; none in a dry run of a file that does not exist yet (nothing is written), or with
+// --no-lock.
+std::optional<store::WriterLock> take_lock(const std::string& out, const RunOptions& opt) {
+  if (opt.dry_run && !fs::exists(out)) return std::nullopt;
+  if (opt.no_lock) {
+    spdlog::warn("--no-lock: {} is written without its lock; a second run on it would corrupt it",
+                 out);
+    return std::nullopt;
+  }
+  if (!fs::path(out).parent_path().empty()) fs::create_directories(fs::path(out).parent_path());
+  return store::WriterLock::acquire(out, "run");
+}
+
 }  // namespace
 
 CoordinatorOptions coordinator_options(const RunOptions& options, const std::string& name,
@@ -112,10 +130,12 @@ RunOutcome run_sweep(const RunOptions& opt) {
   // Rank 0 prepares the file and the plan; the others wait for its go.
   int go = kGo;
   std::exception_ptr refused;
+  std::optional<store::WriterLock> lock;  // rank 0: held until this function returns
   std::optional<store::SweepFile> file;
   if (rank == 0) {
     try {
       kind->check_inputs();
+      lock = take_lock(out, opt);
       file = open_output(job, out, opt);
       kind->plan(file ? &*file : nullptr, opt, size);
       if (opt.dry_run) {
@@ -141,6 +161,8 @@ RunOutcome run_sweep(const RunOptions& opt) {
   }
 
   int outcome = int(RunOutcome::Done);
+  // Rank 0's coordinator error, raised once every rank has heard of it.
+  std::exception_ptr failed;
   try {
     const torch::Device device = setup_compute(kind->cuda(), job.run.threads, kind->device_key());
     auto runner = kind->runner(device, rank);
@@ -171,27 +193,43 @@ RunOutcome run_sweep(const RunOptions& opt) {
           spdlog::warn("heartbeat not written: {}", e.what());
         }
       };
+      // run_over_mpi throws only once every worker (its own training thread included) has
+      // stopped and left, and finish() runs after that: the others wait in the broadcast below,
+      // so the error can end the run the normal way instead of aborting it.
       try {
         const auto report = run_over_mpi(kind->tickets(), &kind->source(), *runner, o);
         outcome = int(kind->finish(report));
       } catch (...) {
+        failed = std::current_exception();
+        outcome = kCoordinatorFailed;
         last_beat("failed");
-        throw;
       }
-      last_beat(RunOutcome(outcome) == RunOutcome::Stopped      ? "stopped"
-                : RunOutcome(outcome) == RunOutcome::SomeFailed ? "finished-with-failures"
-                                                                : "finished");
+      if (!failed)
+        last_beat(RunOutcome(outcome) == RunOutcome::Stopped      ? "stopped"
+                  : RunOutcome(outcome) == RunOutcome::SomeFailed ? "finished-with-failures"
+                                                                  : "finished");
     } else {
       run_over_mpi({}, nullptr, *runner, o);
     }
   } catch (const std::exception& e) {
-    // The sweep file is safe (every write is atomic or recoverable); the other ranks may be
-    // blocked on this one, so take the whole job down rather than hang.
+    // Outside the coordinator (a device that cannot be set up, a worker rank's own failure): the
+    // other ranks may be blocked on this one, so take the whole job down rather than hang. The
+    // sweep file is safe (every write is atomic or recoverable).
     spdlog::error("{}", e.what());
     MPI_Abort(MPI_COMM_WORLD, 1);
   }
   // Every rank leaves with rank 0's verdict.
   MPI_Bcast(&outcome, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (failed) {
+    try {
+      std::rethrow_exception(failed);
+    } catch (const std::exception& e) {
+      throw RunFailed(e.what());
+    } catch (...) {
+      throw RunFailed("an unknown error in the coordinator");
+    }
+  }
+  if (outcome == kCoordinatorFailed) throw RankZeroFailed(false);
   return RunOutcome(outcome);
 }
 

@@ -26,6 +26,9 @@ struct RunOptions {
   double deadline = 0;
   double progress_seconds = 10;  // how often the progress line is logged
   std::string fail_task;         // toy fault injection for tests: "<key>[@step]" (UnitContext)
+  // Write without the one-writer lock (FILE.h5.lock, store/lock.hpp): for file systems that
+  // cannot lock, when nothing else can write the file.
+  bool no_lock = false;
 };
 
 // The farm's settings every job kind shares: the deadline, the progress period, the stop signal.
@@ -36,11 +39,21 @@ CoordinatorOptions coordinator_options(const RunOptions& options, const std::str
 enum class RunOutcome { Done, DryRun, Stopped, SomeFailed };
 
 // Runs on every rank (MPI must be initialised by the caller) and returns the same outcome on
-// every rank. A bad job or a refused output file throws InputError, anything else that stops the
-// run before it starts throws Error: on rank 0 the error itself, on the other ranks
-// RankZeroFailed (rank 0 has logged why). A failure during the run aborts the MPI job, since
-// other ranks may be blocked on the failed one (every file stays resumable).
+// every rank. Rank 0 first takes the output file's one-writer lock (store::WriterLock; a file
+// another process writes is refused with store::LockHeld naming it). A bad job or a refused
+// output file throws InputError, anything else that stops the run before it starts throws Error:
+// on rank 0 the error itself, on the other ranks RankZeroFailed (rank 0 has logged why). An error
+// of rank 0's coordinator during the run (a disk full, a file that cannot be written) stops every
+// worker, its own training thread included, and throws RunFailed on rank 0 and RankZeroFailed on
+// the others; what was recorded stays and the file resumes. Any other failure during the run
+// aborts the MPI job, since other ranks may be blocked on the failed one.
 RunOutcome run_sweep(const RunOptions& options);
+
+// Rank 0's error during the run, raised once every rank has stopped: the original message.
+class RunFailed : public Error {
+ public:
+  using Error::Error;
+};
 
 // Thrown on ranks other than 0 when rank 0 refused to start; `input` says it was the job's fault.
 class RankZeroFailed : public Error {

@@ -6,7 +6,10 @@ moment, SIGTERM, a worker rank dying, a task throwing, a corrupted file, a chang
 and compares the result with an uninterrupted run bit for bit (h5py). Usage:
 
     sweep_e2e.py BUILD_DIR CASE      (CASE: ranks, sigkill, sigterm, worker_dies, task_throws,
-                                      changed_job, corrupt, dry_run)
+                                      changed_job, corrupt, dry_run, two_writers, disk_full,
+                                      long_keys, ...)
+
+Exit 77 means the case was skipped (disk_full without the right to mount a tmpfs).
 """
 import os
 import random
@@ -44,6 +47,10 @@ ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIR
 
 
 class Failure(Exception):
+    pass
+
+
+class Skip(Exception):
     pass
 
 
@@ -198,6 +205,7 @@ def case_sigkill(s):
         else:
             break
     check(kills >= 1, "the run was killed at least once")
+    check(os.path.exists(out + ".lock"), "the killed run left its lock file behind")
     rc, log = s.run(3, out, "--resume")
     check(rc == 0, "resume after SIGKILL exits 0 (rc %d)\n%s" % (rc, log[-3000:]))
     same_results(ref, out, N_TASKS)
@@ -545,6 +553,134 @@ def case_status(s):
     check("run: finished" in st, "a finished run: finished\n" + st[-400:])
 
 
+def case_two_writers(s):
+    """One writer at a time: a second `run --resume` on a file a run is writing is refused at once
+    (exit 1, naming the holder), and so are `reduce` and a dry run, while `status` still reads it;
+    the first run finishes with the results of an uninterrupted one."""
+    ref, _ = reference(s)
+    out = os.path.join(s.dir, "two.h5")
+    p = s.start(2, out)
+    wait_for_log(out + ".log", "started")
+    ranks = rank_pids(out)
+    holder = [pid for pid, r in ranks.items() if r == 0]
+    check(len(holder) == 1, "found rank 0 of the first run (%s)" % holder)
+    # Paused (it keeps its lock) so that it is surely still running while the others try.
+    for pid in ranks:
+        os.kill(pid, signal.SIGSTOP)
+    t0 = time.time()
+    rc, log = s.run(2, out, "--resume", timeout=120)
+    seconds = time.time() - t0
+    check(rc == 1, "a second run on the same --out exits 1 (rc %d, %.1f s)\n%s" % (rc, seconds,
+                                                                                     log[-2000:]))
+    check(out + " is in use" in log and "pid %d" % holder[0] in log and "started 20" in log
+          and "`depthscale run` on host " in log,
+          "it names the holder (host, pid %d, start time)\n%s" % (holder[0], log[-1500:]))
+    check("stopping the workers" not in log and "→ rank" not in log,
+          "the second run started nothing")
+    check(p.poll() is None, "the first run is still running (the refusal took %.1f s)" % seconds)
+    rc, log = s.tool("reduce", out)
+    check(rc == 1 and "is in use" in log and "pid %d" % holder[0] in log,
+          "reduce is refused while the run holds the lock (rc %d)\n%s" % (rc, log[-800:]))
+    rc, log = s.run(None, out, "--dry-run")
+    check(rc == 1 and "is in use" in log, "a dry run (which may repair the file) is refused too")
+    rc, st = s.tool("status", out)
+    check(rc == 0 and "total" in st, "status reads the file meanwhile\n" + st[-600:])
+    for pid in ranks:
+        os.kill(pid, signal.SIGCONT)
+    rc = p.wait(timeout=300)
+    log = open(out + ".log").read()
+    check(rc == 0, "the first run finishes (rc %d)\n%s" % (rc, log[-2000:]))
+    check(not os.path.exists(out + ".lock"), "its lock file is gone")
+    same_results(ref, out, N_TASKS)
+    rc, log = s.tool("reduce", out)
+    check(rc == 0, "reduce runs once the run has ended (rc %d)\n%s" % (rc, log[-800:]))
+
+
+def case_disk_full(s):
+    """A disk that fills up during the run (a small tmpfs): the run stops with exit 1 and the error
+    printed (no abort, no Open MPI banner); once there is space again, --resume finishes with the
+    results of an uninterrupted run."""
+    if os.geteuid() != 0:
+        raise Skip("mounting a tmpfs needs root")
+    if shutil.which("mount") is None or shutil.which("umount") is None:
+        raise Skip("no mount/umount")
+    ref, _ = reference(s)
+    need = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(ref + ".ckpt")
+               for f in fs) + os.path.getsize(ref)
+    mnt = os.path.join(s.dir, "small")
+    os.makedirs(mnt)
+    # Room for the start and a few checkpoints, not for the run.
+    size_kb = max(256, need // 1024 // 3)
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%dk" % size_kb, "tmpfs", mnt],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if p.returncode != 0:
+        raise Skip("cannot mount a tmpfs here: " + p.stdout.strip())
+    try:
+        out = os.path.join(mnt, "full.h5")
+        t0 = time.time()
+        # Through the launcher (run -n 2), which keeps Open MPI's banners out of the log.
+        p = subprocess.run([s.exe, "run", s.job, "--out", out, "-n", "2",
+                            "--mpirun-arg=--oversubscribe"], env=ENV, timeout=300,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        rc, log = p.returncode, p.stdout
+        print("  the run on a %d kB tmpfs (the sweep needs about %d kB) ended after %.1f s"
+              % (size_kb, need // 1024, time.time() - t0))
+        check(rc == 1, "a full disk → exit code 1, not an abort (rc %d)\n%s" % (rc, log[-3000:]))
+        check("No space left on device" in log, "the error is printed\n" + log[-2000:])
+        check("resume with: depthscale run " + s.job + " --out " + out + " --resume" in log,
+              "it says how to resume\n" + log[-1500:])
+        shown = [b for b in BANNERS + ("MPI_ABORT", "terminate") if b in log]
+        check(not shown, "no abort and no Open MPI banner (%s)" % shown)
+        # Space again: tmpfs grows in place.
+        p = subprocess.run(["mount", "-o", "remount,size=256m", mnt], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        check(p.returncode == 0, "the tmpfs grows to 256 MB " + p.stdout)
+        rc, log = s.run(2, out, "--resume", timeout=300)
+        check(rc == 0, "--resume with space again exits 0 (rc %d)\n%s" % (rc, log[-3000:]))
+        same_results(ref, out, N_TASKS)
+    finally:
+        subprocess.run(["umount", "-l", mnt])
+
+
+def case_long_keys(s):
+    """Grid values whose plain decimals run to hundreds of digits (rho 1e-300, temperature
+    1e-300 and 1e40) get short keys in exponent form: the sweep runs, is stopped, resumes and
+    finishes (the 1e-300 temperature's students fail on non-finite losses, recorded as such)."""
+    job = JOB.replace("  temperature: [0.5, 1.0]\n", "  temperature: [1.0e-300, 1.0e+40]\n") \
+             .replace("  rho: [0.0, 1.0]\n", "  rho: [1.0e-300]\n") \
+             .replace("steps: 600", "steps: 1200")
+    with open(s.job, "w") as f:
+        f.write(job)
+    ref = os.path.join(s.dir, "long_ref.h5")
+    rc, log = s.run(2, ref)
+    check(rc == 4, "the uninterrupted run finishes, the T = 1e-300 students failed (rc %d)\n%s"
+          % (rc, log[-2000:]))
+    with h5py.File(ref, "r") as f:
+        keys = sorted(f["tasks"])
+        check(keys == sorted(["rho1e-300_T1e-300_t0_d%d" % d for d in (2, 4, 8)] +
+                             ["rho1e-300_T1e40_t0_d%d" % d for d in (2, 4, 8)]),
+              "keys in exponent form: %s" % keys)
+        check(all(f["tasks"][k].attrs["status"] == "failed" for k in keys if "T1e-300" in k)
+              and all(f["tasks"][k].attrs["status"] == "complete" for k in keys if "T1e40" in k),
+              "T 1e-300 failed, T 1e40 complete")
+        check(f["tasks/rho1e-300_T1e40_t0_d4"].attrs["temperature"] == 1e40 and
+              f["tasks/rho1e-300_T1e40_t0_d4"].attrs["rho"] == 1e-300,
+              "the attributes keep the exact values")
+    out = os.path.join(s.dir, "long.h5")
+    p = s.start(2, out)
+    wait_for_checkpoint(out)
+    p.send_signal(signal.SIGUSR1)
+    rc = p.wait(timeout=120)
+    check(rc == 3, "stopped with SIGUSR1 → 3 (rc %d)\n%s" % (rc, open(out + ".log").read()[-2000:]))
+    names = os.listdir(out + ".ckpt/tasks") + os.listdir(out + ".ckpt/done")
+    check(names and max(len(n) for n in names) < 40, "short file names in the sidecar: %s" % names)
+    rc, log = s.run(2, out, "--resume")
+    check(rc == 4, "the resume finishes (rc %d)\n%s" % (rc, log[-2000:]))
+    rc, st = s.tool("status", out)
+    check(rc == 0 and "rho1e-300_T1e40_t0" in st, "status shows the groups\n" + st[-800:])
+    same_results(ref, out, 3)
+
+
 CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}
 
 
@@ -558,6 +694,10 @@ def main():
         print("FAIL:", e)
         print("(files kept in %s)" % work)
         return 1
+    except Skip as e:
+        print("SKIP:", e)
+        shutil.rmtree(work, ignore_errors=True)
+        return 77
     shutil.rmtree(work, ignore_errors=True)
     print("PASS:", case)
     return 0

@@ -787,6 +787,30 @@ TEST(Expand, OrderAndKeys) {
   EXPECT_EQ(tasks[17].teacher, 0);
 }
 
+// Keys name files in the sidecar: a value whose plain decimal runs past 40 characters takes its
+// exponent form instead (a 320-character key could not be written); every other key is as before.
+TEST(Expand, LongNumbersKeepKeysShort) {
+  auto key_of = [](const std::string& temperature, const std::string& rho) {
+    std::string y = kBase;
+    y.replace(y.find("{logspace: [-2, 0, 4]}"), 22, temperature);
+    y.replace(y.find("rho: [0, 1]"), 11, "rho: " + rho);
+    const auto tasks = cfg::expand(cfg::parse_job(y, "t.yaml"));
+    return std::make_pair(tasks[0].key, tasks[0].teacher_key());
+  };
+  EXPECT_EQ(key_of("[1.0e-300]", "[0]").first, "rho0_T1e-300_t0_d2");
+  EXPECT_EQ(key_of("[1.25e-300]", "[0]").first, "rho0_T1.25e-300_t0_d2");
+  EXPECT_EQ(key_of("[1.0e+300]", "[0]").first, "rho0_T1e300_t0_d2");
+  const auto tiny_rho = key_of("[1]", "[1.0e-300]");
+  EXPECT_EQ(tiny_rho.first, "rho1e-300_T1_t0_d2");
+  EXPECT_EQ(tiny_rho.second, "rho1e-300_t0");
+  // 40 characters and fewer: the plain decimal, as every key before.
+  EXPECT_EQ(key_of("[1.0e-38]", "[0]").first, "rho0_T0." + std::string(37, '0') + "1_t0_d2");
+  EXPECT_EQ(key_of("[1.0e-39]", "[0]").first, "rho0_T1e-39_t0_d2");
+  EXPECT_EQ(key_of("[1.0e+39]", "[0]").first, "rho0_T1" + std::string(39, '0') + "_t0_d2");
+  EXPECT_EQ(key_of("[0.00012345678901234567]", "[0]").first, "rho0_T0.00012345678901234567_t0_d2");
+  EXPECT_EQ(key_of("[1.0e+40]", "[0]").first, "rho0_T1e40_t0_d2");
+}
+
 // The axes beyond the study's: their key parts appear only when given; teacher groups K = 1 and
 // K = ℓ* are the ρ = 1 and ρ = 0 teachers (their teacher keys, so their draws and inputs).
 TEST(Expand, WidthTeacherDepthAndGroupsAxes) {
