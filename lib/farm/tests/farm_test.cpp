@@ -233,6 +233,26 @@ TEST(Farm, ASourceThatCannotRecordEndsTheRunAfterTheWorkersLeave) {
   for (const auto& [id, how] : src.how) EXPECT_NE(how, "") << id;
 }
 
+// An error outside the source's calls (here a heartbeat throwing what is not even a
+// std::exception) also waits for every worker: run_over_mpi relies on it to end a run the
+// normal way instead of aborting it.
+TEST(Farm, AnyErrorInTheLoopEndsTheRunOnlyAfterEveryHandedUnitHasEnded) {
+  TestSource src;
+  TestRunner runner;
+  auto o = quiet();
+  o.progress_every = std::chrono::seconds(0);
+  o.heartbeat = [&](int64_t, int64_t, double, bool) {
+    if (src.handed.size() >= 2) throw 42;  // on the coordinator's thread, as src
+  };
+  std::vector<std::pair<double, Plan>> units;
+  for (int i = 0; i < 6; ++i) units.push_back({double(10 - i), Plan{i, 100, false, 5}});
+  EXPECT_THROW(run_in_process(tickets(src, units), src, runner, 2, o), int);
+  EXPECT_FALSE(src.handed.empty());
+  EXPECT_LT(src.handed.size(), units.size());    // the hand-out stopped
+  EXPECT_EQ(src.how.size(), src.handed.size());  // and every unit handed out had ended
+  EXPECT_EQ(runner.running.load(), 0);
+}
+
 TEST(Farm, ProgressCountsTheWorkOfEveryUnitOnce) {
   auto sink = depthscale::log::make_memory_sink();
   depthscale::log::add_sink(sink);
