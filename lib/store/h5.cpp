@@ -19,6 +19,18 @@ namespace depthscale::store {
 
 namespace fs = std::filesystem;
 
+// HDF5 closes whatever is still open from an atexit handler. After a write that failed (a full
+// disk), HDF5 1.10 can leave a file half-closed, and that handler then crashes the process with
+// SIGSEGV at exit, after the error was reported and the exit code chosen. Every file here is
+// closed by its RAII handle, so the handler is not needed; it must be turned off before the
+// library initialises, hence at static initialisation.
+namespace {
+const bool hdf5_without_atexit = [] {
+  H5dont_atexit();
+  return true;
+}();
+}  // namespace
+
 // ---- errors, property lists ----------------------------------------------------------------
 namespace detail {
 
