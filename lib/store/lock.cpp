@@ -121,6 +121,13 @@ std::string file_system_of(const std::string& path) {
 }  // namespace
 
 std::string lock_path(const std::string& sweep_path) {
+  // A sweep file reached through a symbolic link is locked beside its target, so that the link
+  // and the file's own name take the same lock.
+  std::error_code ec;
+  if (fs::is_symlink(sweep_path, ec)) {
+    const fs::path target = fs::canonical(sweep_path, ec);
+    if (!ec) return target.string() + ".lock";
+  }
   return sweep_path + ".lock";
 }
 

@@ -49,7 +49,7 @@ class WriterLock {
   std::string path_;
 };
 
-// FILE.h5 → FILE.h5.lock
+// FILE.h5 → FILE.h5.lock (beside the link's target when FILE.h5 is a symbolic link)
 std::string lock_path(const std::string& sweep_path);
 
 // The text of the lock file when a live process holds the lock (for `status`); nullopt when no

@@ -168,3 +168,13 @@ TEST(WriterLock, AFolderThatDoesNotExistIsAStoreErrorNamingTheLockFile) {
     EXPECT_NE(std::string(e.what()).find(lock_path(sweep)), std::string::npos) << e.what();
   }
 }
+
+TEST(WriterLock, ASymbolicLinkToTheFileTakesTheFilesOwnLock) {
+  ScratchDir dir;
+  const std::string sweep = dir / "s.h5", link = dir / "link.h5";
+  { std::ofstream(sweep) << "x"; }
+  fs::create_symlink(sweep, link);
+  EXPECT_EQ(lock_path(link), fs::canonical(sweep).string() + ".lock");
+  auto lock = WriterLock::acquire(sweep, "run");
+  EXPECT_THROW(WriterLock::acquire(link, "run"), LockHeld);
+}
