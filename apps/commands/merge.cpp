@@ -13,7 +13,9 @@ Command add_merge(CLI::App& app) {
   auto opt = std::make_shared<farm::MergeOptions>();
   auto* cmd = app.add_subcommand("merge", "join the slice files of a job array into one sweep");
   cmd->add_option("slices", opt->inputs, "slice files")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--out", opt->out, "merged sweep file")->required();
+  cmd->add_option("--out", opt->out, "merged sweep file")->required()->check(non_empty_path());
+  cmd->add_flag("--overwrite", opt->overwrite,
+                "replace an existing --out (only ever a file an earlier merge wrote)");
   return {cmd, [opt]() -> int {
             const farm::MergeReport r = farm::merge_slices(*opt);
             spdlog::info(
