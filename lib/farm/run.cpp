@@ -9,10 +9,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <optional>
+#include <thread>
 
 #include "farm/kinds.hpp"
 #include "farm/mpi.hpp"
@@ -129,7 +131,8 @@ RunOutcome run_sweep(const RunOptions& opt) {
                                                : make_probe_sweep(job, out, opt);
 
   // The intra-op threads each rank will run with (setup_compute sets them the same way).
-  const int threads = threads_per_rank(job.run.threads, ranks_on_this_node());
+  const int node_ranks = ranks_on_this_node();
+  const int threads = threads_per_rank(job.run.threads, node_ranks);
 
   // Rank 0 prepares the file and the plan; the others wait for its go.
   int go = kGo;
@@ -137,6 +140,17 @@ RunOutcome run_sweep(const RunOptions& opt) {
   std::optional<store::SweepFile> file;
   if (rank == 0) {
     try {
+      // Far more threads than cores make every step crawl (OpenMP's barriers spin), so that even a
+      // stop signal waits minutes for the next step boundary: refused beyond 4x (the job's own cap
+      // of 1024 cannot know this machine; docs/job-file.md, "Caps").
+      const int64_t cores = std::max(1u, std::thread::hardware_concurrency());
+      if (job.run.threads > 1 && int64_t(job.run.threads) * node_ranks > 4 * cores)
+        throw InputError(job.source_path + ": run.threads: " + std::to_string(job.run.threads) +
+                         " threads on each of " + std::to_string(node_ranks) +
+                         " rank(s) of this node exceed 4x its " + std::to_string(cores) +
+                         " cores (every step would crawl, signals included): use at most " +
+                         std::to_string(std::max<int64_t>(1, 4 * cores / node_ranks)) +
+                         ", or 0 for cores / ranks per node");
       stop_point();
       kind->check_inputs();
       stop_point();
