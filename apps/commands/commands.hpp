@@ -50,6 +50,19 @@ struct Command {
   std::string error_prefix;
 };
 
+// For a path option that must not be empty: `--out ""` is refused (exit 2) rather than taken as
+// "not given" and so the default results/<job name>.h5.
+inline CLI::Validator non_empty_path() {
+  return CLI::Validator(
+      [](std::string& s) {
+        return s.empty() ? std::string(
+                               "an empty path: give a file name, or leave the option out "
+                               "for its default")
+                         : std::string();
+      },
+      "PATH", "non-empty path");
+}
+
 // `argv`: the whole command line, which `run -n N` hands to every rank it launches.
 Command add_run(CLI::App& app, const Environment& env, const std::vector<std::string>& argv);
 Command add_status(CLI::App& app);

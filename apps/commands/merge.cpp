@@ -15,7 +15,9 @@ Command add_merge(CLI::App& app) {
   auto opt = std::make_shared<farm::MergeOptions>();
   auto* cmd = app.add_subcommand("merge", "join the slice files of a job array into one sweep");
   cmd->add_option("slices", opt->inputs, "slice files")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--out", opt->out, "merged sweep file")->required();
+  cmd->add_option("--out", opt->out, "merged sweep file")->required()->check(non_empty_path());
+  cmd->add_flag("--overwrite", opt->overwrite,
+                "replace an existing --out (only ever a file an earlier merge wrote)");
   auto no_lock = std::make_shared<bool>(false);
   cmd->add_flag("--no-lock", *no_lock,
                 "write --out without its lock FILE.h5.lock (only for file systems that cannot "

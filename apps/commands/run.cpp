@@ -60,7 +60,8 @@ Command add_run(CLI::App& app, const Environment& env, const std::vector<std::st
   auto launch = std::make_shared<LaunchOptions>();
   auto* cmd = app.add_subcommand("run", "run (or resume) a sweep; use under mpirun for N ranks");
   cmd->add_option("job", opt->job_path, "job file (YAML)")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--out", opt->out, "sweep file (default results/<job name>.h5)");
+  cmd->add_option("--out", opt->out, "sweep file (default results/<job name>.h5)")
+      ->check(non_empty_path());
   cmd->add_option("--set", opt->overrides, "override a job key: --set train.steps=2000");
   cmd->add_flag("--resume", opt->resume, "continue an existing sweep file");
   cmd->add_flag("--retry-failed", opt->retry_failed, "also rerun failed tasks");

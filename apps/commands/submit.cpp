@@ -64,7 +64,8 @@ Command add_submit(CLI::App& app, const Environment& env) {
   auto opt = std::make_shared<farm::SubmitOptions>();
   auto* cmd = app.add_subcommand("submit", "write the sbatch scripts of a sweep and submit them");
   cmd->add_option("job", opt->job_path, "job file (YAML)")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--out", opt->out, "sweep file (default results/<job name>.h5)");
+  cmd->add_option("--out", opt->out, "sweep file (default results/<job name>.h5)")
+      ->check(non_empty_path());
   cmd->add_option("--set", opt->overrides, "override a job key: --set train.steps=2000");
   cmd->add_option("--ntasks", opt->ntasks, "MPI ranks (array: per element; default 1 per node)");
   cmd->add_option("--nodes", opt->nodes, "spread the farm's ranks over N nodes");

@@ -266,6 +266,36 @@ TEST(SubmitCommand, WriteOnlyWritesTheScriptsAndSubmitsNothing) {
   fs::remove_all(dir);
 }
 
+// `--out ""` is refused when the command line is parsed (exit 2), never read as the default.
+TEST(OutOption, EmptyPathRefused) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("ds_out_cli_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string job = (dir / "j.yaml").string();
+  std::ofstream(job) << "name: j\nkind: toy\nseed: 1\ngrid: {depth: [2], teacher: [0]}\n";
+  app::Environment env;
+  auto parse = [&](const char* command, std::vector<std::string> args) {
+    CLI::App cli("t");
+    if (std::string(command) == "run") app::add_run(cli, env, {});
+    if (std::string(command) == "submit") app::add_submit(cli, env);
+    if (std::string(command) == "merge") app::add_merge(cli);
+    std::vector<const char*> argv = {"depthscale", command};
+    for (const auto& a : args) argv.push_back(a.c_str());
+    cli.parse(static_cast<int>(argv.size()), argv.data());
+  };
+  for (const char* command : {"run", "submit", "merge"}) {
+    try {
+      parse(command, {job, "--out", ""});
+      ADD_FAILURE() << command << " accepted --out \"\"";
+    } catch (const CLI::ValidationError& e) {
+      EXPECT_NE(std::string(e.what()).find("an empty path"), std::string::npos) << e.what();
+    }
+    EXPECT_NO_THROW(parse(command, {job, "--out", (dir / "x.h5").string()})) << command;
+  }
+  EXPECT_NO_THROW(parse("merge", {job, "--out", (dir / "x.h5").string(), "--overwrite"}));
+  fs::remove_all(dir);
+}
+
 TEST(ExitCodes, InputErrorIsUsageOtherErrorsAreOne) {
   testing::internal::CaptureStderr();
   EXPECT_EQ(app::exit_code_for(depthscale::config::JobError("j.yaml:3: seed: bad")), app::kUsage);

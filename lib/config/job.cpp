@@ -1,6 +1,7 @@
 // Job files: parsing, validation (toy and probe keys), overrides, canonical form, grid expansion.
 #include "config/job.hpp"
 
+#include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -256,6 +257,20 @@ class Reader {
     return static_cast<int>(v);
   }
 
+  // An integer in [lo, hi], where hi is one of the caps (docs/job-file.md, "Caps"): the message
+  // says why the cap exists.
+  int64_t capped(const Item& it, int64_t lo, int64_t hi, const std::string& why) const {
+    const int64_t v = integer(it);
+    if (v < lo) fail(it, "must be >= " + std::to_string(lo) + " (got " + std::to_string(v) + ")");
+    if (v > hi)
+      fail(it, "must be <= " + std::to_string(hi) + " (got " + std::to_string(v) + "; " + why +
+                   ", docs/job-file.md \"Caps\")");
+    return v;
+  }
+  int capped_int(const Item& it, int64_t lo, int64_t hi, const std::string& why) const {
+    return static_cast<int>(capped(it, lo, std::min<int64_t>(hi, INT32_MAX), why));
+  }
+
   int64_t int64_at_least(const Item& it, int64_t lo) const {
     return int64_in(it, lo, std::numeric_limits<int64_t>::max());
   }
@@ -368,8 +383,25 @@ class Section {
 
 // --- grid axes ------------------------------------------------------------------------------
 
-constexpr int64_t kMaxAxisCount = 100000;  // a guard against typos like 1e6 points
-constexpr int kMaxWidthOrDepth = 1 << 16;  // widths and teacher depths beyond this are typos
+// --- caps -------------------------------------------------------------------------------------
+// Every size a job can set has a cap far above the study's (docs/experiments.md: depths to a few
+// hundred, widths to a few thousand, steps to ~1e6, grids of hundreds of tasks) and far below
+// what hangs the planner or reaches LibTorch as an absurd tensor; docs/job-file.md lists them.
+constexpr int64_t kMaxAxisCount = 10000;  // values of one grid axis (list or {lin,log}space)
+constexpr int64_t kMaxTasks = 100000;     // grid points of a toy job (the product of its axes)
+constexpr int kMaxDepth = 1 << 16;        // grid.depth, grid/model.teacher_depth, teacher_groups
+constexpr int kMaxWidth = 1 << 14;        // model.width, teacher_width, input_dim, grid.width
+constexpr int kMaxVocab = 1 << 20;        // model.vocab
+constexpr int64_t kMaxSteps = 100000000;  // train.steps, eval.every, checkpoint_every (1e8)
+constexpr int kMaxBatch = 1 << 20;        // train.batch
+constexpr int kMaxEvalBatches = 10000;    // train.eval.batches
+constexpr int kMaxProbeInputs = 1 << 20;  // probe_hidden.inputs
+constexpr int kMaxThreads = 1024;         // run.threads (intra-op threads of one rank)
+constexpr int kMaxTeacher = 1000000;      // grid.teacher: replicate indices
+constexpr int kMaxProbeBatch = 4096;      // probe.batch: documents per batch
+constexpr int kMaxProbeTokens = 1 << 20;  // probe.max_tokens
+constexpr int64_t kMaxBatchTokens = int64_t(1) << 24;  // probe.batch × probe.max_tokens
+constexpr size_t kMaxJobFileBytes = 1 << 20;           // a job file (1 MiB) and each --set value
 
 struct AxisValue {
   double value;
@@ -383,6 +415,10 @@ std::vector<AxisValue> read_axis(const Reader& r, const Item& axis, bool integer
   // silently mean replicate 3, not three replicates.
   const bool teacher = axis.path == "grid.teacher";
   if (n.IsDefined() && n.IsSequence()) {
+    if (n.size() > size_t(kMaxAxisCount))
+      r.fail(axis, "has " + std::to_string(n.size()) + " values; a grid axis holds at most " +
+                       std::to_string(kMaxAxisCount) +
+                       " (a guard against runaway sweeps: split the job, or use run.slice)");
     for (size_t i = 0; i < n.size(); ++i) {
       Item el{n[i], axis.path + "[" + std::to_string(i) + "]", axis.mark()};
       out.push_back({integers ? static_cast<double>(r.integer(el)) : r.number(el), el});
@@ -429,13 +465,16 @@ std::vector<AxisValue> read_axis(const Reader& r, const Item& axis, bool integer
 }
 
 void reject_duplicates(const Reader& r, const std::vector<AxisValue>& values) {
-  for (size_t i = 0; i < values.size(); ++i)
-    for (size_t j = 0; j < i; ++j)
-      if (values[i].value == values[j].value)
-        r.fail(values[i].where, "duplicate grid value " + format_number(values[i].value) +
-                                    (values[i].where.path != values[j].where.path
-                                         ? " (also at " + values[j].where.path + ")"
-                                         : ""));
+  std::map<double, size_t> first;  // value → its first index (n log n: axes hold up to 10^4)
+  for (size_t i = 0; i < values.size(); ++i) {
+    auto [it, fresh] = first.emplace(values[i].value, i);
+    if (fresh) continue;
+    const AxisValue& earlier = values[it->second];
+    r.fail(values[i].where,
+           "duplicate grid value " + format_number(values[i].value) +
+               (values[i].where.path != earlier.where.path ? " (also at " + earlier.where.path + ")"
+                                                           : ""));
+  }
 }
 
 // --- overrides ------------------------------------------------------------------------------
@@ -453,6 +492,10 @@ Override parse_override(const std::string& source, const std::string& text) {
   };
   const auto eq = text.find('=');
   if (eq == std::string::npos) throw bad("expected key=value");
+  if (text.size() > kMaxJobFileBytes)
+    throw JobError(source + ": --set " + text.substr(0, eq) + "=...: the value has " +
+                   std::to_string(text.size() - eq - 1) + " bytes; at most " +
+                   std::to_string(kMaxJobFileBytes) + " (docs/job-file.md \"Caps\")");
   Override o;
   o.text = text;
   std::string key = text.substr(0, eq);
@@ -486,6 +529,27 @@ Override parse_override(const std::string& source, const std::string& text) {
   return o;
 }
 
+// Sets parent[key] = value, merging a mapping into an existing mapping key by key; records the
+// dotted paths it sets (errors under them then say --set).
+void merge_value(YAML::Node parent, const std::string& key, const YAML::Node& value,
+                 const std::string& dotted, std::vector<std::string>& touched) {
+  YAML::Node existing = parent[key];
+  if (value.IsMap() && existing.IsDefined() && existing.IsMap()) {
+    for (const auto& kv : value) {
+      if (!kv.first.IsScalar()) {  // left to the section's reader to refuse, as from the file
+        existing[kv.first] = kv.second;
+        touched.push_back(dotted);
+        continue;
+      }
+      merge_value(existing, kv.first.Scalar(), kv.second, dotted + "." + kv.first.Scalar(),
+                  touched);
+    }
+    return;
+  }
+  parent[key] = value;
+  touched.push_back(dotted);
+}
+
 // Sets the value at o.path, creating missing mappings; returns the dotted paths it created or
 // replaced (errors under them are reported as coming from --set).
 void apply_override(YAML::Node root, const Override& o, const std::string& source,
@@ -505,8 +569,9 @@ void apply_override(YAML::Node root, const Override& o, const std::string& sourc
     // reset(), not operator=: assignment would overwrite the node cur refers to.
     cur.reset(cur[o.path[i]]);
   }
-  cur[o.path.back()] = o.value;
-  touched.push_back(o.dotted);
+  // A mapping given for a mapping merges into it (`--set 'train={steps: 3}'` changes train.steps
+  // and keeps the file's other train: keys), key by key and recursively; anything else replaces.
+  merge_value(cur, o.path.back(), o.value, o.dotted, touched);
 }
 
 // --- the effective (canonical) form ----------------------------------------------------------
@@ -700,8 +765,21 @@ ProbeSpec read_probe(const Reader& r, const Item& item, const Schema& schema, De
     spec.models.push_back(std::move(m));
   }
   if (auto v = p.get("documents")) spec.documents = r.int64_at_least(*v, 1);
-  if (auto v = p.get("max_tokens")) spec.max_tokens = int(r.int64_in(*v, 2, 1 << 24));
-  if (auto v = p.get("batch")) spec.batch = int(r.int64_in(*v, 1, 1 << 20));
+  std::optional<Item> max_tokens_item, batch_item;
+  if ((max_tokens_item = p.get("max_tokens")))
+    spec.max_tokens = r.capped_int(*max_tokens_item, 2, kMaxProbeTokens,
+                                   "contexts beyond this are typos (the study's: 1024)");
+  if ((batch_item = p.get("batch")))
+    spec.batch = r.capped_int(*batch_item, 1, kMaxProbeBatch,
+                              "documents per batch beyond this are typos (the study's: 48)");
+  if (int64_t(spec.batch) * spec.max_tokens > kMaxBatchTokens) {
+    const std::string msg =
+        "probe.batch × probe.max_tokens = " + std::to_string(spec.batch) + " × " +
+        std::to_string(spec.max_tokens) + " tokens per batch; at most " +
+        std::to_string(kMaxBatchTokens) +
+        " (one batch's hidden states must fit a worker; the study's: 48 × 1024)";
+    r.fail(batch_item ? *batch_item : *max_tokens_item, msg);
+  }
   if (auto v = p.get("dtype"))
     spec.dtype =
         r.choice(*v, Options<std::string>{
@@ -762,7 +840,14 @@ Job build(const Reader& r, const YAML::Node& root, std::string& probe_flow) {
   }
   job.kind = r.choice(top.require("kind"),
                       Options<JobKind>{{"toy", JobKind::Toy}, {"probe", JobKind::Probe}});
-  if (auto v = top.get("seed")) job.seed = r.unsigned64(*v);
+  if (auto v = top.get("seed")) {
+    job.seed = r.unsigned64(*v);
+  } else {
+    // The documented default (docs/job-file.md), said aloud: two jobs without a seed draw the
+    // same teachers, inputs and initial weights.
+    spdlog::warn("{}: seed: not given, so the job's master seed is 0 (set seed: to choose one)",
+                 r.where("seed", YAML::Mark::null_mark()));
+  }
 
   // grid
   const bool toy = job.kind == JobKind::Toy;
@@ -791,7 +876,7 @@ Job build(const Reader& r, const YAML::Node& root, std::string& probe_flow) {
       job.grid.rho.clear();
       for (const auto& v : vals) job.grid.rho.push_back(v.value);
     }
-    auto int_axis = [&](const char* key, int lo, std::vector<int>& dst) {
+    auto int_axis = [&](const char* key, int lo, int hi, std::vector<int>& dst) {
       std::optional<Item> t = toy ? grid.require(key) : grid.get(key);
       if (!t) return;
       auto vals = read_axis(r, *t, true);
@@ -799,32 +884,34 @@ Job build(const Reader& r, const YAML::Node& root, std::string& probe_flow) {
         if (v.value < lo)
           r.fail(v.where, std::string(key) + " must be >= " + std::to_string(lo) + " (got " +
                               format_number(v.value) + ")");
-        if (v.value > std::numeric_limits<int>::max())
-          r.fail(v.where, "out of range (got " + format_number(v.value) + ")");
+        if (v.value > hi)
+          r.fail(v.where, std::string(key) + " must be <= " + std::to_string(hi) + " (got " +
+                              format_number(v.value) +
+                              "; a cap far above any real sweep, docs/job-file.md \"Caps\")");
       }
       reject_duplicates(r, vals);
       for (const auto& v : vals) dst.push_back(static_cast<int>(v.value));
     };
-    int_axis("depth", 1, job.grid.depth);
-    int_axis("teacher", 0, job.grid.teacher);
+    int_axis("depth", 1, kMaxDepth, job.grid.depth);
+    int_axis("teacher", 0, kMaxTeacher, job.grid.teacher);
     if (toy) {
       // The axes beyond the study's are optional.
-      auto optional_axis = [&](const char* key, std::vector<int>& dst) -> std::optional<Item> {
+      auto optional_axis = [&](const char* key, int hi,
+                               std::vector<int>& dst) -> std::optional<Item> {
         auto t = grid.get(key);
         if (!t) return std::nullopt;
         auto vals = read_axis(r, *t, true);
         for (const auto& v : vals)
-          if (v.value < 1 || v.value > kMaxWidthOrDepth)
-            r.fail(v.where, std::string(key) + " must be in 1.." +
-                                std::to_string(kMaxWidthOrDepth) + " (got " +
+          if (v.value < 1 || v.value > hi)
+            r.fail(v.where, std::string(key) + " must be in 1.." + std::to_string(hi) + " (got " +
                                 format_number(v.value) + ")");
         reject_duplicates(r, vals);
         for (const auto& v : vals) dst.push_back(static_cast<int>(v.value));
         return t;
       };
-      optional_axis("width", job.grid.width);
-      optional_axis("teacher_depth", job.grid.teacher_depth);
-      if (auto k = optional_axis("teacher_groups", job.grid.teacher_groups)) {
+      optional_axis("width", kMaxWidth, job.grid.width);
+      optional_axis("teacher_depth", kMaxDepth, job.grid.teacher_depth);
+      if (auto k = optional_axis("teacher_groups", kMaxDepth, job.grid.teacher_groups)) {
         if (grid.get("rho"))
           r.fail(*k,
                  "cannot be combined with grid.rho (teacher groups tie layers exactly; K = 1 is "
@@ -841,15 +928,19 @@ Job build(const Reader& r, const YAML::Node& root, std::string& probe_flow) {
   std::optional<Item> head_item, teacher_width_item;
   if (auto m = top.get("model")) {
     const Section model(r, *m, *S.child("model"));
-    if (auto v = model.get("width")) job.model.width = r.int_at_least(*v, 1);
-    if (auto v = model.get("vocab")) job.model.vocab = r.int_at_least(*v, 1);
-    if (auto v = model.get("teacher_depth")) job.model.teacher_depth = r.int_at_least(*v, 1);
+    const std::string wide = "widths beyond this are typos (the study's are 8 to a few thousand)";
+    if (auto v = model.get("width")) job.model.width = r.capped_int(*v, 1, kMaxWidth, wide);
+    if (auto v = model.get("vocab"))
+      job.model.vocab = r.capped_int(*v, 1, kMaxVocab, "vocabularies beyond this are typos");
+    if (auto v = model.get("teacher_depth"))
+      job.model.teacher_depth =
+          r.capped_int(*v, 1, kMaxDepth, "depths beyond this are typos (the study's: 128)");
     job.model.teacher_width = job.model.width;
     if ((teacher_width_item = model.get("teacher_width")))
-      job.model.teacher_width = r.int_at_least(*teacher_width_item, 1);
+      job.model.teacher_width = r.capped_int(*teacher_width_item, 1, kMaxWidth, wide);
     job.model.input_dim = job.model.teacher_width;
     if (auto v = model.get("input_dim")) {
-      job.model.input_dim = r.int_at_least(*v, 1);
+      job.model.input_dim = r.capped_int(*v, 1, kMaxWidth, wide);
       if (job.model.input_dim > job.model.teacher_width)
         r.fail(*v, "must be <= the teacher's width " + std::to_string(job.model.teacher_width) +
                        " (the inputs are embedded in it; got " +
@@ -871,8 +962,11 @@ Job build(const Reader& r, const YAML::Node& root, std::string& probe_flow) {
       job.train.loss = r.choice(*v, Options<Loss>{{"kl", Loss::Kl}, {"mse", Loss::Mse}});
       loss_item = v;
     }
-    if (auto v = train.get("steps")) job.train.steps = r.int64_at_least(*v, 1);
-    if (auto v = train.get("batch")) job.train.batch = r.int_at_least(*v, 1);
+    const std::string long_run = "1e8 steps is 100x the longest run of the study";
+    if (auto v = train.get("steps")) job.train.steps = r.capped(*v, 1, kMaxSteps, long_run);
+    if (auto v = train.get("batch"))
+      job.train.batch =
+          r.capped_int(*v, 1, kMaxBatch, "batches beyond this are typos (the study's: 1024)");
     if (auto l = train.get("lr")) {
       const Section lr(r, *l, *S.child("train")->child("lr"));
       if (auto v = lr.get("base")) {
@@ -894,23 +988,33 @@ Job build(const Reader& r, const YAML::Node& root, std::string& probe_flow) {
           *v, Options<Inputs>{{"shared", Inputs::Shared}, {"independent", Inputs::Independent}});
     if (auto e = train.get("eval")) {
       const Section eval(r, *e, *S.child("train")->child("eval"));
-      if (auto v = eval.get("every")) job.train.eval.every = r.int64_at_least(*v, 0);
-      if (auto v = eval.get("batches")) job.train.eval.batches = r.int_at_least(*v, 1);
+      if (auto v = eval.get("every")) job.train.eval.every = r.capped(*v, 0, kMaxSteps, long_run);
+      if (auto v = eval.get("batches"))
+        job.train.eval.batches =
+            r.capped_int(*v, 1, kMaxEvalBatches, "each evaluation would cost more than training");
     }
     if (auto v = train.get("checkpoint_every"))
-      job.train.checkpoint_every = r.int64_at_least(*v, 0);
+      job.train.checkpoint_every = r.capped(*v, 0, kMaxSteps, long_run);
     if (auto v = train.get("student_temperature")) job.train.student_temperature = r.boolean(*v);
   }
 
   if (auto p = top.get("probe_hidden")) {
     const Section ph(r, *p, *S.child("probe_hidden"));
-    if (auto v = ph.get("inputs")) job.probe_hidden.inputs = r.int_at_least(*v, 0);
+    if (auto v = ph.get("inputs"))
+      job.probe_hidden.inputs =
+          r.capped_int(*v, 0, kMaxProbeInputs, "the study's probes use 2048 inputs");
   }
 
   if (auto p = top.get("run")) {
     const Section run(r, *p, *S.child("run"));
-    if (auto v = run.get("unit_size")) job.run.unit_size = r.int_at_least(*v, 0);
-    if (auto v = run.get("threads")) job.run.threads = r.int_at_least(*v, 0);
+    if (auto v = run.get("unit_size"))
+      job.run.unit_size =
+          r.capped_int(*v, 0, kMaxTasks, "a unit cannot hold more tasks than a job");
+    if (auto v = run.get("threads"))
+      job.run.threads = r.capped_int(
+          *v, 0, kMaxThreads,
+          "intra-op threads of one rank; more than the cores only slow it down (0: cores per "
+          "node / ranks per node)");
     if (auto v = run.get("device"))
       job.run.device = r.choice(*v, Options<Device>{{"cpu", Device::Cpu}, {"cuda", Device::Cuda}});
     if (auto v = run.get("engine"))
@@ -938,6 +1042,29 @@ Job build(const Reader& r, const YAML::Node& root, std::string& probe_flow) {
   }
 
   if (toy) {
+    // The grid's size before anything expands it: the product of its axes.
+    const Grid& g = job.grid;
+    auto n = [](size_t size) { return double(std::max<size_t>(size, 1)); };
+    const double structures =
+        g.teacher_groups.empty() ? n(g.rho.size()) : n(g.teacher_groups.size());
+    const double tasks = structures * n(g.teacher_depth.size()) * n(g.teacher.size()) *
+                         n(g.temperature.size()) * n(g.width.size()) * n(g.depth.size());
+    if (tasks > double(kMaxTasks)) {
+      char count[32];
+      std::snprintf(count, sizeof count, "%.0f", tasks);
+      r.fail(grid_item->path, grid_item->key_mark,
+             std::string("the grid has ") + count + " tasks (" +
+                 (g.teacher_groups.empty() ? "rho " : "teacher_groups ") +
+                 std::to_string(size_t(structures)) + " x teacher_depth " +
+                 std::to_string(std::max<size_t>(g.teacher_depth.size(), 1)) + " x teacher " +
+                 std::to_string(g.teacher.size()) + " x temperature " +
+                 std::to_string(g.temperature.size()) + " x width " +
+                 std::to_string(std::max<size_t>(g.width.size(), 1)) + " x depth " +
+                 std::to_string(g.depth.size()) + "); a job holds at most " +
+                 std::to_string(kMaxTasks) +
+                 " (the study's largest has a few hundred; a sweep file, its plan and "
+                 "its dry run grow with the task count): split it into several jobs");
+    }
     // K contiguous groups of the teacher's layers need K <= ℓ* for every teacher depth.
     const std::vector<int> depths = job.grid.teacher_depth.empty()
                                         ? std::vector<int>{job.model.teacher_depth}
@@ -1139,6 +1266,12 @@ struct Parsed {
 
 Parsed parse(const std::string& yaml_text, const std::string& source_name,
              const std::vector<std::string>& overrides) {
+  // Before YAML sees it: a file of millions of grid values takes minutes and gigabytes to parse.
+  if (yaml_text.size() > kMaxJobFileBytes)
+    throw JobError(source_name + ": the job file has " + std::to_string(yaml_text.size()) +
+                   " bytes; a job file holds at most " + std::to_string(kMaxJobFileBytes) +
+                   " (1 MiB; a grid axis holds at most " + std::to_string(kMaxAxisCount) +
+                   " values, docs/job-file.md \"Caps\")");
   YAML::Node root;
   try {
     const auto docs = YAML::LoadAll(yaml_text);

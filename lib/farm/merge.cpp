@@ -55,6 +55,10 @@ bool same_file(const std::string& a, const std::string& b) {
 MergeReport merge_slices(const MergeOptions& opt) {
   if (opt.inputs.empty()) throw store::StoreError("merge: no slice files given");
   if (opt.out.empty()) throw store::StoreError("merge: --out is required");
+  if (std::error_code ec; fs::exists(opt.out, ec) && !opt.overwrite)
+    throw store::StoreError("refusing to overwrite " + opt.out +
+                            ": it exists (an earlier merge, perhaps with reduce's /fits added): "
+                            "add --overwrite to replace it, or choose another --out");
 
   std::vector<Slice> slices;
   for (const auto& in : opt.inputs) {

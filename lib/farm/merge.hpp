@@ -10,6 +10,10 @@ namespace depthscale::farm {
 struct MergeOptions {
   std::vector<std::string> inputs;  // slice files
   std::string out;
+  // Replace an existing `out` (which must still be an earlier merge's: a sweep run straight into
+  // it is never replaced). Without it an existing `out` is refused: `reduce` may have added its
+  // fits to it. The reduction job passes it, since a requeued job merges again.
+  bool overwrite = false;
 };
 
 struct MergeReport {
@@ -24,7 +28,8 @@ struct MergeReport {
 // Merges the slices into `out`: the same job modulo run.slice (else config::JobError naming the
 // first key that differs), distinct slice indices, every /tasks/<key> and /teachers/<key> copied,
 // the header's job_effective with run.slice reset to 0/1. `out` is written aside and renamed into
-// place; an existing `out` is replaced only if an earlier merge wrote it (root attr merged_from).
+// place; an existing `out` is replaced only with `overwrite`, and only if an earlier merge wrote it
+// (root attr merged_from).
 // Throws config::JobError for jobs that do not match, store::StoreError for anything else.
 MergeReport merge_slices(const MergeOptions& options);
 

@@ -1,6 +1,7 @@
 #include "farm/mpi.hpp"
 
 #include <sched.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
@@ -134,6 +135,14 @@ torch::Device setup_compute(bool cuda, int threads, const std::string& what) {
   MPI_Comm_rank(local, &local_rank);
   MPI_Comm_size(local, &local_size);
   MPI_Comm_free(&local);
+  // run.threads is capped by the job's validation (docs/job-file.md, "Caps"); more threads than
+  // this node has cores only oversubscribe it, which is worth saying once per node.
+  const int cores = int(std::thread::hardware_concurrency());
+  if (threads > 0 && cores > 0 && local_rank == 0 && int64_t(threads) * local_size > 2 * cores)
+    spdlog::warn(
+        "run.threads is {} on each of {} rank(s) of this node, which has {} cores: {} threads "
+        "oversubscribe it (0: cores per node / ranks per node)",
+        threads, local_size, cores, int64_t(threads) * local_size);
   torch::set_num_threads(threads_per_rank(threads, local_size));
   if (cuda) {
     if (!torch::cuda::is_available())

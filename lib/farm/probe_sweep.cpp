@@ -430,6 +430,7 @@ class ProbeRunner : public farm::UnitRunner {
 void read_plans(const ProbeSpec& spec, const std::string& out, bool have_file, bool retry_failed,
                 bool dry_run, std::vector<ModelPlan>& plans) {
   for (auto& p : plans) {
+    stop_point();  // a model's shards can take a while to read (docs/commands.md, exit codes)
     if (!p.model.shards_missing.empty()) {
       // A dry run without the shards: the job's document count, if it gives one; the batches'
       // states in `out` cannot be checked against documents that cannot be read.
@@ -678,6 +679,31 @@ std::string cost_report(const std::vector<ModelPlan>& plans, const ProbeSpec& sp
   s += breakdown;
   return s;
 }
+
+}  // namespace
+
+void check_probe_threads(const std::string& out, int threads) {
+  constexpr const char* kAttr = "probe_threads";
+  auto f = store::File::open(out, store::Mode::ReadWrite);
+  auto root = f.root();
+  if (root.has_attr(kAttr)) {
+    const int64_t before = root.attr_int(kAttr);
+    if (before != threads)
+      throw InputError(
+          out + ": its probe batches were computed with " + std::to_string(before) +
+          " intra-op thread(s) per rank, this run would use " + std::to_string(threads) +
+          " (run.threads, or 0: the cores / ranks per node, which follows -np): the reductions' "
+          "rounding follows the thread count, so one file keeps one; resume with --set "
+          "run.threads=" +
+          std::to_string(before));
+    return;
+  }
+  CriticalSection cs;
+  root.set_attr(kAttr, int64_t(threads));
+  f.close();
+}
+
+namespace {
 
 // The probe kind: every model probes the same documents, batch by batch.
 class ProbeSweep : public SweepKind {

@@ -16,4 +16,11 @@ namespace depthscale::farm {
 // The model folders and shards must be readable. Used by `depthscale merge`.
 int64_t finalize_probe_file(const config::Job& job, const std::string& out);
 
+// The intra-op threads per rank a probe sweep's batches are computed with (root attribute
+// `probe_threads` of `out`): recorded by the first run, and a resume with another count is refused
+// naming both (InputError), since the per-token reductions' float rounding follows the thread
+// count (differences of ~1e-5 between batches of one file). `threads` is what the run sets:
+// run.threads, or the cores / ranks per node (threads_per_rank), which follows -np.
+void check_probe_threads(const std::string& out, int threads);
+
 }  // namespace depthscale::farm

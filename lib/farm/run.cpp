@@ -9,13 +9,16 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <optional>
+#include <thread>
 
 #include "farm/kinds.hpp"
 #include "farm/mpi.hpp"
+#include "farm/probe_sweep.hpp"
 #include "log/log.hpp"
 #include "store/lock.hpp"
 #include "store/store.hpp"
@@ -28,7 +31,13 @@ namespace depthscale::farm {
 namespace {
 
 // The go/no-go rank 0 broadcasts after planning.
-enum Go : int { kGo = 0, kDryRunDone = 1, kInputRefused = 2, kFailedToStart = 3 };
+enum Go : int {
+  kGo = 0,
+  kDryRunDone = 1,
+  kInputRefused = 2,
+  kFailedToStart = 3,
+  kStoppedPlanning = 4
+};
 
 // The outcome rank 0 broadcasts when its coordinator failed (after every worker has stopped).
 constexpr int kCoordinatorFailed = -1;
@@ -101,6 +110,16 @@ std::optional<store::WriterLock> take_lock(const std::string& out, const RunOpti
   return store::WriterLock::acquire(out, "run");
 }
 
+// The ranks on this rank's node (collective over MPI_COMM_WORLD).
+int ranks_on_this_node() {
+  MPI_Comm local;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &local);
+  int n = 1;
+  MPI_Comm_size(local, &n);
+  MPI_Comm_free(&local);
+  return n;
+}
+
 }  // namespace
 
 CoordinatorOptions coordinator_options(const RunOptions& options, const std::string& name,
@@ -124,8 +143,14 @@ RunOutcome run_sweep(const RunOptions& opt) {
   // the same error everywhere, so every rank throws it and only apps on rank 0 reports it.
   const config::Job job = config::load_job(opt.job_path, opt.overrides);
   const std::string out = opt.out.empty() ? "results/" + job.name + ".h5" : opt.out;
+  // Every rank expands the grid (capped, docs/job-file.md "Caps": well under a second); rank 0's
+  // planning below stops at the first stop point after a signal, and every rank follows its go.
   auto kind = job.kind == config::JobKind::Toy ? make_toy_sweep(job, out, opt)
                                                : make_probe_sweep(job, out, opt);
+
+  // The intra-op threads each rank will run with (setup_compute sets them the same way).
+  const int node_ranks = ranks_on_this_node();
+  const int threads = threads_per_rank(job.run.threads, node_ranks);
 
   // Rank 0 prepares the file and the plan; the others wait for its go.
   int go = kGo;
@@ -134,10 +159,27 @@ RunOutcome run_sweep(const RunOptions& opt) {
   std::optional<store::SweepFile> file;
   if (rank == 0) {
     try {
+      // Far more threads than cores make every step crawl (OpenMP's barriers spin), so that even a
+      // stop signal waits minutes for the next step boundary: refused beyond 4x (the job's own cap
+      // of 1024 cannot know this machine; docs/job-file.md, "Caps").
+      const int64_t cores = std::max(1u, std::thread::hardware_concurrency());
+      if (job.run.threads > 1 && int64_t(job.run.threads) * node_ranks > 4 * cores)
+        throw InputError(job.source_path + ": run.threads: " + std::to_string(job.run.threads) +
+                         " threads on each of " + std::to_string(node_ranks) +
+                         " rank(s) of this node exceed 4x its " + std::to_string(cores) +
+                         " cores (every step would crawl, signals included): use at most " +
+                         std::to_string(std::max<int64_t>(1, 4 * cores / node_ranks)) +
+                         ", or 0 for cores / ranks per node");
+      stop_point();
       kind->check_inputs();
+      stop_point();
       lock = take_lock(out, opt);
       file = open_output(job, out, opt);
+      if (file && !opt.dry_run && job.kind == config::JobKind::Probe && !kind->cuda())
+        check_probe_threads(out, threads);
+      stop_point();
       kind->plan(file ? &*file : nullptr, opt, size);
+      stop_point();
       if (opt.dry_run) {
         std::fputs(kind->dry_run_report(size).c_str(), stdout);
         std::fflush(stdout);
@@ -145,6 +187,10 @@ RunOutcome run_sweep(const RunOptions& opt) {
       } else {
         spdlog::info("{}", kind->summary(size));
       }
+    } catch (const StoppedWhilePlanning&) {
+      // Nothing has run: no checkpoint to write, and the file (if created) holds no task yet.
+      spdlog::warn("stopped by a signal while planning, before any unit started");
+      go = kStoppedPlanning;
     } catch (const InputError&) {
       refused = std::current_exception();
       go = kInputRefused;
@@ -155,6 +201,7 @@ RunOutcome run_sweep(const RunOptions& opt) {
   }
   MPI_Bcast(&go, 1, MPI_INT, 0, MPI_COMM_WORLD);
   if (go == kDryRunDone) return RunOutcome::DryRun;
+  if (go == kStoppedPlanning) return RunOutcome::Stopped;
   if (go != kGo) {
     if (refused) std::rethrow_exception(refused);
     throw RankZeroFailed(go == kInputRefused);

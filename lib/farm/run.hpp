@@ -68,6 +68,16 @@ class RankZeroFailed : public Error {
 // the middle of writing a file.
 void install_signal_handlers(int second_signal_exit_code);
 bool stop_requested();
+// A stop signal before the farm starts (while the job is read, the grid expanded, the file read
+// and the units planned): the planning loops call stop_point(), which throws this once a stop was
+// asked for; run_sweep then stops every rank before the farm starts, with nothing to checkpoint,
+// and returns RunOutcome::Stopped (exit code 3: the same command, with --resume when the file was
+// created, continues; docs/commands.md).
+class StoppedWhilePlanning : public std::exception {
+ public:
+  const char* what() const noexcept override { return "stopped by a signal while planning"; }
+};
+void stop_point();
 // Brackets a write that must not be cut by the second signal's immediate exit.
 class CriticalSection {
  public:

@@ -35,6 +35,10 @@ bool stop_requested() {
   return signals_seen.load() > 0;
 }
 
+void stop_point() {
+  if (stop_requested()) throw StoppedWhilePlanning();
+}
+
 CriticalSection::CriticalSection() {
   critical_depth.fetch_add(1);
 }

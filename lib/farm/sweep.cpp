@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <deque>
@@ -188,6 +190,57 @@ double wall_seconds(const std::vector<UnitSpec>& planned, int ranks, int threads
   return *std::max_element(load.begin(), load.end());
 }
 
+// What one worker holds for the largest planned unit: the unit (toy::unit_memory: every student's
+// parameters, gradients, Adam moments and losses, the saved activations) and its teacher's fp32
+// weights, plus the process itself. The dry run reports it and a real run checks it against the
+// machine's memory (one estimate for both).
+struct WorkerMemory {
+  toy::UnitMemory unit;
+  double teacher = 0;
+  size_t students = 0;
+  int widest = 0, deepest = 0;  // of the unit's students
+  static constexpr double kProcess = 0.2e9;
+  double total() const { return unit.total() + teacher + kProcess; }
+};
+
+WorkerMemory worker_memory(const Job& job, const std::vector<UnitSpec>& planned) {
+  WorkerMemory largest;
+  for (const auto& u : planned) {
+    WorkerMemory m;
+    m.unit = toy::unit_memory(job, u);
+    m.students = u.tasks.size();
+    for (const auto& t : u.tasks) {
+      m.widest = std::max(m.widest, t.width);
+      m.deepest = std::max(m.deepest, t.depth);
+    }
+    if (!u.tasks.empty()) {
+      const double ms = job.model.teacher_width, ls = u.tasks.front().teacher_depth;
+      m.teacher = 4.0 * (ls * (8 * ms * ms + 8 * ms) + double(job.model.vocab) * ms);
+    }
+    if (m.total() > largest.total()) largest = m;
+  }
+  return largest;
+}
+
+// This machine's memory in bytes (0 when unknown).
+double machine_memory() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? double(pages) * double(page) : 0.0;
+}
+
+// "" when a worker's estimate fits this machine's memory, else why not. On cuda the GPU's memory
+// decides and is not checked here.
+std::string memory_refusal(const Job& job, const WorkerMemory& m) {
+  const double have = machine_memory();
+  if (job.run.device != config::Device::Cpu || have <= 0 || m.total() <= have) return "";
+  return log::sprintf(
+      "one worker needs ≈ %.1f GB for its largest work unit (%zu student(s) of width up to %d and "
+      "depth up to %d, batch %d, %lld steps; teacher %.1f GB) but this machine has %.1f GB: "
+      "lower train.batch, model.width, the depths, or run.unit_size (docs/job-file.md, \"Caps\")",
+      m.total() / 1e9, m.students, m.widest, m.deepest, job.train.batch, (long long)job.train.steps,
+      m.teacher / 1e9, have / 1e9);
+}
+
 // The dry run's estimate: core-hours on this engine, the wall time on these ranks, the same
 // tasks the original's way, and the memory of the largest work unit.
 std::string cost_report(const Job& job, const std::vector<ToyTask>& todo,
@@ -214,16 +267,16 @@ std::string cost_report(const Job& job, const std::vector<ToyTask>& todo,
     s += log::sprintf(
         "the original's per-student loop (own teacher forward every step): ≈ %s, %.1fx more\n",
         human_hours(original).c_str(), original / std::max(ours, 1e-9));
-  toy::UnitMemory largest;
-  for (const auto& u : planned) {
-    auto mem = toy::unit_memory(job, u);
-    if (mem.total() > largest.total()) largest = mem;
-  }
-  if (!planned.empty())
+  if (!planned.empty()) {
+    const WorkerMemory m = worker_memory(job, planned);
     s += log::sprintf(
-        "memory of the largest work unit: ≈ %.2f GB (student state %.2f GB, activations %.2f GB)"
-        " per rank, plus about 0.2 GB for the process\n",
-        largest.total() / 1e9, largest.student_state / 1e9, largest.activations / 1e9);
+        "memory of the largest work unit: ≈ %.2f GB (student state %.2f GB, activations %.2f GB, "
+        "teacher %.2f GB) per rank, plus about 0.2 GB for the process\n",
+        m.unit.total() / 1e9, m.unit.student_state / 1e9, m.unit.activations / 1e9,
+        m.teacher / 1e9);
+    const std::string refusal = memory_refusal(job, m);
+    if (!refusal.empty()) s += "warning: a run would be refused: " + refusal + "\n";
+  }
   return s;
 }
 
@@ -273,8 +326,11 @@ class ToySweep : public farm::SweepKind {
     file_ = file;
     retry_failed_ = opt.retry_failed;
     if (file) states_ = file->states();
+    stop_point();
     std::map<std::string, int64_t> resume_step;
+    size_t seen = 0;
     for (const auto& t : tasks_) {
+      if (++seen % 1024 == 0) stop_point();  // a signal stops planning promptly
       const auto st = state(t.key);
       if (st == store::TaskState::Complete) {
         ++n_complete_;
@@ -291,8 +347,14 @@ class ToySweep : public farm::SweepKind {
       }
       todo_.push_back(t);
     }
+    stop_point();
     planned_ = toy::plan_units(job_, todo_, resume_step, ranks);
     for (const auto& u : planned_) flops_ += u.cost;
+    stop_point();
+    // Refused before LibTorch allocates it (a dry run reports it as a warning instead).
+    if (!opt.dry_run && !planned_.empty())
+      if (const std::string why = memory_refusal(job_, worker_memory(job_, planned_)); !why.empty())
+        throw InputError(job_.source_path + ": " + why);
   }
 
   std::string dry_run_report(int ranks) const override {

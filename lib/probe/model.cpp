@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -210,6 +211,28 @@ std::map<std::string, Tensor> load_weights(const std::string& model_dir, const M
                                            torch::Dtype dtype, torch::Device device) {
   Checkpoint ckpt(model_dir);
   const std::string prefix = base_prefix(config.family);
+  // Weights of more layers than config.json gives would otherwise be left out without a word: a
+  // truncated model whose numbers look plausible. "layers.<i>." after the start or a '.'.
+  int64_t weight_layers = 0;
+  for (const auto& name : ckpt.names()) {
+    for (size_t at = name.find("layers."); at != std::string::npos;
+         at = name.find("layers.", at + 1)) {
+      if (at > 0 && name[at - 1] != '.') continue;
+      size_t end = at + 7;
+      int64_t index = 0;
+      while (end < name.size() && std::isdigit(static_cast<unsigned char>(name[end])) &&
+             index < (int64_t(1) << 40))
+        index = index * 10 + (name[end++] - '0');
+      if (end > at + 7 && end < name.size() && name[end] == '.')
+        weight_layers = std::max(weight_layers, index + 1);
+    }
+  }
+  if (weight_layers > config.num_layers)
+    throw ModelError(model_dir + "/config.json: num_hidden_layers is " +
+                     std::to_string(config.num_layers) + " but the weights (" + ckpt.source() +
+                     ") hold " + std::to_string(weight_layers) +
+                     " layers: a config.json of another model? (refusing to probe a truncated "
+                     "model)");
   std::map<std::string, Tensor> out;
   for (const auto& spec : expected_weights(config)) {
     std::string name = spec.name;

@@ -1284,6 +1284,22 @@ Tokenizer Tokenizer::from_model_dir(const std::string& dir) {
   throw TokenizerError(dir + ": no tokenizer.json, nor vocab.json + merges.txt");
 }
 
+namespace {
+// What a JSON tokenizer file holds, told by its content rather than its name: a tokenizer.json (an
+// object whose "model" is an object), a GPT-2 style vocab.json (a flat object of token → id), or
+// neither (left to the reader the name picks, which says what is wrong).
+enum class JsonKind { TokenizerJson, Vocab, Other };
+JsonKind json_kind(const std::string& path) {
+  const json j = json::parse(read_file(path), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return JsonKind::Other;
+  const auto model = j.find("model");
+  if (model != j.end() && model->is_object()) return JsonKind::TokenizerJson;
+  for (const auto& [token, id] : j.items())
+    if (!id.is_number_integer()) return JsonKind::Other;
+  return j.empty() ? JsonKind::Other : JsonKind::Vocab;
+}
+}  // namespace
+
 Tokenizer Tokenizer::from_path(const std::string& path) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) return from_model_dir(path);
@@ -1293,8 +1309,21 @@ Tokenizer Tokenizer::from_path(const std::string& path) {
     return name.size() >= suffix.size() &&
            name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
-  // Either file of a pair names the pair: gpt2-vocab.json goes with gpt2-merges.txt.
+  // Either file of a pair names the pair: gpt2-vocab.json goes with gpt2-merges.txt. The content
+  // decides over the name: a tokenizer.json saved as *vocab.json is read as a tokenizer.json, and
+  // a vocab.json under another name is read as the pair it is, with the merges.txt beside it.
   const bool vocab_named = ends_with("vocab.json");
+  const JsonKind kind = is_file(p) && !ends_with("merges.txt") ? json_kind(path) : JsonKind::Other;
+  if (vocab_named && kind == JsonKind::TokenizerJson) return from_file(path);
+  if (!vocab_named && kind == JsonKind::Vocab) {
+    const fs::path merges = p.parent_path() / "merges.txt";
+    if (!is_file(merges))
+      throw TokenizerError(path +
+                           ": holds a GPT-2 style vocab.json (a flat token -> id map), not a "
+                           "tokenizer.json, and its pair needs " +
+                           merges.string() + " beside it: not found");
+    return from_vocab_merges(path, merges.string());
+  }
   if (vocab_named || ends_with("merges.txt")) {
     const std::string stem = name.substr(0, name.size() - 10);  // both suffixes are 10 bytes
     const fs::path vocab = vocab_named ? p : p.parent_path() / (stem + "vocab.json");

@@ -6,8 +6,8 @@ moment, SIGTERM, a worker rank dying, a task throwing, a corrupted file, a chang
 and compares the result with an uninterrupted run bit for bit (h5py). Usage:
 
     sweep_e2e.py BUILD_DIR CASE      (CASE: ranks, sigkill, sigterm, worker_dies, task_throws,
-                                      changed_job, corrupt, dry_run, two_writers, disk_full,
-                                      long_keys, ...)
+                                      changed_job, corrupt, dry_run, axes, status, two_writers,
+                                      disk_full, long_keys, planning, ...)
 
 Exit 77 means the case was skipped (disk_full without the right to mount a tmpfs).
 """
@@ -684,6 +684,51 @@ def case_long_keys(s):
     rc, st = s.tool("status", out)
     check(rc == 0 and "rho1e-300_T1e40_t0" in st, "status shows the groups\n" + st[-800:])
     same_results(ref, out, 3)
+def handles_sigterm(pid):
+    """Whether the process has installed its SIGTERM handler (SigCgt of /proc/PID/status)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return int(line.split()[1], 16) >> (signal.SIGTERM - 1) & 1 == 1
+    except OSError:
+        pass
+    return False
+
+
+def case_planning(s):
+    """Caps and stops before the farm starts (docs/job-file.md "Caps", docs/commands.md): a grid at
+    the task cap stops within moments of a SIGTERM while it is expanded and planned (exit 3, nothing
+    run), one task more is refused at once, and threads far beyond the node's cores are refused."""
+    teachers = ", ".join(str(i) for i in range(100))
+    depths = ", ".join(str(i) for i in range(1, 101))
+    big = ("name: big\nkind: toy\nseed: 1\ngrid:\n  rho: {linspace: [0, 1, 10]}\n"
+           "  teacher: [%s]\n  depth: [%s]\nmodel: {width: 4, vocab: 8, teacher_depth: 4}\n"
+           "train: {steps: 10, batch: 2}\nrun: {threads: 1}\n" % (teachers, depths))
+    with open(s.job, "w") as f:
+        f.write(big)
+    out = os.path.join(s.dir, "big.h5")
+    p = s.start(None, out)
+    deadline = time.time() + 60
+    while not handles_sigterm(p.pid) and p.poll() is None and time.time() < deadline:
+        time.sleep(0.01)
+    t0 = time.time()
+    p.send_signal(signal.SIGTERM)
+    rc = p.wait(timeout=120)
+    secs = time.time() - t0
+    with open(out + ".log") as f:
+        log = f.read()
+    check(rc == 3 and secs < 5, "SIGTERM while a 100000-task grid is planned: exit 3 after %.1f s "
+          "(rc %d)\n%s" % (secs, rc, log[-1500:]))
+    check("while planning" in log or "stop requested" in log, "the log says why it stopped")
+    rc, log = s.run(None, out, "--dry-run", "--set", "grid.depth=[%s, 101]" % depths)
+    check(rc == 2 and "the grid has 101000 tasks" in log and "at most 100000" in log,
+          "one depth more: 101000 tasks refused (exit 2)\n" + log[-800:])
+    cores = os.cpu_count() or 1
+    if 1024 > 4 * cores:
+        rc, log = s.run(None, out, "--dry-run", "--set", "run.threads=1024")
+        check(rc == 2 and "exceed 4x its %d cores" % cores in log,
+              "run.threads=1024 on %d cores refused (exit 2)\n%s" % (cores, log[-800:]))
 
 
 CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}

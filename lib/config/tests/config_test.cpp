@@ -319,7 +319,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"int_out_of_range",
                 {{10, "  width: 99999999999"}},
                 "t.yaml:10: model.width:",
-                "must be <= 2147483647"},
+                "must be <= 16384 (got 99999999999"},
         BadCase{"negative_seed",
                 {{3, "seed: -1"}},
                 "t.yaml:3: seed:",
@@ -498,7 +498,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "t.yaml:6: grid.teacher_groups:",
                 "6 groups exceed the teacher depth 4 (K must be <= grid.teacher_depth)"},
         BadCase{
-            "grid_width_zero", {{6, "  width: [8, 0]"}}, "t.yaml:6: grid.width[1]:", "1..65536"},
+            "grid_width_zero", {{6, "  width: [8, 0]"}}, "t.yaml:6: grid.width[1]:", "1..16384"},
         BadCase{"teacher_depth_duplicate",
                 {{6, "  teacher_depth: [4, 4]"}},
                 "t.yaml:6: grid.teacher_depth[1]:",

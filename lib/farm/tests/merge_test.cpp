@@ -160,17 +160,29 @@ TEST(Merge, ReplacesAnEarlierMergeButNeverAnotherSweep) {
   // A stale checkpoint beside the old merge must not survive into the new one.
   fs::create_directories(dir / "all.h5.ckpt/tasks");
   std::ofstream(dir / "all.h5.ckpt/tasks/stale.h5") << "x";
-  EXPECT_EQ(farm::merge_slices(opt).complete, 4);  // the reduction job may run twice
+  // An existing merge is kept unless --overwrite (reduce may have added /fits to it) ...
+  try {
+    farm::merge_slices(opt);
+    ADD_FAILURE() << "merge replaced an existing --out without --overwrite";
+  } catch (const store::StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("add --overwrite to replace it"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(fs::exists(dir / "all.h5.ckpt/tasks/stale.h5"));  // untouched
+  farm::MergeOptions again = opt;
+  again.overwrite = true;
+  EXPECT_EQ(farm::merge_slices(again).complete, 4);  // the reduction job may run twice
   EXPECT_FALSE(fs::exists(dir / "all.h5.ckpt/tasks/stale.h5"));
   EXPECT_TRUE(fs::exists(dir / "all.h5.ckpt/header.h5"));
 
   // A sweep run straight into the file may hold results found nowhere else.
   make_slice(dir / "own.h5", 0, 1, results(7, 1));
   EXPECT_THROW(farm::merge_slices({opt.inputs, dir / "own.h5"}), store::StoreError);
+  EXPECT_THROW(farm::merge_slices({opt.inputs, dir / "own.h5", true}), store::StoreError);
   EXPECT_EQ(store::open_for_reading(dir / "own.h5", 0).root().open_group("tasks").children().size(),
             1u);
   try {  // not the job's fault: exit 1
-    farm::merge_slices({opt.inputs, dir / "own.h5"});
+    farm::merge_slices({opt.inputs, dir / "own.h5", true});
   } catch (const depthscale::InputError& e) {
     ADD_FAILURE() << "an I/O refusal reported as bad input: " << e.what();
   } catch (const depthscale::Error&) {

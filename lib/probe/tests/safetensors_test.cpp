@@ -279,6 +279,22 @@ TEST_P(FamilyDir, ShapeMismatchWithConfigNamesTensorAndFile) {
                {up, dir / "model.safetensors", "shape", "config.json"});
 }
 
+// A config.json of fewer layers than the weights hold is refused naming both numbers (the extra
+// layers were silently left out).
+TEST_P(FamilyDir, FewerLayersInConfigThanWeightsIsAnError) {
+  TempDir dir;
+  auto config = tiny_config(GetParam());
+  config["num_hidden_layers"] = 3;
+  write_model(dir.str(), config);
+  config["num_hidden_layers"] = 2;
+  std::ofstream(dir / "config.json") << config.dump();
+  expect_error([&] { CausalLM::load(dir.str()); },
+               {"config.json: num_hidden_layers is 2", "hold 3 layers", "model.safetensors"});
+  config["num_hidden_layers"] = 3;
+  std::ofstream(dir / "config.json") << config.dump();
+  EXPECT_EQ(CausalLM::load(dir.str())->num_layers(), 3);
+}
+
 TEST_P(FamilyDir, IntegerWeightIsAnError) {
   TempDir dir;
   write_model(dir.str(), tiny_config(GetParam()));

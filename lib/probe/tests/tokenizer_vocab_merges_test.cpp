@@ -534,6 +534,35 @@ TEST(VocabMerges, ModelDirAndPathPrecedenceAndHashes) {
   EXPECT_FALSE(depthscale::probe::tokenizer_hash_of_model_dir(other.path).has_value());
 }
 
+// A file's content, not its name, says which format it is: a tokenizer.json saved as *vocab.json
+// is read as a tokenizer.json (no merges.txt needed), and a vocab.json saved under another name as
+// the pair it is (or refused, saying what it holds).
+TEST(VocabMerges, FormatByContentNotName) {
+  const Pair p = opt_pair({{"a", "b"}});
+  TempDir dir;
+  write_pair(dir, p);
+  const json tj = {
+      {"added_tokens", json::array()},
+      {"normalizer", nullptr},
+      {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}}},
+      {"post_processor", nullptr},
+      {"model", {{"type", "BPE"}, {"vocab", opt_pair({}).vocab}, {"merges", json::array()}}}};
+  spit(dir / "hf-vocab.json", tj.dump());
+  const auto as_json = Tokenizer::from_path(dir / "hf-vocab.json");
+  EXPECT_EQ(as_json.hash(), depthscale::probe::tokenizer_file_hash(dir / "hf-vocab.json"));
+  EXPECT_EQ(as_json.encode("ab"), bytes_of("ab", 4));  // no merges: the bytes
+
+  fs::copy_file(dir / "vocab.json", dir / "tokenizer.json");
+  const auto as_pair = Tokenizer::from_path(dir / "tokenizer.json");
+  EXPECT_EQ(as_pair.encode("ab"), Tokenizer::from_path(dir / "vocab.json").encode("ab"));
+  EXPECT_NE(as_pair.encode("ab"), as_json.encode("ab"));  // the merge a+b applied
+
+  TempDir lone;
+  fs::copy_file(dir / "vocab.json", lone / "tokenizer.json");
+  expect_error([&] { Tokenizer::from_path(lone / "tokenizer.json"); },
+               {"holds a GPT-2 style vocab.json", "merges.txt", "not found"});
+}
+
 TEST(VocabMerges, TokenizeCommandTakesThePairOrTheFolder) {
   using namespace depthscale::probe;
   const Pair p = opt_pair({{"a", "b"}});
