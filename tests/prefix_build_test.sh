@@ -143,7 +143,7 @@ if [ "${1:-}" = --as-user ]; then
              xargs -0 grep -HoE '(^|[ ;"=])(-I|-isystem |-L|-Wl,-rpath,)?/usr/(include|lib|share|local)[^ ;"]*' |
              sort -u || true)
   if ((${#bad[@]})); then
-    printf '  outside the prefix: %s\n' "${bad[@]}"
+    printf '  outside the prefix: %s\n' "${bad[@]}" | sort -u
     fail "configured against paths outside CMAKE_PREFIX_PATH ($P)"
   fi
   echo "ok: no cache entry, compile flag or link line outside the prefix"
