@@ -128,8 +128,10 @@ if [ "${1:-}" = --as-user ]; then
     done
   done < <(grep -E '^[A-Za-z][^:]*:(FILEPATH|PATH|STRING|INTERNAL)=.*/' "$cache" |
              grep -vE '^(CMAKE_|OpenMP_)' || true)
-  for var in DEPTHSCALE_PYTHON DEPTHSCALE_SYSTEM_BLAS MPI_C_HEADER_DIR MPIEXEC_EXECUTABLE \
-             PKG_CONFIG_EXECUTABLE TORCH_LIBRARY; do
+  checked=(DEPTHSCALE_SYSTEM_BLAS MPI_C_HEADER_DIR MPIEXEC_EXECUTABLE PKG_CONFIG_EXECUTABLE
+           TORCH_LIBRARY)
+  [ -e "$P/bin/python3" ] && checked+=(DEPTHSCALE_PYTHON)  # none without python3-torch here
+  for var in "${checked[@]}"; do
     v=$(sed -n "s/^${var}:[A-Z]*=//p" "$cache")
     case $v in "$P"/*) echo "ok: $var=$v" ;; *) bad+=("$var=${v:-<unset>}") ;; esac
   done
