@@ -230,15 +230,15 @@ cleanup() {
   if [ -n "${PREFIX_BUILD_KEEP:-}" ]; then echo "prefix_build: kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
-# The tracked files (and new ones not ignored), as in a fresh clone; without git, the tree minus
-# build folders.
+# The tracked files (and new ones not ignored), as in a fresh clone; without git (or a checkout
+# git will not read for this user), the tree minus what .gitignore and build*/ name.
 mkdir "$work/src"
 if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
   git -C "$src" ls-files -z --cached --others --exclude-standard |
     while IFS= read -r -d '' f; do [ -e "$src/$f" ] && printf '%s\0' "$f"; done |
     tar -C "$src" --null -T - -cf - | tar -C "$work/src" -xf -
 else
-  tar -C "$src" --exclude='./build*' --exclude=./.git --exclude=./node_modules -cf - . |
+  tar -C "$src" --exclude-vcs --exclude-vcs-ignores --exclude='./build*' -cf - . |
     tar -C "$work/src" -xf -
 fi
 [ ${#run_as[@]} -eq 0 ] || chown -R 65534:65534 "$work"
