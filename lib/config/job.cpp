@@ -17,6 +17,8 @@
 #include <sstream>
 #include <utility>
 
+#include "hash/hash.hpp"
+
 namespace depthscale::config {
 
 namespace {
@@ -1467,6 +1469,21 @@ std::string incompatible_change(const Job& before, const Job& after) {
     if (old_text != new_text) return key + " changed from " + old_text + " to " + new_text;
   }
   return "";
+}
+
+std::string job_identity(const Job& job) {
+  hash::Fnv1a h;
+  h.text("depthscale-job");
+  for (const auto& f : effective_fields(job)) {
+    const std::string key = dotted(f.path);
+    if (f.axis || operational(key) || key == "run.slice") continue;
+    h.text(key).text(f.value);
+  }
+  return hash::hex(h.value());
+}
+
+std::string task_identity(const Job& job, const std::string& key) {
+  return hash::task_identity(job_identity(job), key);
 }
 
 }  // namespace depthscale::config

@@ -180,6 +180,15 @@ std::vector<double> logspace(double lo_exp, double hi_exp, int count);
 // cannot change a result (run.unit_size, run.threads, train.checkpoint_every) may change freely.
 std::string incompatible_change(const Job& before, const Job& after);
 
+// The identity of a job: a stable hash (hash/hash.hpp, 16 hex digits) of what determines its
+// results, i.e. its effective settings without the operational keys (run.threads, run.unit_size,
+// run.engine, train.checkpoint_every), without run.slice (the slices of one job share it) and
+// without the grid lists (a task's grid point is in its key; adding grid points keeps the
+// identity). Every piece a sweep stores carries task_identity(job, key): a piece of another job
+// is recognised as such.
+std::string job_identity(const Job& job);
+std::string task_identity(const Job& job, const std::string& key);
+
 const char* to_string(Loss);
 const char* to_string(Head);
 const char* to_string(Block);

@@ -22,6 +22,7 @@
 #include "log/log.hpp"
 #include "store/lock.hpp"
 #include "store/store.hpp"
+#include "store/trust.hpp"
 #include "toy/model.hpp"
 
 namespace fs = std::filesystem;
@@ -46,6 +47,7 @@ store::SweepHeader header_of(const config::Job& job) {
   store::SweepHeader h;
   h.job_yaml = job.yaml_text;
   h.effective = job.effective;
+  h.identity = config::job_identity(job);
   h.git_commit = DEPTHSCALE_GIT_COMMIT;
   h.version = DEPTHSCALE_VERSION;
   h.torch_version = std::to_string(TORCH_VERSION_MAJOR) + "." +
@@ -74,22 +76,35 @@ void log_blas() {
         core.core, core.cpu == "avx512" ? "AVX-512" : "AVX2", core.advice);
 }
 
-// Rank 0: the output file as the run needs it, or none in a dry run without one.
+// Rank 0: the output file as the run needs it, or none in a dry run without one. A file, or a
+// sidecar without its file, is resumed only after read-only checks that it belongs to this job:
+// nothing is written into or beside another job's sweep.
 std::optional<store::SweepFile> open_output(const config::Job& job, const std::string& out,
                                             const RunOptions& opt) {
-  if (fs::exists(out)) {
+  const bool sidecar_only = !fs::exists(out) && fs::exists(out + ".ckpt/header.h5");
+  if (fs::exists(out) || (sidecar_only && opt.resume)) {
     if (!opt.resume && !opt.dry_run)
       throw InputError(out +
                        " already exists: add --resume to continue that sweep, or --out "
                        "NEW.h5");
-    auto file = store::SweepFile::open_or_recover(out);
+    const std::string identity = config::job_identity(job);
+    store::SweepHeader found;
+    try {
+      found = store::resume_header(out, identity);
+    } catch (const store::ForeignSweepError& e) {
+      throw InputError(std::string(e.what()));
+    }
     // The effective job (overrides included) is itself a valid job file.
-    const auto before = config::parse_job(file.header().effective, out + ":/job_effective");
+    const auto before = config::parse_job(found.effective, out + ":/job_effective");
     const auto change = config::incompatible_change(before, job);
     if (!change.empty())
       throw InputError(out + " was written by a different job: " + change +
                        " (start a new --out, or run the original job)");
-    return file;
+    try {
+      return store::SweepFile::open_or_recover(out, identity);
+    } catch (const store::ForeignSweepError& e) {
+      throw InputError(std::string(e.what()));
+    }
   }
   if (opt.dry_run) return std::nullopt;
   if (!fs::path(out).parent_path().empty()) fs::create_directories(fs::path(out).parent_path());

@@ -16,6 +16,7 @@
 #include "log/log.hpp"
 #include "store/probe_file.hpp"
 #include "store/store.hpp"
+#include "store/trust.hpp"
 #include "toy/unit.hpp"
 
 namespace depthscale::farm {
@@ -23,7 +24,7 @@ namespace depthscale::farm {
 namespace {
 
 struct Counts {
-  int complete = 0, partial = 0, failed = 0, pending = 0;
+  int complete = 0, partial = 0, failed = 0, pending = 0, damaged = 0;
   int64_t min_step = -1;  // the least advanced partial task
   double seconds = 0, cost_done = 0, cost_left = 0;
 };
@@ -133,6 +134,13 @@ std::string status_report(const std::string& path) {
   const auto tasks = store::read_tasks(path, store::TaskFields::Attributes);
   for (const auto& r : tasks) results[r.key] = &r;
   const auto partial = store::checkpoint_steps(path);  // tasks under way: their checkpoint step
+  // Every dataset of every task read and checked (type, shape, finite, checksum): a damaged task is
+  // not complete, whatever its status says; `run --resume` replaces it.
+  const auto damage = store::task_damage(path, job.train.steps);
+  auto damaged = [&](const std::string& key) {
+    auto it = damage.find(key);
+    return it != damage.end() && !it->second.empty();
+  };
 
   std::map<std::string, Counts> groups;
   Counts total;
@@ -140,7 +148,10 @@ std::string status_report(const std::string& path) {
     auto& g = groups[t.group()];
     const double cost = toy::student_cost(job, t, 0);
     auto it = results.find(t.key);
-    if (it != results.end() && it->second->complete) {
+    if (damaged(t.key)) {
+      ++g.damaged;
+      g.cost_left += cost;
+    } else if (it != results.end() && it->second->complete) {
       ++g.complete;
       g.seconds += it->second->wall_seconds;
       g.cost_done += cost;
@@ -160,19 +171,23 @@ std::string status_report(const std::string& path) {
   out += log::sprintf("%-34s %9s %9s %7s %8s %12s\n", "group", "complete", "partial", "failed",
                       "pending", "partial at");
   for (const auto& [name, g] : groups) {
-    out += log::sprintf("%-34s %9d %9d %7d %8d %12s\n", name.c_str(), g.complete, g.partial,
+    out += log::sprintf("%-34s %9d %9d %7d %8d %12s%s\n", name.c_str(), g.complete, g.partial,
                         g.failed, g.pending,
-                        g.min_step >= 0 ? ("step " + std::to_string(g.min_step)).c_str() : "");
+                        g.min_step >= 0 ? ("step " + std::to_string(g.min_step)).c_str() : "",
+                        g.damaged ? (" " + std::to_string(g.damaged) + " damaged").c_str() : "");
     total.complete += g.complete;
     total.partial += g.partial;
     total.failed += g.failed;
     total.pending += g.pending;
+    total.damaged += g.damaged;
     total.seconds += g.seconds;
     total.cost_done += g.cost_done;
     total.cost_left += g.cost_left;
   }
-  out += log::sprintf("%-34s %9d %9d %7d %8d\n", "total", total.complete, total.partial,
-                      total.failed, total.pending);
+  out += log::sprintf(
+      "%-34s %9d %9d %7d %8d%s\n", "total", total.complete, total.partial, total.failed,
+      total.pending,
+      total.damaged ? ("   (" + std::to_string(total.damaged) + " damaged)").c_str() : "");
   if (total.cost_done > 0 && total.cost_left > 0) {
     const double core_seconds = total.cost_left * total.seconds / total.cost_done;
     out += log::sprintf("remaining: about %.2f core-hours at the rate of the finished tasks\n",
@@ -181,7 +196,7 @@ std::string status_report(const std::string& path) {
   // The failed tasks and why, so a failure is read here rather than searched for in the logs.
   std::vector<const toy::TaskResult*> failed;
   for (const auto& r : tasks)
-    if (!r.complete) failed.push_back(&r);
+    if (!r.complete && !damaged(r.key)) failed.push_back(&r);
   if (!failed.empty()) {
     out += log::sprintf("failed tasks (%zu; `run --resume --retry-failed` reruns them):\n",
                         failed.size());
@@ -191,6 +206,19 @@ std::string status_report(const std::string& path) {
                           failed[i]->error.empty() ? "(no message)" : failed[i]->error.c_str());
     if (shown < failed.size()) out += log::sprintf("  ... and %zu more\n", failed.size() - shown);
   }
+  if (total.damaged > 0) {
+    out += log::sprintf("damaged tasks (%d; `run --resume` sets them aside and reruns them):\n",
+                        total.damaged);
+    for (const auto& [key, what] : damage)
+      if (!what.empty()) out += "  " + key + ": " + what + "\n";
+  }
+  // The teachers' probes, checked the same way.
+  int bad_teachers = 0;
+  for (const auto& [key, what] : store::teacher_damage(path))
+    if (!what.empty()) {
+      if (bad_teachers++ == 0) out += "damaged teacher probes (`run --resume` rewrites them):\n";
+      out += "  /teachers/" + key + ": " + what + "\n";
+    }
   return out + run_state(path);
 }
 

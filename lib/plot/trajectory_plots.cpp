@@ -20,6 +20,7 @@
 
 #include "plot/detail.hpp"
 #include "plot/probe_plots.hpp"
+#include "store/trust.hpp"
 
 namespace depthscale::plot::detail {
 
@@ -188,6 +189,7 @@ Toy load_toy(const store::Group& root, const std::string& path,
         const store::Group& g = t.group;
         if (g.has_attr("status") && g.attr_string("status") != "complete") continue;
         if (!g.has("hidden") || !g.open_group("hidden").has("theta")) continue;
+        if (g.has_attr("status")) store::read_teacher(g);  // its checksum: damage is left out
         t.rho = attr_or(g, "rho", kAbsent);
         t.teacher = to_int(attr_or(g, "teacher", 0));
         t.depth = to_int(attr_or(g, "depth", 0));

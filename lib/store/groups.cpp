@@ -1,6 +1,9 @@
 // The sweep file's derived groups: /teachers (written by the toy coordinator once the students are
 // done) and /fits, /fits_summary (written by `depthscale reduce`).
+#include <spdlog/spdlog.h>
+
 #include "store/store.hpp"
+#include "store/trust.hpp"
 
 namespace depthscale::store {
 
@@ -23,8 +26,16 @@ void read_axes(const Group& g, int64_t& width, int64_t& teacher_depth, int64_t& 
 bool has_teacher(const std::string& path, const std::string& key) {
   auto f = open_for_reading(path);
   auto root = f.root();
-  return root.has(kTeachers) && root.open_group(kTeachers).has(key) &&
-         root.open_group(kTeachers).open_group(key).has_attr("status");
+  if (!root.has(kTeachers) || !root.open_group(kTeachers).has(key)) return false;
+  const auto g = root.open_group(kTeachers).open_group(key);
+  if (!g.has_attr("status")) return false;
+  try {
+    read_teacher(g);
+    return true;
+  } catch (const StoreError& e) {
+    spdlog::warn("{}; writing it again", e.what());
+    return false;
+  }
 }
 
 void write_teacher(const std::string& path, const std::string& key, const TeacherProbes& p) {
@@ -43,6 +54,7 @@ void write_teacher(const std::string& path, const std::string& key, const Teache
   h.write("theta", p.theta, {N, L});
   h.write("theta_dh", p.theta_dh, {N, L - 1});
   h.write("norms", p.norms, {N, L + 1});
+  g.set_attr(kChecksumAttr, checksum(p));
   g.set_attr("status", "complete");
   f.flush();
 }

@@ -147,15 +147,18 @@ using toy::TaskResult;
 bool bitwise_equal(const TaskResult& a, const TaskResult& b);
 bool bitwise_equal(const TaskCheckpoint& a, const TaskCheckpoint& b);
 
-// Serialisation through in-memory HDF5 images (self-describing, checked on read).
-std::vector<char> to_image(const TaskResult& r);
+// Serialisation through in-memory HDF5 images (self-describing, checked on read). The writer
+// stores a checksum of the data (and `identity`, the task's identity, when given: store/trust.hpp);
+// the reader verifies the checksum (ChecksumError) where there is one.
+std::vector<char> to_image(const TaskResult& r, const std::string& identity = "");
 TaskResult result_from_image(const std::vector<char>& image);
-std::vector<char> to_image(const TaskCheckpoint& c);
+std::vector<char> to_image(const TaskCheckpoint& c, const std::string& identity = "");
 TaskCheckpoint checkpoint_from_image(const std::vector<char>& image);
 
-// Writes a TaskResult under `tasks_group/<key>/` (datasets, attrs, `status` last), replacing any
-// group of that name. Inconsistent sizes are refused before anything is written.
-void write_task(Group& tasks_group, const TaskResult& r);
+// Writes a TaskResult under `tasks_group/<key>/` (datasets, attrs, its checksum and `identity`
+// when given, `status` last), replacing any group of that name. Inconsistent sizes are refused
+// before anything is written. read_task verifies the checksum where there is one (ChecksumError).
+void write_task(Group& tasks_group, const TaskResult& r, const std::string& identity = "");
 TaskResult read_task(const Group& task_group);
 
 // What read_tasks reads of each task: its attributes (key, grid parameters, status, error,
@@ -175,6 +178,9 @@ struct SweepHeader {
   std::string job_yaml;   // exact text of the job file
   std::string effective;  // canonical job after overrides
   std::string git_commit, version, torch_version;
+  // The job's identity (config::job_identity; root attribute job_identity): what the pieces of
+  // the sweep are checked against on resume. Empty in files written before identities.
+  std::string identity;
 };
 
 enum class TaskState { Complete, Failed, Partial, Pending };
@@ -191,7 +197,11 @@ class SweepFile {
   // /tasks (/teachers, /fits), which the sidecar does not hold, are carried over as far as they
   // read. A whole file that lacks some sidecar results, or holds a different copy of one (a kill
   // during record), gets those rewritten in place. Not safe while another process writes.
-  static SweepFile open_or_recover(const std::string& path);
+  // `job_identity` (config::job_identity of the job being run; "" takes the sidecar's): before
+  // anything is written, a file of another job is refused (ForeignSweepError, store/trust.hpp); a
+  // sidecar header of another job beside a file of this one, and every done/ copy or checkpoint of
+  // another job, with a bad checksum or unreadable, is set aside into <path>.ckpt/rejected/.
+  static SweepFile open_or_recover(const std::string& path, const std::string& job_identity = "");
 
   SweepHeader header() const;
   // Records a task's result: sidecar file first, then the sweep file, then flush. Removes the
@@ -210,8 +220,11 @@ class SweepFile {
   std::string sidecar() const { return path_ + ".ckpt"; }
 
  private:
-  explicit SweepFile(std::string path) : path_(std::move(path)) {}
+  SweepFile(std::string path, std::string identity)
+      : path_(std::move(path)), identity_(std::move(identity)) {}
+  std::string task_identity(const std::string& key) const;
   std::string path_;
+  std::string identity_;  // the job's identity ("" for sweeps written before identities)
 };
 
 // ---- the run's heartbeat (FILE.h5.ckpt/heartbeat) ----------------------------------------------
@@ -242,9 +255,10 @@ struct TeacherProbes {
   std::vector<float> theta, theta_dh;  // [inputs, depth], [inputs, depth-1]
   std::vector<float> norms;            // [inputs, depth+1]
 };
-// Whether /teachers/<key> of the sweep at `path` is written (has its status).
+// Whether /teachers/<key> of the sweep at `path` is written (has its status) and whole (reads back
+// with its checksum: a damaged one is written again).
 bool has_teacher(const std::string& path, const std::string& key);
-// Writes /teachers/<key>/ (replacing a partial one), status last, and flushes.
+// Writes /teachers/<key>/ (replacing a partial one), its checksum, status last, and flushes.
 void write_teacher(const std::string& path, const std::string& key, const TeacherProbes& p);
 
 // ---- /fits and /fits_summary: the depth fits of `depthscale reduce` ----------------------------

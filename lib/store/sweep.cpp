@@ -15,9 +15,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 
+#include "hash/hash.hpp"
 #include "store/detail.hpp"
 #include "store/store.hpp"
+#include "store/trust.hpp"
 
 namespace depthscale::store {
 
@@ -127,6 +130,7 @@ HeaderAttrs read_header_attrs(const Group& root, const std::string& label) {
   h.header.git_commit = root.attr_string("git_commit");
   h.header.version = root.attr_string("depthscale_version");
   h.header.torch_version = root.attr_string("torch_version");
+  h.header.identity = identity_of(root, kJobIdentityAttr);
   h.created_utc = root.attr_string("created_utc");
   return h;
 }
@@ -144,6 +148,7 @@ std::vector<char> header_image(const HeaderAttrs& h) {
     root.set_attr("depthscale_version", h.header.version);
     root.set_attr("torch_version", h.header.torch_version);
     root.set_attr("created_utc", h.created_utc);
+    if (!h.header.identity.empty()) root.set_attr(kJobIdentityAttr, h.header.identity);
     root.create_group("tasks");
   }
   return f.image();
@@ -180,7 +185,7 @@ void with_sweep_for_writing(const std::string& path, F&& body) {
 }
 
 // Why a sweep file cannot be trusted, or "" when every task in it reads back whole.
-std::string damage_of(const std::string& path) {
+std::string damage_of(const std::string& path, const std::string& identity) {
   try {
     File f = File::open(path, Mode::ReadOnly);
     Group root = f.root();
@@ -192,6 +197,9 @@ std::string damage_of(const std::string& path) {
     for (const std::string& key : tasks.children()) {
       Group g = tasks.open_group(key);
       if (!g.has_attr("status")) return "task " + key + " has no status (a write was interrupted)";
+      const std::string id = identity_of(g);
+      if (!identity.empty() && !id.empty() && id != hash::task_identity(identity, key))
+        return "task " + key + " belongs to another job (identity " + id + ")";
       read_task(g);
     }
     return "";
@@ -253,7 +261,7 @@ size_t salvage(const Group& src_root, Group& dst_root, const std::string& name,
 // Builds a fresh sweep from the sidecar next to the damaged one, then swaps them: the damaged
 // file is kept as <path>.corrupt-<time>, and a kill at any point leaves either the old file or the
 // new one (or none, which the next recovery rebuilds again).
-void rebuild(const std::string& path, const std::string& reason) {
+void rebuild(const std::string& path, const std::string& reason, const std::string& identity) {
   Sidecar sc(path);
   std::error_code ec;
   bool damaged_exists = fs::exists(path, ec);
@@ -285,7 +293,8 @@ void rebuild(const std::string& path, const std::string& reason) {
       std::vector<std::string> done = keys_in(sc.done_dir());
       for (const std::string& key : done) {
         try {
-          write_task(tasks, load_done(sc, key));
+          write_task(tasks, load_done(sc, key),
+                     identity.empty() ? "" : hash::task_identity(identity, key));
           ++imported;
         } catch (const StoreError& e) {
           spdlog::warn("skipping an unreadable sidecar result: {}", e.what());
@@ -305,7 +314,11 @@ void rebuild(const std::string& path, const std::string& reason) {
             for (const std::string& key : old_tasks.children()) {
               if (tasks.has(key)) continue;
               try {
-                write_task(tasks, read_task(old_tasks.open_group(key)));
+                const Group g = old_tasks.open_group(key);
+                const std::string id = identity_of(g);
+                const std::string ours = identity.empty() ? "" : hash::task_identity(identity, key);
+                if (!ours.empty() && !id.empty() && id != ours) continue;  // another job's
+                write_task(tasks, read_task(g), ours);
                 ++salvaged;
               } catch (const StoreError&) {
                 // Without status or unreadable: not a result.
@@ -382,32 +395,158 @@ SweepFile SweepFile::create(const std::string& path, const SweepHeader& header, 
   std::vector<char> bytes = header_image(h);
   write_file_atomically(sc.header(), bytes);
   write_file_atomically(path, bytes);
-  return SweepFile(path);
+  return SweepFile(path, header.identity);
 }
 
-SweepFile SweepFile::open_or_recover(const std::string& path) {
+namespace {
+
+// The root attributes of the sweep file and of the sidecar's header.h5, where they read.
+struct Owners {
+  std::optional<HeaderAttrs> file, sidecar;
+};
+
+Owners owners_of(const std::string& path) {
+  Owners o;
+  Sidecar sc(path);
+  std::error_code ec;
+  try {
+    if (fs::exists(path, ec)) {
+      File f = File::open(path, Mode::ReadOnly);
+      o.file = read_header_attrs(f.root(), path);
+    }
+  } catch (const StoreError&) {
+    // Damaged: recovery's business, once the sidecar is known to be this job's.
+  }
+  try {
+    if (fs::exists(sc.header(), ec)) {
+      File f = File::open_image(read_bytes(sc.header()), sc.header());
+      o.sidecar = read_header_attrs(f.root(), sc.header());
+    }
+  } catch (const StoreError&) {
+  }
+  return o;
+}
+
+// "job 'e2e' (identity 0123456789abcdef)" from a header's effective text.
+std::string job_words(const SweepHeader& h) {
+  std::string name = "?";
+  const std::string& e = h.effective;
+  for (size_t at = 0; at < e.size();) {
+    const size_t end = std::min(e.find('\n', at), e.size());
+    if (e.compare(at, 6, "name: ") == 0) name = e.substr(at + 6, end - at - 6);
+    at = end + 1;
+  }
+  return "job " + name + " (identity " + (h.identity.empty() ? "not recorded" : h.identity) + ")";
+}
+
+// The read-only check before a resume writes anything: which identity the pieces must carry, and
+// whether the sidecar's header is another job's (beside a file of this one). A file of another
+// job is a ForeignSweepError naming both.
+struct Ownership {
+  std::string identity;  // what the pieces must carry ("" when nothing records one)
+  bool foreign_sidecar = false;
+  std::optional<HeaderAttrs> file;
+};
+
+Ownership check_ownership(const std::string& path, const std::string& job_identity) {
+  const Owners o = owners_of(path);
+  Ownership own;
+  own.file = o.file;
+  const std::string fid = o.file ? o.file->header.identity : "";
+  const std::string sid = o.sidecar ? o.sidecar->header.identity : "";
+  own.identity = !job_identity.empty() ? job_identity : !sid.empty() ? sid : fid;
+  const std::string header = Sidecar(path).header();
+  if (!fid.empty() && fid != own.identity) {
+    const std::string other =
+        !sid.empty() && sid == own.identity
+            ? "its sidecar " + header + " holds " + job_words(o.sidecar->header)
+            : "this run is the job with identity " + own.identity;
+    throw ForeignSweepError("refusing to resume " + path + ": it belongs to another job (" +
+                            job_words(o.file->header) + "), and " + other +
+                            "; nothing was written (move one of them away, or run the file's "
+                            "own job)");
+  }
+  if (!sid.empty() && sid != own.identity) {
+    if (fid.empty())
+      throw ForeignSweepError("refusing to resume " + path + ": its sidecar " + header +
+                              " belongs to another job (" + job_words(o.sidecar->header) +
+                              ") and the file records no job of its own to check against "
+                              "this one (identity " +
+                              own.identity + "); nothing was written");
+    own.foreign_sidecar = true;
+  }
+  return own;
+}
+
+}  // namespace
+
+SweepHeader resume_header(const std::string& path, const std::string& job_identity) {
+  detail::quiet();
+  const Owners o = owners_of(path);
+  const std::string fid = o.file ? o.file->header.identity : "";
+  const std::string sid = o.sidecar ? o.sidecar->header.identity : "";
+  if (!fid.empty() && !sid.empty() && fid != sid && fid != job_identity)
+    throw ForeignSweepError("refusing to resume " + path + ": it belongs to another job (" +
+                            job_words(o.file->header) + ") than its sidecar " +
+                            Sidecar(path).header() + " (" + job_words(o.sidecar->header) +
+                            "); nothing was written (move one of them away)");
+  if (o.file) return o.file->header;
+  if (o.sidecar) return o.sidecar->header;
+  // Neither reads: say why, as opening the file does.
+  File f = File::open(path, Mode::ReadOnly);
+  return read_header_attrs(f.root(), path).header;
+}
+
+SweepFile SweepFile::open_or_recover(const std::string& path, const std::string& job_identity) {
   detail::quiet();
   Sidecar sc(path);
   std::error_code ec;
   if (!fs::exists(path, ec) && !fs::exists(sc.header(), ec)) {
     throw StoreError(path + ": no such sweep file (and no " + sc.header() + " to rebuild it from)");
   }
+  // Read-only until here: nothing is written into or beside another job's sweep.
+  const Ownership own = check_ownership(path, job_identity);
+  const std::string& identity = own.identity;
   sc.ensure();
+  if (own.foreign_sidecar) {
+    set_aside(path, sc.header(), "", "foreign", "the sidecar header belongs to another job");
+    HeaderAttrs h = *own.file;
+    write_file_atomically(sc.header(), header_image(h));
+  }
+  const Screened screened = screen_sidecar(path, identity);
+  if (identity.empty() || screened.unverified > 0)
+    spdlog::warn(
+        "{}: {} written before identities and checksums were recorded: accepted unverified", path,
+        identity.empty() ? std::string("the sweep was")
+                         : std::to_string(screened.unverified) + " sidecar piece(s)");
+  if (!identity.empty() && fs::exists(sc.header(), ec)) {
+    // Record the job in a header.h5 written before identities.
+    try {
+      File f = File::open_image(read_bytes(sc.header()), sc.header());
+      HeaderAttrs h = read_header_attrs(f.root(), sc.header());
+      if (h.header.identity.empty()) {
+        h.header.identity = identity;
+        write_file_atomically(sc.header(), header_image(h));
+      }
+    } catch (const StoreError&) {
+      // rebuild says what is wrong with it, if it is needed
+    }
+  }
   remove_stale_temporaries(sc.done_dir());
   remove_stale_temporaries(sc.tasks_dir());
   remove_stale_temporaries(sc.root);
   std::string dir = fs::path(path).parent_path().string();
   remove_stale_temporaries(dir.empty() ? "." : dir, fs::path(path).filename().string() + ".");
 
-  std::string damage = fs::exists(path, ec) ? damage_of(path) : "the file is missing";
+  std::string damage = fs::exists(path, ec) ? damage_of(path, identity) : "the file is missing";
   if (!damage.empty()) {
     // A readable file that is simply not a sweep belongs to someone else: never move it aside.
     if (!fs::exists(sc.header(), ec) &&
         damage.find("is not a depthscale sweep") != std::string::npos) {
       throw StoreError(damage);
     }
-    rebuild(path, damage);
-    return SweepFile(path);
+    rebuild(path, damage, identity);
+    return SweepFile(path, identity);
   }
 
   // The file is whole; it may still lag the sidecar by the results a kill caught between the
@@ -450,12 +589,14 @@ SweepFile SweepFile::open_or_recover(const std::string& path) {
   };
   std::vector<std::string> stale = stale_tasks();
   if (!unreadable.empty()) {
-    rebuild(path, unreadable);
-    return SweepFile(path);
+    rebuild(path, unreadable, identity);
+    return SweepFile(path, identity);
   }
   if (!stale.empty()) {
     with_sweep_for_writing(path, [&](Group&, Group& tasks) {
-      for (const std::string& key : stale) write_task(tasks, load_done(sc, key));
+      for (const std::string& key : stale)
+        write_task(tasks, load_done(sc, key),
+                   identity.empty() ? "" : hash::task_identity(identity, key));
     });
     spdlog::info(
         "{}: copied {} results from {} that the last run did not finish writing ({} "
@@ -467,13 +608,18 @@ SweepFile SweepFile::open_or_recover(const std::string& path) {
     const size_t copied = stale.size();
     stale = stale_tasks();
     if (!unreadable.empty() || !stale.empty()) {
-      rebuild(path, unreadable.empty()
-                        ? std::to_string(stale.size()) + " results still differ from " +
-                              sc.done_dir() + " after copying " + std::to_string(copied)
-                        : unreadable);
+      rebuild(path,
+              unreadable.empty() ? std::to_string(stale.size()) + " results still differ from " +
+                                       sc.done_dir() + " after copying " + std::to_string(copied)
+                                 : unreadable,
+              identity);
     }
   }
-  return SweepFile(path);
+  return SweepFile(path, identity);
+}
+
+std::string SweepFile::task_identity(const std::string& key) const {
+  return identity_.empty() ? std::string() : hash::task_identity(identity_, key);
 }
 
 SweepHeader read_header(const File& f) {
@@ -489,8 +635,9 @@ void SweepFile::record(const TaskResult& r) {
   detail::check_key(r.key);
   Sidecar sc(path_);
   sc.ensure();
-  write_file_atomically(sc.done(r.key), to_image(r));
-  with_sweep_for_writing(path_, [&](Group&, Group& tasks) { write_task(tasks, r); });
+  const std::string id = task_identity(r.key);
+  write_file_atomically(sc.done(r.key), to_image(r, id));
+  with_sweep_for_writing(path_, [&](Group&, Group& tasks) { write_task(tasks, r, id); });
   // Only now is the checkpoint redundant.
   remove_file(sc.checkpoint(r.key));
 }
@@ -499,7 +646,7 @@ void SweepFile::save_checkpoint(const TaskCheckpoint& c) {
   detail::check_key(c.key);
   Sidecar sc(path_);
   sc.ensure();
-  write_file_atomically(sc.checkpoint(c.key), to_image(c));
+  write_file_atomically(sc.checkpoint(c.key), to_image(c, task_identity(c.key)));
 }
 
 std::optional<TaskCheckpoint> SweepFile::load_checkpoint(const std::string& key) const {

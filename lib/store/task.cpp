@@ -5,6 +5,7 @@
 
 #include "store/detail.hpp"
 #include "store/store.hpp"
+#include "store/trust.hpp"
 
 namespace depthscale::store {
 
@@ -61,7 +62,7 @@ bool same_bits(double a, double b) {
 }  // namespace
 
 // ---- /tasks/<key>/ ------------------------------------------------------------------------------
-void write_task(Group& tasks_group, const TaskResult& r) {
+void write_task(Group& tasks_group, const TaskResult& r, const std::string& identity) {
   detail::check_key(r.key);
   std::string where = detail::join(tasks_group.path(), r.key);
   // Everything is checked before the group exists, so a bad result leaves no trace in the file.
@@ -116,6 +117,8 @@ void write_task(Group& tasks_group, const TaskResult& r) {
     h.write("theta_dh", r.theta_dh, {inputs, depth - 1});
     h.write("norms", r.norms, {inputs, depth + 1});
   }
+  if (!identity.empty()) g.set_attr(kIdentityAttr, identity);
+  g.set_attr(kChecksumAttr, checksum(r));
   // Last: a group without status is an interrupted write, never a result.
   g.set_attr("status", r.complete ? "complete" : "failed");
 }
@@ -154,6 +157,7 @@ TaskResult read_task_fields(const Group& g, TaskFields fields) {
     r.theta_dh = h.read_float("theta_dh");
     r.norms = h.read_float("norms");
   }
+  verify_checksum(g, checksum(r));
   return r;
 }
 
@@ -180,7 +184,7 @@ std::vector<TaskResult> read_tasks(const std::string& path, TaskFields fields) {
 // --------------------------------------------------------------------------------------- A result
 // image is a one-task sweep: root attrs format/format_version/key and /tasks/<key>/ laid out
 // exactly as in the sweep file, so a sidecar done/ file can be opened with h5py like a sweep.
-std::vector<char> to_image(const TaskResult& r) {
+std::vector<char> to_image(const TaskResult& r, const std::string& identity) {
   detail::check_key(r.key);
   File f = File::create_in_memory("task result " + r.key);
   {
@@ -188,8 +192,9 @@ std::vector<char> to_image(const TaskResult& r) {
     root.set_attr("format", kResultFormat);
     root.set_attr("format_version", kFormatVersion);
     root.set_attr("key", r.key);
+    if (!identity.empty()) root.set_attr(kIdentityAttr, identity);
     Group tasks = root.create_group("tasks");
-    write_task(tasks, r);
+    write_task(tasks, r, identity);
   }
   return f.image();
 }
@@ -209,7 +214,7 @@ TaskResult result_from_image(const std::vector<char>& image) {
   return read_task(tasks.open_group(key));
 }
 
-std::vector<char> to_image(const TaskCheckpoint& c) {
+std::vector<char> to_image(const TaskCheckpoint& c, const std::string& identity) {
   detail::check_key(c.key);
   File f = File::create_in_memory("task checkpoint " + c.key);
   {
@@ -217,6 +222,8 @@ std::vector<char> to_image(const TaskCheckpoint& c) {
     root.set_attr("format", kCheckpointFormat);
     root.set_attr("format_version", kFormatVersion);
     root.set_attr("key", c.key);
+    if (!identity.empty()) root.set_attr(kIdentityAttr, identity);
+    root.set_attr(kChecksumAttr, checksum(c));
     root.set_attr("step", c.step);
     root.set_attr("wall_seconds", c.wall_seconds);
     root.write("params", c.params);
@@ -244,6 +251,7 @@ TaskCheckpoint checkpoint_from_image(const std::vector<char>& image) {
   c.train_loss = root.read_float("train_loss");
   c.eval_step = root.read_int64("eval_step");
   c.test_loss = root.read_float("test_loss");
+  verify_checksum(root, checksum(c));
   return c;
 }
 

@@ -7,7 +7,9 @@ and compares the result with an uninterrupted run bit for bit (h5py). Usage:
 
     sweep_e2e.py BUILD_DIR CASE      (CASE: ranks, sigkill, sigterm, worker_dies, task_throws,
                                       changed_job, corrupt, dry_run, axes, status, two_writers,
-                                      disk_full, long_keys, planning, ...)
+                                      disk_full, long_keys, planning, foreign_sidecar,
+                                      foreign_file, zeroed_done, bad_checkpoint, teachers,
+                                      status_damage)
 
 Exit 77 means the case was skipped (disk_full without the right to mount a tmpfs).
 """
@@ -729,6 +731,160 @@ def case_planning(s):
         rc, log = s.run(None, out, "--dry-run", "--set", "run.threads=1024")
         check(rc == 2 and "exceed 4x its %d cores" % cores in log,
               "run.threads=1024 on %d cores refused (exit 2)\n%s" % (cores, log[-800:]))
+# ---- trusted sidecars only: fault injection --------------------------------------------------
+
+def copy_sweep(src, dst, sidecar_from=None):
+    """The sweep file `src` at `dst`, with the sidecar of `sidecar_from` (default: src's own)."""
+    shutil.copy(src, dst)
+    shutil.copytree((sidecar_from or src) + ".ckpt", dst + ".ckpt")
+
+
+def rejected(out):
+    d = out + ".ckpt/rejected"
+    return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+
+def other_job(s, name="other.h5"):
+    """A sweep of another job (another seed; one depth, so quick) whose keys are also ours."""
+    other = os.path.join(s.dir, name)
+    rc, log = s.run(2, other, "--set", "seed=7", "--set", "grid.depth=[2]")
+    check(rc == 0, "the other job's run exits 0 (rc %d)\n%s" % (rc, log[-2000:]))
+    return other
+
+
+def case_foreign_sidecar(s):
+    """Another job's sidecar beside a good file: its pieces are set aside, the results stay ours."""
+    ref, _ = reference(s)
+    other = other_job(s)
+    out = os.path.join(s.dir, "foreign_sidecar.h5")
+    copy_sweep(ref, out, sidecar_from=other)
+    rc, log = s.run(2, out, "--resume")
+    check(rc == 0, "resume beside a foreign sidecar exits 0 (rc %d)\n%s" % (rc, log[-3000:]))
+    names = rejected(out)
+    check("header.h5.foreign" in " ".join(names) and
+          sum(n.startswith("done.") and n.endswith(".foreign") for n in names) == 4,
+          "the foreign header and its 4 results are set aside (%s)" % names)
+    check("set aside" in log and "another job" in log, "one warning per piece says why\n" + log[-2000:])
+    same_results(ref, out, N_TASKS)
+
+
+def case_foreign_file(s):
+    """Another job's file beside our sidecar: refused before anything is written."""
+    ref, _ = reference(s)
+    other = other_job(s)
+    out = os.path.join(s.dir, "foreign_file.h5")
+    copy_sweep(other, out, sidecar_from=ref)
+    before = open(out, "rb").read()
+    listing = sorted(os.listdir(out + ".ckpt/done"))
+    rc, log = s.run(2, out, "--resume")
+    check(rc == 2 and "another job" in log, "refused with exit 2 (rc %d)\n%s" % (rc, log[-2000:]))
+    check(open(out, "rb").read() == before, "the file is untouched byte for byte")
+    check(sorted(os.listdir(out + ".ckpt/done")) == listing and not rejected(out),
+          "the sidecar is untouched")
+
+
+def case_zeroed_done(s):
+    """A done/ copy whose train_loss was zeroed: set aside; the good data in the file is kept."""
+    ref, _ = reference(s)
+    out = os.path.join(s.dir, "zeroed_done.h5")
+    copy_sweep(ref, out)
+    key = "rho0_T0.5_t0_d4"
+    with h5py.File(out + ".ckpt/done/%s.h5" % key, "r+") as f:
+        f["tasks/%s/train_loss" % key][...] = 0
+    rc, log = s.run(2, out, "--resume")
+    check(rc == 0, "resume exits 0 (rc %d)\n%s" % (rc, log[-3000:]))
+    check(rejected(out) == ["done.%s.h5.checksum" % key], "the copy is set aside (%s)" % rejected(out))
+    check("bad checksum" in log, "the warning says why\n" + log[-1500:])
+    same_results(ref, out, N_TASKS)
+
+
+def case_bad_checkpoint(s):
+    """A checkpoint with zeroed parameters (valid HDF5) and an unreadable one: both set aside, their
+    tasks rerun from scratch, and the results are bit-identical to an uninterrupted run."""
+    ref, _ = reference(s)
+    out = os.path.join(s.dir, "bad_checkpoint.h5")
+    p = s.start(3, out)
+    wait_for_log(out + ".log", "started")
+    time.sleep(1.0)
+    p.send_signal(signal.SIGUSR1)
+    rc = p.wait(timeout=120)
+    check(rc == 3, "stopped after checkpointing (rc %d)" % rc)
+    tasks = sorted(n for n in os.listdir(out + ".ckpt/tasks") if n.endswith(".h5"))
+    check(len(tasks) >= 2, "at least two checkpoints (%s)" % tasks)
+    with h5py.File(out + ".ckpt/tasks/" + tasks[0], "r+") as f:
+        f["params"][...] = 0
+    with open(out + ".ckpt/tasks/" + tasks[1], "wb") as f:
+        f.write(b"not an HDF5 file")
+    rc, st = s.tool("status", out)
+    check(rc == 0, "status works beside them\n" + st)
+    rc, log = s.run(3, out, "--resume")
+    check(rc == 0, "resume exits 0 (rc %d)\n%s" % (rc, log[-3000:]))
+    check(rejected(out) == sorted(["tasks.%s.checksum" % tasks[0], "tasks.%s.unreadable" % tasks[1]]),
+          "both are set aside with their reason (%s)" % rejected(out))
+    check("set aside 2 sidecar piece(s)" in log, "a summary count\n" + log[-2000:])
+    same_results(ref, out, N_TASKS)
+
+
+def case_teachers(s):
+    """Damage in /teachers: status names the group; resume rewrites it."""
+    ref, _ = reference(s)
+    out = os.path.join(s.dir, "teachers.h5")
+    copy_sweep(ref, out)
+    with h5py.File(out, "r+") as f:
+        f["teachers/rho0_t0/hidden/theta"][0, 0] += 1.0
+    rc, st = s.tool("status", out)
+    check("damaged teacher probes" in st and "/teachers/rho0_t0" in st and "bad checksum" in st,
+          "status names the damaged teacher\n" + st)
+    rc, log = s.run(2, out, "--resume")
+    check(rc == 0, "resume exits 0 (rc %d)\n%s" % (rc, log[-3000:]))
+    with h5py.File(out, "r") as a, h5py.File(ref, "r") as b:
+        for name in ("theta", "theta_dh", "norms"):
+            x, y = a["teachers/rho0_t0/hidden/" + name][()], b["teachers/rho0_t0/hidden/" + name][()]
+            check(np.array_equal(x, y), "teacher rho0_t0 %s rewritten bit for bit" % name)
+    rc, st = s.tool("status", out)
+    check("damaged" not in st, "status is clean again\n" + st)
+
+
+def case_status_damage(s):
+    """status reads the datasets: a missing, non-numeric or NaN dataset, or a bad checksum, is
+    damage (named), not complete; format_version 99 is an error naming both versions."""
+    ref, _ = reference(s)
+
+    def damaged(name, edit, expect):
+        out = os.path.join(s.dir, name + ".h5")
+        shutil.copy(ref, out)
+        with h5py.File(out, "r+") as f:
+            edit(f)
+        rc, st = s.tool("status", out)
+        total = [l.split() for l in st.splitlines() if l.startswith("total")]
+        check(rc == 0 and total and total[0][1] == str(N_TASKS - 1) and "(1 damaged)" in st and
+              expect in st, "%s: reported as damaged, naming it\n%s" % (name, st))
+
+    key = "rho1_T1_t0_d8"
+    damaged("missing", lambda f: f["tasks/%s" % key].__delitem__("test_loss"), "test_loss is missing")
+    def nan(f):
+        f["tasks/%s/train_loss" % key][5] = np.nan
+    damaged("nan", nan, "train_loss holds a non-finite value")
+    def text(f):
+        g = f["tasks/%s" % key]
+        del g["eval_step"]
+        g["eval_step"] = np.array([b"x"] * 7)
+    damaged("text", text, "eval_step: holds non-numeric data")
+    def shape(f):
+        g = f["tasks/%s" % key]
+        del g["train_loss"]
+        g["train_loss"] = np.zeros(10, np.float32)
+    damaged("shape", shape, "train_loss has 10 entries, expected 600")
+    def flipped(f):
+        f["tasks/%s/test_loss" % key][0] += 1.0
+    damaged("flipped", flipped, "bad checksum")
+    out = os.path.join(s.dir, "v99.h5")
+    shutil.copy(ref, out)
+    with h5py.File(out, "r+") as f:
+        f.attrs["format_version"] = 99
+    rc, st = s.tool("status", out)
+    check(rc != 0 and "format_version 99" in st and "reads 1" in st,
+          "format_version 99 is an error naming both versions\n" + st)
 
 
 CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}

@@ -1060,3 +1060,31 @@ TEST(Run, SliceAndEngine) {
       cfg::incompatible_change(a, cfg::parse_job(kMinimal, "m.yaml", {"run.engine=autograd"})), "");
   EXPECT_NE(cfg::incompatible_change(a, cfg::parse_job(kMinimal, "m.yaml", {"run.slice=1/2"})), "");
 }
+
+// ------------------------------------------------------------------------------------------
+// Identity: what determines the results, and nothing else
+
+TEST(Identity, IgnoresOperationalKeysSliceAndGridLists) {
+  const auto a = cfg::parse_job(kMinimal, "a.yaml");
+  const std::string id = cfg::job_identity(a);
+  EXPECT_EQ(id.size(), 16u);
+  for (const char* same :
+       {"run.threads=3", "run.unit_size=4", "run.engine=autograd", "train.checkpoint_every=7",
+        "run.slice=1/2", "grid.depth=[6, 12, 24]", "grid.teacher=[0, 1]"}) {
+    EXPECT_EQ(cfg::job_identity(cfg::parse_job(kMinimal, "b.yaml", {same})), id) << same;
+  }
+  for (const char* other : {"seed=1", "train.steps=300", "model.width=16", "name=n",
+                            "train.lr.base=0.001", "run.device=cuda"}) {
+    EXPECT_NE(cfg::job_identity(cfg::parse_job(kMinimal, "b.yaml", {other})), id) << other;
+  }
+  // The same job written differently has the same identity.
+  const auto b = cfg::parse_job(
+      "grid: {teacher: [0], depth: [6, 12], rho: [0.0], temperature: [1.0]}\n"
+      "train: {lr: {base: 6.0e-4}, steps: 40000}\n"
+      "kind: toy\nname: m\nseed: 0\n",
+      "b.yaml");
+  EXPECT_EQ(cfg::job_identity(b), id);
+  // A task's identity combines the job's with its key.
+  EXPECT_NE(cfg::task_identity(a, "rho0_T1_t0_d6"), cfg::task_identity(a, "rho0_T1_t0_d12"));
+  EXPECT_EQ(cfg::task_identity(a, "rho0_T1_t0_d6"), cfg::task_identity(b, "rho0_T1_t0_d6"));
+}
