@@ -17,6 +17,7 @@
 #include <iterator>
 
 #include "store/detail.hpp"
+#include "store/schema.hpp"
 #include "store/store.hpp"
 
 namespace depthscale::store {
@@ -315,6 +316,8 @@ void rebuild(const std::string& path, const std::string& reason) {
         } catch (const StoreError&) {
           // The damaged file does not open: the sidecar is all there is.
         }
+        // What was salvaged may come from an older build: the table supplies what it lacks.
+        describe_datasets(root, Undescribed::Warn);
       }
     }
     out.flush();
