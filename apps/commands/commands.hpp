@@ -11,11 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include "fit/fit.hpp"
 #include "fit/reduce.hpp"
 
-namespace depthscale::fit {
-struct FitScalingOptions;
-}
 namespace depthscale::plot {
 struct PlotOptions;
 }
@@ -81,12 +79,23 @@ struct ReduceCommandOptions {
   bool decompose = false;
   fit::DecomposeOptions decomposition;  // its path and depth_offset come from `reduce`
   bool no_lock = false;  // write /fits without the file's one-writer lock (store/lock.hpp)
+  std::vector<std::string> formats;  // with --decompose: vector copies of the figures
 };
 void add_reduce_options(CLI::App& command, ReduceCommandOptions& options);
 
+// `depthscale fit-scaling`: the fit's options and the vector formats of its figures.
+struct FitScalingCommandOptions {
+  fit::FitScalingOptions fit;
+  std::vector<std::string> formats;  // with --out: vector copies of the figures
+};
+
 // The fit-scaling and plot options alone (apps/tests parse command lines with them).
-void add_fit_scaling_options(CLI::App& command, fit::FitScalingOptions& options);
+void add_fit_scaling_options(CLI::App& command, FitScalingCommandOptions& options);
 void add_plot_options(CLI::App& command, plot::PlotOptions& options);
+
+// --format pdf,svg (repeat or comma list): vector copies of every figure beside its PNG, the one
+// option of plot, fit-scaling and reduce --decompose (drawn by plot::draw_vector_formats).
+CLI::Option* add_format_option(CLI::App& command, std::vector<std::string>& formats);
 
 // The one mapping of exceptions to exit codes: depthscale::InputError → 2 (usage, invalid job
 // file), any other exception → 1. Prints "<prefix>error: <what>" on stderr first.

@@ -10,7 +10,8 @@
 
 namespace depthscale::app {
 
-void add_fit_scaling_options(CLI::App& cmd, fit::FitScalingOptions& o) {
+void add_fit_scaling_options(CLI::App& cmd, FitScalingCommandOptions& options) {
+  fit::FitScalingOptions& o = options.fit;
   cmd.add_option("data", o.data_path,
                  "scaling-law CSV (model_size, FLOP, loss, num_tokens, "
                  "d_model, n_layers)")
@@ -36,25 +37,29 @@ void add_fit_scaling_options(CLI::App& cmd, fit::FitScalingOptions& o) {
          "drop the K highest losses (default 40); a comma list (40,0,20,60) also runs the "
          "exclusion scan, the first value is the main fit")
       ->type_name("K[,K...]");
-  cmd.add_option("--out", o.out_dir, "write the CSVs into this folder (default: none written)");
+  auto* out = cmd.add_option("--out", o.out_dir,
+                             "write the CSVs and figures into this folder (default: none written)");
   cmd.add_option("--shapes", o.shapes_path,
                  "CSV of real model shapes (d_model, n_layers; optional name, family) to set "
                  "beside the fit's optimum")
       ->check(CLI::ExistingFile);
   cmd.add_option("--seed", o.seed, "seed of the bootstrap and held-out splits")
       ->capture_default_str();
+  add_format_option(cmd, options.formats)->needs(out);  // the figures exist only with --out
 }
 
 Command add_fit_scaling(CLI::App& app, const Environment& env) {
-  auto opt = std::make_shared<fit::FitScalingOptions>();
+  auto opt = std::make_shared<FitScalingCommandOptions>();
   auto* cmd = app.add_subcommand("fit-scaling", "fit the LLM scaling-law decomposition");
   add_fit_scaling_options(*cmd, *opt);
   const std::string gnuplot = env.gnuplot;
   return {cmd, [opt, gnuplot]() -> int {
-            fit::fit_scaling_report(*opt, std::cout);
-            if (opt->out_dir.empty()) return kDone;
-            plot::plot_scaling_parts(opt->out_dir + "/parts.csv", opt->out_dir, gnuplot);
-            plot::plot_model_shapes(opt->out_dir, gnuplot);
+            const fit::FitScalingOptions& o = opt->fit;
+            fit::fit_scaling_report(o, std::cout);
+            if (o.out_dir.empty()) return kDone;
+            plot::plot_scaling_parts(o.out_dir + "/parts.csv", o.out_dir, gnuplot);
+            plot::plot_model_shapes(o.out_dir, gnuplot);
+            if (!opt->formats.empty()) plot::draw_vector_formats(o.out_dir, opt->formats, gnuplot);
             return kDone;
           }};
 }

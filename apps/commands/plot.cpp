@@ -22,6 +22,13 @@ CLI::Option* add_list(CLI::App& cmd, const std::string& name, std::vector<T>& va
 
 }  // namespace
 
+CLI::Option* add_format_option(CLI::App& cmd, std::vector<std::string>& formats) {
+  return add_list(cmd, "--format", formats,
+                  "vector copies of every figure beside its PNG: pdf, svg (repeat or comma list)")
+      ->type_name("pdf|svg[,...]")
+      ->check(CLI::IsMember({"pdf", "svg"}));
+}
+
 void add_plot_options(CLI::App& cmd, plot::PlotOptions& o) {
   cmd.add_option("files", o.paths,
                  "sweep file(s); several are drawn together in each figure (--out required)")
@@ -43,10 +50,7 @@ void add_plot_options(CLI::App& cmd, plot::PlotOptions& o) {
       ->check(CLI::NonNegativeNumber);
   add_list(cmd, "--model", o.select.model, "only these probed models (/probe/<model> names)")
       ->type_name("NAME[,NAME...]");
-  add_list(cmd, "--format", o.formats,
-           "vector copies of every figure beside its PNG: pdf, svg (repeat or comma list)")
-      ->type_name("pdf|svg[,...]")
-      ->check(CLI::IsMember({"pdf", "svg"}));
+  add_format_option(cmd, o.formats);
   cmd.add_option("--inputs", o.select.inputs,
                  "grey per-input (per-token) lines in the trajectory figures")
       ->check(CLI::NonNegativeNumber)

@@ -46,6 +46,7 @@ void add_reduce_options(CLI::App& cmd, ReduceCommandOptions& o) {
                       "the file), one subfolder per cell"));
   only(cmd.add_option("--seed", o.decomposition.seed,
                       "with --decompose: seed of the bootstrap and held-out splits"));
+  only(add_format_option(cmd, o.formats));
 }
 
 Command add_reduce(CLI::App& app, const Environment& env) {
@@ -66,9 +67,14 @@ Command add_reduce(CLI::App& app, const Environment& env) {
             d.path = opt->reduce.path;
             d.depth_offset = opt->reduce.depth_offset;
             const fit::DecomposeResult r = fit::decompose_sweep(d, std::cout);
-            for (const auto& cell : r.cells)
+            for (const auto& cell : r.cells) {
               plot::plot_scaling_parts(cell.dir + "/parts.csv", cell.dir, gnuplot);
-            std::cout << "figures: <cell>/scaling_parts.png\n";
+              // Per cell: the folder may hold figures of cells this run did not fit.
+              if (!opt->formats.empty()) plot::draw_vector_formats(cell.dir, opt->formats, gnuplot);
+            }
+            std::cout << "figures: <cell>/scaling_parts.png";
+            for (const auto& f : opt->formats) std::cout << ", <cell>/scaling_parts." << f;
+            std::cout << "\n";
             return kDone;
           }};
 }

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -19,22 +20,45 @@
 #include "store/store.hpp"
 
 namespace app = depthscale::app;
-using depthscale::fit::FitScalingOptions;
 using depthscale::plot::PlotOptions;
 
 namespace {
 
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// NAME.pdf and NAME.svg beside NAME.png, each a whole file of its format: a PDF header and
+// trailer, an SVG document with its root element closed (gnuplot's, not an empty or cut file).
+void expect_vector_figures(const std::filesystem::path& stem) {
+  const std::string pdf = read_text(stem.string() + ".pdf"),
+                    svg = read_text(stem.string() + ".svg");
+  EXPECT_EQ(pdf.rfind("%PDF-", 0), 0u) << stem << ".pdf does not start with %PDF-";
+  EXPECT_NE(pdf.find("%%EOF"), std::string::npos) << stem << ".pdf has no trailer";
+  EXPECT_GT(pdf.size(), 1000u) << stem << ".pdf";
+  const auto open = svg.find("<svg"), close = svg.rfind("</svg>");
+  EXPECT_NE(open, std::string::npos) << stem << ".svg has no <svg> element";
+  EXPECT_NE(close, std::string::npos) << stem << ".svg is not closed";
+  if (open != std::string::npos && close != std::string::npos) {
+    EXPECT_LT(open, close);
+  }
+  EXPECT_NE(svg.find("<path"), std::string::npos) << stem << ".svg draws nothing";
+}
+
 TEST(FitScalingCommand, CommandLineOptions) {
-  auto parse = [](std::vector<const char*> args, FitScalingOptions& o) {
+  using Options = app::FitScalingCommandOptions;
+  auto parse = [](std::vector<const char*> args, Options& o) {
     CLI::App cli("t");
     app::add_fit_scaling_options(cli, o);
     args.insert(args.begin(), "fit-scaling");
     cli.parse(static_cast<int>(args.size()), args.data());
   };
-  FitScalingOptions o;
+  Options options;
   parse({"data.csv", "--depth-offset", "2", "--bootstrap", "100", "--holdout", "5", "--exclude-top",
-         "40,0,20,60", "--out", "dir", "--seed", "9"},
-        o);
+         "40,0,20,60", "--out", "dir", "--seed", "9", "--format", "pdf,svg"},
+        options);
+  const auto& o = options.fit;
   EXPECT_EQ(o.data_path, "data.csv");
   EXPECT_EQ(o.depth_offset, 2.0);
   EXPECT_EQ(o.bootstrap, 100);
@@ -42,15 +66,60 @@ TEST(FitScalingCommand, CommandLineOptions) {
   EXPECT_EQ(o.exclude_top, std::vector<int>({40, 0, 20, 60}));
   EXPECT_EQ(o.out_dir, "dir");
   EXPECT_EQ(o.seed, 9u);
-  FitScalingOptions d;
+  EXPECT_EQ(options.formats, (std::vector<std::string>{"pdf", "svg"}));
+  Options d;
   parse({"data.csv"}, d);
-  EXPECT_EQ(d.exclude_top, std::vector<int>({40}));
-  EXPECT_EQ(d.bootstrap, 0);
-  EXPECT_TRUE(d.out_dir.empty());
-  FitScalingOptions bad;
-  EXPECT_THROW(parse({"data.csv", "--exclude-top", "4x"}, bad), CLI::ParseError);
-  EXPECT_THROW(parse({"data.csv", "--bootstrap", "-3"}, bad), CLI::ParseError);
-  EXPECT_THROW(parse({}, bad), CLI::ParseError);
+  EXPECT_EQ(d.fit.exclude_top, std::vector<int>({40}));
+  EXPECT_EQ(d.fit.bootstrap, 0);
+  EXPECT_TRUE(d.fit.out_dir.empty());
+  EXPECT_TRUE(d.formats.empty());
+  for (std::vector<const char*> bad : {std::vector<const char*>{"data.csv", "--exclude-top", "4x"},
+                                       {"data.csv", "--bootstrap", "-3"},
+                                       {"data.csv", "--format", "pdf"},  // no --out: no figures
+                                       {"data.csv", "--out", "d", "--format", "png"},
+                                       {}}) {
+    Options p;
+    EXPECT_THROW(parse(bad, p), CLI::ParseError) << (bad.empty() ? "" : bad.back());
+  }
+}
+
+// `depthscale fit-scaling DATA --out DIR --format pdf,svg`: data that follow the law exactly, the
+// command as main() runs it, and every figure also as a valid PDF and SVG.
+TEST(FitScalingCommand, FormatDrawsPdfAndSvgBesideThePngs) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("ds_fit_formats_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path data = dir / "data.csv";
+  {
+    std::ofstream csv(data);
+    csv << "model_size,FLOP,loss,num_tokens,d_model,n_layers\n";
+    for (int m : {256, 512, 1024, 2048})
+      for (int l : {4, 8, 16, 32})
+        for (double D : {1e9, 4e9, 1.6e10}) {
+          const double N = 12.0 * l * m * double(m);
+          const double loss = 40.0 / std::sqrt(double(m)) + 2.0 * std::pow(l, -0.7) +
+                              400.0 / std::pow(D, 0.3) + 1.7;
+          csv << N << "," << 6 * N * D << "," << loss << "," << D << "," << m << "," << l << "\n";
+        }
+  }
+  CLI::App cli("t");
+  app::Environment env;
+  const app::Command cmd = app::add_fit_scaling(cli, env);
+  const std::string out = (dir / "out").string();
+  std::vector<const char*> args = {"t",   "fit-scaling", data.c_str(), "--exclude-top",
+                                   "0",   "--out",       out.c_str(),  "--format",
+                                   "pdf", "--format",    "svg"};
+  cli.parse(static_cast<int>(args.size()), args.data());
+  testing::internal::CaptureStdout();
+  const int rc = cmd.run();
+  const std::string printed = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(rc, app::kDone) << printed;
+  for (const char* figure : {"scaling_parts", "model_shapes"}) {
+    EXPECT_TRUE(fs::exists(fs::path(out) / (std::string(figure) + ".png"))) << figure;
+    expect_vector_figures(fs::path(out) / figure);
+  }
+  fs::remove_all(dir);
 }
 
 // `depthscale plot FILE.h5... --rho ... --out DIR`: the selection options repeat or take comma
@@ -123,8 +192,9 @@ TEST(ReduceCommand, CommandLineOptions) {
   };
   app::ReduceCommandOptions o;
   parse({file.c_str(), "--decompose", "--min-step", "500", "--bootstrap", "50", "--holdout", "4",
-         "--out", "d", "--depth-offset", "2", "--seed", "7"},
+         "--out", "d", "--depth-offset", "2", "--seed", "7", "--format", "svg", "--format", "pdf"},
         o);
+  EXPECT_EQ(o.formats, (std::vector<std::string>{"svg", "pdf"}));
   EXPECT_TRUE(o.decompose);
   EXPECT_EQ(o.reduce.path, file);
   EXPECT_EQ(o.reduce.depth_offset, 2.0);
@@ -142,7 +212,9 @@ TEST(ReduceCommand, CommandLineOptions) {
        {std::vector<const char*>{file.c_str(), "--bootstrap", "10"},  // needs --decompose
         {file.c_str(), "--decompose", "--L0-floor", "0"},
         {file.c_str(), "--decompose", "--min-step", "0"},
-        {file.c_str(), "--decompose", "--holdout", "-1"}}) {
+        {file.c_str(), "--decompose", "--holdout", "-1"},
+        {file.c_str(), "--format", "pdf"},  // the plain reduce draws no figure
+        {file.c_str(), "--decompose", "--format", "eps"}}) {
     app::ReduceCommandOptions p;
     EXPECT_THROW(parse(bad, p), CLI::ParseError) << bad[1] << " " << bad.back();
   }
@@ -194,8 +266,9 @@ TEST(ReduceCommand, DecomposeWritesCsvsAndFigures) {
   app::Environment env;
   const app::Command cmd = app::add_reduce(cli, env);
   const std::string out = (dir / "out").string();
-  std::vector<const char*> args = {"t",  "reduce",    path.c_str(), "--decompose", "--bootstrap",
-                                   "10", "--holdout", "2",          "--out",       out.c_str()};
+  std::vector<const char*> args = {"t",           "reduce",    path.c_str(), "--decompose",
+                                   "--bootstrap", "10",        "--holdout",  "2",
+                                   "--out",       out.c_str(), "--format",   "pdf,svg"};
   cli.parse(static_cast<int>(args.size()), args.data());
   testing::internal::CaptureStdout();
   const int rc = cmd.run();
@@ -203,6 +276,7 @@ TEST(ReduceCommand, DecomposeWritesCsvsAndFigures) {
   EXPECT_EQ(rc, app::kDone) << printed;
   EXPECT_NE(printed.find("rho0_L24_T1"), std::string::npos) << printed;
   const fs::path cell = fs::path(out) / "rho0_L24_T1";
+  expect_vector_figures(cell / "scaling_parts");
   for (const char* name : {"fit.csv", "parts.csv", "bootstrap.csv", "holdout.csv",
                            "scaling_parts.png", "scaling_parts.csv", "scaling_parts.gp"}) {
     EXPECT_TRUE(fs::exists(cell / name)) << name;

@@ -53,7 +53,8 @@ std::vector<char> tagged(char tag, std::vector<char> image) {
 // writer of the sweep file), and fails the tasks of a unit whose runner threw.
 class ToySource : public farm::UnitSource {
  public:
-  ToySource(store::SweepFile& sweep, const std::vector<UnitSpec>& units) : sweep_(sweep) {
+  ToySource(const Job& job, store::SweepFile& sweep, const std::vector<UnitSpec>& units)
+      : job_(job), sweep_(sweep) {
     for (const auto& u : units) units_[u.id] = u;
   }
 
@@ -86,7 +87,7 @@ class ToySource : public farm::UnitSource {
     where.rank = worker;
     for (const auto& task : u.tasks) {
       if (recorded_[int(t.id)].count(task.key)) continue;
-      auto r = toy::task_result(task, where);
+      auto r = toy::task_result(job_, task, where);
       r.error = error;
       record_result(int(t.id), r);
     }
@@ -107,6 +108,7 @@ class ToySource : public farm::UnitSource {
                  r.rank, r.wall_seconds, r.complete ? "" : ": " + r.error);
   }
 
+  const Job& job_;
   store::SweepFile& sweep_;
   std::map<int, UnitSpec> units_;
   std::map<int, std::set<std::string>> recorded_;
@@ -291,6 +293,10 @@ void write_teacher_probes(const Job& job, const std::string& path) {
     toy::Teacher teacher(job, t);
     auto p = toy::probe_hidden(teacher.hidden_states(toy::rms_norm(toy::probe_inputs(job, key))));
     store::TeacherProbes probes;
+    const toy::TaskSeeds seeds = toy::task_seeds(job, t);
+    probes.seed = seeds.seed;
+    probes.teacher_stream = seeds.teacher_stream;
+    probes.probe_stream = seeds.probe_stream;
     probes.rho = t.rho;
     probes.teacher = t.teacher;
     probes.teacher_groups = t.teacher_groups;
@@ -401,7 +407,7 @@ class ToySweep : public farm::SweepKind {
   }
 
   farm::UnitSource& source() override {
-    if (!source_) source_ = std::make_unique<ToySource>(*file_, planned_);
+    if (!source_) source_ = std::make_unique<ToySource>(job_, *file_, planned_);
     return *source_;
   }
 

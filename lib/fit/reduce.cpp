@@ -110,8 +110,10 @@ std::string reduce_sweep(const ReduceOptions& options) {
   std::string report;
   {
     std::map<std::string, Group> groups;
+    std::string loss;  // what the losses measure, as the tasks record it (store::Fits::loss)
     for (const auto& r : store::read_tasks(path, store::TaskFields::Losses)) {
       if (!r.complete) continue;
+      if (loss.empty()) loss = r.loss;
       const auto task = config::ToyTask::from_params(r.params);
       auto& g = groups[task.group()];
       g.task = task;
@@ -149,6 +151,7 @@ std::string reduce_sweep(const ReduceOptions& options) {
     out.depth_offset = options.depth_offset;
     out.standard_errors = "Ceres covariance scaled by s^2 = RSS/(n - 3) (n - 2 with L0 held)";
     if (options.L0_floor) out.L0_floor = *options.L0_floor;
+    out.loss = loss;
     for (auto& [name, s] : fits) {
       const auto& grp = groups.at(name);
       set_axes(s, grp.task);

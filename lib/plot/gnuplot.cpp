@@ -238,22 +238,23 @@ std::string preamble(const std::string& name, int width, int height) {
       "# Written by `depthscale plot`; the numbers are in {name}.csv beside this file.\n"
       "# Edit and rerun in this folder with: gnuplot {name}.gp\n"
       "set encoding utf8\n"
-      "# pngcairo draws antialiased text; plain png (libgd) is the fallback without cairo.\n"
-      "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {{\n"
-      "  set terminal pngcairo size {w},{h} enhanced font 'Sans,11' linewidth 1.2\n"
-      "}} else {{\n"
-      "  set terminal png size {w},{h} enhanced\n"
-      "}}\n"
-      "set output '{name}.png'\n"
-      "# gnuplot -e \"format='pdf'\" {name}.gp (or 'svg') draws the same figure as a vector file.\n"
+      "# gnuplot -e \"format='pdf'\" {name}.gp (or 'svg') draws the same figure as a vector file\n"
+      "# (and leaves {name}.png alone: only the terminal chosen opens its output).\n"
       "if (exists('format') && format eq 'pdf') {{\n"
       "  set terminal pdfcairo size {wi:.4f}in,{hi:.4f}in enhanced font 'Sans,11' linewidth 1.2\n"
       "  set output '{name}.pdf'\n"
-      "}}\n"
-      "if (exists('format') && format eq 'svg') {{\n"
+      "}} else {{ if (exists('format') && format eq 'svg') {{\n"
       "  set terminal svg size {w},{h} enhanced font 'Sans,11' linewidth 1.2\n"
       "  set output '{name}.svg'\n"
-      "}}\n"
+      "}} else {{\n"
+      "  # pngcairo draws antialiased text; plain png (libgd) is the fallback without cairo.\n"
+      "  if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {{\n"
+      "    set terminal pngcairo size {w},{h} enhanced font 'Sans,11' linewidth 1.2\n"
+      "  }} else {{\n"
+      "    set terminal png size {w},{h} enhanced\n"
+      "  }}\n"
+      "  set output '{name}.png'\n"
+      "}} }}\n"
       "set datafile separator comma\n"
       "set grid lc rgb '#d9d9d9' lw 1\n"
       "set border lw 1\n"
@@ -397,6 +398,22 @@ int render_vector_formats(const fs::path& dir, const std::vector<std::string>& f
   }
   return made;
 }
+
+}  // namespace depthscale::plot::detail
+
+namespace depthscale::plot {
+
+int draw_vector_formats(const std::string& dir, const std::vector<std::string>& formats,
+                        const std::string& gnuplot) {
+  const int made = detail::render_vector_formats(dir, formats, gnuplot);
+  spdlog::info("{} vector file(s) ({}) beside the PNGs in {}", made, detail::join(formats, ", "),
+               dir);
+  return made;
+}
+
+}  // namespace depthscale::plot
+
+namespace depthscale::plot::detail {
 
 void Csv::write(const fs::path& path) const {
   std::string text = join_row(columns_);

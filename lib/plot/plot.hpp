@@ -79,4 +79,11 @@ void plot_model_shapes(const std::string& dir, const std::string& gnuplot = "");
 void plot_scaling_parts(const std::string& parts_csv, const std::string& out_dir,
                         const std::string& gnuplot = "");
 
+// The figures under `dir` (subfolders too: every NAME.gp with its NAME.png beside it) drawn again
+// as NAME.pdf and/or NAME.svg (`formats`: "pdf", "svg") with the PNG's layout: the `--format` of
+// plot, fit-scaling and reduce --decompose. Returns the files written; throws PlotError for an
+// unknown format or a figure gnuplot did not draw.
+int draw_vector_formats(const std::string& dir, const std::vector<std::string>& formats,
+                        const std::string& gnuplot = "");
+
 }  // namespace depthscale::plot

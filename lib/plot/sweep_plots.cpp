@@ -2040,11 +2040,7 @@ int plot_sweep(const PlotOptions& options) {
   if (failed > 0)
     throw PlotError(std::to_string(failed) + " of " + std::to_string(failed + made) +
                     " figures for " + s.path + " failed (see above)");
-  if (!options.formats.empty()) {
-    const int vector = detail::render_vector_formats(out, options.formats, options.gnuplot);
-    spdlog::info("{} vector file(s) ({}) beside the PNGs", vector,
-                 detail::join(options.formats, ", "));
-  }
+  if (!options.formats.empty()) draw_vector_formats(out, options.formats, options.gnuplot);
   spdlog::info("{} figure(s) from {} in {}", made, s.path, out);
   return made;
 }

@@ -39,6 +39,12 @@ std::string join(const std::string& path, const std::string& name);
 // Keys become file names in the sidecar and link names in the sweep file.
 void check_key(const std::string& key);
 
+// A variable-length UTF-8 string attribute of any object (group or dataset), replacing one of
+// that name; and its reader. `path` names the object in messages.
+void set_string_attr(hid_t obj, const std::string& path, const std::string& name,
+                     const std::string& value);
+std::string string_attr(hid_t obj, const std::string& path, const std::string& name);
+
 // Reads every attribute and every dataset under `g`, recursively, and throws StoreError naming the
 // first object HDF5 cannot read back: a deep check that a file a kill interrupted is whole.
 void read_everything(const Group& g);

@@ -2,6 +2,7 @@
 // done) and /fits, /fits_summary (written by `depthscale reduce`).
 #include <spdlog/spdlog.h>
 
+#include "store/schema.hpp"
 #include "store/store.hpp"
 #include "store/trust.hpp"
 
@@ -50,11 +51,17 @@ void write_teacher(const std::string& path, const std::string& key, const Teache
   g.set_attr("teacher", p.teacher);
   g.set_attr("depth", p.depth);
   if (p.teacher_groups > 0) g.set_attr("teacher_groups", p.teacher_groups);
+  if (!p.teacher_stream.empty()) {
+    g.set_attr(kSeedAttr, p.seed);
+    g.set_attr(kTeacherStreamAttr, p.teacher_stream);
+    g.set_attr(kProbeStreamAttr, p.probe_stream);
+  }
   auto h = g.create_group("hidden");
   h.write("theta", p.theta, {N, L});
   h.write("theta_dh", p.theta_dh, {N, L - 1});
   h.write("norms", p.norms, {N, L + 1});
   g.set_attr(kChecksumAttr, checksum(p));
+  describe_datasets(g);
   g.set_attr("status", "complete");
   f.flush();
 }
@@ -69,6 +76,7 @@ void write_fits(const std::string& path, const Fits& fits) {
   fg.set_attr("depth_offset", fits.depth_offset);
   fg.set_attr("standard_errors", fits.standard_errors);
   fg.set_attr("L0_floor", fits.L0_floor);
+  if (!fits.loss.empty()) fg.set_attr(kLossAttr, fits.loss);
   for (const auto& [name, s] : fits.groups) {
     auto g = fg.create_group(name);
     g.write(s.step, "step");
@@ -99,10 +107,12 @@ void write_fits(const std::string& path, const Fits& fits) {
     g.write(sm.step, "step");
     g.write("alpha_mean", sm.alpha_mean);
     g.write("alpha_sem", sm.alpha_sem);
-    g.write("n_replicates", sm.n_replicates);
+    g.write(sm.n_replicates, "n_replicates");
     g.write("alpha_pooled", sm.alpha_pooled);
     g.write("alpha_pooled_se", sm.alpha_pooled_se);
   }
+  describe_datasets(fg);
+  describe_datasets(sg);
   f.flush();
 }
 
@@ -115,6 +125,7 @@ Fits read_fits(const File& sweep) {
     if (fg.has_attr("depth_offset")) fits.depth_offset = fg.attr_double("depth_offset");
     if (fg.has_attr("standard_errors")) fits.standard_errors = fg.attr_string("standard_errors");
     if (fg.has_attr("L0_floor")) fits.L0_floor = fg.attr_double("L0_floor");
+    if (fg.has_attr(kLossAttr)) fits.loss = fg.attr_string(kLossAttr);
     for (const auto& name : fg.children()) {
       const auto g = fg.open_group(name);
       FitSeries s;
@@ -153,7 +164,7 @@ Fits read_fits(const File& sweep) {
       sm.step = g.read_int64("step");
       sm.alpha_mean = g.read_double("alpha_mean");
       sm.alpha_sem = g.read_double("alpha_sem");
-      sm.n_replicates = g.read_double("n_replicates");
+      sm.n_replicates = g.read_count("n_replicates");  // floats in files before counts were ints
       if (g.has("alpha_pooled")) sm.alpha_pooled = g.read_double("alpha_pooled");
       if (g.has("alpha_pooled_se")) sm.alpha_pooled_se = g.read_double("alpha_pooled_se");
       if (sm.alpha_mean.size() != sm.step.size() || sm.alpha_sem.size() != sm.step.size() ||

@@ -315,26 +315,49 @@ std::vector<int64_t> Group::read_int64(const std::string& name, std::vector<hsiz
   return read_dataset<int64_t>(*this, name, dims, H5T_NATIVE_INT64, true);
 }
 
+std::vector<int64_t> Group::read_count(const std::string& name, std::vector<hsize_t>* dims) const {
+  const std::string where = join(path_, name);
+  Handle dset(check(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), where + ": cannot open dataset"));
+  Handle type(check(H5Dget_type(dset.id()), where + ": cannot read the type"));
+  if (H5Tget_class(type.id()) != H5T_FLOAT) return read_int64(name, dims);
+  // Files written before counts were stored as integers hold them as floats: whole numbers only.
+  const std::vector<double> values = read_double(name, dims);
+  std::vector<int64_t> out;
+  out.reserve(values.size());
+  for (double v : values) {
+    if (!std::isfinite(v) || v != std::floor(v) || std::fabs(v) >= 9.2e18)
+      throw StoreError(where + ": holds " + std::to_string(v) + ", expected a count");
+    out.push_back(static_cast<int64_t>(v));
+  }
+  return out;
+}
+
 // ---- attributes -------------------------------------------------------------------------------
 namespace {
 
-void write_attr(Group& g, const std::string& name, hid_t mem_type, hid_t file_type,
-                const void* value) {
-  std::string where = g.path() + " attribute '" + name + "'";
-  htri_t exists = H5Aexists(g.id(), name.c_str());
+// On any object (group or dataset): `path` names it in messages.
+void write_attr(hid_t obj, const std::string& path, const std::string& name, hid_t mem_type,
+                hid_t file_type, const void* value) {
+  std::string where = path + " attribute '" + name + "'";
+  htri_t exists = H5Aexists(obj, name.c_str());
   if (exists < 0) fail(where + ": cannot look up");
-  if (exists > 0) check_status(H5Adelete(g.id(), name.c_str()), where + ": cannot replace");
+  if (exists > 0) check_status(H5Adelete(obj, name.c_str()), where + ": cannot replace");
   Handle space(check(H5Screate(H5S_SCALAR), where + ": cannot create dataspace"));
-  Handle attr(
-      check(H5Acreate2(g.id(), name.c_str(), file_type, space.id(), H5P_DEFAULT, H5P_DEFAULT),
-            where + ": cannot create"));
+  Handle attr(check(H5Acreate2(obj, name.c_str(), file_type, space.id(), H5P_DEFAULT, H5P_DEFAULT),
+                    where + ": cannot create"));
   check_status(H5Awrite(attr.id(), mem_type, value), where + ": cannot write");
 }
 
+void write_attr(Group& g, const std::string& name, hid_t mem_type, hid_t file_type,
+                const void* value) {
+  write_attr(g.id(), g.path(), name, mem_type, file_type, value);
+}
+
 // Opens a single-valued attribute and says what class it is.
-Handle open_scalar_attr(const Group& g, const std::string& name, H5T_class_t* cls, Handle* type) {
-  std::string where = g.path() + " attribute '" + name + "'";
-  Handle attr(check(H5Aopen(g.id(), name.c_str(), H5P_DEFAULT), where + ": cannot open"));
+Handle open_scalar_attr(hid_t obj, const std::string& path, const std::string& name,
+                        H5T_class_t* cls, Handle* type) {
+  std::string where = path + " attribute '" + name + "'";
+  Handle attr(check(H5Aopen(obj, name.c_str(), H5P_DEFAULT), where + ": cannot open"));
   Handle space(check(H5Aget_space(attr.id()), where + ": cannot read the dataspace"));
   hssize_t n = H5Sget_simple_extent_npoints(space.id());
   if (n != 1) {
@@ -343,6 +366,10 @@ Handle open_scalar_attr(const Group& g, const std::string& name, H5T_class_t* cl
   *type = Handle(check(H5Aget_type(attr.id()), where + ": cannot read the type"));
   *cls = H5Tget_class(type->id());
   return attr;
+}
+
+Handle open_scalar_attr(const Group& g, const std::string& name, H5T_class_t* cls, Handle* type) {
+  return open_scalar_attr(g.id(), g.path(), name, cls, type);
 }
 
 Handle string_type(H5T_cset_t cset) {
@@ -362,14 +389,23 @@ void Group::set_attr(const std::string& name, int64_t v) {
   write_attr(*this, name, H5T_NATIVE_INT64, H5T_STD_I64LE, &v);
 }
 
-void Group::set_attr(const std::string& name, const std::string& v) {
+void Group::set_attr(const std::string& name, uint64_t v) {
+  write_attr(*this, name, H5T_NATIVE_UINT64, H5T_STD_U64LE, &v);
+}
+
+void detail::set_string_attr(hid_t obj, const std::string& path, const std::string& name,
+                             const std::string& v) {
   if (v.find('\0') != std::string::npos) {
-    throw StoreError(path_ + " attribute '" + name + "': strings cannot hold NUL characters");
+    throw StoreError(path + " attribute '" + name + "': strings cannot hold NUL characters");
   }
   // Variable-length UTF-8 in a scalar dataspace: what h5py writes for a str, and reads back as one.
   Handle type = string_type(H5T_CSET_UTF8);
   const char* p = v.c_str();
-  write_attr(*this, name, type.id(), type.id(), &p);
+  write_attr(obj, path, name, type.id(), type.id(), &p);
+}
+
+void Group::set_attr(const std::string& name, const std::string& v) {
+  detail::set_string_attr(id(), path_, name, v);
 }
 
 bool Group::has_attr(const std::string& name) const {
@@ -426,11 +462,33 @@ int64_t Group::attr_int(const std::string& name) const {
   throw StoreError(where + ": is not a number");
 }
 
-std::string Group::attr_string(const std::string& name) const {
+uint64_t Group::attr_uint64(const std::string& name) const {
   std::string where = path_ + " attribute '" + name + "'";
   H5T_class_t cls;
   Handle type;
   Handle attr = open_scalar_attr(*this, name, &cls, &type);
+  if (cls != H5T_INTEGER) throw StoreError(where + ": is not an integer");
+  // A signed attribute (h5py writes Python ints as int64) must not be negative.
+  if (H5Tget_sign(type.id()) == H5T_SGN_2) {
+    int64_t v = 0;
+    check_status(H5Aread(attr.id(), H5T_NATIVE_INT64, &v), where + ": cannot read");
+    if (v < 0) throw StoreError(where + ": " + std::to_string(v) + " is negative");
+    return static_cast<uint64_t>(v);
+  }
+  uint64_t v = 0;
+  check_status(H5Aread(attr.id(), H5T_NATIVE_UINT64, &v), where + ": cannot read");
+  return v;
+}
+
+std::string Group::attr_string(const std::string& name) const {
+  return detail::string_attr(id(), path_, name);
+}
+
+std::string detail::string_attr(hid_t obj, const std::string& path, const std::string& name) {
+  std::string where = path + " attribute '" + name + "'";
+  H5T_class_t cls;
+  Handle type;
+  Handle attr = open_scalar_attr(obj, path, name, &cls, &type);
   if (cls != H5T_STRING) throw StoreError(where + ": is not a string");
   htri_t variable = H5Tis_variable_str(type.id());
   if (variable < 0) fail(where + ": cannot read the string type");

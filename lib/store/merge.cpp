@@ -6,6 +6,7 @@
 #include <set>
 
 #include "store/files.hpp"
+#include "store/schema.hpp"
 #include "store/store.hpp"
 #include "store/trust.hpp"
 
@@ -142,6 +143,9 @@ MergedCounts merge_sweeps(const std::vector<std::string>& sources, const SweepHe
         from += (from.empty() ? "" : "\n") + fs::absolute(source).lexically_normal().string();
       }
       counts.teachers = int64_t(teachers_done.size());
+      // Slices written by an older build lack the units and descriptions: the table supplies
+      // them (a dataset it does not know is logged and copied as it was).
+      describe_datasets(root, Undescribed::Warn);
       root.set_attr(kMergedFrom, from);
     }
     f.close();  // after every group is closed, so a failed close is reported here

@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "store/detail.hpp"
+#include "store/schema.hpp"
 
 namespace depthscale::store {
 
@@ -117,6 +118,7 @@ void write_batch_group(Group& parent, const BatchResult& r) {
     for (int i = 0; i < 3; ++i)
       if (carries(r, kIndexArrays[i])) g.write(kIndexArrays[i], index_field(r, i), {N});
     g.write("summary_state", r.state, {hsize_t(r.state.size())});
+    describe_datasets(g);
     g.set_attr("status", "complete");
   } else {
     g.set_attr("error", r.error);
@@ -328,12 +330,15 @@ int64_t ProbeModelGroup::finalize(const probe::ModelAttrs& attrs,
       }
       row += n;
     }
+    for (const auto& c : kept) describe_dataset(mg, c.name);
+    for (const char* name : kIndexArrays) describe_dataset(mg, name);
   }
 
   // Summaries, computed by probe from the batches' summary states.
   if (mg.has("summary")) mg.remove("summary");
   auto sg = mg.create_group("summary");
   for (const auto& [name, means] : summary.means) sg.write(name, means);
+  describe_datasets(sg);
   sg.set_attr("theta_middle_mean", summary.theta_middle_mean);
   sg.set_attr("sites", summary.sites);
   if (mg.has("pca")) mg.remove("pca");
@@ -362,6 +367,7 @@ int64_t ProbeModelGroup::finalize(const probe::ModelAttrs& attrs,
     pg.write("explained_variance", summary.explained_variance);
     pg.write("mean", summary.mean);
   }
+  describe_datasets(pg);
 
   mg.set_attr("model_path", attrs.model_path);
   mg.set_attr("family", attrs.family);

@@ -46,6 +46,7 @@
 //                reference_early_stop_fraction, reference_early_stop_count: the older statistic,
 //                sites nearer the early-stop reference trajectory than the even one
 //   Both are written with or without store_per_token.
+//   Every dataset above carries the string attributes units and description (store/schema.hpp).
 //
 // Crash safety: a finished batch is first written as its own file
 // <out>.ckpt/probe/<model>/<000012>.h5 (write-aside, fsync, rename), then copied into the main

@@ -80,15 +80,21 @@ class Group {
                                   std::vector<hsize_t>* dims = nullptr) const;
   std::vector<int64_t> read_int64(const std::string& name,
                                   std::vector<hsize_t>* dims = nullptr) const;
+  // A count (int64), also from files that stored it as whole-number floats; a fraction is a
+  // StoreError naming the dataset.
+  std::vector<int64_t> read_count(const std::string& name,
+                                  std::vector<hsize_t>* dims = nullptr) const;
 
   // Attributes (scalars and variable-length UTF-8 strings, readable by h5py as str).
   void set_attr(const std::string& name, double v);
   void set_attr(const std::string& name, int64_t v);
+  void set_attr(const std::string& name, uint64_t v);  // seeds: the full 64 bits
   void set_attr(const std::string& name, const std::string& v);
   void set_attr(const std::string& name, const char* v) { set_attr(name, std::string(v)); }
   bool has_attr(const std::string& name) const;
   double attr_double(const std::string& name) const;  // also reads integer attrs
   int64_t attr_int(const std::string& name) const;
+  uint64_t attr_uint64(const std::string& name) const;  // also a non-negative signed integer
   std::string attr_string(const std::string& name) const;
   bool attr_is_string(const std::string& name) const;
   std::vector<std::string> attr_names() const;  // sorted
@@ -142,6 +148,7 @@ void copy_group(const Group& src, Group& dst_parent, const std::string& name);
 // The toy's value types (toy/result.hpp), persisted here; the names stay usable as store::.
 using toy::TaskCheckpoint;
 using toy::TaskResult;
+using toy::TaskSeeds;
 
 // Field-by-field equality, comparing floats by their bits (NaN losses are equal to themselves).
 bool bitwise_equal(const TaskResult& a, const TaskResult& b);
@@ -254,6 +261,10 @@ struct TeacherProbes {
   int64_t inputs = 0;                  // rows of the arrays below
   std::vector<float> theta, theta_dh;  // [inputs, depth], [inputs, depth-1]
   std::vector<float> norms;            // [inputs, depth+1]
+  // What the teacher and its probe inputs derive from (as TaskSeeds; written when
+  // teacher_stream is set): the job's master seed and the streams' keys.
+  uint64_t seed = 0;
+  std::string teacher_stream, probe_stream;
 };
 // Whether /teachers/<key> of the sweep at `path` is written (has its status) and whole (reads back
 // with its checksum: a damaged one is written again).
@@ -277,14 +288,17 @@ struct FitSeries {  // /fits/<group>/: one entry per evaluated step, the last is
 struct FitSummary {  // /fits_summary/<cell>/: α across teacher replicates
   double rho = 0, temperature = 0;
   int64_t width = 0, teacher_depth = 0, teacher_groups = 0;  // as in FitSeries
-  std::vector<int64_t> step;
-  std::vector<double> alpha_mean, alpha_sem, n_replicates, alpha_pooled, alpha_pooled_se;
+  std::vector<int64_t> step, n_replicates;
+  std::vector<double> alpha_mean, alpha_sem, alpha_pooled, alpha_pooled_se;
 };
 struct Fits {
   std::string model;            // attribute of /fits: the fitted law, in words
   double depth_offset = 0;      // attribute of /fits and of each /fits/<group>
   std::string standard_errors;  // attribute of /fits: how the SEs are computed
   double L0_floor = std::numeric_limits<double>::quiet_NaN();  // attribute; NaN: no floor
+  // Attribute `loss` of /fits: what the fitted losses measure (toy::TaskResult::loss), which gives
+  // c, L0 and rss their units; empty: not known (tasks written before it was recorded).
+  std::string loss;
   std::map<std::string, FitSeries> groups;
   std::string summary_what;  // attribute `what` of /fits_summary
   std::map<std::string, FitSummary> summaries;

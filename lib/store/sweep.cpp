@@ -19,6 +19,7 @@
 
 #include "hash/hash.hpp"
 #include "store/detail.hpp"
+#include "store/schema.hpp"
 #include "store/store.hpp"
 #include "store/trust.hpp"
 
@@ -328,6 +329,8 @@ void rebuild(const std::string& path, const std::string& reason, const std::stri
         } catch (const StoreError&) {
           // The damaged file does not open: the sidecar is all there is.
         }
+        // What was salvaged may come from an older build: the table supplies what it lacks.
+        describe_datasets(root, Undescribed::Warn);
       }
     }
     out.flush();

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "store/detail.hpp"
+#include "store/schema.hpp"
 #include "store/store.hpp"
 #include "store/trust.hpp"
 
@@ -17,13 +18,39 @@ constexpr int64_t kFormatVersion = 1;
 
 // Attributes of /tasks/<key> that are not grid parameters.
 const std::set<std::string>& reserved_attrs() {
-  static const std::set<std::string> names = {"status", "error", "wall_seconds", "host", "rank"};
+  static const std::set<std::string> names = {
+      "status",         "error",          "wall_seconds",
+      "host",           "rank",           kLossAttr,
+      kSeedAttr,        kStudentSeedAttr, kTeacherStreamAttr,
+      kInputStreamAttr, kProbeStreamAttr, kIdentityAttr,
+      kChecksumAttr};
   return names;
 }
 
 // Parameters that are counts or indices: written as integers so that h5py users see 6, not 6.0.
 bool integer_param(const std::string& name) {
-  return name == "depth" || name == "teacher";
+  return name == "depth" || name == "teacher" || name == "width" || name == "teacher_depth" ||
+         name == "teacher_groups";
+}
+
+void write_seeds(Group& g, const TaskSeeds& s) {
+  if (!s.recorded()) return;  // a result of a file that predates them: nothing to write
+  g.set_attr(kSeedAttr, s.seed);
+  g.set_attr(kStudentSeedAttr, s.student_seed);
+  g.set_attr(kTeacherStreamAttr, s.teacher_stream);
+  g.set_attr(kInputStreamAttr, s.input_stream);
+  g.set_attr(kProbeStreamAttr, s.probe_stream);
+}
+
+TaskSeeds read_seeds(const Group& g) {
+  TaskSeeds s;
+  if (!g.has_attr(kTeacherStreamAttr)) return s;
+  s.seed = g.attr_uint64(kSeedAttr);
+  s.student_seed = g.attr_uint64(kStudentSeedAttr);
+  s.teacher_stream = g.attr_string(kTeacherStreamAttr);
+  s.input_stream = g.attr_string(kInputStreamAttr);
+  s.probe_stream = g.attr_string(kProbeStreamAttr);
+  return s;
 }
 
 std::string last_component(const std::string& path) {
@@ -108,6 +135,8 @@ void write_task(Group& tasks_group, const TaskResult& r, const std::string& iden
   g.set_attr("wall_seconds", r.wall_seconds);
   g.set_attr("host", r.host);
   g.set_attr("rank", static_cast<int64_t>(r.rank));
+  write_seeds(g, r.seeds);
+  if (!r.loss.empty()) g.set_attr(kLossAttr, r.loss);
   g.write("train_loss", r.train_loss);
   g.write(r.eval_step, "eval_step");
   g.write("test_loss", r.test_loss);
@@ -119,6 +148,7 @@ void write_task(Group& tasks_group, const TaskResult& r, const std::string& iden
   }
   if (!identity.empty()) g.set_attr(kIdentityAttr, identity);
   g.set_attr(kChecksumAttr, checksum(r));
+  describe_datasets(g);
   // Last: a group without status is an interrupted write, never a result.
   g.set_attr("status", r.complete ? "complete" : "failed");
 }
@@ -144,6 +174,8 @@ TaskResult read_task_fields(const Group& g, TaskFields fields) {
   r.wall_seconds = g.attr_double("wall_seconds");
   r.host = g.attr_string("host");
   r.rank = static_cast<int>(g.attr_int("rank"));
+  r.seeds = read_seeds(g);
+  if (g.has_attr(kLossAttr)) r.loss = g.attr_string(kLossAttr);
   if (fields == TaskFields::Attributes) return r;
   r.eval_step = g.read_int64("eval_step");
   r.test_loss = g.read_float("test_loss");
@@ -232,6 +264,8 @@ std::vector<char> to_image(const TaskCheckpoint& c, const std::string& identity)
     root.write("train_loss", c.train_loss);
     root.write(c.eval_step, "eval_step");
     root.write("test_loss", c.test_loss);
+    if (!c.loss.empty()) root.set_attr(kLossAttr, c.loss);
+    describe_datasets(root);
   }
   return f.image();
 }
@@ -251,6 +285,7 @@ TaskCheckpoint checkpoint_from_image(const std::vector<char>& image) {
   c.train_loss = root.read_float("train_loss");
   c.eval_step = root.read_int64("eval_step");
   c.test_loss = root.read_float("test_loss");
+  if (root.has_attr(kLossAttr)) c.loss = root.attr_string(kLossAttr);
   verify_checksum(root, checksum(c));
   return c;
 }
@@ -262,7 +297,12 @@ bool bitwise_equal(const TaskResult& a, const TaskResult& b) {
   for (auto ia = a.params.begin(), ib = b.params.begin(); ia != a.params.end(); ++ia, ++ib) {
     if (ia->first != ib->first || !same_bits(ia->second, ib->second)) return false;
   }
-  return a.key == b.key && a.complete == b.complete && a.error == b.error &&
+  const TaskSeeds &sa = a.seeds, &sb = b.seeds;
+  if (sa.seed != sb.seed || sa.student_seed != sb.student_seed ||
+      sa.teacher_stream != sb.teacher_stream || sa.input_stream != sb.input_stream ||
+      sa.probe_stream != sb.probe_stream)
+    return false;
+  return a.key == b.key && a.loss == b.loss && a.complete == b.complete && a.error == b.error &&
          same_bits(a.wall_seconds, b.wall_seconds) && a.host == b.host && a.rank == b.rank &&
          same_bits(a.train_loss, b.train_loss) && same_bits(a.eval_step, b.eval_step) &&
          same_bits(a.test_loss, b.test_loss) && a.probe_inputs == b.probe_inputs &&
@@ -271,7 +311,7 @@ bool bitwise_equal(const TaskResult& a, const TaskResult& b) {
 }
 
 bool bitwise_equal(const TaskCheckpoint& a, const TaskCheckpoint& b) {
-  return a.key == b.key && a.step == b.step && same_bits(a.params, b.params) &&
+  return a.key == b.key && a.step == b.step && a.loss == b.loss && same_bits(a.params, b.params) &&
          same_bits(a.adam_m, b.adam_m) && same_bits(a.adam_v, b.adam_v) &&
          same_bits(a.train_loss, b.train_loss) && same_bits(a.eval_step, b.eval_step) &&
          same_bits(a.test_loss, b.test_loss) && same_bits(a.wall_seconds, b.wall_seconds);

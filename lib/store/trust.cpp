@@ -10,6 +10,7 @@
 
 #include "hash/hash.hpp"
 #include "store/detail.hpp"
+#include "store/schema.hpp"
 
 namespace depthscale::store {
 
@@ -64,6 +65,9 @@ std::string checksum(const TaskResult& r) {
   for (const auto& [name, value] : r.params) h.text(name).f64(value);
   h.array(r.train_loss).array(r.eval_step).array(r.test_loss);
   h.u64(uint64_t(r.probe_inputs)).array(r.theta).array(r.theta_dh).array(r.norms);
+  // What the losses measure and the seeds they came from are results too.
+  h.text(r.loss).u64(r.seeds.seed).u64(r.seeds.student_seed);
+  h.text(r.seeds.teacher_stream).text(r.seeds.input_stream).text(r.seeds.probe_stream);
   return hash::hex(h.value());
 }
 
@@ -72,6 +76,7 @@ std::string checksum(const TaskCheckpoint& c) {
   h.text("depthscale-task-checkpoint").text(c.key).u64(uint64_t(c.step));
   h.array(c.params).array(c.adam_m).array(c.adam_v);
   h.array(c.train_loss).array(c.eval_step).array(c.test_loss);
+  h.text(c.loss);
   return hash::hex(h.value());
 }
 
@@ -80,6 +85,7 @@ std::string checksum(const TeacherProbes& p) {
   h.text("depthscale-teacher-probes").f64(p.rho).u64(uint64_t(p.teacher)).u64(uint64_t(p.depth));
   h.u64(uint64_t(p.teacher_groups)).u64(uint64_t(p.inputs));
   h.array(p.theta).array(p.theta_dh).array(p.norms);
+  h.u64(p.seed).text(p.teacher_stream).text(p.probe_stream);
   return hash::hex(h.value());
 }
 
@@ -144,6 +150,11 @@ TeacherProbes read_teacher(const Group& g) {
   p.teacher = g.attr_int("teacher");
   p.depth = g.attr_int("depth");
   if (g.has_attr("teacher_groups")) p.teacher_groups = g.attr_int("teacher_groups");
+  if (g.has_attr(kTeacherStreamAttr)) {
+    p.seed = g.attr_uint64(kSeedAttr);
+    p.teacher_stream = g.attr_string(kTeacherStreamAttr);
+    p.probe_stream = g.attr_string(kProbeStreamAttr);
+  }
   const Group h = g.open_group("hidden");
   std::vector<hsize_t> dims;
   p.theta = h.read_float("theta", &dims);

@@ -86,13 +86,17 @@ Teacher::Teacher(const config::Job& job, double rho, int replicate, torch::Devic
           }(),
           device) {}
 
+std::string teacher_stream(int replicate) {
+  return "t" + std::to_string(replicate);
+}
+
 Teacher::Teacher(const config::Job& job, const config::ToyTask& task, torch::Device device) {
   const int m = job.model.teacher_width, n = job.model.vocab, L = task.teacher_depth;
   const int replicate = task.teacher, K = task.teacher_groups;
   const double rho = task.rho;
   // Own draws depend on (replicate, layer) only, so teachers of one replicate at different ρ
   // interpolate between the same two extremes, and teacher groups reuse them.
-  const std::string rep = "t" + std::to_string(replicate);
+  const std::string rep = teacher_stream(replicate);
   const uint64_t shared_seed = derive_seed(job.seed, "teacher-shared", rep);
   const double scale = 1.0 / std::sqrt(double(L));
   if (K > 0) {
@@ -212,8 +216,7 @@ torch::Tensor student_input_map(const config::Job& job, int width, int replicate
   const int64_t ms = job.model.teacher_width, d = job.model.input_dim, m = width;
   if (m == ms) return {};
   // The isometry the study's inputs (d = m*) have always had: the same draw as before input_dim.
-  auto es =
-      isometry(m, d, derive_seed(job.seed, "student-input", "t" + std::to_string(replicate), m));
+  auto es = isometry(m, d, derive_seed(job.seed, "student-input", teacher_stream(replicate), m));
   const auto embed = input_embedding(job);
   if (embed.defined()) es = torch::mm(es, embed.to(torch::kFloat64).t());  // [m, d]·[d, m*]
   return es.to(torch::kFloat32).contiguous();

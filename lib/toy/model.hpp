@@ -36,6 +36,10 @@ torch::Tensor apply_block(const Layer& layer, config::Block kind, const torch::T
 // with a = √5, uniform bias) are both U(±1/√fan_in).
 torch::Tensor uniform(std::vector<int64_t> shape, double bound, uint64_t seed);
 
+// The key of replicate `replicate`'s random streams ("t<replicate>"): the teacher's draws and the
+// student input maps of that replicate derive from it (TaskSeeds::teacher_stream).
+std::string teacher_stream(int replicate);
+
 class Teacher {
  public:
   // Draws the teacher of `task` (its ρ or teacher groups K, its ℓ* and replicate) from the job's

@@ -71,10 +71,12 @@ std::string UnitSpec::describe() const {
          std::to_string(start_step) + ")";
 }
 
-TaskResult task_result(const ToyTask& task, const UnitContext& ctx) {
+TaskResult task_result(const config::Job& job, const ToyTask& task, const UnitContext& ctx) {
   TaskResult r;
   r.key = task.key;
   r.params = task.params();
+  r.seeds = task_seeds(job, task);
+  r.loss = loss_kind(job);
   r.host = ctx.host;
   r.rank = ctx.rank;
   return r;
@@ -82,6 +84,26 @@ TaskResult task_result(const ToyTask& task, const UnitContext& ctx) {
 
 uint64_t student_seed(const config::Job& job, const ToyTask& task) {
   return derive_seed(job.seed, "student", task.key);
+}
+
+std::string input_stream(const config::Job& job, const ToyTask& task) {
+  return job.train.inputs == Inputs::Shared ? task.teacher_key() : task.key;
+}
+
+std::string loss_kind(const config::Job& job) {
+  if (job.train.loss == config::Loss::Kl) return "kl";
+  // The MSE compares logits where the model has a head (teacher_target), else the features.
+  return job.model.head == config::Head::None ? "mse_features" : "mse_logits";
+}
+
+TaskSeeds task_seeds(const config::Job& job, const ToyTask& task) {
+  TaskSeeds s;
+  s.seed = job.seed;
+  s.student_seed = student_seed(job, task);
+  s.teacher_stream = teacher_stream(task.teacher);
+  s.input_stream = input_stream(job, task);
+  s.probe_stream = task.teacher_key();
+  return s;
 }
 
 torch::Tensor training_inputs(const config::Job& job, const std::string& stream, int64_t step) {
@@ -237,8 +259,8 @@ struct Trainee {
   bool active = true;
 };
 
-TaskResult base_result(const Trainee& t, const UnitContext& ctx) {
-  auto r = task_result(t.task, ctx);
+TaskResult base_result(const config::Job& job, const Trainee& t, const UnitContext& ctx) {
+  auto r = task_result(job, t.task, ctx);
   r.wall_seconds = t.seconds;
   return r;
 }
@@ -284,7 +306,7 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
 
   auto fail = [&](Trainee& t, const std::string& why) {
     t.active = false;
-    auto r = base_result(t, ctx);
+    auto r = base_result(job, t, ctx);
     r.complete = false;
     r.error = why;
     spdlog::warn("task {} failed: {}", t.task.key, why);
@@ -302,8 +324,7 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
     std::map<std::tuple<std::string, int, int>, std::vector<size_t>> groups;
     for (size_t i = 0; i < unit.tasks.size(); ++i) {
       const auto& task = unit.tasks[i];
-      const std::string stream = job.train.inputs == Inputs::Shared ? teacher_key : task.key;
-      groups[{stream, task.depth, task.width}].push_back(i);
+      groups[{input_stream(job, task), task.depth, task.width}].push_back(i);
     }
     for (auto& [key, idx] : groups) {
       std::vector<StudentSpec> specs;
@@ -326,7 +347,7 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
     const auto& task = unit.tasks[i];
     Trainee t;
     t.task = task;
-    t.stream = job.train.inputs == Inputs::Shared ? teacher_key : task.key;
+    t.stream = input_stream(job, task);
     t.checked_until = start;
     try {
       if (cohort_error.count(i)) throw std::runtime_error(cohort_error[i]);
@@ -402,6 +423,7 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
       c.eval_step = t.eval_step;
       c.test_loss = t.test_loss;
       c.wall_seconds = t.seconds;
+      c.loss = loss_kind(job);
       events.checkpoint(c);
     }
   };
@@ -541,7 +563,7 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
     probe_h0 = by_width(rms_norm(probe_inputs(job, teacher_key).to(dev)));
   for (auto& t : trainees) {
     if (!t.active) continue;
-    auto r = base_result(t, ctx);
+    auto r = base_result(job, t, ctx);
     try {
       r.train_loss = read_losses(t, S - start);
       r.eval_step = t.eval_step;

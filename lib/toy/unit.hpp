@@ -96,9 +96,18 @@ UnitOutcome run_unit(const config::Job& job, const UnitSpec& unit,
                      const std::map<std::string, TaskCheckpoint>& resume, UnitEvents& events,
                      const UnitContext& ctx);
 
-// A result for `task` carrying its grid parameters and where it ran (not yet complete: the caller
-// fills in the arrays, or the error of a failure).
-TaskResult task_result(const config::ToyTask& task, const UnitContext& ctx);
+// A result for `task` carrying its grid parameters, its seeds and where it ran (not yet complete:
+// the caller fills in the arrays, or the error of a failure).
+TaskResult task_result(const config::Job& job, const config::ToyTask& task, const UnitContext& ctx);
+
+// What the job's loss measures (TaskResult::loss in toy/result.hpp).
+std::string loss_kind(const config::Job& job);
+
+// The seeds and stream keys that determine `task` (TaskSeeds), the one place that names them.
+TaskSeeds task_seeds(const config::Job& job, const config::ToyTask& task);
+// The key of the task's training and test input streams: the teacher's key when the job shares
+// inputs across the teacher's students (train.inputs: shared), else the task's own key.
+std::string input_stream(const config::Job& job, const config::ToyTask& task);
 
 // The random input batches of the study (all counter-based: the position is the step index).
 torch::Tensor training_inputs(const config::Job& job, const std::string& stream, int64_t step);

@@ -259,6 +259,13 @@ def check_file(path, docs, tokenizer, model):
         g = f["probe/tiny"]
         check(g.attrs["status"] == "complete", "status = complete")
         check("batches" not in g, "batches/ unlinked once the model is whole")
+        bare = []
+        g.visititems(lambda name, obj: bare.append(name) if isinstance(obj, h5py.Dataset) and not all(
+            isinstance(obj.attrs.get(k), str) and obj.attrs[k] for k in ("units", "description"))
+            else None)
+        check(not bare, "every dataset has units and a description%s" % (" (not: %s)" % bare if bare else ""))
+        check(g["theta"].attrs["units"] == "radians" and g["cross_entropy"].attrs["units"] == "nats/token"
+              and g["position"].attrs["units"] == "tokens", "units of theta, cross_entropy, position")
         used = [d[:MAX_TOKENS] for d in docs[:DOCUMENTS]]
         want_doc = np.concatenate([np.full(max(len(d) - 1, 0), i) for i, d in enumerate(used)])
         want_pos = np.concatenate([np.arange(max(len(d) - 1, 0)) for d in used])

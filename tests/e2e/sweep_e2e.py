@@ -9,7 +9,7 @@ and compares the result with an uninterrupted run bit for bit (h5py). Usage:
                                       changed_job, corrupt, dry_run, axes, status, two_writers,
                                       disk_full, long_keys, planning, foreign_sidecar,
                                       foreign_file, zeroed_done, bad_checkpoint, teachers,
-                                      status_damage)
+                                      status_damage, schema)
 
 Exit 77 means the case was skipped (disk_full without the right to mount a tmpfs).
 """
@@ -885,6 +885,91 @@ def case_status_damage(s):
     rc, st = s.tool("status", out)
     check(rc != 0 and "format_version 99" in st and "reads 1" in st,
           "format_version 99 is an error naming both versions\n" + st)
+def derive_seed(master, purpose, key, index=0):
+    """toy::derive_seed (lib/toy/schedule.hpp), from its documented definition."""
+    mask = (1 << 64) - 1
+
+    def mix(z):
+        z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & mask
+        z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & mask
+        return z ^ (z >> 31)
+
+    h = 0xcbf29ce484222325
+    for part in (purpose.encode(), key.encode()):
+        for b in len(part).to_bytes(8, "little") + part:
+            h = ((h ^ b) * 0x100000001b3) & mask
+    golden = 0x9e3779b97f4a7c15
+    s = mix((master + golden) & mask)
+    s = mix(((s ^ h) + golden) & mask)
+    return mix(((s ^ (index & mask)) + golden) & mask)
+
+
+def undescribed(path):
+    """(datasets without a units or description string, datasets in all) of a whole file."""
+    missing, count = [], [0]
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                count[0] += 1
+                if not all(isinstance(obj.attrs.get(k), str) and obj.attrs[k]
+                           for k in ("units", "description")):
+                    missing.append(name)
+        f.visititems(visit)
+    return missing, count[0]
+
+
+def case_schema(s):
+    """The file explains itself: two slices merged and reduced, every dataset of them with units
+    and a description, each task's seeds (checked against the documented derivation), counts
+    as integers; status, plot and report read it."""
+    with open(s.job, "w") as f:
+        f.write(JOB.replace("steps: 600", "steps: 200").replace("  temperature: [0.5, 1.0]\n",
+                                                               "  temperature: [1.0]\n")
+                .replace("  teacher: [0]\n", "  teacher: [0, 1]\n")
+                .replace("depth: [2, 4, 8]", "depth: [2, 3, 4, 8]"))
+    slices = []
+    for i in (0, 1):
+        out = os.path.join(s.dir, "slice%d.h5" % i)
+        rc, log = s.run(None, out, "--set", "run.slice=%d/2" % i)
+        check(rc == 0, "slice %d/2 exits 0 (rc %d)\n%s" % (i, rc, log[-2000:]))
+        slices.append(out)
+    merged = os.path.join(s.dir, "merged.h5")
+    rc, log = s.tool("merge", *slices, "--out", merged)
+    check(rc == 0, "merge exits 0 (rc %d)\n%s" % (rc, log[-2000:]))
+    rc, log = s.tool("reduce", merged, "--L0-floor", "0")
+    check(rc == 0, "reduce exits 0 (rc %d)\n%s" % (rc, log[-2000:]))
+    for path in slices + [merged]:
+        missing, count = undescribed(path)
+        check(not missing and count > 0, "%s: all %d datasets have units and a description%s" %
+              (os.path.basename(path), count, " (not: %s)" % missing[:5] if missing else ""))
+    with h5py.File(merged, "r") as f:
+        tasks = f["tasks"]
+        check(len(tasks) == 16, "the merged file holds the 16 tasks (%d)" % len(tasks))
+        for key, g in tasks.items():
+            a = g.attrs
+            if not (a["seed"].dtype == np.uint64 and a["seed"] == 4242 and
+                    a["student_seed"] == derive_seed(4242, "student", key) and
+                    a["teacher_stream"] == "t%d" % a["teacher"] and
+                    a["input_stream"] == a["probe_stream"] == "rho%d_t%d" % (a["rho"], a["teacher"]) and
+                    a["depth"].dtype == np.int64 and a["loss"] == "kl" and
+                    g["test_loss"].attrs["units"] == "nats"):
+                raise Failure("task %s: seeds, loss or units wrong: %s" % (key, dict(a)))
+        print("  ok: every task records seed 4242, its derived student seed and stream keys")
+        t = f["teachers/rho1_t1"].attrs
+        check(t["seed"] == 4242 and t["teacher_stream"] == "t1" and t["probe_stream"] == "rho1_t1",
+              "a teacher records its seed and streams")
+        n = f["fits_summary/rho0_T1/n_replicates"]
+        fitted = sum(np.isfinite(f["fits/rho0_T1_t%d/alpha" % t][()]).astype(int) for t in (0, 1))
+        check(n.dtype == np.int64 and list(n[()]) == list(fitted),
+              "n_replicates is int64: the replicates with a fit at each step (%s)" % list(n[()]))
+        check(f["fits/rho0_T1_t0/rss"].attrs["units"] == "nats^2" and f["fits"].attrs["loss"] == "kl",
+              "fits in the units of the KL loss")
+    rc, st = s.tool("status", merged)
+    check(rc == 0 and "16" in st, "status reads the merged file\n" + st[-600:])
+    rc, log = s.tool("plot", merged, "--out", os.path.join(s.dir, "fig"), "--format", "svg")
+    check(rc == 0, "plot reads it (rc %d)\n%s" % (rc, log[-2000:]))
+    rc, log = s.tool("report", merged, "--out", os.path.join(s.dir, "report"))
+    check(rc == 0, "report reads it (rc %d)\n%s" % (rc, log[-2000:]))
 
 
 CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "fit/reduce.hpp"
+#include "store/schema.hpp"
 #include "store/store.hpp"
 
 namespace depthscale::fit {
@@ -81,6 +82,50 @@ TEST_F(Reduce, FloorHoldsOnlyTheFitsWhoseFreeL0IsBelowIt) {
   // Held at 0, the law bends: α moves away from the true 1.4 (what the note warns of).
   EXPECT_GT(std::fabs(g1.read_double("alpha").back() - 1.4), 0.01);
   EXPECT_NE(b.find("L0 held at 0 (the free fit gave -0.0005"), std::string::npos) << b;
+}
+
+// /fits and /fits_summary as reduce writes them: every dataset with units and a description
+// (c, L0, rss in the units of the tasks' recorded loss), counts as integers.
+TEST_F(Reduce, FitsAreDescribedAndCountReplicatesAsIntegers) {
+  const std::string path = (dir_ / "replicates.h5").string();
+  {
+    store::File f = store::File::create(path);
+    store::Group root = f.root();
+    root.set_attr("format", "depthscale-sweep");
+    root.set_attr("format_version", int64_t{1});
+    store::Group tasks = root.create_group("tasks");
+    for (int teacher : {0, 1})
+      for (int depth : {1, 2, 3, 4, 6, 8}) {
+        store::TaskResult r;
+        r.key = "rho0_t" + std::to_string(teacher) + "_d" + std::to_string(depth);
+        r.params = {{"rho", 0.0},
+                    {"temperature", 1.0},
+                    {"teacher", double(teacher)},
+                    {"depth", double(depth)}};
+        r.complete = true;
+        r.loss = "mse_logits";
+        r.host = "test";
+        r.train_loss = {1.0f};
+        r.eval_step = {100, 200};
+        for (double scale : {1.0, 0.5})
+          r.test_loss.push_back(float(scale * (0.01 + 0.001 * teacher) * std::pow(depth, -1.4)));
+        store::write_task(tasks, r);
+      }
+  }
+  ReduceOptions o;
+  o.path = path;
+  reduce_sweep(o);
+  const store::File f = store::open_sweep(path);
+  const store::Group root = f.root();
+  EXPECT_EQ(store::undescribed_datasets(root), std::vector<std::string>{});
+  const store::Group summary = root.open_group("fits_summary").open_group("rho0_T1");
+  // read_int64 refuses floating-point data: the count is stored as an integer.
+  EXPECT_EQ(summary.read_int64("n_replicates"), (std::vector<int64_t>{2, 2}));
+  const store::Group fit = root.open_group("fits").open_group("rho0_T1_t0");
+  EXPECT_EQ(store::read_dataset_doc(fit, "L0")->units, "nats^2");
+  EXPECT_EQ(store::read_dataset_doc(fit, "rss")->units, "nats^4");
+  EXPECT_EQ(store::read_dataset_doc(fit, "step")->units, "steps");
+  EXPECT_EQ(store::read_fits(f).loss, "mse_logits");
 }
 
 }  // namespace

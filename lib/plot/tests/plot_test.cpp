@@ -664,6 +664,10 @@ TEST_F(PlotTest, VectorFormatsBesideEveryPng) {
   for (const auto& e : fs::recursive_directory_iterator(dir_ / "figs")) {
     if (e.path().extension() != ".png") continue;
     ++pngs;
+    // The vector copies leave the PNG as it was drawn (not reopened, emptied, by their script).
+    const std::string png = slurp(e.path());
+    EXPECT_GT(png.size(), 1000u) << e.path();
+    EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << e.path();
     std::ifstream pdf(fs::path(e.path()).replace_extension(".pdf"), std::ios::binary);
     std::string magic(5, '\0');
     pdf.read(&magic[0], 5);

@@ -283,6 +283,8 @@ TEST(Sweep, H5pyReadsTheFileAsDocumented) {
   const std::string path = dir / "s.h5";
   SweepFile s = SweepFile::create(path, make_header(), false);
   TaskResult ok = make_result(1);  // depth 5, 3 probe inputs
+  ok.loss = "kl";
+  ok.seeds = {18446744073709551557ull, 42, "t1", ok.key, "rho0_t1"};
   TaskResult bad = make_result(3, false);
   s.record(ok);
   s.record(bad);
@@ -308,6 +310,18 @@ assert "error" not in t.attrs
 assert t.attrs["depth"].dtype == np.int64 and t.attrs["depth"] == 5
 assert t.attrs["teacher"].dtype == np.int64
 assert t.attrs["temperature"].dtype == np.float64
+assert t.attrs["width"].dtype == np.int64 and t.attrs["width"] == 16
+assert t.attrs["seed"].dtype == np.uint64 and t.attrs["seed"] == 18446744073709551557
+assert t.attrs["student_seed"] == 42 and t.attrs["teacher_stream"] == "t1"
+assert t.attrs["input_stream"] == ok and t.attrs["probe_stream"] == "rho0_t1"
+assert t.attrs["loss"] == "kl"
+assert t["test_loss"].attrs["units"] == "nats" and t["eval_step"].attrs["units"] == "steps"
+assert t["hidden/theta"].attrs["units"] == "radians"
+def described(name, obj):
+    if isinstance(obj, h5py.Dataset):
+        for k in ("units", "description"):
+            assert isinstance(obj.attrs.get(k), str) and obj.attrs[k], (name, k)
+f.visititems(described)
 assert t.attrs["rank"].dtype == np.int64 and t.attrs["wall_seconds"].dtype == np.float64
 assert isinstance(t.attrs["host"], str)
 assert t["train_loss"].dtype == np.float32 and t["train_loss"].ndim == 1
@@ -324,6 +338,7 @@ assert done.attrs["format"] == "depthscale-task-result"
 assert done["tasks"][ok].attrs["status"] == "complete"
 ck = h5py.File(path + ".ckpt/tasks/k.h5", "r")
 assert ck.attrs["format"] == "depthscale-task-checkpoint" and ck.attrs["step"] == 7
+ck.visititems(described)
 print("train_loss", t["train_loss"][:].tobytes().hex())
 print("norms", t["hidden/norms"][:].tobytes().hex())
 )";

@@ -56,7 +56,7 @@ inline TaskResult make_result(int i, bool complete = true, int64_t probe_inputs 
               {"rho", 0.25},
               {"depth", static_cast<double>(depth)},
               {"teacher", static_cast<double>(i % 2)},
-              {"seed", 20260122.0}};
+              {"width", 16.0}};
   r.complete = complete;
   if (!complete) r.error = "diverged at step 17: loss is nan (" + std::to_string(i) + ")";
   r.wall_seconds = 12.5 + i;

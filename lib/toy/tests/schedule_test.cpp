@@ -6,6 +6,9 @@
 #include <cmath>
 #include <set>
 
+#include "config/job.hpp"
+#include "toy/unit.hpp"
+
 namespace cfg = depthscale::config;
 namespace toy = depthscale::toy;
 
@@ -69,4 +72,34 @@ TEST(DeriveSeed, Pinned) {
   EXPECT_EQ(toy::derive_seed(20260122, "teacher", "rho0_t0"), 11501679221610743984ULL);
   EXPECT_EQ(toy::derive_seed(20260122, "student", "rho0_T0.01_t0_d6", 3), 12063588599854948207ULL);
   EXPECT_EQ(toy::derive_seed(UINT64_MAX, "inputs", "rho1_t2", -1), 3878671307391141769ULL);
+}
+
+// What /tasks/<key> records of a task's randomness: the master seed, the student's init seed and
+// the keys of the streams its teacher, inputs and probes are drawn from.
+TEST(TaskSeeds, NameTheSeedAndStreamsOfEveryDraw) {
+  const std::string text =
+      "name: s\nkind: toy\nseed: 9\ngrid: {rho: [1.0], depth: [3], teacher: [2]}\n";
+  cfg::Job job = cfg::parse_job(text, "job.yaml");
+  const cfg::ToyTask task = cfg::expand(job).front();
+  toy::TaskSeeds s = toy::task_seeds(job, task);
+  EXPECT_EQ(s.seed, 9u);
+  EXPECT_EQ(s.student_seed, toy::student_seed(job, task));
+  EXPECT_EQ(s.student_seed, toy::derive_seed(9, "student", task.key));
+  EXPECT_EQ(s.teacher_stream, "t2");
+  EXPECT_EQ(s.input_stream, task.teacher_key());  // train.inputs: shared, the default
+  EXPECT_EQ(s.probe_stream, task.teacher_key());
+  EXPECT_TRUE(s.recorded());
+  job = cfg::parse_job(text, "job.yaml", {"train.inputs=independent"});
+  EXPECT_EQ(toy::task_seeds(job, task).input_stream, task.key);
+  EXPECT_EQ(toy::task_result(job, task, {}).seeds.student_seed, s.student_seed);
+  EXPECT_FALSE(toy::TaskSeeds{}.recorded());
+}
+
+// The kind of loss a task records, which gives its losses their units.
+TEST(TaskSeeds, LossKindFollowsTheLossAndTheHead) {
+  const std::string text = "name: s\nkind: toy\ngrid: {rho: [0.0], depth: [3], teacher: [0]}\n";
+  EXPECT_EQ(toy::loss_kind(cfg::parse_job(text, "j")), "kl");
+  EXPECT_EQ(toy::loss_kind(cfg::parse_job(text, "j", {"train.loss=mse"})), "mse_logits");
+  EXPECT_EQ(toy::loss_kind(cfg::parse_job(text, "j", {"train.loss=mse", "model.head=none"})),
+            "mse_features");
 }
