@@ -266,9 +266,9 @@ def case_exit_codes(s):
     resume line and no Open MPI banner; a double signal gives 3 at once. Under plain mpirun,
     SIGUSR1 (what SLURM sends) gives 3; SIGTERM/SIGINT to mpirun give Open MPI's own 1 while every
     rank checkpoints (the log and status tell). After all of them the file is a partial sweep with
-    no failed task (case sigterm shows such stops resume bit-identical)."""
+    no failed task (case sigterm shows that such stops resume bit-identical)."""
     with open(s.job, "w") as f:
-        f.write(JOB.replace("steps: 600", "steps: 3000"))
+        f.write(JOB.replace("steps: 600", "steps: 20000"))
     out = os.path.join(s.dir, "codes.h5")
     launcher = [s.exe, "run", s.job, "--out", out, "-n", "3", "--mpirun-arg=--oversubscribe"]
 
@@ -330,8 +330,10 @@ def case_exit_codes(s):
 
     rc, st = s.tool("status", out)
     total = [l.split() for l in st.splitlines() if l.startswith("total")]
-    check(rc == 0 and total and total[0][1:] == ["0", str(N_TASKS), "0", "0"],
-          "after eleven stops every task is partial (checkpointed), none failed\n" + st[-800:])
+    counts = [int(x) for x in total[0][1:5]] if total else []
+    check(rc == 0 and len(counts) == 4 and sum(counts) == N_TASKS and counts[2] == 0
+          and counts[1] > 0,
+          "after eleven stops no task failed and the stopped ones are checkpointed\n" + st[-800:])
 
 
 def rank_pids(tag):
