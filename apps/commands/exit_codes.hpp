@@ -1,4 +1,4 @@
-// The process exit codes of `depthscale` (README.md, "Commands"). Only apps/ chooses them.
+// The process exit codes of `depthscale` (docs/commands.md, "Exit codes"). Only apps/ chooses them.
 #pragma once
 
 namespace depthscale::app {

@@ -71,7 +71,7 @@ Command add_run(CLI::App& app, const Environment& env, const std::vector<std::st
                 "cannot lock, and only when nothing else writes the file)");
   cmd->add_option("--gflops-per-core", opt->gflops_per_core,
                   "one core's rate for the cost estimate and the wall-time guard "
-                  "(default: measured on the development machine; see README, Speed)")
+                  "(default: measured on the development machine; see docs/performance.md)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("-n,--ranks", launch->ranks,
                   "start mpirun with N ranks and pass its exit code on unchanged (instead of "

@@ -47,7 +47,7 @@ struct PlotOptions {
   std::vector<std::string> files() const;  // path, then paths
 };
 
-// Draws every figure the files have data for (README.md, `depthscale plot`):
+// Draws every figure the files have data for (docs/fits-and-figures.md, `depthscale plot`):
 //   alpha_vs_temperature, alpha_vs_step, loss_vs_depth  (need /fits: `depthscale reduce` first),
 //   alpha_vs_temperature_by_step  (fits at several steps and temperatures),
 //   training_curves, hidden_angles, hidden_dh_angles, theta_vs_depth, test_loss_vs_step

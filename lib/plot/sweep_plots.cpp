@@ -1,10 +1,10 @@
 // `depthscale plot FILE.h5...`: figures of toy sweeps (docs/experiments.md §1) from their /tasks,
-// /teachers and /fits groups (README.md). Each figure reads what it needs, writes the numbers it
-// draws to NAME.csv and renders NAME.gp; a figure without data is skipped with a log line saying
-// why. Several files are drawn together: every series and panel belongs to one file (its `file`
-// column in the CSVs), and labels name the file where two files share a (ρ, T). PlotOptions::select
-// restricts what is read before any figure chooses what to show.
-// The figures of an LLM probe run's /probe groups (docs/experiments.md §2) are in probe_plots.cpp.
+// /teachers and /fits groups (docs/sweep-file.md). Each figure reads what it needs, writes the
+// numbers it draws to NAME.csv and renders NAME.gp; a figure without data is skipped with a log
+// line saying why. Several files are drawn together: every series and panel belongs to one file
+// (its `file` column in the CSVs), and labels name the file where two files share a (ρ, T).
+// PlotOptions::select restricts what is read before any figure chooses what to show. The figures of
+// an LLM probe run's /probe groups (docs/experiments.md §2) are in probe_plots.cpp.
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 

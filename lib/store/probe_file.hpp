@@ -3,7 +3,7 @@
 // them. The coordinator (farm/probe_sweep.cpp) decides when.
 //
 // Layout under /probe/<model>/ of the run's output file (a depthscale sweep file: root
-// attributes format, job_yaml, job_effective, ... as README.md; /tasks stays empty):
+// attributes format, job_yaml, job_effective, ... as docs/sweep-file.md; /tasks stays empty):
 //
 //   while running
 //     batches/<000012>/          batch 12 = documents [12·batch, 13·batch) of the stream

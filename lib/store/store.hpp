@@ -1,5 +1,6 @@
-// The HDF5 side of depthscale: RAII handles over the HDF5 C API, the sweep file of README.md, task
-// checkpoints, and HDF5 "file images" (an HDF5 file held in memory) that workers send to rank 0.
+// The HDF5 side of depthscale: RAII handles over the HDF5 C API, the sweep file of
+// docs/sweep-file.md, task checkpoints, and HDF5 "file images" (an HDF5 file held in memory) that
+// workers send to rank 0.
 //
 // Crash safety: rank 0 is the only writer. Every finished task is first written as its own small
 // HDF5 file in the sidecar folder (<sweep>.ckpt/done/<key>.h5) by write-aside + fsync + rename, and

@@ -1,5 +1,6 @@
-// Task results in the README.md layout, and result/checkpoint images: round trips, and refusal of
-// images that are not what they claim (wrong or missing format, other version, truncated).
+// Task results in the docs/sweep-file.md layout, and result/checkpoint images: round trips, and
+// refusal of images that are not what they claim (wrong or missing format, other version,
+// truncated).
 #include <gtest/gtest.h>
 
 #include <functional>
