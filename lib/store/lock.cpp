@@ -42,15 +42,21 @@ std::string utc_now() {
   return buf;
 }
 
-// The whole-file write lock: F_OFD_SETLK, or flock where the kernel has no OFD locks (EINVAL,
-// before Linux 3.15). Returns 0 or the errno.
-int try_lock(int fd) {
+// The whole file, for writing: what try_lock takes and lock_holder asks about.
+struct flock whole_file_write_lock() {
   struct flock fl {};
   fl.l_type = F_WRLCK;
   fl.l_whence = SEEK_SET;
   fl.l_start = 0;
   fl.l_len = 0;
   fl.l_pid = 0;
+  return fl;
+}
+
+// The whole-file write lock: F_OFD_SETLK, or flock where the kernel has no OFD locks (EINVAL,
+// before Linux 3.15). Returns 0 or the errno.
+int try_lock(int fd) {
+  struct flock fl = whole_file_write_lock();
   if (::fcntl(fd, F_OFD_SETLK, &fl) == 0) return 0;
   int err = errno;
   if (err != EINVAL) return err;
@@ -228,12 +234,7 @@ std::optional<std::string> lock_holder(const std::string& sweep_path) {
   const std::string path = lock_path(sweep_path);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
-  struct flock fl {};
-  fl.l_type = F_WRLCK;
-  fl.l_whence = SEEK_SET;
-  fl.l_start = 0;
-  fl.l_len = 0;
-  fl.l_pid = 0;
+  struct flock fl = whole_file_write_lock();
   std::optional<std::string> out;
   if (::fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK) out = read_text(fd);
   ::close(fd);
